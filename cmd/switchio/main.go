@@ -1,0 +1,43 @@
+// Command switchio controls FreeSWITCH clusters and load-tests voice systems
+// over the Event Socket: dial (auto-dialer), serve (run apps), emulate (run
+// emulated FreeSWITCH servers) and list-apps.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// subcommands is filled by each command's file, keeping main.go free of
+// per-command wiring.
+var subcommands []func() *cobra.Command
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "switchio",
+		Short:         "FreeSWITCH cluster control and SIP load testing over ESL",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	for _, f := range subcommands {
+		root.AddCommand(f())
+	}
+	return root
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := newRootCmd().ExecuteContext(ctx); err != nil {
+		if !errors.Is(err, context.Canceled) {
+			fmt.Fprintln(os.Stderr, "switchio:", err)
+		}
+		os.Exit(1)
+	}
+}
