@@ -87,7 +87,7 @@ func AppendMessage(dst []byte, headers []Header, body []byte) []byte {
 		dst = append(dst, ": "...)
 		dst = append(dst, h.Value...)
 		dst = append(dst, '\n')
-		if h.Name == "Content-Length" {
+		if equalFoldASCII(h.Name, "Content-Length") { // as the Reader matches it
 			hasLen = true
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -143,7 +144,9 @@ func ParseEventPlain(b []byte) (*Event, error) {
 		arena = appendURLDecode(arena, val)
 		s.val1 = len(arena)
 		if colon == len("Content-Length") && equalFoldASCII(string(line[:colon]), "Content-Length") {
-			if v, ok := parseLength(string(val)); ok {
+			// The decoded value, as for any other header: AppendPlain
+			// URL-encodes it, so re-parsing its output frames the same body.
+			if v, ok := parseLength(string(arena[s.val0:s.val1])); ok {
 				bodyLen, clIndex = v, len(spans)
 			} else {
 				bodyLen, clIndex = -1, -1
@@ -157,7 +160,7 @@ func ParseEventPlain(b []byte) (*Event, error) {
 	}
 	body0, body1 := 0, 0
 	if bodyLen > 0 {
-		if pos+bodyLen > len(b) {
+		if bodyLen > len(b)-pos {
 			return nil, &EventError{FormatPlain, pos, fmt.Sprintf("body of %d bytes truncated at %d", bodyLen, len(b)-pos)}
 		}
 		body0 = len(arena)
@@ -206,7 +209,7 @@ func ParseEventJSON(b []byte) (*Event, error) {
 		}
 		p.ws()
 		s.val0 = len(p.arena)
-		if !p.value() {
+		if !p.value(0) {
 			return nil, p.err("expected a value")
 		}
 		s.val1 = len(p.arena)
@@ -318,7 +321,7 @@ func (p *jsonParser) str() bool {
 					p.i += 6
 				}
 			}
-			p.arena = appendRune(p.arena, r)
+			p.arena = utf8.AppendRune(p.arena, r) // a lone surrogate becomes U+FFFD
 		default:
 			return false
 		}
@@ -326,22 +329,21 @@ func (p *jsonParser) str() bool {
 	return false
 }
 
-func appendRune(b []byte, r rune) []byte {
-	switch {
-	case r < 0x80:
-		return append(b, byte(r))
-	case r < 0x800:
-		return append(b, 0xC0|byte(r>>6), 0x80|byte(r)&0x3F)
-	case r < 0x10000:
-		return append(b, 0xE0|byte(r>>12), 0x80|byte(r>>6)&0x3F, 0x80|byte(r)&0x3F)
-	default:
-		return append(b, 0xF0|byte(r>>18), 0x80|byte(r>>12)&0x3F, 0x80|byte(r>>6)&0x3F, 0x80|byte(r)&0x3F)
-	}
+// maxJSONDepth bounds array nesting. FreeSWITCH only writes flat arrays; the
+// bound keeps a hostile "[[[[..." from recursing until the stack overflows,
+// which would kill the process rather than return an error.
+const maxJSONDepth = 16
+
+// isJSONLiteral reports the bytes a bare literal (number, true, false, null)
+// may hold.
+func isJSONLiteral(c byte) bool {
+	return ('0' <= c && c <= '9') || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || c == '-' || c == '+' || c == '.'
 }
 
 // value decodes a string, an array of strings (into the ARRAY:: form), or a
-// bare literal (number, true, false, null) kept as its text.
-func (p *jsonParser) value() bool {
+// bare literal (number, true, false, null) kept as its text. Objects are not
+// event values and are refused.
+func (p *jsonParser) value(depth int) bool {
 	if p.i >= len(p.b) {
 		return false
 	}
@@ -349,6 +351,9 @@ func (p *jsonParser) value() bool {
 	case c == '"':
 		return p.str()
 	case c == '[':
+		if depth >= maxJSONDepth {
+			return false
+		}
 		p.i++
 		p.arena = append(p.arena, "ARRAY::"...)
 		p.ws()
@@ -360,7 +365,7 @@ func (p *jsonParser) value() bool {
 			if !first {
 				p.arena = append(p.arena, '|', ':')
 			}
-			if !p.value() {
+			if !p.value(depth + 1) {
 				return false
 			}
 			p.ws()
@@ -371,11 +376,7 @@ func (p *jsonParser) value() bool {
 		}
 	default:
 		start := p.i
-		for p.i < len(p.b) {
-			c := p.b[p.i]
-			if c == ',' || c == '}' || c == ']' || c == ' ' || c == '\n' || c == '\r' || c == '\t' {
-				break
-			}
+		for p.i < len(p.b) && isJSONLiteral(p.b[p.i]) {
 			p.i++
 		}
 		if p.i == start {
@@ -574,7 +575,7 @@ func xmlUnescape(b []byte) []byte {
 			if err != nil {
 				out = append(out, b[i:semi+1]...)
 			} else {
-				out = appendRune(out, rune(v))
+				out = utf8.AppendRune(out, rune(v)) // out of range: U+FFFD
 			}
 		default:
 			out = append(out, b[i:semi+1]...)

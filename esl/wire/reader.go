@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // DefaultMaxFrameSize is the largest frame a Reader accepts unless told
@@ -35,12 +36,11 @@ func (e *ProtocolError) Unwrap() error { return e.Err }
 
 // Reader reads ESL frames from a byte stream.
 type Reader struct {
-	br      *bufio.Reader
-	max     int
-	hdr     []byte // header-block scratch, reused between frames
-	body    []byte // body scratch for ReadFrame
-	frame   Message
-	offsets []int
+	br    *bufio.Reader
+	max   int
+	hdr   []byte // header-block scratch: lines joined by '\n', reused between frames
+	body  []byte // body scratch for ReadFrame
+	frame Message
 }
 
 // NewReader returns a Reader with a 64 KiB buffer and DefaultMaxFrameSize.
@@ -103,7 +103,7 @@ func (r *Reader) ReadCommand() (*Message, error) {
 // read fills m from the stream.
 func (r *Reader) read(m *Message, command, own bool) error {
 	r.hdr = r.hdr[:0]
-	r.offsets = r.offsets[:0]
+	nlines := 0
 	started := false
 	for {
 		line, err := r.readLine(started)
@@ -123,28 +123,32 @@ func (r *Reader) read(m *Message, command, own bool) error {
 		if len(r.hdr)+len(line)+1 > r.max {
 			return &ProtocolError{Msg: "header block too large", Err: ErrFrameTooLarge}
 		}
-		r.offsets = append(r.offsets, len(r.hdr))
+		// Lines are kept joined by '\n' (which no line contains), so the
+		// block needs no side table and the limit counts line ends too.
 		r.hdr = append(r.hdr, line...)
-		r.offsets = append(r.offsets, len(r.hdr))
+		r.hdr = append(r.hdr, '\n')
+		nlines++
 	}
 
 	block := string(r.hdr) // the one allocation holding every name and value
-	lines := r.offsets
 	if command {
-		m.Command = block[lines[0]:lines[1]]
-		lines = lines[2:]
+		i := strings.IndexByte(block, '\n')
+		m.Command, block = block[:i], block[i+1:]
+		nlines--
 	}
-	if cap(m.Headers)-len(m.Headers) < len(lines)/2 {
-		if len(lines)/2 <= len(m.inline) {
+	if cap(m.Headers)-len(m.Headers) < nlines {
+		if nlines <= len(m.inline) {
 			m.Headers = m.inline[:0]
 		} else {
-			m.Headers = make([]Header, 0, len(lines)/2)
+			m.Headers = make([]Header, 0, nlines)
 		}
 	}
 	contentLength := -1
-	for i := 0; i < len(lines); i += 2 {
-		line := block[lines[i]:lines[i+1]]
-		colon := indexByte(line, ':')
+	for len(block) > 0 {
+		i := strings.IndexByte(block, '\n')
+		line := block[:i]
+		block = block[i+1:]
+		colon := strings.IndexByte(line, ':')
 		if colon <= 0 {
 			return &ProtocolError{Msg: fmt.Sprintf("malformed header line %q", clip(line))}
 		}
@@ -213,9 +217,17 @@ func (r *Reader) readLine(started bool) ([]byte, error) {
 	return line, nil
 }
 
+// maxLength is what parseLength reports for a length too big for any frame;
+// it is far above every limit yet cannot overflow when added to an offset.
+const maxLength = 1<<31 - 1
+
+// parseLength parses a decimal Content-Length. Any run of digits is valid;
+// values above maxLength saturate to it, so a huge length is reported as too
+// large rather than malformed and never wraps around (on 32-bit platforms, a
+// ten-digit length used to overflow int into a small or negative number).
 func parseLength(s string) (int, bool) {
 	s = trimSpace(s)
-	if s == "" || len(s) > 10 {
+	if s == "" {
 		return 0, false
 	}
 	n := 0
@@ -224,7 +236,11 @@ func parseLength(s string) (int, bool) {
 		if c < '0' || c > '9' {
 			return 0, false
 		}
-		n = n*10 + int(c-'0')
+		if d := int(c - '0'); n > (maxLength-d)/10 {
+			n = maxLength
+		} else {
+			n = n*10 + d
+		}
 	}
 	return n, true
 }
