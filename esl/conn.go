@@ -1,0 +1,714 @@
+package esl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/switchio/switchio/esl/wire"
+)
+
+// Event is a FreeSWITCH event as decoded by package wire: headers in wire
+// order with verbatim names, and the body. It is an alias so that users of
+// this package need not import wire.
+type Event = wire.Event
+
+// OverflowPolicy says what a connection does when its event (or log) queue
+// is full because the application does not read Events() (or Logs()) fast
+// enough. Events are never dropped silently.
+type OverflowPolicy int
+
+const (
+	// OverflowDisconnect closes the connection with ErrSlowConsumer, as
+	// FreeSWITCH itself kills listeners that lose events. It keeps replies
+	// flowing and memory bounded; the application reconnects. Default.
+	OverflowDisconnect OverflowPolicy = iota
+	// OverflowBlock makes the reader wait for room: backpressure reaches
+	// FreeSWITCH through TCP. Replies to commands wait behind the blocked
+	// event too, so a caller must not wait for a reply while it is the one
+	// that should drain Events().
+	OverflowBlock
+)
+
+// String names the policy.
+func (p OverflowPolicy) String() string {
+	switch p {
+	case OverflowDisconnect:
+		return "disconnect"
+	case OverflowBlock:
+		return "block"
+	}
+	return "OverflowPolicy(" + strconv.Itoa(int(p)) + ")"
+}
+
+// Config configures a connection. The zero value is usable except for
+// Password, which inbound connections need.
+type Config struct {
+	// Password is sent with "auth". It never appears in logs or errors.
+	Password string
+	// DialTimeout bounds the TCP connect; default 5s.
+	DialTimeout time.Duration
+	// AuthTimeout bounds the handshake (auth/request and the auth reply,
+	// or the outbound connect reply); default 5s.
+	AuthTimeout time.Duration
+	// MaxFrameSize is the largest frame accepted; default
+	// wire.DefaultMaxFrameSize (FreeSWITCH's own limit).
+	MaxFrameSize int
+	// EventQueueSize is the capacity of Events() and of Logs(); default
+	// 100000, FreeSWITCH's MAX_QUEUE_LEN per listener.
+	EventQueueSize int
+	// Overflow chooses what happens when a queue is full.
+	Overflow OverflowPolicy
+	// Logger receives connection-level diagnostics; nil discards them.
+	Logger *slog.Logger
+	// Dialer, when set, is used for inbound connections (local address,
+	// keep-alive, ...). Its Timeout is overridden by DialTimeout.
+	Dialer *net.Dialer
+}
+
+func (c Config) withDefaults() Config {
+	if c.DialTimeout <= 0 {
+		c.DialTimeout = 5 * time.Second
+	}
+	if c.AuthTimeout <= 0 {
+		c.AuthTimeout = 5 * time.Second
+	}
+	if c.MaxFrameSize <= 0 {
+		c.MaxFrameSize = wire.DefaultMaxFrameSize
+	}
+	if c.EventQueueSize <= 0 {
+		c.EventQueueSize = 100000
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// LogLine is one log/data frame, delivered on Logs() after Log().
+type LogLine struct {
+	Level    int    // Log-Level: 0 (CONSOLE) .. 7 (DEBUG)
+	Channel  int    // Text-Channel
+	File     string // Log-File
+	Func     string // Log-Func
+	Line     int    // Log-Line
+	UserData string // User-Data: usually the channel uuid, may be empty
+	Text     string // the log line itself
+	Headers  []wire.Header
+}
+
+// Stats is a snapshot of a connection's counters, for monitoring queues and
+// throughput.
+type Stats struct {
+	Frames          uint64 // frames read
+	BytesRead       uint64
+	BytesWritten    uint64
+	EventsReceived  uint64 // event frames read
+	EventsQueued    int    // events waiting in Events() now
+	EventsHighWater int    // largest EventsQueued seen
+	LogsReceived    uint64
+	LogsQueued      int
+	InFlight        int // requests written and not yet answered (incl. abandoned slots)
+	JobsPending     int // background jobs whose BACKGROUND_JOB has not arrived
+}
+
+// Conn is a client connection to FreeSWITCH's event socket. All methods are
+// safe for concurrent use; see the package documentation for the model.
+type Conn struct {
+	nc   net.Conn
+	cfg  Config
+	log  *slog.Logger
+	rd   *wire.Reader
+	addr string
+
+	wmu  sync.Mutex // serialises writes and FIFO enqueue
+	wbuf []byte     // guarded by wmu
+
+	mu       sync.Mutex // guards the fields below
+	pending  []*waiter  // FIFO of requests awaiting a reply
+	jobs     map[string]*Job
+	err      error // why the connection ended; set once
+	closing  bool
+	exiting  bool
+	lingered bool
+
+	subMu      sync.Mutex // serialises subscription changes
+	format     wire.Format
+	bgSub      bool // BACKGROUND_JOB is subscribed on the wire
+	userBgJobs bool // the application subscribed BACKGROUND_JOB (or ALL) itself
+
+	events  chan *Event
+	logs    chan *LogLine
+	quit    chan struct{} // closed when the connection starts ending
+	done    chan struct{} // closed when it has ended and the reader is gone
+	linger  chan struct{} // closed on a linger disconnect-notice (outbound)
+	quitOne sync.Once
+
+	frames, bytesRead, bytesWritten, eventsRx, logsRx atomic.Uint64
+	highWater                                         atomic.Int64
+}
+
+type result struct {
+	msg *wire.Message
+	err error
+}
+
+type waiter struct {
+	ch      chan result // buffered 1: the reader never blocks on it
+	onReply func(*wire.Message)
+}
+
+// Dial connects to FreeSWITCH at addr (host:port), waits for auth/request
+// and authenticates with cfg.Password. ctx bounds the whole handshake; it
+// does not bound the connection's life afterwards (use Close).
+func Dial(ctx context.Context, addr string, cfg Config) (*Conn, error) {
+	cfg = cfg.withDefaults()
+	if strings.ContainsAny(cfg.Password, "\r\n") {
+		return nil, fmt.Errorf("%w: password contains a line break", ErrAuth)
+	}
+	d := net.Dialer{}
+	if cfg.Dialer != nil {
+		d = *cfg.Dialer
+	}
+	d.Timeout = cfg.DialTimeout
+	nc, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		switch {
+		case ctx.Err() != nil:
+			return nil, fmt.Errorf("esl: dial %s: %w", addr, ctx.Err())
+		case errors.Is(err, syscall.ECONNREFUSED):
+			return nil, fmt.Errorf("%w: %w", ErrRefused, err)
+		case isTimeout(err):
+			return nil, fmt.Errorf("%w: dial %s: %w", ErrTimeout, addr, err)
+		}
+		return nil, fmt.Errorf("esl: dial %s: %w", addr, err)
+	}
+	c := newConn(nc, cfg)
+	c.addr = addr
+	if err := c.handshake(ctx, func() error { return c.auth() }); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	c.start()
+	return c, nil
+}
+
+func newConn(nc net.Conn, cfg Config) *Conn {
+	c := &Conn{
+		nc:     nc,
+		cfg:    cfg,
+		log:    cfg.Logger.With("remote", nc.RemoteAddr().String()),
+		jobs:   make(map[string]*Job),
+		events: make(chan *Event, cfg.EventQueueSize),
+		logs:   make(chan *LogLine, cfg.EventQueueSize),
+		quit:   make(chan struct{}),
+		done:   make(chan struct{}),
+		linger: make(chan struct{}),
+	}
+	c.rd = wire.NewReader(countingReader{nc, &c.bytesRead})
+	c.rd.SetMaxFrameSize(cfg.MaxFrameSize)
+	return c
+}
+
+// handshake runs f synchronously (before the reader goroutine exists) under
+// AuthTimeout and ctx, mapping deadline errors to ErrTimeout.
+func (c *Conn) handshake(ctx context.Context, f func() error) error {
+	dl := time.Now().Add(c.cfg.AuthTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(dl) {
+		dl = d
+	}
+	c.nc.SetDeadline(dl)
+	stop := context.AfterFunc(ctx, func() { c.nc.SetDeadline(time.Unix(1, 0)) })
+	err := f()
+	if !stop() && ctx.Err() != nil {
+		return fmt.Errorf("esl: handshake: %w", ctx.Err())
+	}
+	if err != nil {
+		if isTimeout(err) {
+			return fmt.Errorf("%w: handshake: %w", ErrTimeout, err)
+		}
+		return err
+	}
+	c.nc.SetDeadline(time.Time{})
+	return nil
+}
+
+// readHandshakeFrame reads one frame during the handshake, turning
+// rejections and notices into their errors.
+func (c *Conn) readHandshakeFrame() (*wire.Message, error) {
+	for {
+		m, err := c.rd.ReadMessage()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil, fmt.Errorf("esl: handshake: connection closed by peer: %w", err)
+			}
+			return nil, err
+		}
+		c.frames.Add(1)
+		switch m.ContentType() {
+		case wire.TypeRudeRejection:
+			return nil, fmt.Errorf("%w: %s", ErrRejected, strings.TrimSpace(string(m.Body)))
+		case wire.TypeDisconnectNotice:
+			return nil, &DisconnectError{Notice: string(m.Body), Disposition: m.Get("Content-Disposition")}
+		case wire.TypeEventPlain, wire.TypeEventJSON, wire.TypeEventXML, wire.TypeLogData:
+			continue // cannot happen before auth; ignore rather than fail
+		}
+		return m, nil
+	}
+}
+
+func (c *Conn) auth() error {
+	m, err := c.readHandshakeFrame()
+	if err != nil {
+		return err
+	}
+	if m.ContentType() != wire.TypeAuthRequest {
+		return &wire.ProtocolError{Msg: "expected auth/request, got " + strconv.Quote(m.ContentType())}
+	}
+	buf := wire.AppendCommand(nil, "auth "+c.cfg.Password, nil, nil)
+	n, err := c.nc.Write(buf)
+	c.bytesWritten.Add(uint64(n))
+	if err != nil {
+		return fmt.Errorf("esl: writing auth: %w", err)
+	}
+	m, err = c.readHandshakeFrame()
+	if err != nil {
+		return err
+	}
+	if m.ContentType() != wire.TypeCommandReply {
+		return &wire.ProtocolError{Msg: "expected auth reply, got " + strconv.Quote(m.ContentType())}
+	}
+	if rt := m.ReplyText(); !strings.HasPrefix(rt, "+OK") {
+		return fmt.Errorf("%w: %s", ErrAuth, rt)
+	}
+	return nil
+}
+
+func (c *Conn) start() {
+	c.log.Debug("esl: connected")
+	go c.readLoop()
+}
+
+// Events returns the channel of events in the order FreeSWITCH sent them.
+// It is closed when the connection ends. See OverflowPolicy for what
+// happens when it is not drained.
+func (c *Conn) Events() <-chan *Event { return c.events }
+
+// Logs returns the channel of log/data frames enabled by Log. It is bounded
+// like Events() and follows the same OverflowPolicy; it is closed when the
+// connection ends.
+func (c *Conn) Logs() <-chan *LogLine { return c.logs }
+
+// Done is closed when the connection has ended and its reader goroutine has
+// exited; Err then reports why.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// Err reports why the connection ended: ErrClosed after Close or Exit,
+// a *DisconnectError, ErrSlowConsumer, a *wire.ProtocolError or an I/O
+// error. It is nil while the connection is alive.
+func (c *Conn) Err() error {
+	select {
+	case <-c.done:
+	default:
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// RemoteAddr returns the server's address.
+func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+
+// Stats returns a snapshot of the connection's counters.
+func (c *Conn) Stats() Stats {
+	c.mu.Lock()
+	inflight, jobs := len(c.pending), len(c.jobs)
+	c.mu.Unlock()
+	return Stats{
+		Frames:          c.frames.Load(),
+		BytesRead:       c.bytesRead.Load(),
+		BytesWritten:    c.bytesWritten.Load(),
+		EventsReceived:  c.eventsRx.Load(),
+		EventsQueued:    len(c.events),
+		EventsHighWater: int(c.highWater.Load()),
+		LogsReceived:    c.logsRx.Load(),
+		LogsQueued:      len(c.logs),
+		InFlight:        inflight,
+		JobsPending:     jobs,
+	}
+}
+
+// Close ends the connection: pending requests and jobs fail with ErrClosed,
+// Events() and Logs() are closed, and Close returns once the reader
+// goroutine has exited. It is idempotent and always returns nil.
+func (c *Conn) Close() error {
+	c.fail(ErrClosed)
+	<-c.done
+	return nil
+}
+
+// fail records the first reason the connection ends and unblocks the
+// reader by closing the socket. It may be called from any goroutine.
+func (c *Conn) fail(err error) {
+	c.mu.Lock()
+	if c.err == nil {
+		c.err = err
+	}
+	c.closing = true
+	c.mu.Unlock()
+	c.quitOne.Do(func() {
+		close(c.quit)
+		c.nc.Close()
+	})
+}
+
+// finish runs once, in the reader goroutine, after the read loop.
+func (c *Conn) finish() {
+	c.mu.Lock()
+	ferr := closedErr(c.err)
+	pending := c.pending
+	c.pending = nil
+	jobs := c.jobs
+	c.jobs = map[string]*Job{}
+	cause := c.err
+	c.mu.Unlock()
+	for _, w := range pending {
+		w.ch <- result{err: ferr}
+	}
+	for _, j := range jobs {
+		j.complete("", ferr, nil)
+	}
+	close(c.events)
+	close(c.logs)
+	c.log.Debug("esl: connection ended", "reason", cause)
+	close(c.done)
+}
+
+func (c *Conn) readLoop() {
+	defer c.finish()
+	for {
+		m, err := c.rd.ReadMessage()
+		if err != nil {
+			var pe *wire.ProtocolError
+			switch {
+			case errors.As(err, &pe):
+				c.fail(err)
+			case errors.Is(err, io.EOF):
+				c.fail(fmt.Errorf("esl: connection closed by peer: %w", err))
+			default:
+				c.fail(fmt.Errorf("esl: read: %w", err))
+			}
+			return
+		}
+		c.frames.Add(1)
+		if !c.dispatch(m) {
+			return
+		}
+	}
+}
+
+// dispatch handles one frame in the reader goroutine; false ends the loop.
+func (c *Conn) dispatch(m *wire.Message) bool {
+	switch ct := m.ContentType(); ct {
+	case wire.TypeCommandReply, wire.TypeAPIResponse:
+		c.mu.Lock()
+		var w *waiter
+		if len(c.pending) > 0 {
+			w = c.pending[0]
+			c.pending[0] = nil
+			c.pending = c.pending[1:]
+		}
+		c.mu.Unlock()
+		if w == nil {
+			c.fail(&wire.ProtocolError{Msg: "unsolicited " + ct + " frame"})
+			return false
+		}
+		if w.onReply != nil {
+			w.onReply(m)
+		}
+		w.ch <- result{msg: m}
+	case wire.TypeEventPlain, wire.TypeEventJSON, wire.TypeEventXML:
+		c.eventsRx.Add(1)
+		ev, err := wire.ParseEvent(ct, m.Body)
+		if err != nil {
+			c.fail(&wire.ProtocolError{Msg: "undecodable " + ct + " event", Err: err})
+			return false
+		}
+		return c.deliverEvent(ev)
+	case wire.TypeLogData:
+		c.logsRx.Add(1)
+		l := &LogLine{
+			File: m.Get("Log-File"), Func: m.Get("Log-Func"), UserData: m.Get("User-Data"),
+			Text: string(m.Body), Headers: m.Headers,
+		}
+		l.Level, _ = strconv.Atoi(m.Get("Log-Level"))
+		l.Channel, _ = strconv.Atoi(m.Get("Text-Channel"))
+		l.Line, _ = strconv.Atoi(m.Get("Log-Line"))
+		return push(c, c.logs, l)
+	case wire.TypeDisconnectNotice:
+		if strings.EqualFold(m.Get("Content-Disposition"), "linger") {
+			c.log.Debug("esl: linger notice", "channel", m.Get("Channel-Name"))
+			c.mu.Lock()
+			if !c.lingered {
+				c.lingered = true
+				close(c.linger)
+			}
+			c.mu.Unlock()
+			return true
+		}
+		c.mu.Lock()
+		exiting := c.exiting
+		c.mu.Unlock()
+		if exiting {
+			c.fail(ErrClosed)
+		} else {
+			c.log.Info("esl: server disconnected", "notice", strings.TrimSpace(string(m.Body)))
+			c.fail(&DisconnectError{Notice: string(m.Body), Disposition: m.Get("Content-Disposition")})
+		}
+		return false
+	case wire.TypeRudeRejection:
+		c.fail(fmt.Errorf("%w: %s", ErrRejected, strings.TrimSpace(string(m.Body))))
+		return false
+	default:
+		// auth/request after the handshake, or a type this library does not
+		// know: neither consumes a waiter, so it is safe to skip.
+		c.log.Debug("esl: ignoring frame", "content-type", ct)
+	}
+	return true
+}
+
+func (c *Conn) deliverEvent(ev *Event) bool {
+	if ev.Name() == "BACKGROUND_JOB" {
+		if id := ev.JobUUID(); id != "" {
+			c.mu.Lock()
+			j := c.jobs[id]
+			delete(c.jobs, id)
+			wantEv := c.userBgJobs
+			c.mu.Unlock()
+			if j != nil {
+				j.complete(ev.Body, jobErr(j.Command, ev.Body), ev)
+				if !wantEv {
+					return true
+				}
+			}
+		}
+	}
+	if !push(c, c.events, ev) {
+		return false
+	}
+	if n := int64(len(c.events)); n > c.highWater.Load() {
+		c.highWater.Store(n) // only the reader writes it
+	}
+	return true
+}
+
+// push queues v on ch according to the overflow policy; false means the
+// connection is ending.
+func push[T any](c *Conn, ch chan T, v T) bool {
+	if c.cfg.Overflow == OverflowBlock {
+		select {
+		case ch <- v:
+			return true
+		case <-c.quit:
+			return false
+		}
+	}
+	select {
+	case ch <- v:
+		return true
+	default:
+		c.log.Warn("esl: queue full, disconnecting", "capacity", cap(ch))
+		c.fail(ErrSlowConsumer)
+		return false
+	}
+}
+
+// request writes one command and waits for its reply frame. The waiter is
+// enqueued under the write lock, so FIFO order equals wire order. If ctx
+// ends first, ctx.Err() is returned but the slot stays queued, so the late
+// reply is consumed and discarded instead of shifting later replies.
+func (c *Conn) request(ctx context.Context, cmd string, headers []wire.Header, body []byte, onReply func(*wire.Message)) (*wire.Message, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	w := &waiter{ch: make(chan result, 1), onReply: onReply}
+	if err := c.write(ctx, w, cmd, headers, body); err != nil {
+		return nil, err
+	}
+	select {
+	case r := <-w.ch:
+		return r.msg, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (c *Conn) write(ctx context.Context, w *waiter, cmd string, headers []wire.Header, body []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.mu.Lock()
+	if c.closing {
+		err := closedErr(c.err)
+		c.mu.Unlock()
+		return err
+	}
+	c.pending = append(c.pending, w)
+	c.mu.Unlock()
+
+	c.wbuf = wire.AppendCommand(c.wbuf[:0], cmd, headers, body)
+	var fired chan struct{}
+	var stop func() bool
+	if ctx.Done() != nil {
+		fired = make(chan struct{})
+		stop = context.AfterFunc(ctx, func() {
+			c.nc.SetWriteDeadline(time.Unix(1, 0))
+			close(fired)
+		})
+	}
+	n, err := c.nc.Write(c.wbuf)
+	c.bytesWritten.Add(uint64(n))
+	if stop != nil && !stop() {
+		<-fired
+		c.nc.SetWriteDeadline(time.Time{})
+	}
+	if cap(c.wbuf) > 64<<10 {
+		c.wbuf = nil
+	}
+	if err == nil {
+		return nil
+	}
+	if n == 0 && ctx.Err() != nil {
+		// Nothing reached the wire: withdraw our slot (it is the last one,
+		// nobody can enqueue while we hold wmu) and keep the connection.
+		c.mu.Lock()
+		if k := len(c.pending); k > 0 && c.pending[k-1] == w {
+			c.pending = c.pending[:k-1]
+		}
+		c.mu.Unlock()
+		return ctx.Err()
+	}
+	// A partial command corrupts the stream: the connection cannot go on.
+	c.fail(fmt.Errorf("esl: write: %w", err))
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return closedErr(err)
+}
+
+// SendCommand sends a raw command line with optional headers and body and
+// returns the reply frame (command/reply or api/response). A command/reply
+// whose Reply-Text starts with "-ERR" yields the frame and a *CommandError.
+// It is the escape hatch for commands without a dedicated method.
+func (c *Conn) SendCommand(ctx context.Context, cmd string, headers []wire.Header, body []byte) (*wire.Message, error) {
+	if err := validate(cmd, headers); err != nil {
+		return nil, err
+	}
+	return c.sendCommand(ctx, cmd, headers, body, nil)
+}
+
+// validate refuses line breaks that would let a value inject commands.
+func validate(cmd string, headers []wire.Header) error {
+	if strings.ContainsAny(cmd, "\r\n") {
+		return fmt.Errorf("esl: command line contains a line break: %q", redact(cmd))
+	}
+	for _, h := range headers {
+		if h.Name == "" || strings.ContainsAny(h.Name, "\r\n:") || strings.ContainsAny(h.Value, "\r\n") {
+			return fmt.Errorf("esl: %s: header %q contains a line break or colon", redact(cmd), h.Name)
+		}
+	}
+	return nil
+}
+
+func (c *Conn) sendCommand(ctx context.Context, cmd string, headers []wire.Header, body []byte, onReply func(*wire.Message)) (*wire.Message, error) {
+	m, err := c.request(ctx, cmd, headers, body, onReply)
+	if err != nil {
+		return nil, err
+	}
+	if m.ContentType() == wire.TypeCommandReply {
+		if rt := m.ReplyText(); strings.HasPrefix(rt, "-") {
+			return m, &CommandError{Command: redact(cmd), Reply: rt, Usage: strings.HasPrefix(rt, "-USAGE")}
+		}
+	}
+	return m, nil
+}
+
+// command sends cmd and returns its Reply-Text.
+func (c *Conn) command(ctx context.Context, cmd string) (string, error) {
+	m, err := c.SendCommand(ctx, cmd, nil, nil)
+	if err != nil {
+		return "", err
+	}
+	return m.ReplyText(), nil
+}
+
+// API runs "api cmd" and returns the output. FreeSWITCH runs api commands
+// in the connection's own thread: until it returns, no events and no other
+// replies flow on this connection, so use BgAPI for anything slow
+// (originate, long sofia commands). A body starting with "-ERR" or
+// "-USAGE" is returned together with a *CommandError.
+func (c *Conn) API(ctx context.Context, cmd string) (string, error) {
+	m, err := c.SendCommand(ctx, "api "+cmd, nil, nil)
+	if err != nil {
+		return "", err
+	}
+	body := string(m.Body)
+	return body, apiErr("api "+cmd, body)
+}
+
+func apiErr(cmd, body string) error {
+	if strings.HasPrefix(body, "-ERR") || strings.HasPrefix(body, "-USAGE") {
+		return &CommandError{Command: cmd, Reply: strings.TrimRight(body, "\r\n"), Usage: strings.HasPrefix(body, "-USAGE")}
+	}
+	return nil
+}
+
+// Exit sends "exit", waits for "+OK bye" and then for the server to close
+// the connection (bounded by ctx). Err() is ErrClosed afterwards.
+func (c *Conn) Exit(ctx context.Context) error {
+	c.mu.Lock()
+	c.exiting = true
+	c.mu.Unlock()
+	_, err := c.SendCommand(ctx, "exit", nil, nil)
+	if err != nil {
+		if errors.Is(err, ErrClosed) {
+			return nil
+		}
+		c.mu.Lock()
+		c.exiting = false
+		c.mu.Unlock()
+		return err
+	}
+	select {
+	case <-c.done:
+		return nil
+	case <-ctx.Done():
+		c.Close()
+		return ctx.Err()
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+type countingReader struct {
+	r io.Reader
+	n *atomic.Uint64
+}
+
+func (r countingReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	r.n.Add(uint64(n))
+	return n, err
+}

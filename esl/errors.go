@@ -1,0 +1,82 @@
+package esl
+
+import (
+	"errors"
+	"strings"
+)
+
+// Sentinel errors. Every error returned by this package that has one of
+// these causes wraps it, so errors.Is works through added context.
+var (
+	// ErrRefused reports that the TCP connection was refused; the net error
+	// is wrapped too.
+	ErrRefused = errors.New("esl: connection refused")
+	// ErrAuth reports that FreeSWITCH rejected the password ("-ERR invalid").
+	ErrAuth = errors.New("esl: authentication failed")
+	// ErrRejected reports a text/rude-rejection: the server's ACL refused
+	// this client's address before authentication.
+	ErrRejected = errors.New("esl: rejected by server access list")
+	// ErrTimeout reports a dial or authentication deadline (DialTimeout,
+	// AuthTimeout or a context deadline) that expired while connecting.
+	ErrTimeout = errors.New("esl: timeout")
+	// ErrClosed reports a request on, or pending on, a connection that has
+	// ended. When the connection ended for another reason (a disconnect
+	// notice, a read error) that cause is wrapped as well.
+	ErrClosed = errors.New("esl: connection closed")
+	// ErrSlowConsumer reports that the event or log queue was full under
+	// OverflowDisconnect, so the connection was closed rather than lose an
+	// event silently.
+	ErrSlowConsumer = errors.New("esl: event queue overflow (slow consumer)")
+)
+
+// DisconnectError reports that the server ended the connection with a
+// text/disconnect-notice, for example "The system is being shut down.\n" or
+// "killed listener because of lost events\n".
+type DisconnectError struct {
+	Notice      string // body of the notice, verbatim
+	Disposition string // Content-Disposition header, "" on inbound connections
+}
+
+// Error describes the notice.
+func (e *DisconnectError) Error() string {
+	return "esl: server disconnected: " + strings.TrimSpace(e.Notice)
+}
+
+// CommandError reports a command that FreeSWITCH answered with "-ERR ..."
+// (or an api body starting with "-ERR" or "-USAGE").
+type CommandError struct {
+	Command string // the command line sent (auth commands are redacted)
+	Reply   string // the Reply-Text or api body, without the trailing newline
+	Usage   bool   // the reply was "-USAGE: ...": the arguments were wrong
+}
+
+// Error describes the failed command and FreeSWITCH's reply.
+func (e *CommandError) Error() string {
+	return "esl: " + e.Command + ": " + e.Reply
+}
+
+// redact hides passwords in command lines that may end up in errors or logs.
+func redact(cmd string) string {
+	if i := strings.IndexByte(cmd, '\n'); i >= 0 {
+		cmd = cmd[:i]
+	}
+	l := strings.ToLower(cmd)
+	if strings.HasPrefix(l, "auth ") || strings.HasPrefix(l, "userauth ") {
+		return cmd[:strings.IndexByte(cmd, ' ')] + " <redacted>"
+	}
+	return cmd
+}
+
+// closedErr returns the error given to requests and jobs that outlive the
+// connection: ErrClosed, wrapping the reason when there is another one.
+func closedErr(cause error) error {
+	if cause == nil || errors.Is(cause, ErrClosed) {
+		return ErrClosed
+	}
+	return &closedError{cause: cause}
+}
+
+type closedError struct{ cause error }
+
+func (e *closedError) Error() string   { return ErrClosed.Error() + ": " + e.cause.Error() }
+func (e *closedError) Unwrap() []error { return []error{ErrClosed, e.cause} }
