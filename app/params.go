@@ -1,0 +1,184 @@
+package app
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Param is an app parameter settable from text: an exported field of the
+// app's struct, named by its `param:"name"` tag or its lower-cased field
+// name. A tag of "-" hides a field.
+type Param struct {
+	Name  string
+	Type  string
+	Field string
+}
+
+func paramsOf(t reflect.Type) ([]Param, error) {
+	var ps []Param
+	seen := map[string]bool{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name := f.Tag.Get("param")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			r := []rune(f.Name)
+			r[0] = unicode.ToLower(r[0])
+			name = string(r)
+		}
+		if !settable(f.Type) {
+			if f.Tag.Get("param") != "" {
+				return nil, fmt.Errorf("param %q: unsupported type %s", name, f.Type)
+			}
+			continue
+		}
+		if seen[name] {
+			return nil, fmt.Errorf("param %q declared twice", name)
+		}
+		seen[name] = true
+		ps = append(ps, Param{Name: name, Type: typeName(f.Type), Field: f.Name})
+	}
+	return ps, nil
+}
+
+var durationType = reflect.TypeOf(time.Duration(0))
+
+func settable(t reflect.Type) bool {
+	if t == durationType {
+		return true
+	}
+	switch t.Kind() {
+	case reflect.String, reflect.Bool, reflect.Int, reflect.Int64, reflect.Int32, reflect.Uint, reflect.Uint64, reflect.Uint32, reflect.Float64, reflect.Float32:
+		return true
+	case reflect.Slice:
+		return t.Elem().Kind() == reflect.String
+	}
+	return false
+}
+
+func typeName(t reflect.Type) string {
+	if t == durationType {
+		return "duration"
+	}
+	if t.Kind() == reflect.Slice {
+		return "list"
+	}
+	return t.Kind().String()
+}
+
+// ParamError reports a bad app parameter.
+type ParamError struct {
+	Key, Value string
+	Msg        string
+}
+
+func (e *ParamError) Error() string {
+	if e.Value == "" {
+		return fmt.Sprintf("parameter %q: %s", e.Key, e.Msg)
+	}
+	return fmt.Sprintf("parameter %q=%q: %s", e.Key, e.Value, e.Msg)
+}
+
+// SetParams sets an app's parameters from "key=value,key=value" (lists are
+// separated by '|'). Unknown keys and values that do not parse are errors
+// naming the key.
+func SetParams(app any, text string) error {
+	v := reflect.ValueOf(app)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return fmt.Errorf("app: parameters need a pointer to a struct, got %T", app)
+	}
+	params, err := paramsOf(v.Elem().Type())
+	if err != nil {
+		return err
+	}
+	byName := map[string]Param{}
+	for _, p := range params {
+		byName[p.Name] = p
+	}
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return nil
+	}
+	for _, kv := range strings.Split(text, ",") {
+		key, value, ok := strings.Cut(kv, "=")
+		key = strings.TrimSpace(key)
+		if !ok || key == "" {
+			return &ParamError{Key: kv, Msg: "expected key=value"}
+		}
+		p, ok := byName[key]
+		if !ok {
+			var known []string
+			for k := range byName {
+				known = append(known, k)
+			}
+			sort.Strings(known)
+			return &ParamError{Key: key, Msg: "unknown parameter (known: " + strings.Join(known, ", ") + ")"}
+		}
+		if err := setField(v.Elem().FieldByName(p.Field), strings.TrimSpace(value)); err != nil {
+			return &ParamError{Key: key, Value: value, Msg: err.Error()}
+		}
+	}
+	return nil
+}
+
+func setField(f reflect.Value, s string) error {
+	if f.Type() == durationType {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			secs, err2 := strconv.ParseFloat(s, 64)
+			if err2 != nil {
+				return fmt.Errorf("not a duration (e.g. 2s, 500ms)")
+			}
+			d = time.Duration(secs * float64(time.Second))
+		}
+		f.SetInt(int64(d))
+		return nil
+	}
+	switch f.Kind() {
+	case reflect.String:
+		f.SetString(s)
+	case reflect.Bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return fmt.Errorf("not a boolean")
+		}
+		f.SetBool(b)
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		n, err := strconv.ParseInt(s, 10, f.Type().Bits())
+		if err != nil {
+			return fmt.Errorf("not an integer")
+		}
+		f.SetInt(n)
+	case reflect.Uint, reflect.Uint64, reflect.Uint32:
+		n, err := strconv.ParseUint(s, 10, f.Type().Bits())
+		if err != nil {
+			return fmt.Errorf("not a non-negative integer")
+		}
+		f.SetUint(n)
+	case reflect.Float64, reflect.Float32:
+		x, err := strconv.ParseFloat(s, f.Type().Bits())
+		if err != nil {
+			return fmt.Errorf("not a number")
+		}
+		f.SetFloat(x)
+	case reflect.Slice:
+		var parts []string
+		if s != "" {
+			parts = strings.Split(s, "|")
+		}
+		f.Set(reflect.ValueOf(parts))
+	default:
+		return fmt.Errorf("unsupported type %s", f.Type())
+	}
+	return nil
+}

@@ -1,0 +1,155 @@
+package app
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/switchio/switchio/cluster"
+)
+
+// Describer lets an app describe itself for listings (switchio list-apps).
+type Describer interface {
+	Description() string
+}
+
+// Info describes a registered app.
+type Info struct {
+	// Name is the app's registered name (its type name unless it implements
+	// cluster.Namer).
+	Name string
+	// Package is the Go import path of the app's type.
+	Package string
+	// Description is the app's own description, if it has one.
+	Description string
+	// Params lists the parameters settable from text, in field order.
+	Params []Param
+
+	proto reflect.Value // pointer to the prototype holding default values
+}
+
+// New returns a fresh instance with the prototype's default field values.
+func (i *Info) New() cluster.App {
+	v := reflect.New(i.proto.Elem().Type())
+	v.Elem().Set(i.proto.Elem())
+	return v.Interface().(cluster.App)
+}
+
+// Registry maps app names to app types. The zero value is not usable; use
+// NewRegistry. Default is the registry the CLI lists and loads from.
+type Registry struct {
+	mu   sync.RWMutex
+	apps map[string]*Info
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry() *Registry { return &Registry{apps: map[string]*Info{}} }
+
+// Default is the process-wide registry built-in apps register themselves
+// in, like database/sql drivers: a binary's apps are what it imports.
+var Default = NewRegistry()
+
+// Register adds an app type, given as a pointer to a value holding its
+// default parameters, on the Default registry.
+func Register(proto cluster.App) error { return Default.Register(proto) }
+
+// MustRegister is Register for init functions: it panics on error.
+func MustRegister(proto cluster.App) {
+	if err := Default.Register(proto); err != nil {
+		panic(err)
+	}
+}
+
+// Register adds an app type. proto must be a pointer to a struct; its field
+// values are the defaults of new instances. Names must be unique.
+func (r *Registry) Register(proto cluster.App) error {
+	v := reflect.ValueOf(proto)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return fmt.Errorf("app: register %T: need a pointer to a struct", proto)
+	}
+	params, err := paramsOf(v.Elem().Type())
+	if err != nil {
+		return fmt.Errorf("app: register %T: %w", proto, err)
+	}
+	info := &Info{
+		Name:    cluster.AppName(proto),
+		Package: v.Elem().Type().PkgPath(),
+		Params:  params,
+		proto:   v,
+	}
+	if d, ok := proto.(Describer); ok {
+		info.Description = d.Description()
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, dup := r.apps[info.Name]; dup {
+		return fmt.Errorf("app: %q is already registered", info.Name)
+	}
+	r.apps[info.Name] = info
+	return nil
+}
+
+// Get returns the app registered under name.
+func (r *Registry) Get(name string) (*Info, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	i, ok := r.apps[name]
+	return i, ok
+}
+
+// All returns every registered app sorted by name.
+func (r *Registry) All() []*Info {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]*Info, 0, len(r.apps))
+	for _, i := range r.apps {
+		out = append(out, i)
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].Name < out[b].Name })
+	return out
+}
+
+// Group is the apps of one Go package.
+type Group struct {
+	Package string
+	Apps    []*Info
+}
+
+// ByPackage groups the registered apps by package, both sorted.
+func (r *Registry) ByPackage() []Group {
+	var groups []Group
+	idx := map[string]int{}
+	for _, i := range r.All() {
+		k, ok := idx[i.Package]
+		if !ok {
+			k = len(groups)
+			idx[i.Package] = k
+			groups = append(groups, Group{Package: i.Package})
+		}
+		groups[k].Apps = append(groups[k].Apps, i)
+	}
+	sort.Slice(groups, func(a, b int) bool { return groups[a].Package < groups[b].Package })
+	return groups
+}
+
+// New builds an app from a spec "Name" or "Name/key=value,key=value": a new
+// instance of the registered type with the given parameters set.
+func (r *Registry) New(spec string) (cluster.App, error) {
+	name, params, _ := strings.Cut(spec, "/")
+	name = strings.TrimSpace(name)
+	info, ok := r.Get(name)
+	if !ok {
+		var names []string
+		for _, i := range r.All() {
+			names = append(names, i.Name)
+		}
+		return nil, fmt.Errorf("app: unknown app %q (registered: %s)", name, strings.Join(names, ", "))
+	}
+	a := info.New()
+	if err := SetParams(a, params); err != nil {
+		return nil, fmt.Errorf("app %s: %w", name, err)
+	}
+	return a, nil
+}

@@ -1,0 +1,78 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/switchio/switchio/cluster"
+	"github.com/switchio/switchio/originate"
+)
+
+// SyncCall places one call from client with req, tagged with appID so the
+// apps loaded under that id handle both legs, and waits until until(call)
+// holds (nil: until the call is answered). It returns the call, or an error
+// when the originate fails, the call ends first, or ctx expires — give ctx a
+// timeout.
+func SyncCall(ctx context.Context, client *cluster.Client, req originate.Request, appID string, until func(*cluster.Call) bool) (*cluster.Call, error) {
+	if req.UUID == "" {
+		req.UUID = uuid.NewString()
+	}
+	if appID == "" {
+		appID = cluster.DefaultAppID
+	}
+	req.Headers = append(append([]originate.Var(nil), req.Headers...),
+		originate.Var{Name: "X-switchio_originating_session", Value: req.UUID},
+		originate.Var{Name: "X-switchio_app", Value: appID})
+	cmd, err := req.Command()
+	if err != nil {
+		return nil, err
+	}
+	job, err := client.BgAPI(ctx, cmd)
+	if err != nil {
+		return nil, err
+	}
+	if until == nil {
+		until = func(c *cluster.Call) bool {
+			s := c.First()
+			return s != nil && s.Answered()
+		}
+	}
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	var call *cluster.Call
+	for {
+		if s := client.Session(req.UUID); s != nil {
+			call = s.Call()
+		}
+		if call != nil && until(call) {
+			return call, nil
+		}
+		if body, jerr, done := job.Result(); done && (jerr != nil || !strings.HasPrefix(body, "+OK")) {
+			if jerr == nil {
+				jerr = fmt.Errorf("originate: %s", strings.TrimSpace(body))
+			}
+			return call, fmt.Errorf("sync call %s: %w", req.UUID, jerr)
+		}
+		if call != nil && call.Len() > 0 && allHungUp(call) {
+			return call, fmt.Errorf("sync call %s: call ended before the condition held", req.UUID)
+		}
+		select {
+		case <-ctx.Done():
+			return call, fmt.Errorf("sync call %s: %w", req.UUID, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+func allHungUp(c *cluster.Call) bool {
+	for _, s := range c.Sessions() {
+		if !s.HungUp() {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,145 @@
+package cluster
+
+import (
+	"context"
+	"sync"
+)
+
+// Call is a set of legs (sessions) that belong together, possibly on
+// different servers of a pool. Legs are joined by a correlation key read
+// from their events (see Correlation).
+type Call struct {
+	key string
+
+	mu   sync.Mutex
+	legs []*Session
+	vars map[string]string
+}
+
+// Key returns the correlation key that joined the legs.
+func (c *Call) Key() string { return c.key }
+
+// Sessions returns the call's legs in the order they appeared.
+func (c *Call) Sessions() []*Session {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]*Session(nil), c.legs...)
+}
+
+// First returns the first leg seen (usually the originating one).
+func (c *Call) First() *Session {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.legs) == 0 {
+		return nil
+	}
+	return c.legs[0]
+}
+
+// Last returns the most recent leg.
+func (c *Call) Last() *Session {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.legs) == 0 {
+		return nil
+	}
+	return c.legs[len(c.legs)-1]
+}
+
+// Peer returns the other leg of a two-leg call, or nil.
+func (c *Call) Peer(s *Session) *Session {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, l := range c.legs {
+		if l != s {
+			return l
+		}
+	}
+	return nil
+}
+
+// Len returns the number of legs.
+func (c *Call) Len() int { c.mu.Lock(); defer c.mu.Unlock(); return len(c.legs) }
+
+// Var returns call-scoped app state stored with SetVar.
+func (c *Call) Var(name string) string { c.mu.Lock(); defer c.mu.Unlock(); return c.vars[name] }
+
+// SetVar stores call-scoped app state shared by the legs' handlers.
+func (c *Call) SetVar(name, value string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.vars == nil {
+		c.vars = make(map[string]string, 2)
+	}
+	c.vars[name] = value
+}
+
+// Hangup hangs up every leg with cause ("" = NORMAL_CLEARING).
+func (c *Call) Hangup(ctx context.Context, cause string) error {
+	var first error
+	for _, s := range c.Sessions() {
+		if s.HungUp() {
+			continue
+		}
+		if err := s.Hangup(ctx, cause); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// callRegistry joins legs by key; it is shared by all clients of a pool, so
+// a leg that reaches another server joins the same Call.
+type callRegistry struct {
+	mu    sync.Mutex
+	calls map[string]*Call
+}
+
+func newCallRegistry() *callRegistry { return &callRegistry{calls: make(map[string]*Call)} }
+
+// join adds s to the call of key, creating it, and reports whether the call
+// is new.
+func (r *callRegistry) join(key string, s *Session) (*Call, bool) {
+	r.mu.Lock()
+	c, ok := r.calls[key]
+	if !ok {
+		c = &Call{key: key}
+		r.calls[key] = c
+	}
+	r.mu.Unlock()
+	c.mu.Lock()
+	c.legs = append(c.legs, s)
+	c.mu.Unlock()
+	return c, !ok
+}
+
+// leave removes s; the call is forgotten with its last leg. It reports
+// whether the call ended.
+func (r *callRegistry) leave(c *Call, s *Session) bool {
+	c.mu.Lock()
+	for i, l := range c.legs {
+		if l == s {
+			c.legs = append(c.legs[:i], c.legs[i+1:]...)
+			break
+		}
+	}
+	empty := len(c.legs) == 0
+	c.mu.Unlock()
+	if !empty {
+		return false
+	}
+	r.mu.Lock()
+	if r.calls[c.key] == c {
+		delete(r.calls, c.key)
+	}
+	r.mu.Unlock()
+	return true
+}
+
+func (r *callRegistry) len() int { r.mu.Lock(); defer r.mu.Unlock(); return len(r.calls) }
+
+func (r *callRegistry) get(key string) *Call {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.calls[key]
+}

@@ -1,0 +1,784 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/switchio/switchio/esl"
+	"github.com/switchio/switchio/esl/wire"
+)
+
+// DefaultAppID is the app id of events whose session names none.
+const DefaultAppID = "default"
+
+// Default header lists.
+var (
+	// DefaultAppIDHeaders are read, in order, for a new session's app id.
+	DefaultAppIDHeaders = []string{"variable_sip_h_X-switchio_app", "variable_switchio_app"}
+	// DefaultCorrelationHeaders are read, in order, for a new session's call
+	// key: the originating-session SIP header the dialer injects, then the
+	// call uuid.
+	DefaultCorrelationHeaders = []string{"variable_sip_h_X-switchio_originating_session", "variable_switchio_originating_session", "Channel-Call-UUID"}
+)
+
+// baseEvents are what the client itself needs to track sessions, calls and
+// jobs; apps add theirs.
+var baseEvents = []string{"BACKGROUND_JOB", "CHANNEL_CREATE", "CHANNEL_ORIGINATE", "CHANNEL_ANSWER",
+	"CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE", "CHANNEL_DESTROY", "CHANNEL_PARK"}
+
+// Config configures a Client. The zero value works against a default
+// FreeSWITCH (password ClueCon).
+type Config struct {
+	// Password is the event socket password (default "ClueCon"). It never
+	// appears in logs or errors.
+	Password string
+	// ESL tunes the connection; its Password field is ignored.
+	ESL esl.Config
+	// Format of the event subscription (default plain).
+	Format wire.Format
+	// AppIDHeaders pick a new session's app id (default DefaultAppIDHeaders).
+	AppIDHeaders []string
+	// CorrelationHeaders pick a new session's call key (default
+	// DefaultCorrelationHeaders). Any header or variable_* works, for devices
+	// that drop X-headers.
+	CorrelationHeaders []string
+	// KeepVariables lists headers copied into Session.Var at creation.
+	KeepVariables []string
+	// ReconnectMin and ReconnectMax bound the reconnect backoff
+	// (defaults 100 ms and 5 s). NoReconnect disables reconnecting.
+	ReconnectMin, ReconnectMax time.Duration
+	NoReconnect                bool
+	// Senders is the number of ordered command senders (default 4); commands
+	// of one session always use the same sender, so they stay in order.
+	Senders int
+	// FailedPerCause bounds how many failed session uuids are kept per
+	// hang-up cause (default 1000).
+	FailedPerCause int
+	// Logger receives the client's logs (nil discards them).
+	Logger *slog.Logger
+}
+
+func (cfg *Config) setDefaults() {
+	if cfg.Password == "" {
+		cfg.Password = "ClueCon"
+	}
+	if cfg.AppIDHeaders == nil {
+		cfg.AppIDHeaders = DefaultAppIDHeaders
+	}
+	if cfg.CorrelationHeaders == nil {
+		cfg.CorrelationHeaders = DefaultCorrelationHeaders
+	}
+	if cfg.ReconnectMin <= 0 {
+		cfg.ReconnectMin = 100 * time.Millisecond
+	}
+	if cfg.ReconnectMax <= 0 {
+		cfg.ReconnectMax = 5 * time.Second
+	}
+	if cfg.Senders <= 0 {
+		cfg.Senders = 4
+	}
+	if cfg.FailedPerCause <= 0 {
+		cfg.FailedPerCause = 1000
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Client controls one FreeSWITCH server: one connection, one event loop that
+// tracks sessions, calls and jobs and dispatches events to apps.
+type Client struct {
+	addr string
+	cfg  Config
+	log  *slog.Logger
+	pool *Pool
+	reg  *callRegistry
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	flows  sync.WaitGroup
+
+	connMu    sync.RWMutex
+	conn      *esl.Conn
+	connected chan struct{} // closed while connected; replaced on loss
+
+	subMu  sync.Mutex
+	subs   map[string]bool
+	subKey []string
+
+	sessMu   sync.RWMutex
+	sessions map[string]*Session
+
+	appsMu   sync.Mutex
+	apps     map[string][]*loadedApp
+	appsView atomic.Pointer[map[string][]*loadedApp]
+
+	obsMu     sync.Mutex
+	observers atomic.Pointer[[]func(*Event)]
+
+	senders []chan func(context.Context)
+
+	counters counters
+	closed   atomic.Bool
+	closeErr error
+	once     sync.Once
+}
+
+type loopKey struct{}
+
+func onLoop(ctx context.Context) bool { return ctx.Value(loopKey{}) != nil }
+
+// Dial connects to the server at addr, subscribes to the events the client
+// needs and starts its event loop. It fails when the first connection fails
+// (refused, bad password): reconnecting only applies once a client ran.
+func Dial(ctx context.Context, addr string, cfg Config) (*Client, error) {
+	return dial(ctx, addr, cfg, nil, newCallRegistry())
+}
+
+func dial(ctx context.Context, addr string, cfg Config, pool *Pool, reg *callRegistry) (*Client, error) {
+	cfg.setDefaults()
+	c := &Client{
+		addr:     addr,
+		cfg:      cfg,
+		log:      cfg.Logger.With("server", addr),
+		pool:     pool,
+		reg:      reg,
+		subs:     map[string]bool{},
+		sessions: map[string]*Session{},
+		apps:     map[string][]*loadedApp{},
+	}
+	c.counters.init()
+	empty := map[string][]*loadedApp{}
+	c.appsView.Store(&empty)
+	for _, e := range baseEvents {
+		c.subs[e] = true
+	}
+	conn, err := c.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.ctx, c.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	c.conn = conn
+	c.connected = make(chan struct{})
+	close(c.connected)
+	c.senders = make([]chan func(context.Context), cfg.Senders)
+	for i := range c.senders {
+		ch := make(chan func(context.Context), 4096)
+		c.senders[i] = ch
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			for {
+				select {
+				case f := <-ch:
+					f(c.ctx)
+				case <-c.ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	c.wg.Add(1)
+	go c.run(conn)
+	return c, nil
+}
+
+// connect dials, authenticates and subscribes.
+func (c *Client) connect(ctx context.Context) (*esl.Conn, error) {
+	ecfg := c.cfg.ESL
+	ecfg.Password = c.cfg.Password
+	if ecfg.Logger == nil {
+		ecfg.Logger = c.cfg.Logger
+	}
+	conn, err := esl.Dial(ctx, c.addr, ecfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", c.addr, err)
+	}
+	if err := conn.Subscribe(ctx, c.cfg.Format, c.subscriptions()...); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("subscribe on %s: %w", c.addr, err)
+	}
+	return conn, nil
+}
+
+func (c *Client) subscriptions() []string {
+	c.subMu.Lock()
+	defer c.subMu.Unlock()
+	evs := make([]string, 0, len(c.subs))
+	for e := range c.subs {
+		evs = append(evs, e)
+	}
+	sort.Strings(evs)
+	return evs
+}
+
+// Subscribe adds events to the client's subscription (kept across
+// reconnects). Names already subscribed are skipped.
+func (c *Client) Subscribe(ctx context.Context, events ...string) error {
+	c.subMu.Lock()
+	var add []string
+	for _, e := range events {
+		e = normalizeKey(e)
+		if e == "" || c.subs[e] {
+			continue
+		}
+		c.subs[e] = true
+		add = append(add, e)
+	}
+	c.subMu.Unlock()
+	if len(add) == 0 {
+		return nil
+	}
+	conn := c.Conn()
+	if conn == nil {
+		return nil // applied on reconnect
+	}
+	if err := conn.Subscribe(ctx, c.cfg.Format, add...); err != nil {
+		return fmt.Errorf("subscribe %v on %s: %w", add, c.addr, err)
+	}
+	return nil
+}
+
+// Addr returns the server's event socket address.
+func (c *Client) Addr() string { return c.addr }
+
+// Conn returns the current connection, nil while reconnecting.
+func (c *Client) Conn() *esl.Conn {
+	c.connMu.RLock()
+	defer c.connMu.RUnlock()
+	return c.conn
+}
+
+// waitConn returns the connection, waiting for a reconnect if needed.
+func (c *Client) waitConn(ctx context.Context) (*esl.Conn, error) {
+	for {
+		c.connMu.RLock()
+		conn, ready := c.conn, c.connected
+		c.connMu.RUnlock()
+		if conn != nil {
+			return conn, nil
+		}
+		select {
+		case <-ready:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-c.ctx.Done():
+			return nil, ErrClientClosed
+		}
+	}
+}
+
+// ErrClientClosed is returned by calls on a closed client.
+var ErrClientClosed = errors.New("cluster: client closed")
+
+// API runs an api command and returns its output (see esl.Conn.API).
+func (c *Client) API(ctx context.Context, cmd string) (string, error) {
+	conn, err := c.waitConn(ctx)
+	if err != nil {
+		return "", err
+	}
+	return conn.API(ctx, cmd)
+}
+
+// BgAPI starts a background api command (see esl.Conn.BgAPI).
+func (c *Client) BgAPI(ctx context.Context, cmd string) (*esl.Job, error) {
+	conn, err := c.waitConn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	job, err := conn.BgAPI(ctx, cmd)
+	if err == nil {
+		c.counters.jobs.Add(1)
+	}
+	return job, err
+}
+
+// BgAPIWithJobUUID is BgAPI with a caller-chosen Job-UUID.
+func (c *Client) BgAPIWithJobUUID(ctx context.Context, cmd, jobUUID string) (*esl.Job, error) {
+	conn, err := c.waitConn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	job, err := conn.BgAPIWithJobUUID(ctx, cmd, jobUUID)
+	if err == nil {
+		c.counters.jobs.Add(1)
+	}
+	return job, err
+}
+
+// Observe registers f to see every event before apps do, on the loop. It
+// serves measurement and the dialer; f must not block.
+func (c *Client) Observe(f func(*Event)) {
+	c.obsMu.Lock()
+	defer c.obsMu.Unlock()
+	var next []func(*Event)
+	if cur := c.observers.Load(); cur != nil {
+		next = append(next, *cur...)
+	}
+	next = append(next, f)
+	c.observers.Store(&next)
+}
+
+// Session returns the tracked session with this uuid, or nil.
+func (c *Client) Session(uuid string) *Session {
+	c.sessMu.RLock()
+	defer c.sessMu.RUnlock()
+	return c.sessions[uuid]
+}
+
+// Sessions returns the tracked sessions.
+func (c *Client) Sessions() []*Session {
+	c.sessMu.RLock()
+	defer c.sessMu.RUnlock()
+	out := make([]*Session, 0, len(c.sessions))
+	for _, s := range c.sessions {
+		out = append(out, s)
+	}
+	return out
+}
+
+// Hupall hangs up the server's channels with cause; when varName is set,
+// only those whose variable varName equals value (FreeSWITCH's hupall).
+func (c *Client) Hupall(ctx context.Context, cause, varName, value string) error {
+	if cause == "" {
+		cause = "NORMAL_CLEARING"
+	}
+	cmd := "hupall " + cause
+	if varName != "" {
+		if err := checkArgs(varName, value); err != nil {
+			return err
+		}
+		cmd += " " + varName + " " + value
+	}
+	_, err := c.API(ctx, cmd)
+	return err
+}
+
+// SIPAddr returns the SIP address (host:port) a sofia profile is bound to,
+// read from "sofia status profile <name>" (BIND-URL, else URL).
+func (c *Client) SIPAddr(ctx context.Context, profile string) (string, error) {
+	if err := checkArgs(profile); err != nil {
+		return "", err
+	}
+	out, err := c.API(ctx, "sofia status profile "+profile)
+	if err != nil {
+		return "", err
+	}
+	for _, key := range []string{"BIND-URL", "URL"} {
+		for _, line := range strings.Split(out, "\n") {
+			f := strings.Fields(line)
+			if len(f) >= 2 && f[0] == key {
+				u := f[1]
+				u = strings.TrimPrefix(u, "sip:")
+				if i := strings.IndexByte(u, '@'); i >= 0 {
+					u = u[i+1:]
+				}
+				if i := strings.IndexByte(u, ';'); i >= 0 {
+					u = u[:i]
+				}
+				return u, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("sofia profile %s on %s: no BIND-URL in status", profile, c.addr)
+}
+
+// Close stops the loop, waits for it and for running flows, and closes the
+// connection. It is idempotent.
+func (c *Client) Close() error {
+	c.once.Do(func() {
+		c.closed.Store(true)
+		c.cancel()
+		c.connMu.Lock()
+		conn := c.conn
+		c.connMu.Unlock()
+		if conn != nil {
+			c.closeErr = conn.Close()
+		}
+		c.wg.Wait()
+		c.flows.Wait()
+	})
+	return c.closeErr
+}
+
+// run is the event loop: it reads events, and reconnects when the
+// connection drops.
+func (c *Client) run(conn *esl.Conn) {
+	defer c.wg.Done()
+	loopCtx := context.WithValue(c.ctx, loopKey{}, true)
+	for {
+		c.consume(loopCtx, conn)
+		if c.ctx.Err() != nil {
+			return
+		}
+		c.log.Warn("connection lost", "err", conn.Err())
+		c.counters.disconnects.Add(1)
+		c.connMu.Lock()
+		c.conn = nil
+		c.connected = make(chan struct{})
+		c.connMu.Unlock()
+		conn.Close()
+		if c.cfg.NoReconnect {
+			c.dropAllSessions(loopCtx, "SERVER_DISCONNECTED")
+			<-c.ctx.Done()
+			return
+		}
+		next := c.reconnect()
+		if next == nil {
+			return
+		}
+		conn = next
+		c.resync(loopCtx, conn)
+		c.connMu.Lock()
+		c.conn = conn
+		close(c.connected)
+		c.connMu.Unlock()
+	}
+}
+
+func (c *Client) consume(ctx context.Context, conn *esl.Conn) {
+	events := conn.Events()
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				return
+			}
+			c.handle(ctx, ev)
+		case <-c.ctx.Done():
+			return
+		}
+	}
+}
+
+// reconnect redials with exponential backoff until it succeeds or the
+// client closes.
+func (c *Client) reconnect() *esl.Conn {
+	delay := c.cfg.ReconnectMin
+	for {
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-c.ctx.Done():
+			t.Stop()
+			return nil
+		}
+		ctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
+		conn, err := c.connect(ctx)
+		cancel()
+		if err == nil {
+			c.log.Info("reconnected")
+			c.counters.reconnects.Add(1)
+			return conn
+		}
+		c.log.Warn("reconnect failed", "err", err, "retry_in", delay)
+		delay *= 2
+		if delay > c.cfg.ReconnectMax {
+			delay = c.cfg.ReconnectMax
+		}
+	}
+}
+
+// resync reconciles tracked sessions with "show channels as json" after a
+// reconnect: sessions the server no longer has are ended; channels we do
+// not know are adopted.
+func (c *Client) resync(ctx context.Context, conn *esl.Conn) {
+	rctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
+	defer cancel()
+	out, err := conn.API(rctx, "show channels as json")
+	if err != nil {
+		c.log.Warn("resync failed", "err", err)
+		return
+	}
+	live := map[string]map[string]string{}
+	var res struct {
+		Rows []map[string]string `json:"rows"`
+	}
+	if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &res); err == nil {
+		for _, r := range res.Rows {
+			live[r["uuid"]] = r
+		}
+	}
+	for _, s := range c.Sessions() {
+		if _, ok := live[s.uuid]; !ok {
+			c.endSession(ctx, s, "LOST_ON_RECONNECT")
+		}
+	}
+	for uuid, row := range live {
+		if c.Session(uuid) != nil {
+			continue
+		}
+		ev := wire.NewEvent("CHANNEL_CREATE")
+		ev.Add("Unique-ID", uuid)
+		ev.Add("Call-Direction", row["direction"])
+		ev.Add("Caller-Destination-Number", row["dest"])
+		ev.Add("Channel-Call-UUID", row["call_uuid"])
+		s := c.newSession(ev)
+		if row["callstate"] == "ACTIVE" {
+			s.answered = true
+		}
+	}
+	c.log.Info("resynchronised", "channels", len(live))
+}
+
+func (c *Client) dropAllSessions(ctx context.Context, cause string) {
+	for _, s := range c.Sessions() {
+		c.endSession(ctx, s, cause)
+	}
+}
+
+// endSession forgets a session whose DESTROY will never come.
+func (c *Client) endSession(ctx context.Context, s *Session, cause string) {
+	s.mu.Lock()
+	if !s.hungUp {
+		s.hungUp = true
+		s.cause = cause
+		s.hungUpAt = time.Now()
+	}
+	s.mu.Unlock()
+	ev := wire.NewEvent("CHANNEL_DESTROY")
+	ev.Add("Unique-ID", s.uuid)
+	ev.Add("Hangup-Cause", cause)
+	c.destroy(ctx, s, &Event{Event: ev, Key: "CHANNEL_DESTROY", Session: s, Client: c})
+}
+
+func eventKey(ev *esl.Event) string {
+	name := ev.Name()
+	if name == "CUSTOM" {
+		return "CUSTOM " + ev.Subclass()
+	}
+	return name
+}
+
+// handle runs on the loop for every event.
+func (c *Client) handle(ctx context.Context, ev *esl.Event) {
+	c.counters.events.Add(1)
+	key := eventKey(ev)
+	e := &Event{Event: ev, Key: key, Client: c}
+	if key == "BACKGROUND_JOB" {
+		if strings.HasPrefix(ev.Body, "-ERR") {
+			c.counters.jobsFailed.Add(1)
+		}
+	} else if uuid := ev.UniqueID(); uuid != "" {
+		s := c.Session(uuid)
+		switch key {
+		case "CHANNEL_CREATE", "CHANNEL_ORIGINATE", "CHANNEL_OUTGOING":
+			if s == nil {
+				s = c.newSession(ev)
+			}
+		case "CHANNEL_DESTROY":
+		default:
+			if s == nil && strings.HasPrefix(key, "CHANNEL_") {
+				s = c.newSession(ev)
+			}
+		}
+		e.Session = s
+		if s != nil {
+			c.track(s, key, ev)
+		}
+	}
+	if obs := c.observers.Load(); obs != nil {
+		for _, f := range *obs {
+			c.safe(e, "observer", func() { f(e) })
+		}
+	}
+	c.dispatch(ctx, e)
+	if e.Session != nil {
+		e.Session.deliver(key, e)
+		switch key {
+		case "CHANNEL_HANGUP":
+			e.Session.failWaiters(false)
+		case "CHANNEL_DESTROY":
+			c.destroy(ctx, e.Session, e)
+		}
+	}
+}
+
+func (c *Client) newSession(ev *esl.Event) *Session {
+	now := time.Now()
+	s := &Session{
+		client:      c,
+		uuid:        ev.UniqueID(),
+		direction:   ev.Direction(),
+		appID:       firstHeader(ev, c.cfg.AppIDHeaders, DefaultAppID),
+		createTime:  ev.Time("Caller-Channel-Created-Time"),
+		createdAt:   now,
+		destination: ev.Get("Caller-Destination-Number"),
+		callerID:    ev.Get("Caller-Caller-ID-Number"),
+	}
+	if s.createTime.IsZero() {
+		s.createTime = ev.Timestamp()
+	}
+	for _, k := range c.cfg.KeepVariables {
+		if v := ev.Get(k); v != "" {
+			if s.vars == nil {
+				s.vars = map[string]string{}
+			}
+			s.vars[k] = v
+		}
+	}
+	s.callKey = firstHeader(ev, c.cfg.CorrelationHeaders, s.uuid)
+	call, _ := c.reg.join(s.callKey, s)
+	s.call = call
+	c.sessMu.Lock()
+	c.sessions[s.uuid] = s
+	c.sessMu.Unlock()
+	c.counters.sessionsTotal.Add(1)
+	c.counters.sessionsActive.Add(1)
+	c.counters.perAppInc(s.appID)
+	return s
+}
+
+func firstHeader(ev *esl.Event, names []string, def string) string {
+	for _, n := range names {
+		if v := ev.Get(n); v != "" {
+			return v
+		}
+	}
+	return def
+}
+
+// track updates a session from one of its events.
+func (c *Client) track(s *Session, key string, ev *esl.Event) {
+	switch key {
+	case "CHANNEL_ANSWER":
+		s.mu.Lock()
+		if !s.answered {
+			s.answered = true
+			s.answerTime = ev.Time("Caller-Channel-Answered-Time")
+			if s.answerTime.IsZero() {
+				s.answerTime = ev.Timestamp()
+			}
+			s.answeredAt = time.Now()
+		}
+		s.mu.Unlock()
+	case "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE":
+		s.mu.Lock()
+		if !s.hungUp {
+			s.hungUp = true
+			s.cause = ev.HangupCause()
+			s.hangupTime = ev.Time("Caller-Channel-Hangup-Time")
+			if s.hangupTime.IsZero() {
+				s.hangupTime = ev.Timestamp()
+			}
+			s.hungUpAt = time.Now()
+		}
+		s.mu.Unlock()
+	}
+}
+
+// destroy is the session destructor (CHANNEL_DESTROY; HANGUP_COMPLETE is
+// racy across legs): counts the outcome and forgets the session.
+func (c *Client) destroy(ctx context.Context, s *Session, e *Event) {
+	c.sessMu.Lock()
+	_, ok := c.sessions[s.uuid]
+	delete(c.sessions, s.uuid)
+	c.sessMu.Unlock()
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	s.destroyed = true
+	if s.cause == "" {
+		s.cause = e.HangupCause()
+	}
+	cause, answered, call := s.cause, s.answered, s.call
+	s.mu.Unlock()
+	s.failWaiters(true)
+	c.counters.sessionsActive.Add(-1)
+	c.counters.hangup(cause, answered, s.uuid, c.cfg.FailedPerCause)
+	if call != nil && c.reg.leave(call, s) {
+		c.counters.callsDone.Add(1)
+	}
+}
+
+// dispatch runs the handlers of the session's app id in load order. A
+// handler's panic is logged with the call id and stops neither the other
+// apps nor the loop.
+func (c *Client) dispatch(ctx context.Context, e *Event) {
+	apps := *c.appsView.Load()
+	if len(apps) == 0 {
+		return
+	}
+	id := DefaultAppID
+	if e.Session != nil {
+		id = e.Session.AppID()
+	} else {
+		id = firstHeader(e.Event, c.cfg.AppIDHeaders, DefaultAppID)
+	}
+	for _, la := range apps[id] {
+		for _, h := range la.handlers[e.Key] {
+			c.safe(e, la.name, func() { h(ctx, e) })
+		}
+	}
+}
+
+func (c *Client) safe(e *Event, who string, f func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.counters.appPanics.Add(1)
+			c.log.Error("app handler panicked", "app", who, "event", e.Key, "call", callID(e), "panic", r, "stack", string(debug.Stack()))
+		}
+	}()
+	f()
+}
+
+func callID(e *Event) string {
+	if e.Session == nil {
+		return ""
+	}
+	if call := e.Session.Call(); call != nil {
+		return call.Key()
+	}
+	return e.Session.uuid
+}
+
+// startFlow runs f in its own goroutine; its error or panic is logged.
+func (c *Client) startFlow(e *Event, f FlowFunc) {
+	if c.closed.Load() {
+		return
+	}
+	c.flows.Add(1)
+	go func() {
+		defer c.flows.Done()
+		defer func() {
+			if r := recover(); r != nil {
+				c.counters.appPanics.Add(1)
+				c.log.Error("flow panicked", "event", e.Key, "call", callID(e), "panic", r, "stack", string(debug.Stack()))
+			}
+		}()
+		if err := f(c.ctx, e); err != nil && !errors.Is(err, ErrHungUp) && c.ctx.Err() == nil {
+			c.counters.flowErrors.Add(1)
+			c.log.Warn("flow failed", "event", e.Key, "call", callID(e), "err", err)
+		}
+	}()
+}
+
+// enqueue queues f on the sender of uuid, preserving per-session order.
+func (c *Client) enqueue(uuid string, f func(context.Context)) {
+	h := uint32(2166136261)
+	for i := 0; i < len(uuid); i++ {
+		h = (h ^ uint32(uuid[i])) * 16777619
+	}
+	select {
+	case c.senders[h%uint32(len(c.senders))] <- f:
+	case <-c.ctx.Done():
+	}
+}
+
+// Go runs f as a flow of ev's call, in its own goroutine: Session methods
+// called with its ctx wait for their results. Its error or panic is logged
+// with the call id; Close waits for it.
+func (c *Client) Go(ev *Event, f func(ctx context.Context) error) {
+	c.startFlow(ev, func(ctx context.Context, _ *Event) error { return f(ctx) })
+}

@@ -1,0 +1,143 @@
+package cluster
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// Counters is a snapshot of a client's (or, summed, a pool's) activity.
+type Counters struct {
+	// Events is the number of events received.
+	Events uint64
+	// SessionsActive is the number of live channels tracked.
+	SessionsActive int64
+	// SessionsTotal counts every channel seen.
+	SessionsTotal uint64
+	// CallsDone counts calls whose last leg was destroyed.
+	CallsDone uint64
+	// Jobs and JobsFailed count background jobs started and failed (-ERR).
+	Jobs, JobsFailed uint64
+	// Failed counts failed sessions: never answered, or ended with a cause
+	// other than NORMAL_CLEARING.
+	Failed uint64
+	// HangupCauses counts destroyed sessions by hang-up cause.
+	HangupCauses map[string]uint64
+	// FailedByCause counts failed sessions by hang-up cause.
+	FailedByCause map[string]uint64
+	// SessionsPerApp counts sessions by app id.
+	SessionsPerApp map[string]uint64
+	// AppPanics and FlowErrors count app failures (each also logged).
+	AppPanics, FlowErrors uint64
+	// Disconnects and Reconnects count connection losses and recoveries.
+	Disconnects, Reconnects uint64
+}
+
+// Add sums o into c.
+func (c *Counters) Add(o Counters) {
+	c.Events += o.Events
+	c.SessionsActive += o.SessionsActive
+	c.SessionsTotal += o.SessionsTotal
+	c.CallsDone += o.CallsDone
+	c.Jobs += o.Jobs
+	c.JobsFailed += o.JobsFailed
+	c.Failed += o.Failed
+	c.AppPanics += o.AppPanics
+	c.FlowErrors += o.FlowErrors
+	c.Disconnects += o.Disconnects
+	c.Reconnects += o.Reconnects
+	c.HangupCauses = addMap(c.HangupCauses, o.HangupCauses)
+	c.FailedByCause = addMap(c.FailedByCause, o.FailedByCause)
+	c.SessionsPerApp = addMap(c.SessionsPerApp, o.SessionsPerApp)
+}
+
+func addMap(dst, src map[string]uint64) map[string]uint64 {
+	if dst == nil {
+		dst = map[string]uint64{}
+	}
+	for k, v := range src {
+		dst[k] += v
+	}
+	return dst
+}
+
+type counters struct {
+	events, sessionsTotal, callsDone, jobs, jobsFailed atomic.Uint64
+	failed, appPanics, flowErrors                       atomic.Uint64
+	disconnects, reconnects                             atomic.Uint64
+	sessionsActive                                      atomic.Int64
+
+	mu            sync.Mutex
+	causes        map[string]uint64
+	failedByCause map[string]uint64
+	perApp        map[string]uint64
+	failedRecent  map[string][]string
+}
+
+func (c *counters) init() {
+	c.causes = map[string]uint64{}
+	c.failedByCause = map[string]uint64{}
+	c.perApp = map[string]uint64{}
+	c.failedRecent = map[string][]string{}
+}
+
+func (c *counters) perAppInc(id string) {
+	c.mu.Lock()
+	c.perApp[id]++
+	c.mu.Unlock()
+}
+
+func (c *counters) hangup(cause string, answered bool, uuid string, keep int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.causes[cause]++
+	if answered && cause == "NORMAL_CLEARING" {
+		return
+	}
+	c.failed.Add(1)
+	c.failedByCause[cause]++
+	l := append(c.failedRecent[cause], uuid)
+	if len(l) > keep {
+		l = l[len(l)-keep:]
+	}
+	c.failedRecent[cause] = l
+}
+
+func copyMap(m map[string]uint64) map[string]uint64 {
+	out := make(map[string]uint64, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// Counters returns a snapshot of the client's counters.
+func (c *Client) Counters() Counters {
+	k := &c.counters
+	k.mu.Lock()
+	out := Counters{
+		HangupCauses:   copyMap(k.causes),
+		FailedByCause:  copyMap(k.failedByCause),
+		SessionsPerApp: copyMap(k.perApp),
+	}
+	k.mu.Unlock()
+	out.Events = k.events.Load()
+	out.SessionsActive = k.sessionsActive.Load()
+	out.SessionsTotal = k.sessionsTotal.Load()
+	out.CallsDone = k.callsDone.Load()
+	out.Jobs = k.jobs.Load()
+	out.JobsFailed = k.jobsFailed.Load()
+	out.Failed = k.failed.Load()
+	out.AppPanics = k.appPanics.Load()
+	out.FlowErrors = k.flowErrors.Load()
+	out.Disconnects = k.disconnects.Load()
+	out.Reconnects = k.reconnects.Load()
+	return out
+}
+
+// FailedSessions returns the uuids of the most recent failed sessions with
+// this hang-up cause (bounded by Config.FailedPerCause).
+func (c *Client) FailedSessions(cause string) []string {
+	c.counters.mu.Lock()
+	defer c.counters.mu.Unlock()
+	return append([]string(nil), c.counters.failedRecent[cause]...)
+}

@@ -1,0 +1,42 @@
+// Package cluster is switchio's core: it controls FreeSWITCH servers over
+// the event socket, one Client (one connection, one event loop) per server,
+// and a Pool of them.
+//
+// # Tracking
+//
+// A Client tracks Sessions (one per channel), Calls (legs joined by a
+// correlation key, across the servers of a Pool) and background jobs, from
+// a narrow event subscription (BACKGROUND_JOB and the channel life-cycle
+// events) plus whatever loaded apps declare. A session keeps its identity,
+// direction, state and times — FreeSWITCH's clock and the local clock apart
+// — and not the events' full header sets, so memory per session is small.
+// CHANNEL_DESTROY is the destructor; Counters count sessions, calls, jobs
+// and failures by hang-up cause.
+//
+// # Apps
+//
+// An App registers handlers for the events it handles in Setup; those
+// events are subscribed automatically. Events are dispatched to the apps of
+// the session's app id (from the session, else the first non-empty of
+// Config.AppIDHeaders, else "default") in load order. A handler runs on the
+// loop and must not block: Session commands called with its context are
+// queued in order and return at once. Sequential call flows use
+// Registrar.Flow or Client.Go: they run in their own goroutine, where
+// Session methods wait (Answer returns once CHANNEL_ANSWER arrived, Recv
+// waits for the next event of a kind, and every wait fails with ErrHungUp as
+// soon as the channel hangs up). A handler's panic or a flow's error is
+// logged with the call id and stops neither the other apps nor the loop.
+//
+// # Commands
+//
+// Session commands go out as bgapi jobs or sendmsg, never as blocking api
+// calls, so a slow command never holds up the connection's events. Values
+// that could break a command line are rejected (ErrBadArgument) or quoted
+// (QuoteArg).
+//
+// # Reconnect
+//
+// When a connection drops, the client reconnects with exponential backoff,
+// re-subscribes, and resynchronises its sessions from "show channels as
+// json"; the other servers of the pool keep working meanwhile.
+package cluster
