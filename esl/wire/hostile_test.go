@@ -529,7 +529,9 @@ func TestNoAllocationForOversizedFrames(t *testing.T) {
 			}
 			// The 64 KiB read buffer plus header scratch bounded by the limit
 			// (growing by doubling) are expected; the claimed size is not.
-			if got := after.TotalAlloc - before.TotalAlloc; got > 16*limit {
+			got := after.TotalAlloc - before.TotalAlloc
+			t.Logf("%d bytes allocated", got)
+			if got > 8*limit {
 				t.Fatalf("allocated %d bytes for a refused frame", got)
 			}
 		})

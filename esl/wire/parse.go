@@ -94,41 +94,35 @@ type span struct{ name0, name1, val0, val1 int }
 // last Content-Length header (which is removed from Headers: it frames the
 // body, it is not part of the event).
 func ParseEventPlain(b []byte) (*Event, error) {
-	n := 0
-	for i := 0; i < len(b); i++ {
-		if b[i] == '\n' {
-			n++
-			if i+1 < len(b) && b[i+1] == '\n' {
-				break
-			}
-		}
+	// Size the header slice from the line count of the header block, and
+	// the arena from the input: decoding never makes anything longer, so
+	// the arena is not reallocated (if it were, strings already taken from
+	// it would keep the old array, which is never written again).
+	head := bytes.Index(b, []byte("\n\n"))
+	if head < 0 {
+		head = len(b)
 	}
-	spans := make([]span, 0, n+1)
+	e := &Event{Headers: make([]Header, 0, bytes.Count(b[:head], []byte("\n"))+1)}
 	arena := make([]byte, 0, len(b))
 	bodyLen := -1
 	clIndex := -1
 	pos := 0
 	for pos < len(b) {
-		end := pos
-		for end < len(b) && b[end] != '\n' {
-			end++
+		end := bytes.IndexByte(b[pos:], '\n')
+		next := pos + end + 1
+		if end < 0 {
+			end = len(b) - pos
+			next = len(b)
 		}
-		line := b[pos:end]
+		line := b[pos : pos+end]
 		if len(line) > 0 && line[len(line)-1] == '\r' {
 			line = line[:len(line)-1]
 		}
-		next := end + 1
 		if len(line) == 0 {
 			pos = next
 			break
 		}
-		colon := -1
-		for i, c := range line {
-			if c == ':' {
-				colon = i
-				break
-			}
-		}
+		colon := bytes.IndexByte(line, ':')
 		if colon <= 0 {
 			return nil, &EventError{FormatPlain, pos, fmt.Sprintf("malformed header line %q", clip(string(line)))}
 		}
@@ -136,47 +130,42 @@ func ParseEventPlain(b []byte) (*Event, error) {
 		for len(val) > 0 && val[0] == ' ' {
 			val = val[1:]
 		}
-		var s span
-		s.name0 = len(arena)
+		n0 := len(arena)
 		arena = append(arena, line[:colon]...)
-		s.name1 = len(arena)
-		s.val0 = s.name1
+		n1 := len(arena)
 		arena = appendURLDecode(arena, val)
-		s.val1 = len(arena)
-		if colon == len("Content-Length") && equalFoldASCII(string(line[:colon]), "Content-Length") {
+		h := Header{Name: arenaView(arena, n0, n1), Value: arenaView(arena, n1, len(arena))}
+		if colon == len("Content-Length") && equalFoldASCII(h.Name, "Content-Length") {
 			// The decoded value, as for any other header: AppendPlain
 			// URL-encodes it, so re-parsing its output frames the same body.
-			if v, ok := parseLength(string(arena[s.val0:s.val1])); ok {
-				bodyLen, clIndex = v, len(spans)
+			if v, ok := parseLength(h.Value); ok {
+				bodyLen, clIndex = v, len(e.Headers)
 			} else {
 				bodyLen, clIndex = -1, -1
 			}
 		}
-		spans = append(spans, s)
+		e.Headers = append(e.Headers, h)
 		pos = next
-		if next > len(b) {
-			pos = len(b)
-		}
 	}
-	body0, body1 := 0, 0
 	if bodyLen > 0 {
 		if bodyLen > len(b)-pos {
 			return nil, &EventError{FormatPlain, pos, fmt.Sprintf("body of %d bytes truncated at %d", bodyLen, len(b)-pos)}
 		}
-		body0 = len(arena)
+		b0 := len(arena)
 		arena = append(arena, b[pos:pos+bodyLen]...)
-		body1 = len(arena)
-		spans = append(spans[:clIndex], spans[clIndex+1:]...)
-	}
-	str := arenaString(arena)
-	e := &Event{Headers: make([]Header, len(spans))}
-	for i, s := range spans {
-		e.Headers[i] = Header{Name: str[s.name0:s.name1], Value: str[s.val0:s.val1]}
-	}
-	if body1 > body0 {
-		e.Body = str[body0:body1]
+		e.Body = arenaView(arena, b0, len(arena))
+		e.Headers = append(e.Headers[:clIndex], e.Headers[clIndex+1:]...)
 	}
 	return e, nil
+}
+
+// arenaView returns arena[i:j] as a string without a copy. The bytes must
+// never be written again: arenas are only appended to.
+func arenaView(arena []byte, i, j int) string {
+	if j <= i {
+		return ""
+	}
+	return unsafe.String(&arena[i], j-i)
 }
 
 // ParseEventJSON decodes a text/event-json body: one JSON object whose values

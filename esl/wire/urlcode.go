@@ -1,5 +1,7 @@
 package wire
 
+import "bytes"
+
 const hexUpper = "0123456789ABCDEF"
 
 // urlUnsafe marks the bytes switch_url_encode escapes besides controls and
@@ -58,20 +60,24 @@ func unhex(c byte) (byte, bool) {
 // becomes the byte; a '%' not followed by two hex digits and '+' stay as
 // they are.
 func appendURLDecode(dst []byte, s []byte) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '%' && i+2 < len(s) {
+	for {
+		i := bytes.IndexByte(s, '%')
+		if i < 0 {
+			return append(dst, s...)
+		}
+		dst = append(dst, s[:i]...)
+		if i+2 < len(s) {
 			if hi, ok := unhex(s[i+1]); ok {
 				if lo, ok := unhex(s[i+2]); ok {
 					dst = append(dst, hi<<4|lo)
-					i += 2
+					s = s[i+3:]
 					continue
 				}
 			}
 		}
-		dst = append(dst, c)
+		dst = append(dst, '%')
+		s = s[i+1:]
 	}
-	return dst
 }
 
 // URLDecode decodes a FreeSWITCH URL-encoded header value.
