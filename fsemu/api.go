@@ -1,0 +1,674 @@
+package fsemu
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/switchio/switchio/esl/wire"
+)
+
+// apiFunc runs an api command with the lock held. It must call done
+// exactly once, now or later (also with the lock held).
+type apiFunc func(s *Server, args string, done func(string))
+
+var apiTable map[string]apiFunc
+
+func init() {
+	apiTable = map[string]apiFunc{
+		"status":             apiStatus,
+		"version":            apiVersion,
+		"hostname":           func(s *Server, _ string, done func(string)) { done(s.cfg.Hostname) },
+		"global_getvar":      apiGlobalGetvar,
+		"global_setvar":      apiGlobalSetvar,
+		"eval":               func(s *Server, a string, done func(string)) { done(s.expand(a, nil)) },
+		"create_uuid":        func(s *Server, _ string, done func(string)) { done(uuid.NewString()) },
+		"echo":               func(s *Server, a string, done func(string)) { done(a) },
+		"originate":          func(s *Server, a string, done func(string)) { s.originate(a, done) },
+		"fsctl":              apiFsctl,
+		"hupall":             apiHupall,
+		"show":               apiShow,
+		"sofia":              apiSofia,
+		"sched_hangup":       apiSchedHangup,
+		"uuid_kill":          apiUUIDKill,
+		"uuid_answer":        apiUUIDAnswer,
+		"uuid_pre_answer":    apiUUIDPreAnswer,
+		"uuid_park":          apiUUIDPark,
+		"uuid_setvar":        apiUUIDSetvar,
+		"uuid_setvar_multi":  apiUUIDSetvarMulti,
+		"uuid_getvar":        apiUUIDGetvar,
+		"uuid_exists":        apiUUIDExists,
+		"uuid_broadcast":     apiUUIDBroadcast,
+		"uuid_break":         apiUUIDBreak,
+		"uuid_send_dtmf":     apiUUIDSendDTMF,
+		"uuid_record":        apiUUIDRecord,
+		"uuid_audio":         apiUUIDAudio,
+		"uuid_bridge":        apiUUIDBridge,
+		"uuid_dump":          apiUUIDDump,
+		"uuid_transfer":      apiUUIDTransfer,
+		"uuid_hold":          func(s *Server, a string, done func(string)) { withChan(s, a, done, func(*channel) string { return "+OK Success\n" }) },
+		"uuid_deflect":       apiUUIDDeflect,
+		"msleep":             func(s *Server, _ string, done func(string)) { done("+OK") },
+		"module_exists":      func(s *Server, a string, done func(string)) { done(strconv.FormatBool(knownModule(a))) },
+		"uptime":             func(s *Server, a string, done func(string)) { done(strconv.FormatInt(int64(s.clock.Now().Sub(s.started).Seconds()), 10)) },
+	}
+}
+
+func knownModule(m string) bool {
+	switch strings.TrimSpace(m) {
+	case "mod_event_socket", "mod_sofia", "mod_loopback", "mod_commands", "mod_dptools", "mod_db",
+		"mod_hash", "mod_expr", "mod_bert", "mod_dialplan_xml", "mod_sndfile", "mod_native_file", "mod_tone_stream":
+		return true
+	}
+	return false
+}
+
+// runAPI executes an api command line. Called with the lock held.
+func (s *Server) runAPI(line string, c *conn, done func(string)) {
+	cmd, arg := splitCmd(line)
+	s.fireAPI(cmd, arg)
+	f, ok := apiTable[strings.ToLower(cmd)]
+	if !ok {
+		done("-ERR " + cmd + " Command not found!\n")
+		return
+	}
+	f(s, arg, done)
+}
+
+// API runs an api command directly (as "api <cmd>" would, without a
+// connection) and returns its output; blocking commands such as originate
+// wait for their result.
+func (s *Server) API(cmdline string) string {
+	ch := make(chan string, 1)
+	s.lock()
+	s.runAPI(cmdline, nil, func(out string) { ch <- out })
+	s.unlock()
+	out := <-ch
+	if out == "" {
+		out = "-ERR no reply\n"
+	}
+	return out
+}
+
+func apiVersion(s *Server, _ string, done func(string)) {
+	done("FreeSWITCH Version " + fsVersion + " ( 64bit)\n")
+}
+
+func apiStatus(s *Server, _ string, done func(string)) {
+	up := upTime(s.clock.Now().Sub(s.started))
+	var b strings.Builder
+	b.WriteString("UP " + up + "\n")
+	b.WriteString("FreeSWITCH (Version 1.10.12-release  64bit) is ready\n")
+	b.WriteString(strconv.FormatUint(s.sinceStart, 10) + " session(s) since startup\n")
+	b.WriteString(strconv.Itoa(len(s.channels)) + " session(s) - peak " + strconv.Itoa(s.peak) + ", last 5min " + strconv.Itoa(s.peak) + " \n")
+	b.WriteString(strconv.Itoa(s.lastSPS) + " session(s) per Sec out of max " + strconv.Itoa(s.sps) + ", peak " + strconv.Itoa(s.peakSPS) + ", last 5min " + strconv.Itoa(s.peakSPS) + " \n")
+	b.WriteString(strconv.Itoa(s.maxSessions) + " session(s) max\n")
+	b.WriteString("min idle cpu 0.00/98.00\n")
+	b.WriteString("Current Stack Size/Max 240K/8192K\n")
+	done(b.String())
+}
+
+func apiGlobalGetvar(s *Server, a string, done func(string)) {
+	a = strings.TrimSpace(a)
+	if a == "" {
+		var b strings.Builder
+		for _, g := range s.globals {
+			b.WriteString(g.k + "=" + g.v + "\n")
+		}
+		done(b.String())
+		return
+	}
+	v, _ := s.getGlobal(a)
+	done(v)
+}
+
+func apiGlobalSetvar(s *Server, a string, done func(string)) {
+	k, v, ok := strings.Cut(a, "=")
+	if !ok {
+		k, v, _ = strings.Cut(a, " ")
+	}
+	k = strings.TrimSpace(k)
+	if k == "" {
+		done("-USAGE: <var>=<value>\n")
+		return
+	}
+	s.setGlobal(k, strings.TrimSpace(v))
+	done("+OK")
+}
+
+// expand substitutes ${var} from channel then global variables.
+func (s *Server) expand(str string, ch *channel) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(str, "${")
+		if i < 0 {
+			b.WriteString(str)
+			return b.String()
+		}
+		j := strings.IndexByte(str[i:], '}')
+		if j < 0 {
+			b.WriteString(str)
+			return b.String()
+		}
+		b.WriteString(str[:i])
+		name := str[i+2 : i+j]
+		var v string
+		if ch != nil {
+			v, _ = ch.getVar(name)
+		}
+		if v == "" {
+			v, _ = s.getGlobal(name)
+		}
+		b.WriteString(v)
+		str = str[i+j+1:]
+	}
+}
+
+func apiFsctl(s *Server, a string, done func(string)) {
+	f := strings.Fields(a)
+	if len(f) == 0 {
+		done("-USAGE: [recover|send_sighup|hupall|pause [inbound|outbound]|resume [inbound|outbound]|shutdown [cancel|elegant|asap|now|restart]|sps|sps_peak_reset|sync_clock|sync_clock_when_idle|reclaim_mem|max_sessions|min_dtmf_duration [num]|max_dtmf_duration [num]|default_dtmf_duration [num]|min_idle_cpu|loglevel [level]|debug_level [level]|mdns_resolve [enable|disable]]\n")
+		return
+	}
+	switch strings.ToLower(f[0]) {
+	case "max_sessions":
+		if len(f) > 1 {
+			if n, err := strconv.Atoi(f[1]); err == nil {
+				s.maxSessions = n
+			}
+		}
+		done("+OK max sessions: " + strconv.Itoa(s.maxSessions) + "\n")
+	case "sps":
+		if len(f) > 1 {
+			if n, err := strconv.Atoi(f[1]); err == nil {
+				s.sps = n
+				s.spsLeft = n
+			}
+		}
+		done("+OK sessions per second: " + strconv.Itoa(s.sps) + "\n")
+	case "last_sps":
+		done("+OK last sessions per second: " + strconv.Itoa(s.lastSPS) + "\n")
+	case "sps_peak_reset":
+		s.peakSPS = 0
+		done("+OK max sessions per second counter reset\n")
+	case "verbose_events":
+		if len(f) > 1 {
+			s.verbose = f[1] == "on" || f[1] == "true" || f[1] == "yes"
+		} else {
+			s.verbose = true
+		}
+		st := "off"
+		if s.verbose {
+			st = "on"
+		}
+		done("+OK verbose_events is " + st + " \n")
+	case "loglevel":
+		if len(f) > 1 {
+			if n, ok := parseLogLevel(f[1]); ok {
+				s.loglevel = n
+			}
+		}
+		done("+OK log level: " + logLevels[s.loglevel] + " [" + strconv.Itoa(s.loglevel) + "]\n")
+	case "hupall":
+		s.hupall("MANAGER_REQUEST", "", "")
+		done("+OK\n")
+	case "pause", "resume", "sync_clock", "reclaim_mem", "flush_db_handles", "send_sighup", "recover":
+		done("+OK\n")
+	case "shutdown":
+		done("+OK\n")
+		s.fireShutdown()
+	default:
+		done("-ERR INVALID COMMAND\nUSAGE: fsctl [recover|send_sighup|hupall|pause [inbound|outbound]|resume [inbound|outbound]|shutdown [cancel|elegant|asap|now|restart]|sps|sps_peak_reset|sync_clock|sync_clock_when_idle|reclaim_mem|max_sessions|min_dtmf_duration [num]|max_dtmf_duration [num]|default_dtmf_duration [num]|min_idle_cpu|loglevel [level]|debug_level [level]|mdns_resolve [enable|disable]]\n")
+	}
+}
+
+// fireShutdown raises SHUTDOWN and closes the server shortly after, as
+// "fsctl shutdown" does.
+func (s *Server) fireShutdown() {
+	ev := s.newEvent("SHUTDOWN", "switch_core.c", "switch_core_destroy", 3054)
+	ev.Add("Event-Info", "System Shutting Down")
+	s.fire(ev, nil)
+	go s.Close()
+}
+
+func apiHupall(s *Server, a string, done func(string)) {
+	f := strings.Fields(a)
+	cause := "MANAGER_REQUEST"
+	if len(f) > 0 {
+		if _, ok := causeCodes[strings.ToUpper(f[0])]; ok {
+			cause = strings.ToUpper(f[0])
+		}
+	}
+	if len(f) >= 3 {
+		s.hupall(cause, f[1], f[2])
+		done("+OK hangup all channels matching [" + f[1] + "]=[" + f[2] + "] with cause: " + cause + "\n")
+		return
+	}
+	s.hupall(cause, "", "")
+	done("+OK hangup all channels with cause " + cause + "\n")
+}
+
+func (s *Server) hupall(cause, k, v string) {
+	var list []*channel
+	for _, ch := range s.orderedChannels() {
+		if k != "" {
+			if x, _ := ch.getVar(k); x != v {
+				continue
+			}
+		}
+		list = append(list, ch)
+	}
+	for _, ch := range list {
+		s.hangup(ch, cause)
+	}
+}
+
+func (s *Server) orderedChannels() []*channel {
+	out := make([]*channel, 0, len(s.channels))
+	for _, c := range s.order {
+		if !c.destroyed && s.channels[c.uuid] == c {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func apiSchedHangup(s *Server, a string, done func(string)) {
+	f := strings.Fields(a)
+	if len(f) < 2 {
+		done("-USAGE: [+]<time> <uuid> [<cause>]\n")
+		return
+	}
+	ch := s.channels[f[1]]
+	if ch == nil {
+		done("-ERR No such channel!\n")
+		return
+	}
+	secs, _ := strconv.Atoi(strings.TrimPrefix(f[0], "+"))
+	cause := "ALLOTTED_TIMEOUT"
+	if len(f) > 2 {
+		cause = f[2]
+	}
+	if secs <= 0 {
+		s.hangup(ch, cause)
+	} else {
+		ch.after(secDur(secs), func() { s.hangup(ch, cause) })
+	}
+	done("+OK\n")
+}
+
+func withChan(s *Server, a string, done func(string), f func(*channel) string) {
+	id, _ := splitCmd(a)
+	ch := s.channels[id]
+	if ch == nil || ch.gone() {
+		done("-ERR No such channel!\n")
+		return
+	}
+	done(f(ch))
+}
+
+func apiUUIDKill(s *Server, a string, done func(string)) {
+	f := strings.Fields(a)
+	if len(f) == 0 {
+		done("-USAGE: <uuid> [cause]\n")
+		return
+	}
+	ch := s.channels[f[0]]
+	if ch == nil || ch.gone() {
+		done("-ERR No such channel!\n")
+		return
+	}
+	cause := "NORMAL_CLEARING"
+	if len(f) > 1 {
+		cause = strings.ToUpper(f[1])
+	}
+	done("+OK\n")
+	s.hangup(ch, cause)
+}
+
+func apiUUIDAnswer(s *Server, a string, done func(string)) {
+	id, _ := splitCmd(a)
+	ch := s.channels[id]
+	if ch == nil || ch.gone() {
+		done("-ERROR\n")
+		return
+	}
+	done("+OK\n")
+	ch.answerLocal()
+}
+
+func apiUUIDPreAnswer(s *Server, a string, done func(string)) {
+	id, _ := splitCmd(a)
+	ch := s.channels[id]
+	if ch == nil || ch.gone() {
+		done("-ERROR\n")
+		return
+	}
+	done("+OK\n")
+	ch.preAnswerLocal()
+}
+
+func apiUUIDPark(s *Server, a string, done func(string)) {
+	withChan(s, a, done, func(ch *channel) string {
+		ch.breakApps(true)
+		if n := len(ch.apps); n == 0 || ch.apps[n-1].name != "park" {
+			ch.queue = append(ch.queue, queuedApp{name: "park", loops: 1})
+			ch.runNext()
+		}
+		return "+OK\n"
+	})
+}
+
+func apiUUIDSetvar(s *Server, a string, done func(string)) {
+	f := strings.SplitN(a, " ", 3)
+	if len(f) < 2 {
+		done("-USAGE: <uuid> <var> [value]\n")
+		return
+	}
+	ch := s.channels[f[0]]
+	if ch == nil || ch.gone() {
+		done("-ERR No such channel!\n")
+		return
+	}
+	v := ""
+	if len(f) > 2 {
+		v = f[2]
+	}
+	ch.setVar(f[1], v)
+	done("+OK\n")
+}
+
+func apiUUIDSetvarMulti(s *Server, a string, done func(string)) {
+	id, rest := splitCmd(a)
+	if rest == "" {
+		done("-USAGE: <uuid> <var>=<value>;<var>=<value>...\n")
+		return
+	}
+	ch := s.channels[id]
+	if ch == nil || ch.gone() {
+		done("-ERR No such channel!\n")
+		return
+	}
+	for _, kvp := range strings.Split(rest, ";") {
+		k, v, _ := strings.Cut(kvp, "=")
+		if k = strings.TrimSpace(k); k != "" {
+			ch.setVar(k, v)
+		}
+	}
+	done("+OK\n")
+}
+
+func apiUUIDGetvar(s *Server, a string, done func(string)) {
+	f := strings.Fields(a)
+	if len(f) < 2 {
+		done("-USAGE: <uuid> <var>\n")
+		return
+	}
+	ch := s.channels[f[0]]
+	if ch == nil || ch.gone() {
+		done("-ERR No such channel!\n")
+		return
+	}
+	v, ok := ch.getVar(f[1])
+	if !ok {
+		v = "_undef_"
+	}
+	done(v)
+}
+
+func apiUUIDExists(s *Server, a string, done func(string)) {
+	id, _ := splitCmd(a)
+	ch := s.channels[id]
+	done(strconv.FormatBool(ch != nil && !ch.destroyed))
+}
+
+func apiUUIDBroadcast(s *Server, a string, done func(string)) {
+	f := strings.Fields(a)
+	if len(f) < 2 {
+		done("-USAGE: <uuid> <path> [aleg|bleg|both]\n")
+		return
+	}
+	ch := s.channels[f[0]]
+	if ch == nil || ch.gone() {
+		done("-ERR invalid uuid\n")
+		return
+	}
+	path := f[1]
+	legs := "aleg"
+	if len(f) > 2 {
+		legs = f[2]
+	}
+	targets := []*channel{ch}
+	other := ch.bridged
+	switch legs {
+	case "bleg":
+		targets = nil
+		if other != nil {
+			targets = []*channel{other}
+		}
+	case "both":
+		if other != nil {
+			targets = append(targets, other)
+		}
+	}
+	done("+OK Message sent\n")
+	for _, t := range targets {
+		t.broadcast(path)
+	}
+}
+
+// broadcast runs "app::arg" or a playback of path on the channel,
+// interrupting a running playback but nesting inside park.
+func (ch *channel) broadcast(path string) {
+	app, arg := "playback", path
+	if i := strings.Index(path, "::"); i >= 0 {
+		app, arg = path[:i], path[i+2:]
+	}
+	cause := ""
+	if i := strings.LastIndexByte(arg, '!'); i >= 0 && app != "playback" {
+		cause = arg[i+1:]
+		arg = arg[:i]
+	}
+	s := ch.s
+	if n := len(ch.apps); n > 0 && ch.apps[n-1].name != "park" {
+		ch.queue = append([]queuedApp{{name: app, arg: arg, loops: 1}}, ch.queue...)
+		ch.breakApps(false)
+	} else {
+		ch.exec(queuedApp{name: app, arg: arg, loops: 1})
+	}
+	// The COMMAND event of switch_ivr_broadcast arrives after the app.
+	if s.wants(eventTypeIndex["COMMAND"]) {
+		ev := s.newEventCap("COMMAND", evCommand.file, evCommand.fn, evCommand.line, 128)
+		ev.Add("call-command", "execute")
+		ev.Add("execute-app-name", app)
+		ev.Add("execute-app-arg", arg)
+		ev.Add("event-lock", "true")
+		ev.Add("lead-frames", "5")
+		ev.Add("Event-Name", "PRIVATE_COMMAND")
+		s.appendStd(ev, "switch_ivr.c", "switch_ivr_parse_next_event", 804)
+		ch.appendBlock(ev, true)
+		s.fire(ev, ch)
+	} else {
+		s.seq += 2
+	}
+	if cause != "" {
+		ch.queue = append(ch.queue, queuedApp{name: "hangup", arg: cause, loops: 1})
+		ch.runNext()
+	}
+}
+
+func apiUUIDBreak(s *Server, a string, done func(string)) {
+	f := strings.Fields(a)
+	if len(f) == 0 {
+		done("-USAGE: <uuid> [all]\n")
+		return
+	}
+	ch := s.channels[f[0]]
+	if ch == nil || ch.gone() {
+		done("-ERR No such channel!\n")
+		return
+	}
+	done("+OK\n")
+	ch.breakApps(len(f) > 1 && f[1] == "all")
+}
+
+func apiUUIDSendDTMF(s *Server, a string, done func(string)) {
+	f := strings.Fields(a)
+	if len(f) < 2 {
+		done("-USAGE: <uuid> <dtmf_data>\n")
+		return
+	}
+	ch := s.channels[f[0]]
+	if ch == nil || ch.gone() {
+		done("-ERR Cannot locate session!\n")
+		return
+	}
+	done("+OK " + f[0] + " sent DTMF " + f[1] + ".\n")
+	ch.sendDTMF(f[1])
+}
+
+func apiUUIDRecord(s *Server, a string, done func(string)) {
+	f := strings.Fields(a)
+	if len(f) < 3 {
+		done("-USAGE: <uuid> [start|stop|mask|unmask] <path> [<limit>] [<recording_vars>]\n")
+		return
+	}
+	ch := s.channels[f[0]]
+	if ch == nil || ch.gone() {
+		done("-ERR Cannot locate session!\n")
+		return
+	}
+	switch f[1] {
+	case "start":
+		if !ch.startRecord(strings.Join(f[2:], " ")) {
+			done("-ERR Cannot record session!\n")
+			return
+		}
+	case "stop":
+		if !ch.stopRecord(f[2]) {
+			done("-ERR Cannot record session!\n")
+			return
+		}
+	case "mask", "unmask", "pause", "resume":
+	default:
+		done("-USAGE: <uuid> [start|stop|mask|unmask] <path> [<limit>] [<recording_vars>]\n")
+		return
+	}
+	done("+OK Success\n")
+}
+
+func apiUUIDAudio(s *Server, a string, done func(string)) {
+	f := strings.Fields(a)
+	if len(f) < 2 {
+		done("-USAGE: <uuid> [start [read|write] [mute|level <level>]|stop]\n")
+		return
+	}
+	ch := s.channels[f[0]]
+	if ch == nil || ch.gone() {
+		done("-ERR Cannot locate session!\n")
+		return
+	}
+	switch f[1] {
+	case "start":
+		if len(f) > 4 && f[3] == "mute" {
+			ch.muted = f[4] != "0"
+		}
+	case "stop":
+		ch.muted = false
+	}
+	done("+OK\n")
+}
+
+func apiUUIDBridge(s *Server, a string, done func(string)) {
+	f := strings.Fields(a)
+	if len(f) < 2 {
+		done("-USAGE: <uuid> <other_uuid>\n")
+		return
+	}
+	x, y := s.channels[f[0]], s.channels[f[1]]
+	if x == nil || y == nil || x.gone() || y.gone() {
+		done("-ERR Invalid uuid\n")
+		return
+	}
+	done("+OK " + f[1] + "\n")
+	for _, c := range []*channel{x, y} {
+		for i := len(c.apps) - 1; i >= 0; i-- {
+			ap := c.apps[i]
+			ap.stop()
+			if ap.name == "park" {
+				c.emit(evUnpark, nil, nil)
+			}
+			c.appComplete(ap)
+		}
+		c.apps = nil
+		c.queue = nil
+		c.answerLocal()
+	}
+	s.bridge(x, y)
+}
+
+func apiUUIDTransfer(s *Server, a string, done func(string)) {
+	f := strings.Fields(a)
+	if len(f) < 2 {
+		done("-USAGE: <uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]\n")
+		return
+	}
+	ch := s.channels[f[0]]
+	if ch == nil || ch.gone() {
+		done("-ERR No such channel!\n")
+		return
+	}
+	done("+OK\n")
+	ext := f[len(f)-1]
+	if len(f) > 2 {
+		ext = f[1]
+	}
+	for i := len(ch.apps) - 1; i >= 0; i-- {
+		ap := ch.apps[i]
+		ap.stop()
+		if ap.name == "park" {
+			ch.emit(evUnpark, nil, nil)
+		}
+		ch.appComplete(ap)
+	}
+	ch.apps = nil
+	ch.prof.dest = ext
+	ch.queue = s.dialplanApps(ch, ext)
+	ch.runNext()
+}
+
+func apiUUIDDeflect(s *Server, a string, done func(string)) {
+	withChan(s, a, done, func(ch *channel) string {
+		s.hangup(ch, "NORMAL_CLEARING")
+		return "+OK:deflect\n"
+	})
+}
+
+func apiUUIDDump(s *Server, a string, done func(string)) {
+	f := strings.Fields(a)
+	if len(f) == 0 {
+		done("-USAGE: <uuid> [format]\n")
+		return
+	}
+	ch := s.channels[f[0]]
+	if ch == nil || ch.gone() {
+		done("-ERR No such channel!\n")
+		return
+	}
+	ev := s.newEventCap("CHANNEL_DATA", "mod_commands.c", "uuid_dump_function", 6468, 200)
+	ch.appendBlock(ev, true)
+	format := ""
+	if len(f) > 1 {
+		format = f[1]
+	}
+	switch format {
+	case "json":
+		done(string(ev.AppendJSON(nil)))
+	case "xml":
+		done(string(ev.AppendXML(nil)))
+	default:
+		done(string(ev.AppendPlain(nil)))
+	}
+}
+
+var _ = wire.FormatPlain

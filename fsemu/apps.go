@@ -1,0 +1,437 @@
+package fsemu
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/switchio/switchio/esl/wire"
+)
+
+// appRun is an application running on a channel.
+type appRun struct {
+	name, arg, uuid string
+	loops           int
+	timer           Timer
+	started         time.Time
+	file            string // playback
+	playLen         time.Duration
+	finish          func()
+	blocking        bool
+}
+
+func (ap *appRun) stop() {
+	if ap.timer != nil {
+		ap.timer.Stop()
+		ap.timer = nil
+	}
+}
+
+// Inbound decides what an emulated server does with calls arriving on its
+// SIP profiles: its dialplan. The zero value parks every call unanswered,
+// like the park-only dialplan of the captures.
+type Inbound struct {
+	// Action is one of "park" (default: park, unanswered), "answer"
+	// (answer then park), "echo" (answer then echo), "reject" (hang up
+	// with Cause), "busy" (USER_BUSY), "noanswer" (ring until the caller
+	// gives up), "playback" (answer, play File, hang up).
+	Action string
+	// Cause is the hang-up cause of "reject" (default CALL_REJECTED).
+	Cause string
+	// RingTime sends 180 Ringing and waits this long before Action.
+	RingTime time.Duration
+	// AnswerDelay waits this long (without ringing) before Action.
+	AnswerDelay time.Duration
+	// RejectRate, BusyRate and NoAnswerRate override Action for that
+	// fraction of calls (drawn from the server's seeded random source).
+	RejectRate, BusyRate, NoAnswerRate float64
+	// File is played by the "playback" action.
+	File string
+}
+
+// SetInbound replaces the server's inbound call handling.
+func (s *Server) SetInbound(in Inbound) {
+	s.lock()
+	s.cfg.Inbound = in
+	s.unlock()
+}
+
+func (s *Server) runInbound(b *channel) {
+	in := s.cfg.Inbound
+	action := in.Action
+	if action == "" {
+		action = "park"
+	}
+	if in.RejectRate > 0 || in.BusyRate > 0 || in.NoAnswerRate > 0 {
+		x := s.rng.Float64()
+		switch {
+		case x < in.RejectRate:
+			action = "reject"
+		case x < in.RejectRate+in.BusyRate:
+			action = "busy"
+		case x < in.RejectRate+in.BusyRate+in.NoAnswerRate:
+			action = "noanswer"
+		}
+	}
+	run := func() {
+		switch action {
+		case "reject":
+			c := in.Cause
+			if c == "" {
+				c = "CALL_REJECTED"
+			}
+			b.queue = append(b.queue, queuedApp{name: "hangup", arg: c, loops: 1})
+		case "busy":
+			b.queue = append(b.queue, queuedApp{name: "hangup", arg: "USER_BUSY", loops: 1})
+		case "noanswer":
+			b.queue = append(b.queue, queuedApp{name: "ring_ready", loops: 1}, queuedApp{name: "park", loops: 1})
+		case "answer":
+			b.queue = append(b.queue, queuedApp{name: "answer", loops: 1}, queuedApp{name: "park", loops: 1})
+		case "echo":
+			b.queue = append(b.queue, queuedApp{name: "answer", loops: 1}, queuedApp{name: "echo", loops: 1})
+		case "playback":
+			b.queue = append(b.queue, queuedApp{name: "answer", loops: 1}, queuedApp{name: "playback", arg: in.File, loops: 1})
+		default:
+			b.queue = append(b.queue, s.dialplanApps(b, b.prof.dest)...)
+		}
+		b.runNext()
+	}
+	switch {
+	case in.RingTime > 0:
+		b.markRing()
+		b.after(in.RingTime, run)
+	case in.AnswerDelay > 0:
+		b.after(in.AnswerDelay, run)
+	default:
+		run()
+	}
+}
+
+// dialplanApps is the emulated XML dialplan: park.
+func (s *Server) dialplanApps(ch *channel, exten string) []queuedApp {
+	ch.setVar("DP_MATCH", "ARRAY::"+exten+"|:"+exten)
+	return []queuedApp{{name: "park", loops: 1}}
+}
+
+// runNext starts the next queued application when none is running.
+func (ch *channel) runNext() {
+	for !ch.gone() {
+		if n := len(ch.apps); n > 0 && !ch.apps[n-1].parkLike() {
+			return
+		}
+		if len(ch.queue) == 0 {
+			if len(ch.apps) == 0 && ch.running == csExecute {
+				ch.s.hangup(ch, "NORMAL_CLEARING")
+			}
+			return
+		}
+		q := ch.queue[0]
+		ch.queue = ch.queue[1:]
+		ch.exec(q)
+	}
+}
+
+func (ap *appRun) parkLike() bool { return ap.name == "park" }
+
+// exec runs one application: CHANNEL_EXECUTE, the app, and (when it
+// finishes) CHANNEL_EXECUTE_COMPLETE.
+func (ch *channel) exec(q queuedApp) {
+	ap := &appRun{name: q.name, arg: q.arg, uuid: q.uuid, loops: q.loops}
+	if ap.uuid == "" {
+		ap.uuid = uuid.NewString()
+	}
+	if ap.loops == 0 {
+		ap.loops = 1
+	}
+	ch.apps = append(ch.apps, ap)
+	ch.startApp(ap)
+}
+
+func (ch *channel) startApp(ap *appRun) {
+	ch.setVar("current_application_data", ap.arg)
+	ch.moveVar("current_application", ap.name)
+	post := []wire.Header{{Name: "Application", Value: ap.name}}
+	if ap.arg != "" {
+		post = append(post, wire.Header{Name: "Application-Data", Value: ap.arg})
+	}
+	post = append(post, wire.Header{Name: "Application-UUID", Value: ap.uuid})
+	ch.emit(evExecute, nil, post)
+	if ch.gone() {
+		return
+	}
+	ch.runApp(ap)
+}
+
+// finishApp completes a non-blocking app and continues the channel.
+func (ch *channel) finishApp(ap *appRun) {
+	if ch.gone() {
+		return
+	}
+	for i, x := range ch.apps {
+		if x == ap {
+			ch.apps = append(ch.apps[:i], ch.apps[i+1:]...)
+			break
+		}
+	}
+	ch.appComplete(ap)
+	if ap.loops < 0 || ap.loops > 1 {
+		if ap.loops > 1 {
+			ap.loops--
+		}
+		ch.apps = append(ch.apps, ap)
+		ch.startApp(ap)
+		return
+	}
+	ch.runNext()
+}
+
+func (ch *channel) appComplete(ap *appRun) {
+	resp := ch.varOr("current_application_response", "_none_")
+	post := []wire.Header{{Name: "Application", Value: ap.name}}
+	if ap.arg != "" {
+		post = append(post, wire.Header{Name: "Application-Data", Value: ap.arg})
+	}
+	post = append(post, wire.Header{Name: "Application-Response", Value: resp},
+		wire.Header{Name: "Application-UUID", Value: ap.uuid})
+	ch.emit(evExecDone, nil, post)
+}
+
+// breakApps interrupts the running app (uuid_break); all=true also
+// flushes queued ones.
+func (ch *channel) breakApps(all bool) {
+	if all {
+		ch.queue = nil
+	}
+	n := len(ch.apps)
+	if n == 0 {
+		return
+	}
+	ap := ch.apps[n-1]
+	if ap.name == "park" {
+		return
+	}
+	ap.stop()
+	if ap.name == "playback" || ap.name == "endless_playback" {
+		ap.playbackStop(ch, "break")
+	}
+	ap.loops = 1
+	ch.finishApp(ap)
+}
+
+func (ch *channel) runApp(ap *appRun) {
+	s := ch.s
+	done := func() { ch.finishApp(ap) }
+	switch ap.name {
+	case "park":
+		ch.parked = true
+		ch.emit(evPark, nil, nil)
+		ch.runNext()
+	case "answer":
+		ch.answerLocal()
+		done()
+	case "pre_answer":
+		ch.preAnswerLocal()
+		done()
+	case "ring_ready":
+		ch.ringLocal()
+		done()
+	case "hangup":
+		c := ap.arg
+		if c == "" {
+			c = "NORMAL_CLEARING"
+		}
+		s.hangup(ch, c)
+	case "respond":
+		code, _, _ := strings.Cut(ap.arg, " ")
+		switch {
+		case code == "180":
+			ch.ringLocal()
+			done()
+		case code == "183":
+			ch.preAnswerLocal()
+			done()
+		case code == "200":
+			ch.answerLocal()
+			done()
+		default:
+			s.hangup(ch, causeForSIP(code))
+		}
+	case "deflect":
+		s.hangup(ch, "NORMAL_CLEARING")
+	case "set", "export":
+		k, v, _ := strings.Cut(ap.arg, "=")
+		ch.setVar(k, v)
+		done()
+	case "unset":
+		ch.setVar(ap.arg, "")
+		done()
+	case "multiset":
+		for _, kv := range strings.Fields(ap.arg) {
+			k, v, _ := strings.Cut(kv, "=")
+			ch.setVar(k, v)
+		}
+		done()
+	case "sleep":
+		ms, _ := strconv.Atoi(ap.arg)
+		ap.timer = s.clock.AfterFunc(time.Duration(ms)*time.Millisecond, func() {
+			s.lock()
+			defer s.unlock()
+			ap.timer = nil
+			done()
+		})
+	case "sched_hangup":
+		f := strings.Fields(ap.arg)
+		if len(f) > 0 {
+			secs, _ := strconv.Atoi(strings.TrimPrefix(f[0], "+"))
+			c := "ALLOTTED_TIMEOUT"
+			if len(f) > 1 {
+				c = f[1]
+			}
+			ch.after(time.Duration(secs)*time.Second, func() { s.hangup(ch, c) })
+		}
+		done()
+	case "echo":
+		ch.answerLocal()
+		// runs until hang-up or break
+	case "playback", "endless_playback":
+		ch.playback(ap, done)
+	case "record_session":
+		ch.startRecord(ap.arg)
+		done()
+	case "stop_record_session":
+		ch.stopRecord(ap.arg)
+		done()
+	case "bert_test":
+		ch.bertTest(ap, done)
+	case "send_dtmf":
+		ch.sendDTMF(ap.arg)
+		done()
+	case "bridge":
+		ch.bridgeApp(ap)
+	default:
+		done()
+	}
+}
+
+func causeForSIP(code string) string {
+	switch code {
+	case "486", "600":
+		return "USER_BUSY"
+	case "480":
+		return "NO_USER_RESPONSE"
+	case "404", "604":
+		return "UNALLOCATED_NUMBER"
+	case "603":
+		return "CALL_REJECTED"
+	case "487":
+		return "ORIGINATOR_CANCEL"
+	case "408":
+		return "RECOVERY_ON_TIMER_EXPIRE"
+	case "503", "500":
+		return "NORMAL_TEMPORARY_FAILURE"
+	}
+	return "NORMAL_CLEARING"
+}
+
+// answerLocal answers this channel; for an inbound leg the far (calling)
+// end gets the 200 OK.
+func (ch *channel) answerLocal() {
+	if ch.answered || ch.gone() {
+		return
+	}
+	ch.markAnswered()
+	if p := ch.peer; p != nil && !ch.outbound {
+		ch.s.net.reply(ch.s, p.s, p.farAnswered)
+	}
+}
+
+func (ch *channel) preAnswerLocal() {
+	if ch.answered || ch.early || ch.gone() {
+		return
+	}
+	ch.markEarly()
+	if p := ch.peer; p != nil && !ch.outbound {
+		ch.s.net.reply(ch.s, p.s, func() {
+			if !p.gone() {
+				p.markEarly()
+			}
+		})
+	}
+}
+
+func (ch *channel) ringLocal() {
+	if ch.answered || ch.ring || ch.gone() {
+		return
+	}
+	ch.markRing()
+	if p := ch.peer; p != nil && !ch.outbound {
+		ch.s.net.reply(ch.s, p.s, func() {
+			if !p.gone() {
+				p.markRing()
+			}
+		})
+	}
+}
+
+// sendDTMF sends digits to the far end of the channel, which raises DTMF
+// events for each digit (duration 2000 samples, source RTP).
+func (ch *channel) sendDTMF(digits string) {
+	if i := strings.IndexByte(digits, '@'); i >= 0 {
+		digits = digits[:i]
+	}
+	far := ch.peer
+	if far == nil {
+		far = ch.bridged
+	}
+	if far == nil {
+		return
+	}
+	fs := far.s
+	ch.s.net.reply(ch.s, fs, func() {
+		for _, d := range digits {
+			if far.gone() {
+				return
+			}
+			far.dtmfs += string(d)
+			far.setVar("last_dtmf_duration", "2080")
+			far.emit(evDTMF, nil, []wire.Header{{Name: "DTMF-Digit", Value: string(d)},
+				{Name: "DTMF-Duration", Value: "2080"}, {Name: "DTMF-Source", Value: "RTP"}})
+		}
+	})
+}
+
+// bridgeApp bridges to a dial string (only same-network sofia/loopback).
+func (ch *channel) bridgeApp(ap *appRun) {
+	s := ch.s
+	args := ap.arg
+	s.originate(args+" &park()", func(res string) {
+		if ch.gone() {
+			return
+		}
+		if !strings.HasPrefix(res, "+OK ") {
+			ch.setVar("originate_disposition", strings.TrimSpace(strings.TrimPrefix(res, "-ERR ")))
+			ch.finishApp(ap)
+			return
+		}
+		other := s.channels[strings.TrimSpace(res[4:])]
+		if other == nil {
+			ch.finishApp(ap)
+			return
+		}
+		ch.answerLocal()
+		s.bridge(ch, other)
+	})
+}
+
+// bridge links two channels on this server (uuid_bridge / bridge).
+func (s *Server) bridge(a, b *channel) {
+	now := s.nowMicros()
+	a.bridged, b.bridged = b, a
+	a.bridgedAt, b.bridgedAt = now, now
+	a.setVar("bridge_uuid", b.uuid)
+	b.setVar("bridge_uuid", a.uuid)
+	a.setVar("signal_bond", b.uuid)
+	b.setVar("signal_bond", a.uuid)
+	a.emit(evBridge, []wire.Header{{Name: "Bridge-A-Unique-ID", Value: a.uuid}, {Name: "Bridge-B-Unique-ID", Value: b.uuid}}, nil)
+}

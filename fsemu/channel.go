@@ -1,0 +1,444 @@
+package fsemu
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/switchio/switchio/esl/wire"
+)
+
+// Channel states (switch_channel_state_t).
+const (
+	csNew = iota
+	csInit
+	csRouting
+	csSoftExecute
+	csExecute
+	csExchangeMedia
+	csPark
+	csConsumeMedia
+	csHibernate
+	csReset
+	csHangup
+	csReporting
+	csDestroy
+	csNone
+)
+
+var stateNames = [...]string{"CS_NEW", "CS_INIT", "CS_ROUTING", "CS_SOFT_EXECUTE", "CS_EXECUTE",
+	"CS_EXCHANGE_MEDIA", "CS_PARK", "CS_CONSUME_MEDIA", "CS_HIBERNATE", "CS_RESET", "CS_HANGUP",
+	"CS_REPORTING", "CS_DESTROY", "CS_NONE"}
+
+// Call states (switch_channel_callstate_t).
+const (
+	ccsDown = iota
+	ccsDialing
+	ccsRinging
+	ccsEarly
+	ccsActive
+	ccsHeld
+	ccsRingWait
+	ccsHangup
+	ccsUnheld
+)
+
+var callStateNames = [...]string{"DOWN", "DIALING", "RINGING", "EARLY", "ACTIVE", "HELD", "RING_WAIT", "HANGUP", "UNHELD"}
+
+// profile is a caller profile (switch_caller_profile_t).
+type profile struct {
+	username, dialplan                 string
+	cidName, cidNum, origName, origNum string
+	calleeName, calleeNum              string
+	networkAddr, ani, dest, source     string
+	context, chanName                  string
+}
+
+// channel is one emulated session. All fields are guarded by the network lock.
+type channel struct {
+	s         *Server
+	uuid      string
+	name      string
+	outbound  bool
+	endpoint  string // sofia, loopback
+	running   uint8
+	target    uint8
+	callState uint8
+	answered  bool
+	early     bool
+	ring      bool
+	codec     bool
+	hitDP     bool
+	parked    bool
+	destroyed bool
+	hangingUp bool
+	remoteHangup bool
+	cause     string
+	prof      profile
+	vars      []wire.Header
+
+	created, answeredAt, progressAt, progressMediaAt, hangupAt, bridgedAt int64
+
+	peer    *channel // the other end of the SIP dialog / loopback pair
+	bridged *channel // bridged partner on this server
+	queue   []queuedApp
+	timers  []Timer
+	record   *recording
+	media    mediaState
+	dtmfs    string
+	seq      uint64 // creation order
+	muted    bool
+	r        *originateReq // pending originate (A leg)
+	done     func(string)  // originate result
+	apps     []*appRun     // running applications, innermost last
+}
+
+type queuedApp struct {
+	name, arg, uuid string
+	loops           int
+	lock            bool
+}
+
+func (ch *channel) gone() bool { return ch.destroyed || ch.hangingUp }
+
+func (ch *channel) stopTimers() {
+	for _, t := range ch.timers {
+		t.Stop()
+	}
+	ch.timers = nil
+}
+
+func (ch *channel) after(d time.Duration, f func()) {
+	s := ch.s
+	var t Timer
+	t = s.clock.AfterFunc(d, func() {
+		s.lock()
+		defer s.unlock()
+		for i, x := range ch.timers {
+			if x == t {
+				ch.timers = append(ch.timers[:i], ch.timers[i+1:]...)
+				break
+			}
+		}
+		if ch.destroyed || s.closed {
+			return
+		}
+		f()
+	})
+	ch.timers = append(ch.timers, t)
+}
+
+// Variables -----------------------------------------------------------------
+
+func (ch *channel) getVar(name string) (string, bool) {
+	for i := range ch.vars {
+		if ch.vars[i].Name == name {
+			return ch.vars[i].Value, true
+		}
+	}
+	return "", false
+}
+
+func (ch *channel) varOr(name, def string) string {
+	if v, ok := ch.getVar(name); ok {
+		return v
+	}
+	return def
+}
+
+// setVar sets a variable in place, appending new ones; "" unsets.
+func (ch *channel) setVar(name, value string) {
+	for i := range ch.vars {
+		if ch.vars[i].Name == name {
+			if value == "" {
+				ch.vars = append(ch.vars[:i], ch.vars[i+1:]...)
+				return
+			}
+			ch.vars[i].Value = value
+			return
+		}
+	}
+	if value != "" {
+		ch.vars = append(ch.vars, wire.Header{Name: name, Value: value})
+	}
+}
+
+// moveVar sets a variable and moves it to the end (FreeSWITCH re-adds).
+func (ch *channel) moveVar(name, value string) {
+	ch.delVar(name)
+	ch.setVar(name, value)
+}
+
+func (ch *channel) delVar(name string) {
+	for i := range ch.vars {
+		if ch.vars[i].Name == name {
+			ch.vars = append(ch.vars[:i], ch.vars[i+1:]...)
+			return
+		}
+	}
+}
+
+// Events ---------------------------------------------------------------------
+
+// varEvents carry channel variables (switch_channel_event_set_extended_data).
+var varEvents = func() [numEventTypes]bool {
+	var m [numEventTypes]bool
+	for _, n := range []string{"CHANNEL_CREATE", "CHANNEL_ORIGINATE", "CHANNEL_UUID", "CHANNEL_ANSWER",
+		"CHANNEL_PARK", "CHANNEL_UNPARK", "CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE", "CHANNEL_PROGRESS",
+		"CHANNEL_PROGRESS_MEDIA", "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE", "CHANNEL_DATA",
+		"CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE", "CHANNEL_DESTROY", "SESSION_HEARTBEAT", "API",
+		"RECORD_START", "RECORD_STOP", "PLAYBACK_START", "PLAYBACK_STOP", "CALL_UPDATE",
+		"MEDIA_BUG_START", "MEDIA_BUG_STOP", "CHANNEL_HOLD", "CHANNEL_UNHOLD", "TEXT"} {
+		m[eventTypeIndex[n]] = true
+	}
+	return m
+}()
+
+// evSpec names where FreeSWITCH raises an event.
+type evSpec struct {
+	name, file, fn string
+	line           int
+}
+
+var (
+	evOutgoing   = evSpec{"CHANNEL_OUTGOING", "switch_core_session.c", "switch_core_session_outgoing_channel", 768}
+	evState      = evSpec{"CHANNEL_STATE", "switch_channel.c", "switch_channel_perform_set_running_state", 2408}
+	evCreate     = evSpec{"CHANNEL_CREATE", "switch_core_state_machine.c", "switch_core_session_run", 626}
+	evOriginate  = evSpec{"CHANNEL_ORIGINATE", "switch_core_state_machine.c", "switch_core_session_run", 632}
+	evCallstate  = evSpec{"CHANNEL_CALLSTATE", "switch_channel.c", "switch_channel_perform_set_callstate", 301}
+	evCodecRead  = evSpec{"CODEC", "switch_core_codec.c", "switch_core_session_set_real_read_codec", 168}
+	evCodecWrite = evSpec{"CODEC", "switch_core_codec.c", "switch_core_session_set_write_codec", 450}
+	evAnswer     = evSpec{"CHANNEL_ANSWER", "switch_channel.c", "switch_channel_perform_mark_answered", 3846}
+	evProgress   = evSpec{"CHANNEL_PROGRESS", "switch_channel.c", "switch_channel_perform_mark_ring_ready_value", 3505}
+	evProgMedia  = evSpec{"CHANNEL_PROGRESS_MEDIA", "switch_channel.c", "switch_channel_perform_mark_pre_answered", 3560}
+	evCallUpdate = evSpec{"CALL_UPDATE", "switch_channel.c", "switch_channel_flip_cid", 3277}
+	evExecute    = evSpec{"CHANNEL_EXECUTE", "switch_core_session.c", "switch_core_session_exec", 2944}
+	evExecDone   = evSpec{"CHANNEL_EXECUTE_COMPLETE", "switch_core_session.c", "switch_core_session_exec", 2967}
+	evPark       = evSpec{"CHANNEL_PARK", "switch_ivr.c", "switch_ivr_park", 1002}
+	evUnpark     = evSpec{"CHANNEL_UNPARK", "switch_ivr.c", "switch_ivr_park", 1213}
+	evHangup     = evSpec{"CHANNEL_HANGUP", "switch_channel.c", "switch_channel_perform_hangup", 3445}
+	evHangupDone = evSpec{"CHANNEL_HANGUP_COMPLETE", "switch_core_state_machine.c", "switch_core_session_reporting_state", 943}
+	evDestroy    = evSpec{"CHANNEL_DESTROY", "switch_core_session.c", "switch_core_session_perform_destroy", 1584}
+	evDTMF       = evSpec{"DTMF", "switch_channel.c", "switch_channel_dequeue_dtmf", 677}
+	evBridge     = evSpec{"CHANNEL_BRIDGE", "switch_ivr_bridge.c", "audio_bridge_on_exchange_media", 1395}
+	evUnbridge   = evSpec{"CHANNEL_UNBRIDGE", "switch_ivr_bridge.c", "audio_bridge_thread", 918}
+	evPlayStart  = evSpec{"PLAYBACK_START", "switch_ivr_play_say.c", "switch_ivr_play_file", 1646}
+	evPlayStop   = evSpec{"PLAYBACK_STOP", "switch_ivr_play_say.c", "switch_ivr_play_file", 2020}
+	evRecStart   = evSpec{"RECORD_START", "switch_ivr_async.c", "record_callback", 1481}
+	evRecStop    = evSpec{"RECORD_STOP", "switch_ivr_async.c", "send_record_stop_event", 1240}
+	evBugStart   = evSpec{"MEDIA_BUG_START", "switch_core_media_bug.c", "switch_core_media_bug_add", 1014}
+	evBugStop    = evSpec{"MEDIA_BUG_STOP", "switch_core_media_bug.c", "switch_core_media_bug_destroy", 84}
+	evCommand    = evSpec{"COMMAND", "switch_ivr_async.c", "switch_ivr_broadcast", 5731}
+	evUUID       = evSpec{"CHANNEL_UUID", "switch_core_session.c", "switch_core_session_set_uuid", 2051}
+)
+
+// emit builds and fires a channel event. pre are headers placed before the
+// channel block, post after it. Nothing is built when no listener wants it.
+func (ch *channel) emit(sp evSpec, pre, post []wire.Header) {
+	s := ch.s
+	t := eventTypeIndex[sp.name]
+	if !s.wants(t) {
+		s.seq++
+		return
+	}
+	ev := s.newEventCap(sp.name, sp.file, sp.fn, sp.line, 80+len(ch.vars)+len(pre)+len(post))
+	ev.Headers = append(ev.Headers, pre...)
+	ch.appendBlock(ev, varEvents[t] || s.verbose || ch.varOr("verbose_events", "") == "true")
+	ev.Headers = append(ev.Headers, post...)
+	s.fire(ev, ch)
+}
+
+func (ch *channel) answerState() string {
+	switch {
+	case ch.running >= csHangup && ch.running != csNone || ch.target >= csHangup && ch.target != csNone:
+		return "hangup"
+	case ch.answered:
+		return "answered"
+	case ch.early:
+		return "early"
+	}
+	return "ringing"
+}
+
+func u64(v int64) string { return strconv.FormatInt(v, 10) }
+
+func (ch *channel) appendBlock(ev *wire.Event, withVars bool) {
+	h := ev.Headers
+	dir := "inbound"
+	if ch.outbound {
+		dir = "outbound"
+	}
+	hit := "false"
+	if ch.hitDP {
+		hit = "true"
+	}
+	callUUID := ch.varOr("call_uuid", ch.uuid)
+	h = append(h,
+		wire.Header{Name: "Channel-State", Value: stateNames[ch.running]},
+		wire.Header{Name: "Channel-Call-State", Value: callStateNames[ch.callState]},
+		wire.Header{Name: "Channel-State-Number", Value: strconv.Itoa(int(ch.target))},
+		wire.Header{Name: "Channel-Name", Value: ch.name},
+		wire.Header{Name: "Unique-ID", Value: ch.uuid},
+		wire.Header{Name: "Call-Direction", Value: dir},
+		wire.Header{Name: "Presence-Call-Direction", Value: dir},
+		wire.Header{Name: "Channel-HIT-Dialplan", Value: hit},
+		wire.Header{Name: "Channel-Call-UUID", Value: callUUID},
+		wire.Header{Name: "Answer-State", Value: ch.answerState()},
+	)
+	if ch.cause != "" {
+		h = append(h, wire.Header{Name: "Hangup-Cause", Value: ch.cause})
+	}
+	if ch.codec {
+		h = append(h,
+			wire.Header{Name: "Channel-Read-Codec-Name", Value: "PCMU"},
+			wire.Header{Name: "Channel-Read-Codec-Rate", Value: "8000"},
+			wire.Header{Name: "Channel-Read-Codec-Bit-Rate", Value: "64000"},
+			wire.Header{Name: "Channel-Write-Codec-Name", Value: "PCMU"},
+			wire.Header{Name: "Channel-Write-Codec-Rate", Value: "8000"},
+			wire.Header{Name: "Channel-Write-Codec-Bit-Rate", Value: "64000"},
+		)
+	}
+	h = ch.appendProfile(h, "Caller-", &ch.prof, ch)
+	if b := ch.bridged; b != nil {
+		typ := "originatee"
+		if !ch.outbound {
+			typ = "originatee"
+		}
+		h = append(h, wire.Header{Name: "Other-Type", Value: typ})
+		h = ch.appendProfile(h, "Other-Leg-", &b.prof, b)
+	}
+	if withVars {
+		for _, v := range ch.vars {
+			h = append(h, wire.Header{Name: "variable_" + v.Name, Value: v.Value})
+		}
+	}
+	ev.Headers = h
+}
+
+func (ch *channel) appendProfile(h []wire.Header, p string, pr *profile, c *channel) []wire.Header {
+	add := func(n, v string) {
+		if v != "" {
+			h = append(h, wire.Header{Name: p + n, Value: v})
+		}
+	}
+	dir := "inbound"
+	if c.outbound {
+		dir = "outbound"
+	}
+	add("Direction", dir)
+	add("Logical-Direction", dir)
+	add("Username", pr.username)
+	add("Dialplan", pr.dialplan)
+	add("Caller-ID-Name", pr.cidName)
+	add("Caller-ID-Number", pr.cidNum)
+	add("Orig-Caller-ID-Name", pr.origName)
+	add("Orig-Caller-ID-Number", pr.origNum)
+	add("Callee-ID-Name", pr.calleeName)
+	add("Callee-ID-Number", pr.calleeNum)
+	add("Network-Addr", pr.networkAddr)
+	add("ANI", pr.ani)
+	add("Destination-Number", pr.dest)
+	add("Unique-ID", c.uuid)
+	add("Source", pr.source)
+	add("Context", pr.context)
+	add("Channel-Name", pr.chanName)
+	add("Profile-Index", "1")
+	h = append(h,
+		wire.Header{Name: p + "Profile-Created-Time", Value: u64(c.created)},
+		wire.Header{Name: p + "Channel-Created-Time", Value: u64(c.created)},
+		wire.Header{Name: p + "Channel-Answered-Time", Value: u64(c.answeredAt)},
+		wire.Header{Name: p + "Channel-Progress-Time", Value: u64(c.progressAt)},
+		wire.Header{Name: p + "Channel-Progress-Media-Time", Value: u64(c.progressMediaAt)},
+		wire.Header{Name: p + "Channel-Hangup-Time", Value: u64(c.hangupAt)},
+		wire.Header{Name: p + "Channel-Transfer-Time", Value: "0"},
+		wire.Header{Name: p + "Channel-Resurrect-Time", Value: "0"},
+		wire.Header{Name: p + "Channel-Bridged-Time", Value: u64(c.bridgedAt)},
+		wire.Header{Name: p + "Channel-Last-Hold", Value: "0"},
+		wire.Header{Name: p + "Channel-Hold-Accum", Value: "0"},
+		wire.Header{Name: p + "Screen-Bit", Value: "true"},
+		wire.Header{Name: p + "Privacy-Hide-Name", Value: "false"},
+		wire.Header{Name: p + "Privacy-Hide-Number", Value: "false"},
+	)
+	return h
+}
+
+// State machine ---------------------------------------------------------------
+
+// setRunning moves the running state and raises CHANNEL_STATE.
+func (ch *channel) setRunning(st uint8) {
+	ch.running = st
+	if ch.target < st || ch.target == csNone || st >= csHangup || st == csExecute {
+		ch.target = st
+	}
+	ch.emit(evState, nil, nil)
+}
+
+func (ch *channel) setCallState(cs uint8) {
+	if ch.callState == csHangup && cs != ccsHangup {
+		return
+	}
+	old := ch.callState
+	ch.callState = cs
+	ch.emit(evCallstate, []wire.Header{
+		{Name: "Original-Channel-Call-State", Value: callStateNames[old]},
+		{Name: "Channel-Call-State-Number", Value: strconv.Itoa(int(cs))},
+	}, nil)
+}
+
+func (ch *channel) setCodec() {
+	if ch.codec {
+		return
+	}
+	ch.codec = true
+	ch.emit(evCodecRead, nil, []wire.Header{
+		{Name: "channel-read-codec-name", Value: "PCMU"},
+		{Name: "channel-read-codec-rate", Value: "8000"},
+		{Name: "channel-read-codec-bit-rate", Value: "64000"},
+	})
+	ch.emit(evCodecWrite, nil, []wire.Header{
+		{Name: "channel-write-codec-name", Value: "PCMU"},
+		{Name: "channel-write-codec-rate", Value: "8000"},
+		{Name: "channel-write-codec-bit-rate", Value: "64000"},
+	})
+}
+
+// markRing is switch_channel_mark_ring_ready (180).
+func (ch *channel) markRing() {
+	if ch.ring || ch.answered || ch.early || ch.gone() {
+		return
+	}
+	ch.ring = true
+	ch.progressAt = ch.s.nowMicros()
+	ch.emit(evProgress, nil, nil)
+	if ch.outbound {
+		ch.setCallState(ccsRinging)
+	}
+}
+
+// markEarly is switch_channel_mark_pre_answered (183).
+func (ch *channel) markEarly() {
+	if ch.early || ch.answered || ch.gone() {
+		return
+	}
+	ch.early = true
+	ch.progressMediaAt = ch.s.nowMicros()
+	ch.setCodec()
+	ch.emit(evProgMedia, nil, nil)
+	ch.setCallState(ccsEarly)
+}
+
+// markAnswered is switch_channel_mark_answered.
+func (ch *channel) markAnswered() {
+	if ch.answered || ch.gone() {
+		return
+	}
+	ch.setCodec()
+	ch.answered = true
+	ch.answeredAt = ch.s.nowMicros()
+	if ch.outbound && ch.endpoint == "sofia" {
+		ch.addAnswerVars()
+	} else if ch.endpoint == "sofia" {
+		ch.addInboundAnswerVars()
+	}
+	ch.emit(evAnswer, nil, nil)
+	ch.setCallState(ccsActive)
+}

@@ -1,0 +1,659 @@
+package fsemu
+
+import (
+	"bufio"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/switchio/switchio/esl/wire"
+)
+
+const (
+	maxQueueLen = 100000 // MAX_QUEUE_LEN
+	maxMissed   = 500    // MAX_MISSED
+
+	noticeBye      = "Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n"
+	noticeShutdown = "The system is being shut down.\n"
+	noticeLost     = "killed listener because of lost events\n"
+)
+
+// conn is one ESL client connection. Subscription state is guarded by the
+// network lock; the output queue by omu.
+type conn struct {
+	s  *Server
+	nc net.Conn
+
+	// guarded by net.mu
+	authed    bool
+	events    bool // LFLAG_EVENTS
+	format    wire.Format
+	subs      [numEventTypes]bool
+	custom    map[string]bool
+	filters   []wire.Header
+	myUUID    string
+	logLevel  int // -1: not logging
+	dead      bool
+
+	// output, guarded by omu
+	omu     sync.Mutex
+	queue   [][]byte
+	held    [][]byte
+	inAPI   bool
+	missed  int
+	closing bool   // close after the queue drains
+	abortNow bool
+	stallUntil time.Time
+	wake    chan struct{}
+	done    chan struct{}
+}
+
+func (s *Server) serve(nc net.Conn) {
+	if tc, ok := nc.(*net.TCPConn); ok {
+		tc.SetNoDelay(true)
+	}
+	c := &conn{s: s, nc: nc, logLevel: -1, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	s.lock()
+	if s.closed {
+		s.unlock()
+		nc.Close()
+		return
+	}
+	s.conns[c] = struct{}{}
+	s.unlock()
+	s.wg.Add(2)
+	go c.writeLoop()
+	if !s.cfg.AllowRemote && !isLoopback(nc.RemoteAddr()) {
+		c.send(wire.AppendTypedBody(nil, wire.TypeRudeRejection, []byte("Access Denied, go away.\n")))
+		c.closeWithNotice(noticeBye)
+		go func() { defer s.wg.Done(); c.drainReads() }()
+		return
+	}
+	c.send([]byte("Content-Type: auth/request\n\n"))
+	go c.readLoop()
+}
+
+func isLoopback(a net.Addr) bool {
+	ta, ok := a.(*net.TCPAddr)
+	return ok && ta.IP.IsLoopback()
+}
+
+func (c *conn) drainReads() {
+	var b [512]byte
+	c.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		if _, err := c.nc.Read(b[:]); err != nil {
+			return
+		}
+	}
+}
+
+// send queues a reply frame (never held back).
+func (c *conn) send(b []byte) {
+	c.omu.Lock()
+	if !c.closing {
+		c.queue = append(c.queue, b)
+	}
+	c.omu.Unlock()
+	c.signal()
+}
+
+func (c *conn) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// enqueueEvent queues an event frame, applying FreeSWITCH's drop policy.
+// It reports false when the listener must be killed for lost events.
+func (c *conn) enqueueEvent(b []byte) bool {
+	c.omu.Lock()
+	if c.closing {
+		c.omu.Unlock()
+		return true
+	}
+	if len(c.queue)+len(c.held) >= maxQueueLen {
+		c.missed++
+		kill := c.missed > maxMissed
+		c.omu.Unlock()
+		return !kill
+	}
+	c.missed = 0
+	if c.inAPI {
+		c.held = append(c.held, b)
+	} else {
+		c.queue = append(c.queue, b)
+	}
+	c.omu.Unlock()
+	c.signal()
+	return true
+}
+
+func (c *conn) beginAPI() {
+	c.omu.Lock()
+	c.inAPI = true
+	c.omu.Unlock()
+}
+
+func (c *conn) endAPI(reply []byte) {
+	c.omu.Lock()
+	c.inAPI = false
+	if !c.closing {
+		c.queue = append(c.queue, reply)
+		c.queue = append(c.queue, c.held...)
+	}
+	c.held = nil
+	c.omu.Unlock()
+	c.signal()
+}
+
+// closeWithNotice queues a disconnect notice and closes after it is written.
+func (c *conn) closeWithNotice(body string) {
+	c.omu.Lock()
+	if !c.closing {
+		c.queue = append(c.queue, c.held...)
+		c.held = nil
+		c.inAPI = false
+		c.queue = append(c.queue, wire.AppendTypedBody(nil, wire.TypeDisconnectNotice, []byte(body)))
+		c.closing = true
+	}
+	c.omu.Unlock()
+	c.signal()
+}
+
+// abort resets the connection without writing anything more.
+func (c *conn) abort() {
+	c.omu.Lock()
+	c.closing = true
+	c.abortNow = true
+	c.queue = nil
+	c.held = nil
+	c.omu.Unlock()
+	if tc, ok := c.nc.(*net.TCPConn); ok {
+		tc.SetLinger(0)
+	}
+	c.nc.Close()
+	c.signal()
+}
+
+func (c *conn) writeLoop() {
+	defer c.s.wg.Done()
+	defer c.finish()
+	w := bufio.NewWriterSize(c.nc, 64<<10)
+	var batch [][]byte
+	for {
+		c.omu.Lock()
+		for len(c.queue) == 0 && !c.closing {
+			c.omu.Unlock()
+			select {
+			case <-c.wake:
+			case <-c.s.done:
+				c.omu.Lock()
+				if !c.closing {
+					c.omu.Unlock()
+					// Close() queues the notice; wait for it.
+					<-c.wake
+					c.omu.Lock()
+					continue
+				}
+				c.omu.Unlock()
+			}
+			c.omu.Lock()
+		}
+		if c.abortNow {
+			c.omu.Unlock()
+			return
+		}
+		stall := c.stallUntil
+		batch, c.queue = c.queue, batch[:0]
+		closing := c.closing && len(batch) == 0
+		if c.closing {
+			// everything queued before closing is in batch
+			closing = true
+		}
+		c.omu.Unlock()
+		if d := time.Until(stall); d > 0 {
+			select {
+			case <-time.After(d):
+			case <-c.s.done:
+			}
+		}
+		for i, b := range batch {
+			if _, err := w.Write(b); err != nil {
+				c.abortConn()
+				return
+			}
+			batch[i] = nil
+		}
+		if err := w.Flush(); err != nil {
+			c.abortConn()
+			return
+		}
+		if closing {
+			c.omu.Lock()
+			more := len(c.queue) > 0
+			c.omu.Unlock()
+			if more {
+				continue
+			}
+			if tc, ok := c.nc.(*net.TCPConn); ok {
+				tc.CloseWrite()
+			}
+			// give the peer a moment to read before closing
+			c.nc.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+			return
+		}
+	}
+}
+
+func (c *conn) abortConn() {
+	c.omu.Lock()
+	c.closing = true
+	c.queue = nil
+	c.held = nil
+	c.omu.Unlock()
+}
+
+func (c *conn) finish() {
+	c.nc.Close()
+	s := c.s
+	s.lock()
+	c.dead = true
+	delete(s.conns, c)
+	s.unlock()
+	close(c.done)
+}
+
+func (c *conn) readLoop() {
+	defer c.s.wg.Done()
+	r := wire.NewReader(c.nc)
+	s := c.s
+	c.nc.SetReadDeadline(time.Now().Add(s.cfg.AuthTimeout))
+	first := true
+	for {
+		m, err := r.ReadCommand()
+		if err != nil {
+			c.omu.Lock()
+			closing := c.closing
+			c.omu.Unlock()
+			if !closing {
+				if ne, ok := err.(net.Error); ok && ne.Timeout() && first {
+					c.closeWithNotice(noticeBye)
+				} else {
+					c.abortConn()
+					c.signal()
+				}
+			}
+			return
+		}
+		if first {
+			first = false
+			c.nc.SetReadDeadline(time.Time{})
+		}
+		s.stats.commands.Add(1)
+		if !c.handle(m) {
+			return
+		}
+	}
+}
+
+// handle runs one client command; it returns false when the connection ends.
+func (c *conn) handle(m *wire.Message) bool {
+	s := c.s
+	cmd := strings.TrimRight(m.Command, "\r\n")
+	s.lock()
+	s.commands[firstWord(cmd)]++
+	authed := c.authed
+	s.unlock()
+	if cmd == "exit" || cmd == "..." {
+		c.send(wire.AppendReply(nil, "+OK bye"))
+		c.closeWithNotice(noticeBye)
+		return false
+	}
+	if !authed {
+		if strings.HasPrefix(cmd, "auth ") {
+			if cmd[5:] == s.cfg.Password {
+				s.lock()
+				c.authed = true
+				s.unlock()
+				c.send(wire.AppendReply(nil, "+OK accepted"))
+				return true
+			}
+			c.send(wire.AppendReply(nil, "-ERR invalid"))
+			c.closeWithNotice(noticeBye)
+			return false
+		}
+		if strings.HasPrefix(cmd, "userauth ") {
+			c.send(wire.AppendReply(nil, "-ERR invalid"))
+			c.closeWithNotice(noticeBye)
+			return false
+		}
+		c.send(wire.AppendReply(nil, "-ERR command not found"))
+		return true
+	}
+	word := firstWord(cmd)
+	rest := ""
+	if len(cmd) > len(word) {
+		rest = strings.TrimLeft(cmd[len(word):], " ")
+	}
+	switch strings.ToLower(word) {
+	case "api":
+		c.apiCommand(rest, m)
+	case "bgapi":
+		c.bgapiCommand(rest, m)
+	case "event":
+		c.send(wire.AppendReply(nil, c.eventCommand(cmd)))
+	case "nixevent":
+		c.send(wire.AppendReply(nil, c.nixeventCommand(cmd)))
+	case "noevents":
+		s.lock()
+		var r string
+		if c.events {
+			c.events = false
+			c.subs = [numEventTypes]bool{}
+			c.custom = nil
+			r = "+OK no longer listening for events"
+		} else {
+			r = "-ERR not listening for events"
+		}
+		s.unlock()
+		c.send(wire.AppendReply(nil, r))
+	case "myevents":
+		c.send(wire.AppendReply(nil, c.myevents(rest)))
+	case "divert_events":
+		if rest == "" {
+			c.send(wire.AppendReply(nil, "-ERR missing value."))
+		} else {
+			c.send(wire.AppendReply(nil, "-ERR not controlling a session."))
+		}
+	case "filter":
+		if rest == "" {
+			c.send(wire.AppendReply(nil, "-ERR command not found"))
+		} else {
+			c.send(wire.AppendReply(nil, c.filterCommand(rest)))
+		}
+	case "sendmsg":
+		c.send(wire.AppendReply(nil, c.sendmsg(rest, m)))
+	case "sendevent":
+		c.send(wire.AppendReply(nil, c.sendevent(rest, m)))
+	case "log":
+		c.send(wire.AppendReply(nil, c.logCommand(rest)))
+	case "nolog":
+		s.lock()
+		r := "-ERR not loging"
+		if c.logLevel >= 0 {
+			c.logLevel = -1
+			r = "+OK no longer logging"
+		}
+		s.unlock()
+		c.send(wire.AppendReply(nil, r))
+	case "linger", "nolinger":
+		c.send(wire.AppendReply(nil, "-ERR not controlling a session"))
+	default:
+		c.send(wire.AppendReply(nil, "-ERR command not found"))
+	}
+	return true
+}
+
+func firstWord(s string) string {
+	if i := strings.IndexByte(s, ' '); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func (c *conn) apiCommand(rest string, m *wire.Message) {
+	s := c.s
+	done := make(chan string, 1)
+	c.beginAPI()
+	s.lock()
+	s.runAPI(rest, c, func(out string) { done <- out })
+	s.unlock()
+	out := <-done
+	if out == "" {
+		out = "-ERR no reply\n"
+	}
+	c.endAPI(wire.AppendAPIResponse(nil, []byte(out)))
+}
+
+func (c *conn) bgapiCommand(rest string, m *wire.Message) {
+	s := c.s
+	job := m.Get("job-uuid")
+	if job == "" {
+		job = uuid.NewString()
+	}
+	c.send(wire.AppendReply(nil, "+OK Job-UUID: "+job, wire.Header{Name: "Job-UUID", Value: job}))
+	s.lock()
+	cmd, arg := splitCmd(rest)
+	s.runAPI(rest, nil, func(out string) {
+		// called with the lock held
+		ev := s.newEvent("BACKGROUND_JOB", "mod_event_socket.c", "api_exec", 1572)
+		ev.Add("Job-UUID", job)
+		ev.Add("Job-Command", cmd)
+		ev.Add("Job-Command-Arg", arg)
+		ev.Body = out
+		s.fire(ev, nil)
+	})
+	s.unlock()
+}
+
+func splitCmd(s string) (string, string) {
+	s = strings.TrimLeft(s, " ")
+	if i := strings.IndexByte(s, ' '); i >= 0 {
+		return s[:i], strings.TrimLeft(s[i+1:], " ")
+	}
+	return s, ""
+}
+
+func (c *conn) eventCommand(cmd string) string {
+	s := c.s
+	s.lock()
+	defer s.unlock()
+	words := strings.Fields(cmd)[1:]
+	keys := 0
+	custom := false
+	for i, w := range words {
+		if i == 0 {
+			if f, ok := wire.ParseFormat(strings.ToLower(w)); ok {
+				c.format = f
+				continue
+			}
+		}
+		if custom {
+			if c.custom == nil {
+				c.custom = map[string]bool{}
+			}
+			c.custom[w] = true
+			continue
+		}
+		t, ok := eventTypeByName(w)
+		if !ok {
+			continue
+		}
+		keys++
+		if t == evALL {
+			for x := range c.subs {
+				c.subs[x] = true
+			}
+		}
+		c.subs[t] = true
+		if t == evCUSTOM {
+			custom = true
+		}
+	}
+	if keys == 0 {
+		return "-ERR no keywords supplied"
+	}
+	c.events = true
+	return "+OK event listener enabled " + c.format.String()
+}
+
+func (c *conn) nixeventCommand(cmd string) string {
+	s := c.s
+	s.lock()
+	defer s.unlock()
+	words := strings.Fields(cmd)[1:]
+	keys := 0
+	custom := false
+	for _, w := range words {
+		if custom {
+			delete(c.custom, w)
+			continue
+		}
+		t, ok := eventTypeByName(w)
+		if !ok {
+			continue
+		}
+		keys++
+		if t == evALL {
+			c.subs = [numEventTypes]bool{}
+			c.custom = nil
+		}
+		if t == evCUSTOM {
+			custom = true
+		} else {
+			c.subs[t] = false
+		}
+	}
+	if keys == 0 {
+		return "-ERR no keywords supplied"
+	}
+	return "+OK events nixed"
+}
+
+var myEventsList = []string{"CHANNEL_ANSWER", "CHANNEL_APPLICATION", "CHANNEL_BRIDGE", "CHANNEL_CREATE",
+	"CHANNEL_DATA", "CHANNEL_DESTROY", "CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE", "CHANNEL_HANGUP",
+	"CHANNEL_HANGUP_COMPLETE", "CHANNEL_ORIGINATE", "CHANNEL_UUID", "CHANNEL_OUTGOING", "CHANNEL_PARK",
+	"CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA", "CHANNEL_STATE", "CHANNEL_UNBRIDGE", "CHANNEL_UNPARK",
+	"DETECTED_SPEECH", "DTMF", "NOTALK", "TALK"}
+
+func (c *conn) myevents(rest string) string {
+	s := c.s
+	s.lock()
+	defer s.unlock()
+	f := strings.Fields(rest)
+	if c.myUUID != "" {
+		return "-ERR aready enabled."
+	}
+	if len(f) == 0 {
+		return "-ERR invalid uuid"
+	}
+	id := f[0]
+	if len(f) > 1 {
+		if s.channels[id] == nil {
+			return "-ERR invalid uuid"
+		}
+		if fm, ok := wire.ParseFormat(strings.ToLower(f[1])); ok {
+			c.format = fm
+		}
+	}
+	c.myUUID = id
+	for _, n := range myEventsList {
+		t, _ := eventTypeByName(n)
+		c.subs[t] = true
+	}
+	c.events = true
+	return "+OK Events Enabled"
+}
+
+func (c *conn) filterCommand(rest string) string {
+	s := c.s
+	s.lock()
+	defer s.unlock()
+	name, val := splitCmd(rest)
+	if strings.EqualFold(name, "delete") {
+		h, v := splitCmd(val)
+		if strings.EqualFold(h, "all") && v == "" {
+			c.filters = nil
+			return "+OK filter deleted. [all][]"
+		}
+		if h == "" {
+			return "-ERR invalid syntax"
+		}
+		kept := c.filters[:0]
+		for _, f := range c.filters {
+			if strings.EqualFold(f.Name, h) && (v == "" || f.Value == v) {
+				continue
+			}
+			kept = append(kept, f)
+		}
+		c.filters = kept
+		return "+OK filter deleted. [" + h + "][" + v + "]"
+	}
+	if strings.EqualFold(name, "add") {
+		name, val = splitCmd(val)
+	}
+	if val == "" {
+		return "-ERR invalid syntax"
+	}
+	c.filters = append(c.filters, wire.Header{Name: name, Value: val})
+	return "+OK filter added. [" + name + "]=[" + val + "]"
+}
+
+var logLevels = []string{"CONSOLE", "ALERT", "CRIT", "ERR", "WARNING", "NOTICE", "INFO", "DEBUG"}
+
+func parseLogLevel(s string) (int, bool) {
+	if s == "" {
+		return 7, true
+	}
+	if n, err := strconv.Atoi(s); err == nil {
+		if n < 0 || n > 7 {
+			return 0, false
+		}
+		return n, true
+	}
+	for i, l := range logLevels {
+		if strings.EqualFold(l, s) {
+			return i, true
+		}
+	}
+	if strings.EqualFold(s, "error") {
+		return 3, true
+	}
+	return 0, false
+}
+
+func (c *conn) logCommand(rest string) string {
+	lvl, ok := parseLogLevel(rest)
+	if !ok {
+		return "-ERR invalid log level"
+	}
+	s := c.s
+	s.lock()
+	c.logLevel = lvl
+	s.unlock()
+	return "+OK log level " + rest + " [" + strconv.Itoa(lvl) + "]"
+}
+
+func (c *conn) sendevent(rest string, m *wire.Message) string {
+	s := c.s
+	name := strings.TrimSpace(rest)
+	t, ok := eventTypeByName(name)
+	if !ok {
+		t = evCUSTOM
+	}
+	ev := &wire.Event{Headers: make([]wire.Header, 0, len(m.Headers)+16)}
+	id := uuid.NewString()
+	if sub := m.Get("Event-Subclass"); t == evCUSTOM && sub != "" {
+		ev.Headers = append(ev.Headers, wire.Header{Name: "Event-Subclass", Value: sub})
+	}
+	ev.Headers = append(ev.Headers, wire.Header{Name: "Command", Value: strings.TrimRight(m.Command, "\r\n")})
+	for _, h := range m.Headers {
+		if t == evCUSTOM && strings.EqualFold(h.Name, "Event-Subclass") {
+			continue
+		}
+		ev.Add(h.Name, h.Value)
+	}
+	ev.Body = string(m.Body)
+	s.lock()
+	defer s.unlock()
+	ev.Add("Event-UUID", id)
+	ev.Add("Event-Name", eventNames[t])
+	s.appendStd(ev, "mod_event_socket.c", "parse_command", 2275)
+	s.fire(ev, nil)
+	return "+OK " + id
+}

@@ -1,0 +1,283 @@
+package fsemu
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/switchio/switchio/esl/wire"
+)
+
+// causeCodes maps hangup cause names to Q.850 codes.
+var causeCodes = map[string]int{
+	"NONE": 0, "UNALLOCATED_NUMBER": 1, "NO_ROUTE_TRANSIT_NET": 2, "NO_ROUTE_DESTINATION": 3,
+	"CHANNEL_UNACCEPTABLE": 6, "CALL_AWARDED_DELIVERED": 7, "NORMAL_CLEARING": 16, "USER_BUSY": 17,
+	"NO_USER_RESPONSE": 18, "NO_ANSWER": 19, "SUBSCRIBER_ABSENT": 20, "CALL_REJECTED": 21,
+	"NUMBER_CHANGED": 22, "REDIRECTION_TO_NEW_DESTINATION": 23, "EXCHANGE_ROUTING_ERROR": 25,
+	"DESTINATION_OUT_OF_ORDER": 27, "INVALID_NUMBER_FORMAT": 28, "FACILITY_REJECTED": 29,
+	"RESPONSE_TO_STATUS_ENQUIRY": 30, "NORMAL_UNSPECIFIED": 31, "NORMAL_CIRCUIT_CONGESTION": 34,
+	"NETWORK_OUT_OF_ORDER": 38, "NORMAL_TEMPORARY_FAILURE": 41, "SWITCH_CONGESTION": 42,
+	"ACCESS_INFO_DISCARDED": 43, "REQUESTED_CHAN_UNAVAIL": 44, "PRE_EMPTED": 45,
+	"FACILITY_NOT_SUBSCRIBED": 50, "OUTGOING_CALL_BARRED": 52, "INCOMING_CALL_BARRED": 54,
+	"BEARERCAPABILITY_NOTAUTH": 57, "BEARERCAPABILITY_NOTAVAIL": 58, "SERVICE_UNAVAILABLE": 63,
+	"BEARERCAPABILITY_NOTIMPL": 65, "CHAN_NOT_IMPLEMENTED": 66, "FACILITY_NOT_IMPLEMENTED": 69,
+	"SERVICE_NOT_IMPLEMENTED": 79, "INVALID_CALL_REFERENCE": 81, "INCOMPATIBLE_DESTINATION": 88,
+	"INVALID_MSG_UNSPECIFIED": 95, "MANDATORY_IE_MISSING": 96, "MESSAGE_TYPE_NONEXIST": 97,
+	"WRONG_MESSAGE": 98, "IE_NONEXIST": 99, "INVALID_IE_CONTENTS": 100, "WRONG_CALL_STATE": 101,
+	"RECOVERY_ON_TIMER_EXPIRE": 102, "MANDATORY_IE_LENGTH_ERROR": 103, "PROTOCOL_ERROR": 111,
+	"INTERWORKING": 127, "SUCCESS": 142, "ORIGINATOR_CANCEL": 487, "CRASH": 700, "SYSTEM_SHUTDOWN": 701,
+	"LOSE_RACE": 502, "MANAGER_REQUEST": 503, "BLIND_TRANSFER": 600, "ATTENDED_TRANSFER": 601,
+	"ALLOTTED_TIMEOUT": 602, "USER_CHALLENGE": 603, "MEDIA_TIMEOUT": 604, "PICKED_OFF": 605,
+	"USER_NOT_REGISTERED": 606, "PROGRESS_TIMEOUT": 607, "INVALID_GATEWAY": 608, "GATEWAY_DOWN": 609,
+	"INVALID_URL": 610, "INVALID_PROFILE": 611, "NO_PICKUP": 612, "SRTP_READ_ERROR": 613,
+}
+
+// sipStatus maps a cause to the SIP status sofia sends for it.
+func sipStatus(cause string) string {
+	switch cause {
+	case "NORMAL_CLEARING":
+		return "200"
+	case "USER_BUSY":
+		return "486"
+	case "NO_ANSWER", "NO_USER_RESPONSE":
+		return "480"
+	case "CALL_REJECTED":
+		return "603"
+	case "ORIGINATOR_CANCEL":
+		return "487"
+	case "UNALLOCATED_NUMBER", "NO_ROUTE_DESTINATION":
+		return "404"
+	}
+	return "503"
+}
+
+// hangup runs a channel through CS_HANGUP, CS_REPORTING and CS_DESTROY,
+// raising FreeSWITCH's events, and tells the far end.
+func (s *Server) hangup(ch *channel, cause string) {
+	if ch.gone() {
+		return
+	}
+	if _, ok := causeCodes[cause]; !ok {
+		cause = "NORMAL_CLEARING"
+	}
+	ch.hangingUp = true
+	ch.stopTimers()
+	ch.cause = cause
+	ch.hangupAt = s.nowMicros()
+	ch.target = csHangup
+	ch.emit(evHangup, nil, nil)
+	if ch.record != nil {
+		ch.stopRecord("")
+	}
+	for i := len(ch.apps) - 1; i >= 0; i-- {
+		ap := ch.apps[i]
+		ap.stop()
+		if ap.name == "park" {
+			ch.emit(evUnpark, nil, nil)
+		}
+		if ap.name == "playback" || ap.name == "endless_playback" {
+			ap.playbackStop(ch, "break")
+		}
+		ch.appComplete(ap)
+	}
+	ch.apps = nil
+	ch.queue = nil
+	ch.running = csHangup
+	ch.emit(evState, nil, nil)
+	ch.setCallState(ccsHangup)
+	ch.running = csReporting
+	ch.target = csReporting
+	ch.emit(evState, nil, nil)
+	ch.addCDRVars()
+	ch.emit(evHangupDone, []wire.Header{{Name: "Hangup-Cause", Value: cause}}, nil)
+	ch.target = csDestroy
+	ch.emit(evDestroy, nil, nil)
+	ch.running = csDestroy
+	ch.emit(evState, nil, nil)
+	ch.destroyed = true
+	delete(s.channels, ch.uuid)
+	if len(s.order) > 2*len(s.channels)+64 {
+		s.compactOrder()
+	}
+	if s.capacity != nil {
+		s.capacity.callEnded(s.clock.Now(), ch)
+	}
+
+	if done := ch.done; done != nil {
+		ch.done = nil
+		ch.r = nil
+		done("-ERR " + cause + "\n")
+	}
+	if b := ch.bridged; b != nil {
+		ch.bridged = nil
+		b.bridged = nil
+		if !b.gone() {
+			b.emit(evUnbridge, nil, nil)
+			s.hangup(b, "NORMAL_CLEARING")
+		}
+	}
+	p := ch.peer
+	ch.peer = nil
+	if p != nil && !p.gone() {
+		p.peer = nil
+		pc := "NORMAL_CLEARING"
+		switch {
+		case ch.outbound && !p.answered:
+			pc = "ORIGINATOR_CANCEL"
+		case !ch.outbound && !ch.answered:
+			pc = cause
+		}
+		s.net.reply(s, p.s, func() {
+			if p.outbound && !p.answered {
+				p.remoteHangup = true
+				p.farFailed(pc)
+				return
+			}
+			p.remoteHangup = true
+			p.s.hangup(p, pc)
+		})
+	}
+}
+
+func (s *Server) compactOrder() {
+	kept := s.order[:0]
+	for _, c := range s.order {
+		if !c.destroyed {
+			kept = append(kept, c)
+		}
+	}
+	for i := len(kept); i < len(s.order); i++ {
+		s.order[i] = nil
+	}
+	s.order = kept
+}
+
+func stamp(us int64) string {
+	if us == 0 {
+		return ""
+	}
+	return time.UnixMicro(us).Format("2006-01-02 15:04:05")
+}
+
+func (ch *channel) addCDRVars() {
+	v := ch.setVar
+	if ch.endpoint == "sofia" {
+		st := sipStatus(ch.cause)
+		v("sip_reason", "Q.850;cause="+strconv.Itoa(causeCodes[ch.cause])+";text=\""+ch.cause+"\"")
+		v("sip_term_status", st)
+		v("proto_specific_hangup_cause", "sip:"+st)
+		v("sip_term_cause", strconv.Itoa(causeCodes[ch.cause]))
+		disp := "recv_bye"
+		if !ch.remoteHangup {
+			disp = "send_bye"
+			if !ch.answered {
+				if ch.outbound {
+					disp = "send_cancel"
+				} else {
+					disp = "send_refuse"
+				}
+			}
+		} else if !ch.answered {
+			if ch.outbound {
+				disp = "recv_refuse"
+			} else {
+				disp = "recv_cancel"
+			}
+		}
+		v("sip_hangup_disposition", disp)
+	}
+	v("hangup_cause", ch.cause)
+	v("hangup_cause_q850", strconv.Itoa(causeCodes[ch.cause]))
+	if ch.dtmfs != "" {
+		v("digits_dialed", ch.dtmfs)
+	} else {
+		v("digits_dialed", "none")
+	}
+	v("start_stamp", stamp(ch.created))
+	v("profile_start_stamp", stamp(ch.created))
+	if ch.answeredAt != 0 {
+		v("answer_stamp", stamp(ch.answeredAt))
+	}
+	if ch.progressAt != 0 {
+		v("progress_stamp", stamp(ch.progressAt))
+	}
+	v("end_stamp", stamp(ch.hangupAt))
+	ep := func(n string, us int64) {
+		v(n+"_epoch", strconv.FormatInt(us/1e6, 10))
+		v(n+"_uepoch", strconv.FormatInt(us, 10))
+	}
+	ep("start", ch.created)
+	ep("profile_start", ch.created)
+	ep("answer", ch.answeredAt)
+	ep("bridge", ch.bridgedAt)
+	ep("last_hold", 0)
+	v("hold_accum_seconds", "0")
+	v("hold_accum_usec", "0")
+	v("hold_accum_ms", "0")
+	ep("resurrect", 0)
+	ep("progress", ch.progressAt)
+	ep("progress_media", ch.progressMediaAt)
+	ep("end", ch.hangupAt)
+	v("last_app", ch.varOr("current_application", ""))
+	v("last_arg", ch.varOr("current_application_data", ""))
+	v("caller_id", "\""+ch.prof.cidName+"\" <"+ch.prof.cidNum+">")
+	dur := ch.hangupAt - ch.created
+	bill := int64(0)
+	if ch.answeredAt != 0 {
+		bill = ch.hangupAt - ch.answeredAt
+	}
+	sub := func(t int64) int64 {
+		if t == 0 {
+			return 0
+		}
+		return t - ch.created
+	}
+	prog, ans, wait, pm := sub(ch.progressAt), sub(ch.answeredAt), sub(ch.answeredAt), sub(ch.progressMediaAt)
+	for _, u := range []struct {
+		p   string
+		div int64
+	}{{"", 1e6}, {"m", 1e3}, {"u", 1}} {
+		if u.p == "" {
+			v("duration", strconv.FormatInt(dur/u.div, 10))
+			v("billsec", strconv.FormatInt(bill/u.div, 10))
+			v("progresssec", strconv.FormatInt(prog/u.div, 10))
+			v("answersec", strconv.FormatInt(ans/u.div, 10))
+			v("waitsec", strconv.FormatInt(wait/u.div, 10))
+			v("progress_mediasec", strconv.FormatInt(pm/u.div, 10))
+			v("flow_billsec", strconv.FormatInt(dur/u.div, 10))
+			continue
+		}
+		sfx := "msec"
+		if u.p == "u" {
+			sfx = "usec"
+		}
+		v(u.p+"duration", strconv.FormatInt(dur/u.div, 10))
+		v("bill"+sfx, strconv.FormatInt(bill/u.div, 10))
+		v("progress"+sfx, strconv.FormatInt(prog/u.div, 10))
+		v("answer"+sfx, strconv.FormatInt(ans/u.div, 10))
+		v("wait"+sfx, strconv.FormatInt(wait/u.div, 10))
+		v("progress_media"+sfx, strconv.FormatInt(pm/u.div, 10))
+		v("flow_bill"+sfx, strconv.FormatInt(dur/u.div, 10))
+	}
+	if ch.endpoint == "sofia" && ch.answeredAt != 0 {
+		pk := bill / 20000
+		bytes := strconv.FormatInt(pk*172, 10)
+		for _, kvp := range [][2]string{
+			{"rtp_audio_in_raw_bytes", bytes}, {"rtp_audio_in_media_bytes", bytes},
+			{"rtp_audio_in_packet_count", strconv.FormatInt(pk, 10)}, {"rtp_audio_in_media_packet_count", strconv.FormatInt(pk, 10)},
+			{"rtp_audio_in_skip_packet_count", "0"}, {"rtp_audio_in_jitter_packet_count", "0"},
+			{"rtp_audio_in_dtmf_packet_count", "0"}, {"rtp_audio_in_cng_packet_count", "0"},
+			{"rtp_audio_in_flush_packet_count", "0"}, {"rtp_audio_in_largest_jb_size", "0"},
+			{"rtp_audio_in_jitter_min_variance", "0.00"}, {"rtp_audio_in_jitter_max_variance", "0.00"},
+			{"rtp_audio_in_jitter_loss_rate", "0.00"}, {"rtp_audio_in_jitter_burst_rate", "0.00"},
+			{"rtp_audio_in_mean_interval", "20.00"}, {"rtp_audio_in_flaw_total", "0"},
+			{"rtp_audio_in_quality_percentage", "100.00"}, {"rtp_audio_in_mos", "4.50"},
+			{"rtp_audio_out_raw_bytes", bytes}, {"rtp_audio_out_media_bytes", bytes},
+			{"rtp_audio_out_packet_count", strconv.FormatInt(pk, 10)}, {"rtp_audio_out_media_packet_count", strconv.FormatInt(pk, 10)},
+			{"rtp_audio_out_skip_packet_count", "0"}, {"rtp_audio_out_dtmf_packet_count", "0"},
+			{"rtp_audio_out_cng_packet_count", "0"}, {"rtp_audio_rtcp_packet_count", "0"},
+			{"rtp_audio_rtcp_octet_count", "0"},
+		} {
+			v(kvp[0], kvp[1])
+		}
+	}
+}

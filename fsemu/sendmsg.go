@@ -1,0 +1,52 @@
+package fsemu
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/switchio/switchio/esl/wire"
+)
+
+// sendmsg queues a message to a channel (switch_ivr_parse_event).
+func (c *conn) sendmsg(rest string, m *wire.Message) string {
+	s := c.s
+	id := strings.TrimSpace(rest)
+	if id == "" {
+		id = m.Get("session-id")
+	}
+	s.lock()
+	defer s.unlock()
+	ch := s.channels[id]
+	if ch == nil || ch.gone() {
+		return "-ERR invalid session id [" + id + "]"
+	}
+	switch strings.ToLower(m.Get("call-command")) {
+	case "execute":
+		app := m.Get("execute-app-name")
+		arg := m.Get("execute-app-arg")
+		if arg == "" && len(m.Body) > 0 {
+			arg = string(m.Body)
+		}
+		loops := 1
+		if l := m.Get("loops"); l != "" {
+			if n, err := strconv.Atoi(l); err == nil && n != 0 {
+				loops = n
+			}
+		}
+		q := queuedApp{name: app, arg: arg, uuid: m.Get("event-uuid"), loops: loops,
+			lock: m.Get("event-lock") == "true"}
+		if n := len(ch.apps); n == 0 || ch.apps[n-1].name == "park" {
+			ch.exec(q)
+		} else {
+			ch.queue = append(ch.queue, q)
+		}
+	case "hangup":
+		cause := m.Get("hangup-cause")
+		if cause == "" {
+			cause = "NORMAL_CLEARING"
+		}
+		s.hangup(ch, strings.ToUpper(cause))
+	case "unicast", "nomedia", "xferext":
+	}
+	return "+OK"
+}
