@@ -94,15 +94,13 @@ type span struct{ name0, name1, val0, val1 int }
 // last Content-Length header (which is removed from Headers: it frames the
 // body, it is not part of the event).
 func ParseEventPlain(b []byte) (*Event, error) {
-	// Size the header slice from the line count of the header block, and
-	// the arena from the input: decoding never makes anything longer, so
-	// the arena is not reallocated (if it were, strings already taken from
-	// it would keep the old array, which is never written again).
-	head := bytes.Index(b, []byte("\n\n"))
-	if head < 0 {
-		head = len(b)
-	}
-	e := &Event{Headers: make([]Header, 0, bytes.Count(b[:head], []byte("\n"))+1)}
+	// Headers are gathered in a stack scratch and copied once into a slice
+	// of the right size. The arena is sized from the input: decoding never
+	// makes anything longer, so it is not reallocated (if it were, strings
+	// already taken from it would keep the old array, which is never
+	// written again).
+	var scratch [256]Header
+	hs := scratch[:0]
 	arena := make([]byte, 0, len(b))
 	bodyLen := -1
 	clIndex := -1
@@ -139,14 +137,15 @@ func ParseEventPlain(b []byte) (*Event, error) {
 			// The decoded value, as for any other header: AppendPlain
 			// URL-encodes it, so re-parsing its output frames the same body.
 			if v, ok := parseLength(h.Value); ok {
-				bodyLen, clIndex = v, len(e.Headers)
+				bodyLen, clIndex = v, len(hs)
 			} else {
 				bodyLen, clIndex = -1, -1
 			}
 		}
-		e.Headers = append(e.Headers, h)
+		hs = append(hs, h)
 		pos = next
 	}
+	e := &Event{}
 	if bodyLen > 0 {
 		if bodyLen > len(b)-pos {
 			return nil, &EventError{FormatPlain, pos, fmt.Sprintf("body of %d bytes truncated at %d", bodyLen, len(b)-pos)}
@@ -154,8 +153,10 @@ func ParseEventPlain(b []byte) (*Event, error) {
 		b0 := len(arena)
 		arena = append(arena, b[pos:pos+bodyLen]...)
 		e.Body = arenaView(arena, b0, len(arena))
-		e.Headers = append(e.Headers[:clIndex], e.Headers[clIndex+1:]...)
+		hs = append(hs[:clIndex], hs[clIndex+1:]...)
 	}
+	e.Headers = make([]Header, len(hs))
+	copy(e.Headers, hs)
 	return e, nil
 }
 
