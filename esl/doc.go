@@ -1,0 +1,134 @@
+// Package esl is a client for FreeSWITCH's Event Socket (mod_event_socket):
+// inbound connections to a FreeSWITCH server (Dial, Conn) and outbound
+// connections that FreeSWITCH's "socket" application opens to this program
+// (Server, OutboundConn). Framing and event decoding are done by package
+// esl/wire; this package adds connection management, request/reply
+// matching, background jobs and event delivery.
+//
+// # Connecting
+//
+// Dial connects, waits for FreeSWITCH's auth/request and authenticates:
+//
+//	c, err := esl.Dial(ctx, "127.0.0.1:8021", esl.Config{Password: "ClueCon"})
+//	if err != nil { ... }
+//	defer c.Close()
+//	out, err := c.API(ctx, "status")
+//
+// DialTimeout and AuthTimeout bound the two halves of the handshake; ctx
+// bounds both. Failures are classified (see Errors). Conn does not
+// reconnect by itself: Done() and Err() tell the application when and why a
+// connection ended so that it can dial again and re-subscribe; the
+// subscription state lives on the server side of the dead socket.
+//
+// # Concurrency model
+//
+// Every Conn has exactly one goroutine, its reader. All methods are safe for
+// concurrent use by many goroutines, and requests are pipelined: a method
+// writes its command and waits for the reply without blocking other
+// callers.
+//
+// FreeSWITCH answers commands strictly in order, and a reply frame
+// (command/reply or api/response) carries nothing that identifies its
+// command. So Conn keeps a FIFO of waiting requests. A request is appended
+// to the FIFO and written to the socket under the same mutex, so FIFO order
+// is wire order; the reader hands each reply frame to the oldest waiter.
+// Events, log lines and notices never consume a waiter.
+//
+// A caller whose context ends while it waits gets ctx.Err() at once, but
+// its place in the FIFO stays reserved: the late reply is read and thrown
+// away instead of being handed to the next caller. (Libraries that drop a
+// timed-out waiter misalign every later reply.) A command interrupted by
+// ctx before any byte was written is withdrawn; one interrupted halfway
+// ends the connection, since the stream would be corrupt.
+//
+// # api and bgapi
+//
+// FreeSWITCH runs an "api" command in the connection's own thread. Until it
+// finishes, nothing else is written on that connection: no events, no
+// replies to pipelined commands. API is right for quick commands (status,
+// uuid_getvar, show ...). Anything that can take time, originate above all,
+// should use BgAPI: FreeSWITCH acknowledges the job at once ("+OK
+// Job-UUID: ...") and later sends its output in a BACKGROUND_JOB event, so
+// the connection keeps flowing. (A second connection for slow api calls
+// would also work, but doubles authentication and subscription state, and
+// a blocking "api originate" on the connection that must answer the far
+// leg deadlocks.) APIBackground is BgAPI followed by Job.Wait.
+//
+// A BACKGROUND_JOB event is only sent to connections subscribed to it. The
+// first BgAPI on a connection that is not subscribed to BACKGROUND_JOB (or
+// ALL) therefore sends "event <format> BACKGROUND_JOB" first, in the
+// format of the last Subscribe (plain if none), because FreeSWITCH keeps a
+// single event format per connection. Filters and inbound "myevents" can
+// hide BACKGROUND_JOB events: add "filter Event-Name BACKGROUND_JOB" when
+// filtering, and do not rely on bgapi after MyEvents on an inbound
+// connection.
+//
+// The reader completes the Job with the matching Job-UUID before the event
+// goes anywhere else. The event is also delivered on Events() if the
+// application subscribed BACKGROUND_JOB or ALL itself; jobs' events that
+// only the automatic subscription asked for are consumed by their Job, so
+// an application that never reads Events() is not disconnected for it. A
+// BACKGROUND_JOB that matches no Job is always delivered. Jobs still
+// waiting when the connection ends fail with an error wrapping ErrClosed.
+//
+// # Events and the overflow policy
+//
+// The reader decodes each event frame (plain, json or xml) and pushes it
+// onto a buffered channel of Config.EventQueueSize (default 100000, the
+// queue FreeSWITCH itself keeps per listener). There is no goroutine per
+// event, so Events() yields events in exactly the order they were sent.
+// Log lines (after Log) go to Logs(), a second channel of the same size.
+//
+// Events are never dropped silently. When a channel is full, the
+// Config.Overflow policy decides:
+//
+//   - OverflowDisconnect (default) closes the connection; Err() is
+//     ErrSlowConsumer. This is what FreeSWITCH does to its own listeners
+//     that fall behind, it keeps memory bounded, and the application sees
+//     the loss and can reconnect.
+//   - OverflowBlock stops the reader until there is room. Backpressure then
+//     reaches FreeSWITCH through TCP. Replies queue behind the blocked
+//     events, so the goroutine that drains Events() must not itself wait
+//     for a reply while the queue is full.
+//
+// Stats reports events received, the queue length and its high-water mark,
+// so a consumer can see how close it runs to the limit.
+//
+// Events() and Logs() are closed when the connection ends, after the last
+// event read.
+//
+// # Outbound mode
+//
+// With <action application="socket" data="host:port async full"/> in the
+// dialplan, FreeSWITCH connects to the application. A Server accepts these
+// connections, sends "connect", and hands each to its Handler as an
+// OutboundConn, whose ChannelData holds the channel's variables from the
+// connect reply. OutboundConn embeds *Conn, so every command (SendMsg,
+// Execute, Subscribe, API, BgAPI) is available, with uuid "" meaning the
+// controlled channel; MyEvents, Linger, NoLinger, GetVar and Resume are
+// outbound-only. After Linger, the "linger" disconnect notice that follows
+// the hangup does not end the connection (see Lingering); the final notice
+// does.
+//
+// # Errors
+//
+// Errors wrap the package's sentinels and types, so test them with
+// errors.Is and errors.As:
+//
+//   - ErrRefused: nothing listens at the address (the net error is wrapped).
+//   - ErrAuth: wrong password (-ERR invalid).
+//   - ErrRejected: FreeSWITCH's ACL refused the client (text/rude-rejection).
+//   - ErrTimeout: DialTimeout or AuthTimeout expired; a ctx that ends yields
+//     ctx.Err() instead.
+//   - *CommandError: FreeSWITCH answered "-ERR ..." or an api body started
+//     with "-ERR"/"-USAGE" (Usage is then true).
+//   - ErrClosed: the connection had ended; requests and jobs that were
+//     pending then get an error that wraps both ErrClosed and the cause.
+//   - *DisconnectError: FreeSWITCH sent a disconnect notice (shutdown,
+//     lost events, end of an outbound session); Err() returns it.
+//   - ErrSlowConsumer: the event queue overflowed (OverflowDisconnect).
+//   - *wire.ProtocolError: the peer broke the framing rules or sent an event
+//     that could not be decoded; the connection ends, nothing panics.
+//
+// The password is never written to logs or error strings.
+package esl
