@@ -120,10 +120,10 @@ func (c *Conn) bgapi(ctx context.Context, cmd, jobUUID string) (*Job, error) {
 			id = strings.TrimSpace(strings.TrimPrefix(m.ReplyText(), "+OK Job-UUID:"))
 		}
 		j.UUID, j.Launched = id, time.Now()
+		// Registered even if the connection is closing: finish runs
+		// later in this same goroutine and fails every registered job.
 		c.mu.Lock()
-		if !c.closing {
-			c.jobs[id] = j
-		}
+		c.jobs[id] = j
 		c.mu.Unlock()
 	}
 	if err := validate("bgapi "+cmd, hdr); err != nil {

@@ -183,6 +183,8 @@ func Dial(ctx context.Context, addr string, cfg Config) (*Conn, error) {
 	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		switch {
+		case errors.Is(ctx.Err(), context.DeadlineExceeded):
+			return nil, fmt.Errorf("%w: dial %s: %w", ErrTimeout, addr, ctx.Err())
 		case ctx.Err() != nil:
 			return nil, fmt.Errorf("esl: dial %s: %w", addr, ctx.Err())
 		case errors.Is(err, syscall.ECONNREFUSED):
@@ -230,10 +232,17 @@ func (c *Conn) handshake(ctx context.Context, f func() error) error {
 	stop := context.AfterFunc(ctx, func() { c.nc.SetDeadline(time.Unix(1, 0)) })
 	err := f()
 	if !stop() && ctx.Err() != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("%w: handshake: %w", ErrTimeout, ctx.Err())
+		}
 		return fmt.Errorf("esl: handshake: %w", ctx.Err())
 	}
 	if err != nil {
 		if isTimeout(err) {
+			if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+				// ctx's deadline fired the socket deadline: say both.
+				return fmt.Errorf("%w: handshake: %w", ErrTimeout, context.DeadlineExceeded)
+			}
 			return fmt.Errorf("%w: handshake: %w", ErrTimeout, err)
 		}
 		return err
@@ -314,13 +323,9 @@ func (c *Conn) Done() <-chan struct{} { return c.done }
 
 // Err reports why the connection ended: ErrClosed after Close or Exit,
 // a *DisconnectError, ErrSlowConsumer, a *wire.ProtocolError or an I/O
-// error. It is nil while the connection is alive.
+// error. It is nil while the connection is alive, and set before Events()
+// and Logs() are closed and before Done() is.
 func (c *Conn) Err() error {
-	select {
-	case <-c.done:
-	default:
-		return nil
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.err
