@@ -409,7 +409,14 @@ func (c *Conn) readLoop() {
 			case errors.As(err, &pe):
 				c.fail(err)
 			case errors.Is(err, io.EOF):
-				c.fail(fmt.Errorf("esl: connection closed by peer: %w", err))
+				c.mu.Lock()
+				exiting := c.exiting
+				c.mu.Unlock()
+				if exiting {
+					c.fail(ErrClosed) // closed after "exit", notice or not
+				} else {
+					c.fail(fmt.Errorf("esl: connection closed by peer: %w", err))
+				}
 			default:
 				c.fail(fmt.Errorf("esl: read: %w", err))
 			}

@@ -773,3 +773,63 @@ func TestAllInboundCaptures(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkEvents measures decoding and delivery of real plain events.
+func BenchmarkEvents(b *testing.B) {
+	rx := readRX(b, "06_call_sofia_plain_all")
+	var frames [][]byte
+	r := wire.NewReader(bytes.NewReader(rx))
+	for {
+		m, err := r.ReadMessage()
+		if err != nil {
+			break
+		}
+		if m.ContentType() == wire.TypeEventPlain {
+			ev, _ := wire.ParseEvent(m.ContentType(), m.Body)
+			frames = append(frames, wire.AppendEventFrame(nil, wire.FormatPlain, ev))
+		}
+	}
+	tp := newTestPeer(b, func(p *peerConn) {
+		p.authOK()
+		p.expect("api go")
+		var buf []byte
+		for i := 0; i < b.N; i++ {
+			buf = append(buf, frames[i%len(frames)]...)
+			if len(buf) > 64<<10 {
+				p.write(buf)
+				buf = buf[:0]
+			}
+		}
+		p.write(buf)
+		p.api("done\n")
+		p.read()
+	})
+	c := dialPeer(b, tp, Config{EventQueueSize: 1024, Overflow: OverflowBlock})
+	b.SetBytes(int64(len(rx) / max(len(frames), 1)))
+	b.ResetTimer()
+	go c.API(context.Background(), "go")
+	for range b.N {
+		<-c.Events()
+	}
+}
+
+// BenchmarkPipelinedAPI measures request/reply round trips from parallel
+// goroutines on one connection.
+func BenchmarkPipelinedAPI(b *testing.B) {
+	tp := newTestPeer(b, func(p *peerConn) {
+		p.authOK()
+		for p.read() != nil {
+			p.api("+OK\n")
+		}
+	})
+	c := dialPeer(b, tp, Config{})
+	ctx := context.Background()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := c.API(ctx, "x"); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}

@@ -68,8 +68,10 @@
 // application subscribed BACKGROUND_JOB or ALL itself; jobs' events that
 // only the automatic subscription asked for are consumed by their Job, so
 // an application that never reads Events() is not disconnected for it. A
-// BACKGROUND_JOB that matches no Job is always delivered. Jobs still
-// waiting when the connection ends fail with an error wrapping ErrClosed.
+// BACKGROUND_JOB that matches no Job is always delivered. The job table is
+// not bounded by the library: FreeSWITCH sends one BACKGROUND_JOB per
+// acknowledged bgapi, and jobs still waiting when the connection ends fail
+// with an error wrapping ErrClosed (Stats.JobsPending counts them).
 //
 // # Events and the overflow policy
 //
