@@ -275,8 +275,13 @@ func (c *Conn) FilterDelete(ctx context.Context, header, value string) error {
 // are sent from now on. Note that FreeSWITCH then also drops BACKGROUND_JOB
 // events of this (inbound) connection's jobs.
 func (c *Conn) MyEvents(ctx context.Context, uuid string, f wire.Format) error {
-	_, err := c.command(ctx, "myevents "+uuid+" "+f.String())
-	return err
+	c.subMu.Lock()
+	defer c.subMu.Unlock()
+	if _, err := c.command(ctx, "myevents "+uuid+" "+f.String()); err != nil {
+		return err
+	}
+	c.format = f
+	return nil
 }
 
 // Log sends "log <level>" (a number 0-7 or a name such as "debug");

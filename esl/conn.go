@@ -561,7 +561,12 @@ func (c *Conn) request(ctx context.Context, cmd string, headers []wire.Header, b
 	case r := <-w.ch:
 		return r.msg, r.err
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		select {
+		case r := <-w.ch: // a reply that raced with ctx wins
+			return r.msg, r.err
+		default:
+			return nil, ctx.Err()
+		}
 	}
 }
 

@@ -32,8 +32,13 @@ func (c *OutboundConn) UUID() string { return c.data.UniqueID() }
 // MyEvents sends "myevents": FreeSWITCH sends this channel's events (a fixed
 // list of channel events plus DTMF) in plain format.
 func (c *OutboundConn) MyEvents(ctx context.Context) error {
-	_, err := c.command(ctx, "myevents")
-	return err
+	c.subMu.Lock()
+	defer c.subMu.Unlock()
+	if _, err := c.command(ctx, "myevents"); err != nil {
+		return err
+	}
+	c.format = wire.FormatPlain
+	return nil
 }
 
 // Linger sends "linger <seconds>" (or bare "linger" when d is 0): after
