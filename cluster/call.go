@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"strings"
 	"sync"
 )
 
@@ -81,7 +82,9 @@ func (c *Call) Hangup(ctx context.Context, cause string) error {
 		if s.HungUp() {
 			continue
 		}
-		if err := s.Hangup(ctx, cause); err != nil && first == nil {
+		// A leg may go away on its own once its peer hangs up: that is
+		// the goal, not a failure.
+		if err := s.Hangup(ctx, cause); err != nil && first == nil && !strings.Contains(err.Error(), "No such channel") {
 			first = err
 		}
 	}
