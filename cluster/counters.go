@@ -62,9 +62,9 @@ func addMap(dst, src map[string]uint64) map[string]uint64 {
 
 type counters struct {
 	events, sessionsTotal, callsDone, jobs, jobsFailed atomic.Uint64
-	failed, appPanics, flowErrors                       atomic.Uint64
-	disconnects, reconnects                             atomic.Uint64
-	sessionsActive                                      atomic.Int64
+	failed, appPanics, flowErrors                      atomic.Uint64
+	disconnects, reconnects                            atomic.Uint64
+	sessionsActive                                     atomic.Int64
 
 	mu            sync.Mutex
 	causes        map[string]uint64
