@@ -104,6 +104,14 @@ func TestAuthTimeout(t *testing.T) {
 	if d := time.Since(start); d > 2*time.Second {
 		t.Fatalf("took %v", d)
 	}
+	// A ctx deadline during the handshake is both ErrTimeout and
+	// context.DeadlineExceeded.
+	dctx, dcancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer dcancel()
+	_, err = Dial(dctx, tp.addr, Config{Password: "ClueCon"})
+	if !errors.Is(err, ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want ErrTimeout and DeadlineExceeded", err)
+	}
 	// ctx cancellation during the handshake gives ctx.Err().
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(50*time.Millisecond, cancel)

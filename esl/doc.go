@@ -15,10 +15,24 @@
 //	out, err := c.API(ctx, "status")
 //
 // DialTimeout and AuthTimeout bound the two halves of the handshake; ctx
-// bounds both. Failures are classified (see Errors). Conn does not
-// reconnect by itself: Done() and Err() tell the application when and why a
-// connection ended so that it can dial again and re-subscribe; the
-// subscription state lives on the server side of the dead socket.
+// bounds both. Failures are classified (see Errors).
+//
+// # Reconnecting
+//
+// A Conn is one TCP connection and never reconnects by itself, because the
+// state that would have to be replayed (subscriptions, filters, log level,
+// jobs in flight) belongs to the application. Done() is the hook: it is
+// closed once the connection has ended, Err() says why, and Events() is
+// closed after the last event, so a supervisor loop is simply
+//
+//	for ctx.Err() == nil {
+//		c, err := esl.Dial(ctx, addr, cfg)
+//		if err != nil { time.Sleep(backoff); continue }
+//		c.Subscribe(ctx, wire.FormatPlain, "ALL")
+//		for ev := range c.Events() { handle(ev) }
+//		log.Print("lost FreeSWITCH: ", c.Err()) // *DisconnectError, ErrSlowConsumer, ...
+//		c.Close()
+//	}
 //
 // # Concurrency model
 //
