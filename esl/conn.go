@@ -619,7 +619,9 @@ func (c *Conn) write(ctx context.Context, w *waiter, cmd string, headers []wire.
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	return closedErr(err)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return closedErr(c.err) // the first reason, e.g. a notice read meanwhile
 }
 
 // SendCommand sends a raw command line with optional headers and body and
