@@ -225,7 +225,7 @@ func apiFsctl(s *Server, a string, done func(string)) {
 // fireShutdown raises SHUTDOWN and closes the server shortly after, as
 // "fsctl shutdown" does.
 func (s *Server) fireShutdown() {
-	ev := s.newEvent("SHUTDOWN", "switch_core.c", "switch_core_destroy", 3054)
+	ev := s.newEvent("SHUTDOWN", "switch_core.c", "switch_core_destroy", 3023)
 	ev.Add("Event-Info", "System Shutting Down")
 	s.fire(ev, nil)
 	go s.Close()
@@ -257,6 +257,9 @@ func (s *Server) hupall(cause, k, v string) {
 			}
 		}
 		list = append(list, ch)
+	}
+	for _, ch := range list {
+		ch.killPending = cause
 	}
 	for _, ch := range list {
 		s.hangup(ch, cause)
@@ -470,26 +473,30 @@ func (ch *channel) broadcast(path string) {
 		arg = arg[:i]
 	}
 	s := ch.s
+	command := func() {
+		// The COMMAND event of switch_ivr_broadcast reaches listeners after
+		// the application ran.
+		if s.wants(eventTypeIndex["COMMAND"]) {
+			ev := s.newEventCap("COMMAND", evCommand.file, evCommand.fn, evCommand.line, 128)
+			ev.Add("call-command", "execute")
+			ev.Add("execute-app-name", app)
+			ev.Add("execute-app-arg", arg)
+			ev.Add("event-lock", "true")
+			ev.Add("lead-frames", "5")
+			ev.Add("Event-Name", "PRIVATE_COMMAND")
+			s.appendStd(ev, "switch_ivr.c", "switch_ivr_parse_next_event", 804)
+			ch.appendBlock(ev, s.verbose)
+			s.fire(ev, ch)
+		} else {
+			s.seq += 2
+		}
+	}
+	q := queuedApp{name: app, arg: arg, loops: 1, then: command, loopVars: true}
 	if n := len(ch.apps); n > 0 && ch.apps[n-1].name != "park" {
-		ch.queue = append([]queuedApp{{name: app, arg: arg, loops: 1}}, ch.queue...)
+		ch.queue = append([]queuedApp{q}, ch.queue...)
 		ch.breakApps(false)
 	} else {
-		ch.exec(queuedApp{name: app, arg: arg, loops: 1})
-	}
-	// The COMMAND event of switch_ivr_broadcast arrives after the app.
-	if s.wants(eventTypeIndex["COMMAND"]) {
-		ev := s.newEventCap("COMMAND", evCommand.file, evCommand.fn, evCommand.line, 128)
-		ev.Add("call-command", "execute")
-		ev.Add("execute-app-name", app)
-		ev.Add("execute-app-arg", arg)
-		ev.Add("event-lock", "true")
-		ev.Add("lead-frames", "5")
-		ev.Add("Event-Name", "PRIVATE_COMMAND")
-		s.appendStd(ev, "switch_ivr.c", "switch_ivr_parse_next_event", 804)
-		ch.appendBlock(ev, true)
-		s.fire(ev, ch)
-	} else {
-		s.seq += 2
+		ch.exec(q)
 	}
 	if cause != "" {
 		ch.queue = append(ch.queue, queuedApp{name: "hangup", arg: cause, loops: 1})

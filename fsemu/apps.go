@@ -17,8 +17,8 @@ type appRun struct {
 	started         time.Time
 	file            string // playback
 	playLen         time.Duration
-	finish          func()
-	blocking        bool
+	then            func() // after CHANNEL_EXECUTE_COMPLETE
+	loopVars        bool   // sendmsg/broadcast: current_loop, total_loops
 }
 
 func (ap *appRun) stop() {
@@ -111,6 +111,7 @@ func (s *Server) runInbound(b *channel) {
 // dialplanApps is the emulated XML dialplan: park.
 func (s *Server) dialplanApps(ch *channel, exten string) []queuedApp {
 	ch.setVar("DP_MATCH", "ARRAY::"+exten+"|:"+exten)
+	ch.moveVar("call_uuid", ch.varOr("call_uuid", ch.uuid))
 	return []queuedApp{{name: "park", loops: 1}}
 }
 
@@ -137,7 +138,7 @@ func (ap *appRun) parkLike() bool { return ap.name == "park" }
 // exec runs one application: CHANNEL_EXECUTE, the app, and (when it
 // finishes) CHANNEL_EXECUTE_COMPLETE.
 func (ch *channel) exec(q queuedApp) {
-	ap := &appRun{name: q.name, arg: q.arg, uuid: q.uuid, loops: q.loops}
+	ap := &appRun{name: q.name, arg: q.arg, uuid: q.uuid, loops: q.loops, then: q.then, loopVars: q.loopVars}
 	if ap.uuid == "" {
 		ap.uuid = uuid.NewString()
 	}
@@ -148,7 +149,20 @@ func (ch *channel) exec(q queuedApp) {
 	ch.startApp(ap)
 }
 
+// mediaApps need media: FreeSWITCH pre-answers an unanswered channel
+// before running them (no SAF_SUPPORT_NOMEDIA).
+var mediaApps = map[string]bool{"playback": true, "endless_playback": true, "bert_test": true,
+	"echo": true, "record_session": true, "send_dtmf": true, "gentones": true, "record": true}
+
 func (ch *channel) startApp(ap *appRun) {
+	if mediaApps[ap.name] && !ch.answered && !ch.early {
+		ch.preAnswerLocal()
+	}
+	if ap.loopVars {
+		ch.setVar("current_loop", "1")
+		ch.setVar("total_loops", strconv.Itoa(max(ap.loops, 1)))
+	}
+	ch.delVar("current_application_response")
 	ch.setVar("current_application_data", ap.arg)
 	ch.moveVar("current_application", ap.name)
 	post := []wire.Header{{Name: "Application", Value: ap.name}}
@@ -175,6 +189,15 @@ func (ch *channel) finishApp(ap *appRun) {
 		}
 	}
 	ch.appComplete(ap)
+	if ap.loopVars && (ap.loops == 1 || ap.loops == 0) {
+		ch.delVar("current_loop")
+		ch.delVar("total_loops")
+	}
+	if ap.then != nil && (ap.loops == 1 || ap.loops == 0) {
+		f := ap.then
+		ap.then = nil
+		f()
+	}
 	if ap.loops < 0 || ap.loops > 1 {
 		if ap.loops > 1 {
 			ap.loops--
@@ -341,6 +364,13 @@ func (ch *channel) answerLocal() {
 		return
 	}
 	ch.markAnswered()
+	if ch.endpoint == "loopback" && !ch.outbound {
+		ch.setVar("endpoint_disposition", "ANSWER")
+	}
+	if ch.endpoint == "sofia" && !ch.outbound {
+		ch.setVar("sip_to_tag", ch.s.randTag())
+		ch.setVar("sip_cseq", strconv.Itoa(100000000+ch.s.rng.Intn(99999999)))
+	}
 	if p := ch.peer; p != nil && !ch.outbound {
 		ch.s.net.reply(ch.s, p.s, p.farAnswered)
 	}
@@ -388,13 +418,13 @@ func (ch *channel) sendDTMF(digits string) {
 		return
 	}
 	fs := far.s
+	ch.setVar("last_dtmf_duration", "2080")
 	ch.s.net.reply(ch.s, fs, func() {
 		for _, d := range digits {
 			if far.gone() {
 				return
 			}
 			far.dtmfs += string(d)
-			far.setVar("last_dtmf_duration", "2080")
 			far.emit(evDTMF, nil, []wire.Header{{Name: "DTMF-Digit", Value: string(d)},
 				{Name: "DTMF-Duration", Value: "2080"}, {Name: "DTMF-Source", Value: "RTP"}})
 		}

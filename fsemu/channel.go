@@ -72,6 +72,10 @@ type channel struct {
 	destroyed bool
 	hangingUp bool
 	remoteHangup bool
+	killPending  string // cause of a local hang-up already decided (hupall)
+	noProfile    bool // before the caller profile is attached (CS_NEW)
+	l16          bool // loopback channels run L16
+	codecRead    bool // only the read codec is set yet
 	cause     string
 	prof      profile
 	vars      []wire.Header
@@ -96,6 +100,8 @@ type queuedApp struct {
 	name, arg, uuid string
 	loops           int
 	lock            bool
+	then            func()
+	loopVars        bool
 }
 
 func (ch *channel) gone() bool { return ch.destroyed || ch.hangingUp }
@@ -287,17 +293,22 @@ func (ch *channel) appendBlock(ev *wire.Event, withVars bool) {
 	if ch.cause != "" {
 		h = append(h, wire.Header{Name: "Hangup-Cause", Value: ch.cause})
 	}
-	if ch.codec {
+	if ch.codec || ch.codecRead {
+		name, br := ch.codecName()
 		h = append(h,
-			wire.Header{Name: "Channel-Read-Codec-Name", Value: "PCMU"},
+			wire.Header{Name: "Channel-Read-Codec-Name", Value: name},
 			wire.Header{Name: "Channel-Read-Codec-Rate", Value: "8000"},
-			wire.Header{Name: "Channel-Read-Codec-Bit-Rate", Value: "64000"},
-			wire.Header{Name: "Channel-Write-Codec-Name", Value: "PCMU"},
-			wire.Header{Name: "Channel-Write-Codec-Rate", Value: "8000"},
-			wire.Header{Name: "Channel-Write-Codec-Bit-Rate", Value: "64000"},
-		)
+			wire.Header{Name: "Channel-Read-Codec-Bit-Rate", Value: br})
+		if ch.codec {
+			h = append(h,
+				wire.Header{Name: "Channel-Write-Codec-Name", Value: name},
+				wire.Header{Name: "Channel-Write-Codec-Rate", Value: "8000"},
+				wire.Header{Name: "Channel-Write-Codec-Bit-Rate", Value: br})
+		}
 	}
-	h = ch.appendProfile(h, "Caller-", &ch.prof, ch)
+	if !ch.noProfile {
+		h = ch.appendProfile(h, "Caller-", &ch.prof, ch)
+	}
 	if b := ch.bridged; b != nil {
 		typ := "originatee"
 		if !ch.outbound {
@@ -341,7 +352,9 @@ func (ch *channel) appendProfile(h []wire.Header, p string, pr *profile, c *chan
 	add("Source", pr.source)
 	add("Context", pr.context)
 	add("Channel-Name", pr.chanName)
-	add("Profile-Index", "1")
+	if p == "Caller-" {
+		add("Profile-Index", "1")
+	}
 	h = append(h,
 		wire.Header{Name: p + "Profile-Created-Time", Value: u64(c.created)},
 		wire.Header{Name: p + "Channel-Created-Time", Value: u64(c.created)},
@@ -384,20 +397,36 @@ func (ch *channel) setCallState(cs uint8) {
 	}, nil)
 }
 
+func (ch *channel) codecName() (string, string) {
+	if ch.l16 {
+		return "L16", "128000"
+	}
+	return "PCMU", "64000"
+}
+
 func (ch *channel) setCodec() {
 	if ch.codec {
 		return
 	}
-	ch.codec = true
-	ch.emit(evCodecRead, nil, []wire.Header{
-		{Name: "channel-read-codec-name", Value: "PCMU"},
+	name, br := ch.codecName()
+	ch.codecRead = true
+	if !ch.l16 {
+		ch.codec = true // sofia sets both before the events go out
+	}
+	ev := evCodecRead
+	if ch.l16 {
+		ev = evSpec{"CODEC", "switch_core_codec.c", "switch_core_session_set_read_codec", 279}
+	}
+	ch.emit(ev, nil, []wire.Header{
+		{Name: "channel-read-codec-name", Value: name},
 		{Name: "channel-read-codec-rate", Value: "8000"},
-		{Name: "channel-read-codec-bit-rate", Value: "64000"},
+		{Name: "channel-read-codec-bit-rate", Value: br},
 	})
+	ch.codec = true
 	ch.emit(evCodecWrite, nil, []wire.Header{
-		{Name: "channel-write-codec-name", Value: "PCMU"},
-		{Name: "channel-write-codec-rate", Value: "8000"},
-		{Name: "channel-write-codec-bit-rate", Value: "64000"},
+		{Name: "Channel-Write-Codec-Name", Value: name},
+		{Name: "Channel-Write-Codec-Rate", Value: "8000"},
+		{Name: "Channel-Write-codec-bit-rate", Value: br},
 	})
 }
 
@@ -419,6 +448,14 @@ func (ch *channel) markEarly() {
 	if ch.early || ch.answered || ch.gone() {
 		return
 	}
+	if ch.endpoint == "sofia" {
+		if ch.outbound {
+			ch.addAnswerVars()
+			ch.setVar("endpoint_disposition", "EARLY MEDIA")
+		} else {
+			ch.addInboundAnswerVars()
+		}
+	}
 	ch.early = true
 	ch.progressMediaAt = ch.s.nowMicros()
 	ch.setCodec()
@@ -431,14 +468,16 @@ func (ch *channel) markAnswered() {
 	if ch.answered || ch.gone() {
 		return
 	}
+	if ch.endpoint == "sofia" && !ch.early {
+		if ch.outbound {
+			ch.addAnswerVars()
+		} else {
+			ch.addInboundAnswerVars()
+		}
+	}
 	ch.setCodec()
 	ch.answered = true
 	ch.answeredAt = ch.s.nowMicros()
-	if ch.outbound && ch.endpoint == "sofia" {
-		ch.addAnswerVars()
-	} else if ch.endpoint == "sofia" {
-		ch.addInboundAnswerVars()
-	}
 	ch.emit(evAnswer, nil, nil)
 	ch.setCallState(ccsActive)
 }

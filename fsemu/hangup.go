@@ -64,7 +64,18 @@ func (s *Server) hangup(ch *channel, cause string) {
 	ch.cause = cause
 	ch.hangupAt = s.nowMicros()
 	ch.target = csHangup
+	if ch.endpoint == "sofia" && ch.remoteHangup {
+		st := sipStatus(cause)
+		q := strconv.Itoa(causeCodes[cause])
+		ch.setVar("sip_reason", "Q.850;cause="+q+";text=\""+cause+"\"")
+		ch.setVar("sip_term_status", st)
+		ch.setVar("proto_specific_hangup_cause", "sip:"+st)
+		ch.setVar("sip_term_cause", q)
+	}
 	ch.emit(evHangup, nil, nil)
+	if ch.endpoint == "sofia" && ch.remoteHangup {
+		ch.setHangupDisposition()
+	}
 	if ch.record != nil {
 		ch.stopRecord("")
 	}
@@ -78,6 +89,10 @@ func (s *Server) hangup(ch *channel, cause string) {
 			ap.playbackStop(ch, "break")
 		}
 		ch.appComplete(ap)
+		if ap.loopVars {
+			ch.delVar("current_loop")
+			ch.delVar("total_loops")
+		}
 	}
 	ch.apps = nil
 	ch.queue = nil
@@ -127,6 +142,10 @@ func (s *Server) hangup(ch *channel, cause string) {
 			pc = cause
 		}
 		s.net.reply(s, p.s, func() {
+			if p.killPending != "" {
+				p.s.hangup(p, p.killPending)
+				return
+			}
 			if p.outbound && !p.answered {
 				p.remoteHangup = true
 				p.farFailed(pc)
@@ -151,6 +170,27 @@ func (s *Server) compactOrder() {
 	s.order = kept
 }
 
+func (ch *channel) setHangupDisposition() {
+	disp := "recv_bye"
+	if !ch.remoteHangup {
+		disp = "send_bye"
+		if !ch.answered {
+			if ch.outbound {
+				disp = "send_cancel"
+			} else {
+				disp = "send_refuse"
+			}
+		}
+	} else if !ch.answered {
+		if ch.outbound {
+			disp = "recv_refuse"
+		} else {
+			disp = "recv_cancel"
+		}
+	}
+	ch.setVar("sip_hangup_disposition", disp)
+}
+
 func stamp(us int64) string {
 	if us == 0 {
 		return ""
@@ -161,29 +201,9 @@ func stamp(us int64) string {
 func (ch *channel) addCDRVars() {
 	v := ch.setVar
 	if ch.endpoint == "sofia" {
-		st := sipStatus(ch.cause)
-		v("sip_reason", "Q.850;cause="+strconv.Itoa(causeCodes[ch.cause])+";text=\""+ch.cause+"\"")
-		v("sip_term_status", st)
-		v("proto_specific_hangup_cause", "sip:"+st)
-		v("sip_term_cause", strconv.Itoa(causeCodes[ch.cause]))
-		disp := "recv_bye"
-		if !ch.remoteHangup {
-			disp = "send_bye"
-			if !ch.answered {
-				if ch.outbound {
-					disp = "send_cancel"
-				} else {
-					disp = "send_refuse"
-				}
-			}
-		} else if !ch.answered {
-			if ch.outbound {
-				disp = "recv_refuse"
-			} else {
-				disp = "recv_cancel"
-			}
+		if _, ok := ch.getVar("sip_hangup_disposition"); !ok {
+			ch.setHangupDisposition()
 		}
-		v("sip_hangup_disposition", disp)
 	}
 	v("hangup_cause", ch.cause)
 	v("hangup_cause_q850", strconv.Itoa(causeCodes[ch.cause]))
@@ -199,6 +219,9 @@ func (ch *channel) addCDRVars() {
 	}
 	if ch.progressAt != 0 {
 		v("progress_stamp", stamp(ch.progressAt))
+	}
+	if ch.progressMediaAt != 0 {
+		v("progress_media_stamp", stamp(ch.progressMediaAt))
 	}
 	v("end_stamp", stamp(ch.hangupAt))
 	ep := func(n string, us int64) {
@@ -257,6 +280,9 @@ func (ch *channel) addCDRVars() {
 		v("wait"+sfx, strconv.FormatInt(wait/u.div, 10))
 		v("progress_media"+sfx, strconv.FormatInt(pm/u.div, 10))
 		v("flow_bill"+sfx, strconv.FormatInt(dur/u.div, 10))
+	}
+	if ch.endpoint == "loopback" {
+		v("is_loopback", "1")
 	}
 	if ch.endpoint == "sofia" && ch.answeredAt != 0 {
 		pk := bill / 20000

@@ -392,9 +392,6 @@ func (s *Server) newOutboundLeg(r *originateReq, id, name, endpoint, dest string
 	if cidName == "" {
 		cidName = r.cidName
 	}
-	if cidName == "" {
-		cidName = "0000000000"
-	}
 	cidNum := varOf(r.vars, "origination_caller_id_number")
 	if cidNum == "" {
 		cidNum = r.cidNum
@@ -513,6 +510,13 @@ func (a *channel) farFailed(cause string) {
 	a.s.hangup(a, cause)
 }
 
+func sipFrom(display, user, host string) string {
+	if display == "" {
+		return "<sip:" + user + "@" + host + ">"
+	}
+	return "\"" + display + "\" <sip:" + user + "@" + host + ">"
+}
+
 func sdp(host, port string, sendrecv bool) string {
 	s := "v=0\r\no=FreeSWITCH 1795616827 1795616828 IN IP4 " + host + "\r\ns=FreeSWITCH\r\nc=IN IP4 " + host +
 		"\r\nt=0 0\r\nm=audio " + port + " RTP/AVP 0 8 101 13\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n" +
@@ -530,9 +534,8 @@ func (a *channel) farAnswered() {
 		return
 	}
 	a.markAnswered()
-	if a.endpoint == "sofia" {
-		a.flipCID()
-	}
+	a.setVar("endpoint_disposition", "ANSWER")
+	a.flipCID()
 	a.completeOriginate()
 }
 
@@ -564,15 +567,17 @@ func (a *channel) completeOriginate() {
 
 func (a *channel) flipCID() {
 	p := &a.prof
-	a.setVar("pre_transfer_caller_id_name", p.cidName)
+	if p.cidName != "" {
+		a.setVar("pre_transfer_caller_id_name", p.cidName)
+	}
 	a.setVar("pre_transfer_caller_id_number", p.cidNum)
-	a.setVar("channel_cid_flipped", "true")
-	callee, calleeNum := p.calleeNum, p.calleeNum
-	if b := a.peer; b != nil && b.uuid != "" {
-		callee, calleeNum = b.prof.dest, b.prof.dest
+	a.setVar("channel_cid_flipped", "yes")
+	newName, newNum := p.calleeName, p.calleeNum
+	if a.endpoint == "sofia" {
+		newName, newNum = p.dest, p.dest
 	}
 	p.calleeName, p.calleeNum = p.cidName, p.cidNum
-	p.cidName, p.cidNum = callee, calleeNum
+	p.cidName, p.cidNum = newName, newNum
 	a.moveVar("call_uuid", a.varOr("call_uuid", a.uuid))
 	a.emit(evCallUpdate, []wire.Header{{Name: "Direction", Value: "RECV"}}, nil)
 }
@@ -619,7 +624,7 @@ func (a *channel) addAnswerVars() {
 	add("sip_full_via", via)
 	add("sip_recover_via", via)
 	add("sip_from_display", a.prof.cidName)
-	add("sip_full_from", "\""+a.prof.cidName+"\" <sip:"+a.prof.cidNum+"@"+lip+">;tag="+fromTag)
+	add("sip_full_from", sipFrom(a.prof.cidName, a.prof.cidNum, lip)+";tag="+fromTag)
 	add("sip_full_to", "<sip:"+user+"@"+to+">;tag="+tag)
 	add("sip_from_user", a.prof.cidNum)
 	add("sip_from_uri", a.prof.cidNum+"@"+lip)
@@ -654,7 +659,6 @@ func (a *channel) addAnswerVars() {
 	add("rtp_2833_recv_payload", "101")
 	add("remote_media_ip", rhost)
 	add("remote_media_port", rport2)
-	add("endpoint_disposition", "ANSWER")
 	a.prof.networkAddr = rhost
 }
 
@@ -722,7 +726,11 @@ func (s *Server) receiveInvite(inv *invite) {
 	b.peer = a
 	a.peer = b
 	fromHost := hostOf(inv.fromAddr)
-	cidName, cidNum := a.prof.cidName, a.prof.cidNum
+	display, cidNum := a.prof.cidName, a.prof.cidNum
+	cidName := display
+	if cidName == "" {
+		cidName = cidNum
+	}
 	b.name = "sofia/" + s.profileFor(inv.to) + "/" + cidNum + "@" + fromHost
 	ctx := s.cfg.Context
 	if ctx == "" {
@@ -740,6 +748,7 @@ func (s *Server) receiveInvite(inv *invite) {
 	v := b.setVar
 	v("direction", "inbound")
 	v("uuid", id)
+	v("call_uuid", id)
 	v("session_id", strconv.FormatUint(b.seq, 10))
 	v("sip_from_user", cidNum)
 	v("sip_from_uri", cidNum+"@"+fromHost)
@@ -760,11 +769,11 @@ func (s *Server) receiveInvite(inv *invite) {
 	v("sofia_profile_name", prof)
 	v("sofia_profile_url", "sip:mod_sofia@"+local)
 	v("recovery_profile_name", prof)
-	v("sip_Remote-Party-ID", "\""+cidName+"\" <sip:"+cidNum+"@"+fromHost+">;party=calling;screen=yes;privacy=off")
+	v("sip_Remote-Party-ID", sipFrom(display, cidNum, fromHost)+";party=calling;screen=yes;privacy=off")
 	v("sip_cid_type", "rpid")
 	v("sip_full_via", "SIP/2.0/UDP "+inv.fromAddr+";rport="+portOf(inv.fromAddr)+";branch=z9hG4bK"+s.randTag())
-	v("sip_from_display", cidName)
-	v("sip_full_from", "\""+cidName+"\" <sip:"+cidNum+"@"+fromHost+">;tag="+inv.fromTag)
+	v("sip_from_display", display)
+	v("sip_full_from", sipFrom(display, cidNum, fromHost)+";tag="+inv.fromTag)
 	v("sip_full_to", "<sip:"+inv.user+"@"+to+">")
 	v("sip_allow", "INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, INFO, UPDATE, REGISTER, REFER, NOTIFY")
 	v("sip_req_user", inv.user)
@@ -801,7 +810,9 @@ func (s *Server) receiveInvite(inv *invite) {
 	addCodecVars(b)
 	v("endpoint_disposition", "RECEIVED")
 
+	b.noProfile = true
 	b.emit(evState, nil, nil) // CS_NEW
+	b.noProfile = false
 	b.setCodec()
 	b.running = csInit
 	b.target = csInit
@@ -812,7 +823,6 @@ func (s *Server) receiveInvite(inv *invite) {
 	b.running = csRouting
 	b.emit(evState, nil, nil)
 	s.seq++ // the dialplan lookup event FreeSWITCH raises here
-	b.moveVar("call_uuid", id)
 	b.setRunning(csExecute)
 	s.runInbound(b)
 }
@@ -841,68 +851,88 @@ func (s *Server) originateLoopback(r *originateReq, id, rest string, done func(s
 		done("-ERR DESTINATION_OUT_OF_ORDER\n")
 		return
 	}
-	a := s.newOutboundLeg(r, id, "loopback/"+ext+"-a", "loopback", ext)
+	// The A leg starts under a random uuid, sets its codec, then takes the
+	// origination_uuid (CHANNEL_UUID).
+	tmp := uuid.NewString()
+	a := s.newOutboundLeg(r, tmp, "loopback/"+rest+"-a", "loopback", ext)
+	a.l16 = true
 	a.r = r
 	a.done = done
+	a.running = csNone
+	a.target = csNew
+	a.noProfile = true
+	a.setCodec()
+	a.noProfile = false
+	a.prof.dialplan = "xml"
+	a.prof.calleeNum = ctx
+	a.prof.context = ctx
+	a.prof.source = "mod_loopback"
+	a.name = "loopback/" + ext + "-a"
+	a.prof.chanName = a.name
+	a.target = csInit
 	a.setVar("direction", "outbound")
 	a.setVar("is_outbound", "true")
+	a.setVar("session_id", strconv.FormatUint(a.seq, 10))
+	a.setVar("read_codec", "L16")
+	a.setVar("read_rate", "8000")
+	a.setVar("write_codec", "L16")
+	a.setVar("write_rate", "8000")
+	a.setVar("channel_name", a.name)
+	if id != tmp {
+		delete(s.channels, tmp)
+		a.uuid = id
+		s.channels[id] = a
+	}
 	a.setVar("uuid", id)
 	a.setVar("call_uuid", id)
-	a.setVar("session_id", strconv.FormatUint(a.seq, 10))
-	a.setVar("channel_name", a.name)
+	a.emit(evUUID, []wire.Header{{Name: "Old-Unique-ID", Value: tmp}}, nil)
 	for _, v := range r.vars {
 		a.setVar(v.Name, v.Value)
 	}
 	a.setVar("originate_early_media", "true")
 	a.setVar("originate_endpoint", "loopback")
-	a.codec = true
-	a.emit(evUUID, []wire.Header{{Name: "Old-Unique-ID", Value: uuid.NewString()}}, nil)
-	a.startOutboundLoop()
+	a.emit(evOutgoing, nil, nil)
+	a.running = csInit
+	a.emit(evState, nil, nil)
+
 	if !s.allocSession() {
 		s.hangup(a, "DESTINATION_OUT_OF_ORDER")
 		return
 	}
 	b := s.newChannel(uuid.NewString())
 	b.endpoint = "loopback"
+	b.l16 = true
 	b.hitDP = true
 	b.name = "loopback/" + ext + "-b"
-	b.codec = true
 	b.peer = a
 	a.peer = b
-	b.prof = profile{username: "", dialplan: "XML", cidName: a.prof.cidName, cidNum: a.prof.cidNum,
-		origName: a.prof.cidName, origNum: a.prof.cidNum, ani: a.prof.cidNum, dest: ext, source: "mod_loopback",
-		context: ctx, chanName: b.name}
+	b.running = csNone
+	b.noProfile = true
+	b.setCodec()
+	b.noProfile = false
+	b.prof = profile{dialplan: "xml", cidName: a.prof.cidName, cidNum: a.prof.cidNum,
+		origName: a.prof.cidName, origNum: a.prof.cidNum, calleeName: "Outbound Call", calleeNum: ctx,
+		ani: a.prof.cidNum, dest: ext, source: "mod_loopback", context: ctx, chanName: b.name}
 	b.setVar("direction", "inbound")
 	b.setVar("uuid", b.uuid)
+	b.setVar("call_uuid", b.uuid)
 	b.setVar("session_id", strconv.FormatUint(b.seq, 10))
 	b.setVar("channel_name", b.name)
+	b.setVar("read_codec", "L16")
+	b.setVar("read_rate", "8000")
+	b.setVar("write_codec", "L16")
+	b.setVar("write_rate", "8000")
 	for _, v := range r.vars {
-		if v.Name != "origination_uuid" {
-			b.setVar(v.Name, v.Value)
-		}
+		b.setVar(v.Name, v.Value)
 	}
 	b.setVar("other_loopback_leg_uuid", a.uuid)
+	b.setVar("loopback_leg", "B")
 	a.setVar("other_loopback_leg_uuid", b.uuid)
+	a.setVar("loopback_leg", "A")
 	b.running = csInit
 	b.target = csInit
 	b.emit(evState, nil, nil)
-	b.target = csRouting
-	b.emit(evCreate, nil, nil)
-	b.setCallState(ccsRinging)
-	b.running = csRouting
-	b.emit(evState, nil, nil)
-	s.seq++
-	b.moveVar("call_uuid", b.uuid)
-	b.setRunning(csExecute)
-	s.runInbound(b)
-	a.timeoutTimer(r.timeout)
-}
 
-func (a *channel) startOutboundLoop() {
-	a.emit(evOutgoing, nil, nil)
-	a.running = csInit
-	a.target = csInit
-	a.emit(evState, nil, nil)
 	a.target = csRouting
 	a.emit(evCreate, nil, nil)
 	a.emit(evOriginate, nil, nil)
@@ -911,6 +941,16 @@ func (a *channel) startOutboundLoop() {
 	a.target = csConsumeMedia
 	a.running = csConsumeMedia
 	a.emit(evState, nil, nil)
+
+	b.target = csRouting
+	b.emit(evCreate, nil, nil)
+	b.setCallState(ccsRinging)
+	b.running = csRouting
+	b.emit(evState, nil, nil)
+	s.seq++
+	b.setRunning(csExecute)
+	s.runInbound(b)
+	a.timeoutTimer(r.timeout)
 }
 
 func (s *Server) hasContext(ctx string) bool {

@@ -34,7 +34,7 @@ func (c *conn) sendmsg(rest string, m *wire.Message) string {
 			}
 		}
 		q := queuedApp{name: app, arg: arg, uuid: m.Get("event-uuid"), loops: loops,
-			lock: m.Get("event-lock") == "true"}
+			lock: m.Get("event-lock") == "true", loopVars: true}
 		if n := len(ch.apps); n == 0 || ch.apps[n-1].name == "park" {
 			ch.exec(q)
 		} else {
