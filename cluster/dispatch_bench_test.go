@@ -1,0 +1,80 @@
+package cluster
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/switchio/switchio/esl/wire"
+)
+
+type countingApp struct{ n int }
+
+func (a *countingApp) Setup(ctx context.Context, r *Registrar) error {
+	for _, ev := range []string{"CHANNEL_PARK", "CHANNEL_ANSWER", "CHANNEL_EXECUTE", "CHANNEL_STATE"} {
+		r.On(ev, func(ctx context.Context, e *Event) { a.n++ })
+	}
+	return nil
+}
+
+type countingApp2 struct{ countingApp }
+type countingApp3 struct{ countingApp }
+
+// captureEvents returns the channel events of a real FreeSWITCH call.
+func captureEvents(b *testing.B) []*wire.Event {
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "captures", "06_call_sofia_plain_all.rx.txt"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := wire.NewReader(bytesReader(data))
+	var evs []*wire.Event
+	for {
+		m, err := r.ReadMessage()
+		if err != nil {
+			break
+		}
+		if m.ContentType() != wire.TypeEventPlain {
+			continue
+		}
+		ev, err := wire.ParseEventPlain(m.Body)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if ev.UniqueID() != "" {
+			evs = append(evs, ev)
+		}
+	}
+	return evs
+}
+
+// BenchmarkDispatch measures the loop's cost per event (tracking plus
+// dispatch) with three apps loaded under the events' app id, on the
+// channel events of a real call whose sessions stay tracked.
+func BenchmarkDispatch(b *testing.B) {
+	evs := captureEvents(b)
+	cfg := Config{}
+	cfg.setDefaults()
+	c := &Client{cfg: cfg, log: cfg.Logger, reg: newCallRegistry(), subs: map[string]bool{},
+		sessions: map[string]*Session{}, apps: map[string][]*loadedApp{}}
+	c.counters.init()
+	empty := map[string][]*loadedApp{}
+	c.appsView.Store(&empty)
+	ctx := context.WithValue(context.Background(), loopKey{}, true)
+	c.ctx = ctx
+	if err := c.Load(ctx, DefaultAppID, &countingApp{}, &countingApp2{}, &countingApp3{}); err != nil {
+		b.Fatal(err)
+	}
+	var live []*wire.Event
+	for _, ev := range evs {
+		if ev.Name() != "CHANNEL_DESTROY" {
+			live = append(live, ev)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c.handle(ctx, live[i%len(live)])
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/event")
+}

@@ -1,0 +1,146 @@
+package cluster_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchio/switchio/cluster"
+)
+
+// recorder keeps, per session, the commands the server ran for it (from
+// BACKGROUND_JOB's Job-Command and from CHANNEL_EXECUTE) and its events.
+type recorder struct {
+	mu   sync.Mutex
+	cmds []string
+	evs  map[string][]string
+}
+
+func (r *recorder) observe(ev *cluster.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch ev.Key {
+	case "BACKGROUND_JOB":
+		r.cmds = append(r.cmds, strings.TrimSpace(ev.Get("Job-Command")+" "+ev.Get("Job-Command-Arg"))+" => "+strings.TrimSpace(ev.Body))
+	case "CHANNEL_EXECUTE":
+		r.cmds = append(r.cmds, "exec "+ev.Get("Application")+"("+ev.Get("Application-Data")+")")
+	}
+	if ev.Session != nil {
+		r.evs[ev.Session.UUID()] = append(r.evs[ev.Session.UUID()], ev.Key)
+	}
+}
+
+func (r *recorder) has(cmd string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, c := range r.cmds {
+		if strings.HasPrefix(c, cmd) {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *recorder) sawEvent(uuid, key string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, k := range r.evs[uuid] {
+		if k == key {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *recorder) dump() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return strings.Join(r.cmds, "\n")
+}
+
+func TestSessionMethods(t *testing.T) {
+	_, s2, pool := twoServers(t)
+	ctx := testCtx(t)
+	callee := pool.Clients()[1]
+	rec := &recorder{evs: map[string][]string{}}
+	callee.Observe(rec.observe)
+	if err := callee.Subscribe(ctx, "CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE", "PLAYBACK_START", "PLAYBACK_STOP",
+		"RECORD_START", "RECORD_STOP", "DTMF", "CHANNEL_UNPARK"); err != nil {
+		t.Fatal(err)
+	}
+	id := call(t, ctx, pool.Clients()[0], s2.SIPAddr(), "methods")
+	eventually(t, "two legs", func() bool { c := pool.Call(id); return c != nil && c.Len() == 2 })
+	s := pool.Call(id).Last()
+	u := s.UUID()
+
+	tests := []struct {
+		name  string
+		do    func(ctx context.Context) error
+		cmd   string // prefix of the recorded command
+		event string // an event the command must cause on the session ("" = none checked)
+	}{
+		{"Answer", s.Answer, "uuid_answer " + u + " => +OK", "CHANNEL_ANSWER"},
+		{"SetVar", func(ctx context.Context) error { return s.SetVar(ctx, "x", "a b") }, "uuid_setvar " + u + " x a b => +OK", ""},
+		{"SetVars", func(ctx context.Context) error { return s.SetVars(ctx, map[string]string{"p": "1", "q": "2"}) }, "uuid_setvar_multi " + u + " p=1;q=2 => +OK", ""},
+		{"UnsetVar", func(ctx context.Context) error { return s.UnsetVar(ctx, "p") }, "uuid_setvar " + u + " p => +OK", ""},
+		{"Playback", func(ctx context.Context) error {
+			return s.Playback(ctx, cluster.PlaybackOptions{}, "silence_stream://200")
+		}, "exec playback(silence_stream://200)", "PLAYBACK_START"},
+		{"Playback endless with params", func(ctx context.Context) error {
+			return s.Playback(ctx, cluster.PlaybackOptions{Endless: true, Params: map[string]string{"loops": "-1"}}, "tone_stream://%(251,0,1004)")
+		}, "exec endless_playback({loops=-1}tone_stream://%(251,0,1004))", ""},
+		{"BreakMedia", func(ctx context.Context) error { return s.BreakMedia(ctx, true) }, "uuid_break " + u + " all => +OK", "PLAYBACK_STOP"},
+		{"Broadcast", func(ctx context.Context) error { return s.Broadcast(ctx, "silence_stream://100", "aleg") }, "uuid_broadcast " + u + " silence_stream://100 aleg => +OK", ""},
+		{"SendDTMF", func(ctx context.Context) error { return s.SendDTMF(ctx, "12#", 100*time.Millisecond) }, "uuid_send_dtmf " + u + " 12#@100 => +OK", ""},
+		{"Record start", func(ctx context.Context) error { return s.Record(ctx, "start", "/tmp/switchio-test.wav", 0) }, "uuid_record " + u + " start /tmp/switchio-test.wav => +OK", "RECORD_START"},
+		{"Record stop", func(ctx context.Context) error { return s.Record(ctx, "stop", "/tmp/switchio-test.wav", 0) }, "uuid_record " + u + " stop /tmp/switchio-test.wav => +OK", "RECORD_STOP"},
+		{"StartRecord", func(ctx context.Context) error { return s.StartRecord(ctx, "/tmp/switchio-test2.wav") }, "exec record_session(/tmp/switchio-test2.wav)", ""},
+		{"StopRecord", func(ctx context.Context) error { return s.StopRecord(ctx, "/tmp/switchio-test2.wav") }, "exec stop_record_session(/tmp/switchio-test2.wav)", ""},
+		{"Mute", func(ctx context.Context) error { return s.Mute(ctx, "") }, "uuid_audio " + u + " start write mute 1 => +OK", ""},
+		{"Unmute", func(ctx context.Context) error { return s.Unmute(ctx, "") }, "uuid_audio " + u + " start write mute 0 => +OK", ""},
+		{"Echo", s.Echo, "exec echo()", ""},
+		{"Park", s.Park, "uuid_park " + u + " => +OK", "CHANNEL_PARK"},
+		{"SchedHangup", func(ctx context.Context) error { return s.SchedHangup(ctx, time.Hour, "") }, "sched_hangup +3600 " + u + " NORMAL_CLEARING => +OK", ""},
+		{"ClearTasks", s.ClearTasks, "sched_del " + u + " => +OK", ""},
+		{"SchedDTMF", func(ctx context.Context) error { return s.SchedDTMF(ctx, time.Second, "9") }, "sched_api +1 none uuid_send_dtmf " + u + " 9 =>", ""},
+		{"Execute", func(ctx context.Context) error { return s.Execute(ctx, "respond", "180") }, "exec respond(180)", ""},
+		{"Hangup", func(ctx context.Context) error { return s.Hangup(ctx, "USER_BUSY") }, "uuid_kill " + u + " USER_BUSY => +OK", "CHANNEL_HANGUP"},
+	}
+	for _, tt := range tests {
+		if err := tt.do(ctx); err != nil {
+			t.Fatalf("%s: %v\nrecorded:\n%s", tt.name, err, rec.dump())
+		}
+		deadline := time.Now().Add(3 * time.Second)
+		for !(rec.has(tt.cmd) && (tt.event == "" || rec.sawEvent(u, tt.event))) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: want command %q and event %q\nrecorded:\n%s\nevents: %v", tt.name, tt.cmd, tt.event, rec.dump(), rec.evs[u])
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	if s.HangupCause() != "USER_BUSY" {
+		t.Fatalf("cause %q", s.HangupCause())
+	}
+}
+
+func TestSessionRejectsUnsafeArguments(t *testing.T) {
+	_, s2, pool := twoServers(t)
+	ctx := testCtx(t)
+	id := call(t, ctx, pool.Clients()[0], s2.SIPAddr(), "unsafe")
+	eventually(t, "two legs", func() bool { c := pool.Call(id); return c != nil && c.Len() == 2 })
+	s := pool.Call(id).Last()
+	for name, err := range map[string]error{
+		"setvar newline": s.SetVar(ctx, "x", "a\nb"),
+		"setvar name":    s.SetVar(ctx, "bad name", "v"),
+		"dtmf":           s.SendDTMF(ctx, "1 2", 0),
+		"record action":  s.Record(ctx, "explode", "/tmp/x", 0),
+		"execute":        s.Execute(ctx, "playback", "x\r\nsendmsg"),
+		"playback none":  s.Playback(ctx, cluster.PlaybackOptions{}),
+	} {
+		if err == nil || !strings.Contains(err.Error(), "cannot be sent safely") {
+			t.Errorf("%s: got %v", name, err)
+		}
+	}
+}
