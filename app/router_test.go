@@ -44,7 +44,7 @@ func newRouterEnv(t *testing.T, r *app.Router) *routerEnv {
 	}
 	e := &routerEnv{pool: pool, callee: s2, caller: pool.Clients()[0], causes: map[string]chan string{}}
 	pool.Clients()[1].Observe(func(ev *cluster.Event) {
-		if ev.Key == "CHANNEL_HANGUP" && ev.Session != nil && ev.Session.IsInbound() {
+		if ev.Key == "CHANNEL_HANGUP_COMPLETE" && ev.Session != nil && ev.Session.IsInbound() {
 			e.cause(ev.Call().Key()) <- ev.HangupCause()
 		}
 	})

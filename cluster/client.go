@@ -31,9 +31,11 @@ var (
 )
 
 // baseEvents are what the client itself needs to track sessions, calls and
-// jobs; apps add theirs.
-var baseEvents = []string{"BACKGROUND_JOB", "CHANNEL_CREATE", "CHANNEL_ORIGINATE", "CHANNEL_ANSWER",
-	"CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE", "CHANNEL_DESTROY", "CHANNEL_PARK"}
+// jobs; apps add theirs. The set is kept narrow on purpose: on a real
+// FreeSWITCH "event plain ALL" costs ~52 events and ~300 KB per call, this
+// set ~7 events.
+var baseEvents = []string{"BACKGROUND_JOB", "CHANNEL_CREATE", "CHANNEL_ANSWER",
+	"CHANNEL_HANGUP_COMPLETE", "CHANNEL_DESTROY"}
 
 // Config configures a Client. The zero value works against a default
 // FreeSWITCH (password ClueCon).
@@ -596,7 +598,7 @@ func (c *Client) handle(ctx context.Context, ev *esl.Event) {
 	if e.Session != nil {
 		e.Session.deliver(key, e)
 		switch key {
-		case "CHANNEL_HANGUP":
+		case "CHANNEL_HANGUP", "CHANNEL_HANGUP_COMPLETE":
 			e.Session.failWaiters(false)
 		case "CHANNEL_DESTROY":
 			c.destroy(ctx, e.Session, e)

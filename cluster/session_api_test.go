@@ -67,7 +67,7 @@ func TestSessionMethods(t *testing.T) {
 	rec := &recorder{evs: map[string][]string{}}
 	callee.Observe(rec.observe)
 	if err := callee.Subscribe(ctx, "CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE", "PLAYBACK_START", "PLAYBACK_STOP",
-		"RECORD_START", "RECORD_STOP", "DTMF", "CHANNEL_UNPARK"); err != nil {
+		"RECORD_START", "RECORD_STOP", "DTMF", "CHANNEL_PARK", "CHANNEL_HANGUP"); err != nil {
 		t.Fatal(err)
 	}
 	id := call(t, ctx, pool.Clients()[0], s2.SIPAddr(), "methods")
