@@ -611,6 +611,8 @@ func apiUUIDBridge(s *Server, a string, done func(string)) {
 		c.queue = nil
 		c.answerLocal()
 	}
+	x.transferMark(y)
+	y.transferMark(x)
 	s.bridge(x, y)
 }
 

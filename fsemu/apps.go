@@ -454,14 +454,34 @@ func (ch *channel) bridgeApp(ap *appRun) {
 	})
 }
 
-// bridge links two channels on this server (uuid_bridge / bridge).
+// bridge links two channels on this server (uuid_bridge / bridge). b
+// gets a as its originator (Other-Leg-* headers).
 func (s *Server) bridge(a, b *channel) {
 	now := s.nowMicros()
 	a.bridged, b.bridged = b, a
 	a.bridgedAt, b.bridgedAt = now, now
-	a.setVar("bridge_uuid", b.uuid)
-	b.setVar("bridge_uuid", a.uuid)
-	a.setVar("signal_bond", b.uuid)
-	b.setVar("signal_bond", a.uuid)
+	b.other, b.otherType = a, "originator"
+	a.other, a.otherType = b, "originatee"
+	a.setVar("last_bridge_role", "originator")
+	for _, x := range [][2]*channel{{a, b}, {b, a}} {
+		c, o := x[0], x[1]
+		c.setVar("last_bridge_to", o.uuid)
+		c.setVar("bridge_channel", o.name)
+		c.setVar("bridge_uuid", o.uuid)
+		c.setVar("signal_bond", o.uuid)
+		c.setVar("last_sent_callee_id_name", o.prof.cidName)
+		c.setVar("last_sent_callee_id_number", o.prof.cidNum)
+	}
 	a.emit(evBridge, []wire.Header{{Name: "Bridge-A-Unique-ID", Value: a.uuid}, {Name: "Bridge-B-Unique-ID", Value: b.uuid}}, nil)
+}
+
+// transferMark records a uuid_bridge-style transfer of c.
+func (c *channel) transferMark(other *channel) {
+	ts := strconv.FormatInt(c.s.nowMicros()/1e6, 10) + ":" + uuid.NewString() + ":uuid_br:" + other.uuid
+	c.setVar("original_destination_number", c.prof.dest)
+	c.setVar("original_caller_id_name", c.prof.cidName)
+	c.setVar("original_caller_id_number", c.prof.cidNum)
+	c.setVar("transfer_history", ts)
+	c.setVar("transfer_source", ts)
+	c.transferSrc = ts
 }

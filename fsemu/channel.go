@@ -73,6 +73,9 @@ type channel struct {
 	hangingUp bool
 	remoteHangup bool
 	killPending  string // cause of a local hang-up already decided (hupall)
+	other        *channel // originator/originatee profile holder (Other-Leg-*)
+	otherType    string
+	transferSrc  string
 	noProfile    bool // before the caller profile is attached (CS_NEW)
 	l16          bool // loopback channels run L16
 	codecRead    bool // only the read codec is set yet
@@ -309,13 +312,9 @@ func (ch *channel) appendBlock(ev *wire.Event, withVars bool) {
 	if !ch.noProfile {
 		h = ch.appendProfile(h, "Caller-", &ch.prof, ch)
 	}
-	if b := ch.bridged; b != nil {
-		typ := "originatee"
-		if !ch.outbound {
-			typ = "originatee"
-		}
-		h = append(h, wire.Header{Name: "Other-Type", Value: typ})
-		h = ch.appendProfile(h, "Other-Leg-", &b.prof, b)
+	if o := ch.other; o != nil {
+		h = append(h, wire.Header{Name: "Other-Type", Value: ch.otherType})
+		h = ch.appendProfile(h, "Other-Leg-", &o.prof, o)
 	}
 	if withVars {
 		for _, v := range ch.vars {
@@ -336,7 +335,11 @@ func (ch *channel) appendProfile(h []wire.Header, p string, pr *profile, c *chan
 		dir = "outbound"
 	}
 	add("Direction", dir)
-	add("Logical-Direction", dir)
+	if p == "Other-Leg-" {
+		add("Logical-Direction", "inbound")
+	} else {
+		add("Logical-Direction", dir)
+	}
 	add("Username", pr.username)
 	add("Dialplan", pr.dialplan)
 	add("Caller-ID-Name", pr.cidName)
@@ -350,6 +353,9 @@ func (ch *channel) appendProfile(h []wire.Header, p string, pr *profile, c *chan
 	add("Destination-Number", pr.dest)
 	add("Unique-ID", c.uuid)
 	add("Source", pr.source)
+	if p == "Caller-" {
+		add("Transfer-Source", c.transferSrc)
+	}
 	add("Context", pr.context)
 	add("Channel-Name", pr.chanName)
 	if p == "Caller-" {

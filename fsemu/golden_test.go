@@ -110,6 +110,7 @@ type goldenRun struct {
 	clock  *VirtualClock
 	conn   net.Conn
 	r      *wire.Reader
+	in     chan *wire.Message
 	frames []capFrame
 	// uuid mapping emu -> capture and back
 	mu     sync.Mutex
@@ -145,6 +146,17 @@ func newGoldenRun(t *testing.T, srv *Server, clock *VirtualClock, capture []capF
 	t.Cleanup(func() { c.Close() })
 	g.conn = c
 	g.r = wire.NewReader(bufio.NewReader(c))
+	g.in = make(chan *wire.Message, 1<<16)
+	go func() {
+		defer close(g.in)
+		for {
+			m, err := g.r.ReadMessage()
+			if err != nil {
+				return
+			}
+			g.in <- m
+		}
+	}()
 	return g
 }
 
@@ -189,9 +201,14 @@ func contains(l []string, s string) bool {
 
 // readFrame reads one frame (with a wall-clock limit).
 func (g *goldenRun) readFrame(d time.Duration) (capFrame, bool) {
-	g.conn.SetReadDeadline(time.Now().Add(d))
-	m, err := g.r.ReadMessage()
-	if err != nil {
+	var m *wire.Message
+	select {
+	case x, ok := <-g.in:
+		if !ok {
+			return capFrame{}, false
+		}
+		m = x
+	case <-time.After(d):
 		return capFrame{}, false
 	}
 	f := capFrame{ct: m.ContentType(), msg: m}
@@ -237,61 +254,79 @@ func (g *goldenRun) needsUnknown(b []byte) bool {
 
 // drive replays the commands. Between commands, the virtual clock advances
 // by the capture's gap.
-func (g *goldenRun) drive(cmds []txCommand, expectReplies []int) {
+func (g *goldenRun) drive(cmds []txCommand, _ []int) {
+	g.prepare(cmds)
+	for i, c := range cmds {
+		g.step(c)
+		gap := 50
+		if i+1 < len(cmds) {
+			gap = cmds[i+1].at - c.at
+		}
+		advance(g.clock, gap)
+		g.drain()
+	}
+	g.finish()
+}
+
+func (g *goldenRun) prepare(cmds []txCommand) {
 	g.verbatim = map[string]bool{}
+	re := regexp.MustCompile(`origination_uuid=(` + uuidRe.String() + `)`)
 	for _, c := range cmds {
-		for _, m := range regexp.MustCompile(`origination_uuid=(`+uuidRe.String()+`)`).FindAllSubmatch(c.raw, -1) {
+		for _, m := range re.FindAllSubmatch(c.raw, -1) {
 			g.verbatim[string(m[1])] = true
 		}
 	}
 	g.readFrame(5 * time.Second) // auth/request
-	for i, c := range cmds {
-		for tries := 0; g.needsUnknown(c.raw) && tries < 200; tries++ {
-			g.readFrame(10 * time.Millisecond)
-		}
-		if _, err := g.conn.Write(g.mapOut(c.raw)); err != nil {
-			g.t.Fatalf("write: %v", err)
-		}
-		// wait for the reply(ies) of this command
-		want := 1
-		cmd := string(c.raw)
-		if strings.HasPrefix(cmd, "exit") {
-			want = 2
-		}
-		got := 0
-		deadline := time.Now().Add(5 * time.Second)
-		for got < want && time.Now().Before(deadline) {
-			f, ok := g.readFrame(20 * time.Millisecond)
-			if !ok {
-				continue
-			}
-			if f.ev == nil && f.ct != wire.TypeLogData {
-				got++
-			}
-		}
-		if got < want {
-			g.t.Fatalf("no reply to %q", cmd)
-		}
-		// let time pass as in the capture
-		gap := 0
-		if i+1 < len(cmds) {
-			gap = cmds[i+1].at - c.at
-		} else {
-			gap = 50
-		}
-		for step := 0; step < gap; step += 10 {
-			g.clock.Advance(10 * time.Millisecond)
-			for {
-				if _, ok := g.readFrame(2 * time.Millisecond); !ok {
-					break
-				}
-			}
+}
+
+func advance(clock *VirtualClock, ms int) {
+	for step := 0; step < ms; step += 10 {
+		clock.Advance(10 * time.Millisecond)
+	}
+}
+
+func (g *goldenRun) drain() {
+	for {
+		if _, ok := g.readFrame(time.Millisecond); !ok {
+			return
 		}
 	}
+}
+
+func (g *goldenRun) finish() {
 	for {
 		if _, ok := g.readFrame(50 * time.Millisecond); !ok {
-			break
+			return
 		}
+	}
+}
+
+// step sends one command and waits for its reply.
+func (g *goldenRun) step(c txCommand) {
+	for tries := 0; g.needsUnknown(c.raw) && tries < 200; tries++ {
+		g.readFrame(10 * time.Millisecond)
+	}
+	if _, err := g.conn.Write(g.mapOut(c.raw)); err != nil {
+		g.t.Fatalf("write: %v", err)
+	}
+	want := 1
+	cmd := string(c.raw)
+	if strings.HasPrefix(cmd, "exit") {
+		want = 2
+	}
+	got := 0
+	deadline := time.Now().Add(5 * time.Second)
+	for got < want && time.Now().Before(deadline) {
+		f, ok := g.readFrame(20 * time.Millisecond)
+		if !ok {
+			continue
+		}
+		if f.ev == nil && f.ct != wire.TypeLogData {
+			got++
+		}
+	}
+	if got < want {
+		g.t.Fatalf("no reply to %q", cmd)
 	}
 }
 
@@ -635,4 +670,51 @@ func TestGolden15Heartbeat(t *testing.T) {
 }
 func TestGolden17Shutdown(t *testing.T) {
 	runGolden(t, "17_fsctl_shutdown_fs2", goldenOpts{}, nil)
+}
+
+// TestGolden16Cluster replays the two-server capture: fs1 originates to
+// fs2, fs2 answers, DTMF crosses, fs2 hangs up.
+func TestGolden16Cluster(t *testing.T) {
+	clock := NewVirtualClock(captureEpoch)
+	net := NewNetwork()
+	cfg1 := goldenConfig(clock, "127.0.0.1:5080")
+	cfg1.Network = net
+	cfg2 := goldenConfig(clock, "127.0.0.1:5082")
+	cfg2.Network = net
+	fs1 := RunT(t, cfg1)
+	fs2 := RunT(t, cfg2)
+	cap1 := loadCapture(t, "16_cluster_fs1_8021")
+	cap2 := loadCapture(t, "16_cluster_fs2_8022")
+	g1 := newGoldenRun(t, fs1, clock, cap1)
+	g2 := newGoldenRun(t, fs2, clock, cap2)
+	tx1 := readTx(t, "16_cluster_fs1_8021")
+	tx2 := readTx(t, "16_cluster_fs2_8022")
+	g1.prepare(tx1)
+	g2.prepare(tx2)
+	type item struct {
+		g *goldenRun
+		c txCommand
+	}
+	var all []item
+	for _, c := range tx1 {
+		all = append(all, item{g1, c})
+	}
+	for _, c := range tx2 {
+		all = append(all, item{g2, c})
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].c.at < all[j].c.at })
+	for i, it := range all {
+		it.g.step(it.c)
+		gap := 50
+		if i+1 < len(all) {
+			gap = all[i+1].c.at - it.c.at
+		}
+		advance(clock, gap)
+		g1.drain()
+		g2.drain()
+	}
+	g1.finish()
+	g2.finish()
+	g1.compare(cap1, goldenOpts{})
+	g2.compare(cap2, goldenOpts{})
 }

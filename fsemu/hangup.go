@@ -32,6 +32,22 @@ var causeCodes = map[string]int{
 }
 
 // sipStatus maps a cause to the SIP status sofia sends for it.
+func sipPhrase(status string) string {
+	switch status {
+	case "486":
+		return "Busy Here"
+	case "480":
+		return "Temporarily Unavailable"
+	case "603":
+		return "Decline"
+	case "487":
+		return "Request Terminated"
+	case "404":
+		return "Not Found"
+	}
+	return "Service Unavailable"
+}
+
 func sipStatus(cause string) string {
 	switch cause {
 	case "NORMAL_CLEARING":
@@ -64,7 +80,12 @@ func (s *Server) hangup(ch *channel, cause string) {
 	ch.cause = cause
 	ch.hangupAt = s.nowMicros()
 	ch.target = csHangup
-	if ch.endpoint == "sofia" && ch.remoteHangup {
+	if b := ch.bridged; b != nil {
+		ch.setVar("bridge_hangup_cause", cause)
+		b.setVar("last_bridge_hangup_cause", cause)
+		b.setVar("bridge_hangup_cause", cause)
+	}
+	if ch.endpoint == "sofia" && ch.remoteHangup && ch.answered {
 		st := sipStatus(cause)
 		q := strconv.Itoa(causeCodes[cause])
 		ch.setVar("sip_reason", "Q.850;cause="+q+";text=\""+cause+"\"")
@@ -222,6 +243,9 @@ func (ch *channel) addCDRVars() {
 	}
 	if ch.progressMediaAt != 0 {
 		v("progress_media_stamp", stamp(ch.progressMediaAt))
+	}
+	if ch.bridgedAt != 0 {
+		v("bridge_stamp", stamp(ch.bridgedAt))
 	}
 	v("end_stamp", stamp(ch.hangupAt))
 	ep := func(n string, us int64) {

@@ -506,7 +506,24 @@ func (a *channel) farFailed(cause string) {
 	if a.gone() {
 		return
 	}
+	if a.endpoint == "sofia" {
+		if a.peer == nil {
+			// nobody answered the INVITE at all
+			a.setVar("sip_call_id", uuid.NewString())
+			a.moveVar("sip_local_network_addr", a.varOr("sip_local_network_addr", ""))
+			a.setVar("sip_reply_port", "0")
+			a.setVar("sip_network_port", "0")
+		}
+		st := sipStatus(cause)
+		a.setVar("sip_hangup_disposition", "recv_refuse")
+		a.setVar("sip_invite_failure_status", st)
+		a.setVar("sip_invite_failure_phrase", sipPhrase(st))
+		a.setVar("sip_term_status", st)
+		a.setVar("proto_specific_hangup_cause", "sip:"+st)
+		a.setVar("sip_term_cause", strconv.Itoa(causeCodes[cause]))
+	}
 	a.peer = nil
+	a.remoteHangup = true
 	a.s.hangup(a, cause)
 }
 
