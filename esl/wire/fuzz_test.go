@@ -59,12 +59,22 @@ func readerSeeds(t testing.TB) [][]byte {
 			start = ends[i]
 		}
 	}
+	// Client commands, for the ReadCommand half.
+	for _, name := range []string{"05_bgapi.tx.txt", "13_log_filter_sendevent.tx.txt", "14_outbound_socket.tx.txt"} {
+		data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "captures", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		seeds = append(seeds, data)
+	}
 	return seeds
 }
 
 // FuzzReader feeds arbitrary bytes to a Reader with a 64 KiB limit. Every
 // frame it returns must respect the limit, read the same through ReadFrame
-// and in small reads, and read back the same after AppendMessage.
+// and in small reads, and read back the same after AppendMessage. The same
+// bytes read as commands (ReadCommand) must read back the same after
+// AppendCommand.
 func FuzzReader(f *testing.F) {
 	for _, s := range readerSeeds(f) {
 		f.Add(s)
@@ -99,21 +109,48 @@ func FuzzReader(f *testing.F) {
 			enc = AppendMessage(enc, m.Headers, m.Body)
 		}
 		// The frames written back with AppendMessage read the same.
-		again := NewReader(bytes.NewReader(enc))
-		again.SetMaxFrameSize(fuzzMaxFrame)
-		for i := 0; ; i++ {
-			m, err := again.ReadMessage()
-			if err == io.EOF && i == len(frames) {
-				return
+		rereadFrames(t, enc, frames, (*Reader).ReadMessage)
+
+		// The same bytes read as client commands, as a server does.
+		cmds := NewReader(bytes.NewReader(data))
+		cmds.SetMaxFrameSize(fuzzMaxFrame)
+		frames, enc = frames[:0], enc[:0]
+		for {
+			m, err := cmds.ReadCommand()
+			if err != nil {
+				var pe *ProtocolError
+				if err != io.EOF && err != io.ErrUnexpectedEOF && !errors.As(err, &pe) {
+					t.Fatalf("ReadCommand: unexpected error type %T: %v", err, err)
+				}
+				break
 			}
-			if err != nil || i >= len(frames) {
-				t.Fatalf("re-reading frame %d of %d: %v", i, len(frames), err)
+			if m.Command == "" || len(m.Body) > fuzzMaxFrame {
+				t.Fatalf("ReadCommand: command %q, body of %d bytes", m.Command, len(m.Body))
 			}
-			if !equalFrame(frames[i], m) {
-				t.Fatalf("re-encoded frame %d differs:\n got %s\nwant %s", i, copyFrame(m), frames[i])
-			}
+			frames = append(frames, copyFrame(m))
+			enc = AppendCommand(enc, m.Command, m.Headers, m.Body)
 		}
+		rereadFrames(t, enc, frames, (*Reader).ReadCommand)
 	})
+}
+
+// rereadFrames reads enc with read and expects exactly frames.
+func rereadFrames(t *testing.T, enc []byte, frames []frame, read func(*Reader) (*Message, error)) {
+	t.Helper()
+	again := NewReader(bytes.NewReader(enc))
+	again.SetMaxFrameSize(fuzzMaxFrame)
+	for i := 0; ; i++ {
+		m, err := read(again)
+		if err == io.EOF && i == len(frames) {
+			return
+		}
+		if err != nil || i >= len(frames) {
+			t.Fatalf("re-reading frame %d of %d: %v", i, len(frames), err)
+		}
+		if !equalFrame(frames[i], m) {
+			t.Fatalf("re-encoded frame %d differs:\n got %s\nwant %s", i, copyFrame(m), frames[i])
+		}
+	}
 }
 
 // eventSeed is one event body and the format it is in.
@@ -308,7 +345,7 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	}
 	rs := readerSeeds(t)
 	for i, s := range rs {
-		if i < 12 || (i%25 == 0 && len(s) <= 8<<10) {
+		if i < 12 || (i%25 == 0 && len(s) <= 8<<10) || i >= len(rs)-3 {
 			write("FuzzReader", fmt.Sprintf("seed-%03d", i), fmt.Sprintf("[]byte(%q)", s))
 		}
 	}
