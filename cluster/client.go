@@ -607,16 +607,18 @@ func (c *Client) handle(ctx context.Context, ev *esl.Event) {
 }
 
 func (c *Client) newSession(ev *esl.Event) *Session {
+	// Header values are views into the parsed event's buffer (several KB):
+	// everything the session keeps is copied, so the event can be freed.
 	now := time.Now()
 	s := &Session{
 		client:      c,
-		uuid:        ev.UniqueID(),
-		direction:   ev.Direction(),
-		appID:       firstHeader(ev, c.cfg.AppIDHeaders, DefaultAppID),
+		uuid:        strings.Clone(ev.UniqueID()),
+		direction:   internDirection(ev.Direction()),
+		appID:       strings.Clone(firstHeader(ev, c.cfg.AppIDHeaders, DefaultAppID)),
 		createTime:  ev.Time("Caller-Channel-Created-Time"),
 		createdAt:   now,
-		destination: ev.Get("Caller-Destination-Number"),
-		callerID:    ev.Get("Caller-Caller-ID-Number"),
+		destination: strings.Clone(ev.Get("Caller-Destination-Number")),
+		callerID:    strings.Clone(ev.Get("Caller-Caller-ID-Number")),
 	}
 	if s.createTime.IsZero() {
 		s.createTime = ev.Timestamp()
@@ -626,10 +628,15 @@ func (c *Client) newSession(ev *esl.Event) *Session {
 			if s.vars == nil {
 				s.vars = map[string]string{}
 			}
-			s.vars[k] = v
+			s.vars[k] = strings.Clone(v)
 		}
 	}
 	s.callKey = firstHeader(ev, c.cfg.CorrelationHeaders, s.uuid)
+	if s.callKey == s.uuid {
+		s.callKey = s.uuid // share the copy, not the event's view
+	} else {
+		s.callKey = strings.Clone(s.callKey)
+	}
 	call, _ := c.reg.join(s.callKey, s)
 	s.call = call
 	c.sessMu.Lock()
@@ -639,6 +646,28 @@ func (c *Client) newSession(ev *esl.Event) *Session {
 	c.counters.sessionsActive.Add(1)
 	c.counters.perAppInc(s.appID)
 	return s
+}
+
+// internDirection returns Call-Direction without keeping the event's buffer.
+func internDirection(d string) string {
+	switch d {
+	case "inbound":
+		return "inbound"
+	case "outbound":
+		return "outbound"
+	}
+	return strings.Clone(d)
+}
+
+// internCause returns a hang-up cause without keeping the event's buffer.
+func internCause(cause string) string {
+	switch cause {
+	case "NORMAL_CLEARING":
+		return "NORMAL_CLEARING"
+	case "ORIGINATOR_CANCEL":
+		return "ORIGINATOR_CANCEL"
+	}
+	return strings.Clone(cause)
 }
 
 func firstHeader(ev *esl.Event, names []string, def string) string {
@@ -668,7 +697,7 @@ func (c *Client) track(s *Session, key string, ev *esl.Event) {
 		s.mu.Lock()
 		if !s.hungUp {
 			s.hungUp = true
-			s.cause = ev.HangupCause()
+			s.cause = internCause(ev.HangupCause())
 			s.hangupTime = ev.Time("Caller-Channel-Hangup-Time")
 			if s.hangupTime.IsZero() {
 				s.hangupTime = ev.Timestamp()
@@ -692,7 +721,7 @@ func (c *Client) destroy(ctx context.Context, s *Session, e *Event) {
 	s.mu.Lock()
 	s.destroyed = true
 	if s.cause == "" {
-		s.cause = e.HangupCause()
+		s.cause = internCause(e.HangupCause())
 	}
 	cause, answered, call := s.cause, s.answered, s.call
 	s.mu.Unlock()

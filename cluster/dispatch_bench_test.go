@@ -21,14 +21,29 @@ func (a *countingApp) Setup(ctx context.Context, r *Registrar) error {
 type countingApp2 struct{ countingApp }
 type countingApp3 struct{ countingApp }
 
-// captureEvents returns the channel events of a real FreeSWITCH call.
-func captureEvents(b *testing.B) []*wire.Event {
+// newLoopClient returns a client with no connection whose handle can be
+// fed events directly, and a context that counts as the loop's.
+func newLoopClient(cfg Config) (*Client, context.Context) {
+	cfg.setDefaults()
+	c := &Client{cfg: cfg, log: cfg.Logger, reg: newCallRegistry(), subs: map[string]bool{},
+		sessions: map[string]*Session{}, apps: map[string][]*loadedApp{}}
+	c.counters.init()
+	empty := map[string][]*loadedApp{}
+	c.appsView.Store(&empty)
+	ctx := context.WithValue(context.Background(), loopKey{}, true)
+	c.ctx = ctx
+	return c, ctx
+}
+
+// captureBodies returns the plain bodies of the channel events of a real
+// FreeSWITCH call, as read from the wire.
+func captureBodies(tb testing.TB) [][]byte {
 	data, err := os.ReadFile(filepath.Join("..", "testdata", "captures", "06_call_sofia_plain_all.rx.txt"))
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	r := wire.NewReader(bytesReader(data))
-	var evs []*wire.Event
+	var out [][]byte
 	for {
 		m, err := r.ReadMessage()
 		if err != nil {
@@ -39,11 +54,24 @@ func captureEvents(b *testing.B) []*wire.Event {
 		}
 		ev, err := wire.ParseEventPlain(m.Body)
 		if err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
 		if ev.UniqueID() != "" {
-			evs = append(evs, ev)
+			out = append(out, append([]byte(nil), m.Body...))
 		}
+	}
+	return out
+}
+
+// captureEvents returns the channel events of a real FreeSWITCH call.
+func captureEvents(tb testing.TB) []*wire.Event {
+	var evs []*wire.Event
+	for _, b := range captureBodies(tb) {
+		ev, err := wire.ParseEventPlain(b)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		evs = append(evs, ev)
 	}
 	return evs
 }
@@ -53,15 +81,7 @@ func captureEvents(b *testing.B) []*wire.Event {
 // channel events of a real call whose sessions stay tracked.
 func BenchmarkDispatch(b *testing.B) {
 	evs := captureEvents(b)
-	cfg := Config{}
-	cfg.setDefaults()
-	c := &Client{cfg: cfg, log: cfg.Logger, reg: newCallRegistry(), subs: map[string]bool{},
-		sessions: map[string]*Session{}, apps: map[string][]*loadedApp{}}
-	c.counters.init()
-	empty := map[string][]*loadedApp{}
-	c.appsView.Store(&empty)
-	ctx := context.WithValue(context.Background(), loopKey{}, true)
-	c.ctx = ctx
+	c, ctx := newLoopClient(Config{})
 	if err := c.Load(ctx, DefaultAppID, &countingApp{}, &countingApp2{}, &countingApp3{}); err != nil {
 		b.Fatal(err)
 	}
