@@ -83,19 +83,7 @@ func (s *Session) api(ctx context.Context, name string, args ...string) error {
 	for _, a := range args {
 		cmd += " " + a
 	}
-	wait := !onLoop(ctx)
-	return s.do(ctx, name, func(ctx context.Context, conn *esl.Conn) error {
-		job, err := conn.BgAPI(ctx, cmd)
-		if err != nil {
-			return err
-		}
-		s.client.counters.jobs.Add(1)
-		if !wait {
-			return nil
-		}
-		_, err = job.Wait(ctx)
-		return err
-	})
+	return s.rawAPI(ctx, name, cmd)
 }
 
 // execute runs a dialplan application on the channel (sendmsg execute).
@@ -187,7 +175,8 @@ func (s *Session) SchedHangup(ctx context.Context, d time.Duration, cause string
 	return s.rawAPI(ctx, "sched_hangup", cmd)
 }
 
-// rawAPI runs a full command line as a background job.
+// rawAPI runs a full command line as a background job (counted in Jobs);
+// outside the loop it waits for the job's result.
 func (s *Session) rawAPI(ctx context.Context, what, cmd string) error {
 	wait := !onLoop(ctx)
 	return s.do(ctx, what, func(ctx context.Context, conn *esl.Conn) error {
@@ -195,6 +184,7 @@ func (s *Session) rawAPI(ctx context.Context, what, cmd string) error {
 		if err != nil {
 			return err
 		}
+		s.client.counters.jobs.Add(1)
 		if !wait {
 			return nil
 		}
@@ -295,10 +285,11 @@ func (s *Session) Record(ctx context.Context, action, path string, limit time.Du
 // Echo echoes the channel's audio back to it.
 func (s *Session) Echo(ctx context.Context) error { return s.Execute(ctx, "echo", "") }
 
-// BypassMedia takes the server out of (on) or back into (off) the media path.
+// BypassMedia takes the server out of (on) or back into (off) the media path
+// (FreeSWITCH's "uuid_media [off] <uuid>": off comes before the uuid).
 func (s *Session) BypassMedia(ctx context.Context, on bool) error {
 	if on {
-		return s.api(ctx, "uuid_media", "off")
+		return s.rawAPI(ctx, "uuid_media", "uuid_media off "+s.uuid)
 	}
 	return s.api(ctx, "uuid_media")
 }
