@@ -493,7 +493,8 @@ func (c *Client) reconnect() *esl.Conn {
 
 // resync reconciles tracked sessions with "show channels as json" after a
 // reconnect: sessions the server no longer has are ended; channels we do
-// not know are adopted.
+// not know are adopted. If the list cannot be read, sessions are kept (their
+// events will still end them) rather than all declared lost.
 func (c *Client) resync(ctx context.Context, conn *esl.Conn) {
 	rctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
 	defer cancel()
@@ -502,18 +503,52 @@ func (c *Client) resync(ctx context.Context, conn *esl.Conn) {
 		c.log.Warn("resync failed", "err", err)
 		return
 	}
-	live := map[string]map[string]string{}
-	var res struct {
-		Rows []map[string]string `json:"rows"`
+	if err := c.reconcile(ctx, out); err != nil {
+		c.log.Warn("resync failed", "err", err)
 	}
-	if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &res); err == nil {
-		for _, r := range res.Rows {
+}
+
+// parseChannels reads the rows of "show channels as json" by uuid.
+func parseChannels(out string) (map[string]map[string]string, error) {
+	var res struct {
+		RowCount *int                `json:"row_count"`
+		Rows     []map[string]string `json:"rows"`
+	}
+	if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &res); err != nil {
+		return nil, fmt.Errorf("show channels: %w (output %.80q)", err, out)
+	}
+	if res.RowCount == nil {
+		return nil, fmt.Errorf("show channels: no row_count in %.80q", out)
+	}
+	live := make(map[string]map[string]string, len(res.Rows))
+	for _, r := range res.Rows {
+		if r["uuid"] != "" {
 			live[r["uuid"]] = r
 		}
 	}
+	return live, nil
+}
+
+// reconcile applies a "show channels as json" listing to the tracked
+// sessions; it runs on the loop.
+func (c *Client) reconcile(ctx context.Context, out string) error {
+	live, err := parseChannels(out)
+	if err != nil {
+		return err
+	}
 	for _, s := range c.Sessions() {
-		if _, ok := live[s.uuid]; !ok {
+		row, ok := live[s.uuid]
+		if !ok {
 			c.endSession(ctx, s, "LOST_ON_RECONNECT")
+			continue
+		}
+		if answeredState(row["callstate"]) {
+			s.mu.Lock()
+			if !s.answered { // CHANNEL_ANSWER came while we were away
+				s.answered = true
+				s.answeredAt = time.Now()
+			}
+			s.mu.Unlock()
 		}
 	}
 	for uuid, row := range live {
@@ -524,13 +559,27 @@ func (c *Client) resync(ctx context.Context, conn *esl.Conn) {
 		ev.Add("Unique-ID", uuid)
 		ev.Add("Call-Direction", row["direction"])
 		ev.Add("Caller-Destination-Number", row["dest"])
+		ev.Add("Caller-Caller-ID-Number", row["cid_num"])
 		ev.Add("Channel-Call-UUID", row["call_uuid"])
 		s := c.newSession(ev)
-		if row["callstate"] == "ACTIVE" {
+		if answeredState(row["callstate"]) {
+			s.mu.Lock()
 			s.answered = true
+			s.mu.Unlock()
 		}
 	}
 	c.log.Info("resynchronised", "channels", len(live))
+	return nil
+}
+
+// answeredState reports whether a "show channels" callstate means the
+// channel was answered.
+func answeredState(callstate string) bool {
+	switch callstate {
+	case "ACTIVE", "HELD", "UNHELD":
+		return true
+	}
+	return false
 }
 
 func (c *Client) dropAllSessions(ctx context.Context, cause string) {
