@@ -20,14 +20,16 @@ type Call struct {
 // Key returns the correlation key that joined the legs.
 func (c *Call) Key() string { return c.key }
 
-// Sessions returns the call's legs in the order they appeared.
+// Sessions returns the call's legs in the order they appeared, the
+// originating leg (see First) first.
 func (c *Call) Sessions() []*Session {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]*Session(nil), c.legs...)
 }
 
-// First returns the first leg seen (usually the originating one).
+// First returns the originating leg, the one whose uuid is the call's key
+// (as the dialer and app.SyncCall tag calls), else the first leg seen.
 func (c *Call) First() *Session {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -111,7 +113,14 @@ func (r *callRegistry) join(key string, s *Session) (*Call, bool) {
 	}
 	r.mu.Unlock()
 	c.mu.Lock()
-	c.legs = append(c.legs, s)
+	if s.uuid == key && len(c.legs) > 0 {
+		// The originating leg (whose uuid is the key, as the dialer and
+		// SyncCall tag calls) comes first even when another server's leg
+		// reached its loop earlier: events of different servers race.
+		c.legs = append([]*Session{s}, c.legs...)
+	} else {
+		c.legs = append(c.legs, s)
+	}
 	c.mu.Unlock()
 	return c, !ok
 }

@@ -108,6 +108,7 @@ type Client struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	flowMu sync.Mutex // orders flows.Add against Close's flows.Wait
 	flows  sync.WaitGroup
 
 	connMu    sync.RWMutex
@@ -399,8 +400,12 @@ func (c *Client) SIPAddr(ctx context.Context, profile string) (string, error) {
 // connection. It is idempotent.
 func (c *Client) Close() error {
 	c.once.Do(func() {
+		c.flowMu.Lock()
 		c.closed.Store(true)
+		c.flowMu.Unlock()
 		c.cancel()
+		// Either the loop installs a new connection before this (and it is
+		// closed here) or it sees the cancelled ctx and closes it itself.
 		c.connMu.Lock()
 		conn := c.conn
 		c.connMu.Unlock()
@@ -421,6 +426,7 @@ func (c *Client) run(conn *esl.Conn) {
 	for {
 		c.consume(loopCtx, conn)
 		if c.ctx.Err() != nil {
+			conn.Close() // Close may have run before this conn was installed
 			return
 		}
 		c.log.Warn("connection lost", "err", conn.Err())
@@ -442,6 +448,11 @@ func (c *Client) run(conn *esl.Conn) {
 		conn = next
 		c.resync(loopCtx, conn)
 		c.connMu.Lock()
+		if c.ctx.Err() != nil { // closed while reconnecting
+			c.connMu.Unlock()
+			conn.Close()
+			return
+		}
 		c.conn = conn
 		close(c.connected)
 		c.connMu.Unlock()
@@ -814,7 +825,7 @@ func (c *Client) safe(e *Event, who string, f func()) {
 }
 
 func callID(e *Event) string {
-	if e.Session == nil {
+	if e == nil || e.Session == nil {
 		return ""
 	}
 	if call := e.Session.Call(); call != nil {
@@ -824,22 +835,30 @@ func callID(e *Event) string {
 }
 
 // startFlow runs f in its own goroutine; its error or panic is logged.
+// Flows are not started once Close has begun.
 func (c *Client) startFlow(e *Event, f FlowFunc) {
+	c.flowMu.Lock()
 	if c.closed.Load() {
+		c.flowMu.Unlock()
 		return
 	}
 	c.flows.Add(1)
+	c.flowMu.Unlock()
+	key := ""
+	if e != nil {
+		key = e.Key
+	}
 	go func() {
 		defer c.flows.Done()
 		defer func() {
 			if r := recover(); r != nil {
 				c.counters.appPanics.Add(1)
-				c.log.Error("flow panicked", "event", e.Key, "call", callID(e), "panic", r, "stack", string(debug.Stack()))
+				c.log.Error("flow panicked", "event", key, "call", callID(e), "panic", r, "stack", string(debug.Stack()))
 			}
 		}()
 		if err := f(c.ctx, e); err != nil && !errors.Is(err, ErrHungUp) && c.ctx.Err() == nil {
 			c.counters.flowErrors.Add(1)
-			c.log.Warn("flow failed", "event", e.Key, "call", callID(e), "err", err)
+			c.log.Warn("flow failed", "event", key, "call", callID(e), "err", err)
 		}
 	}()
 }
@@ -858,7 +877,8 @@ func (c *Client) enqueue(uuid string, f func(context.Context)) {
 
 // Go runs f as a flow of ev's call, in its own goroutine: Session methods
 // called with its ctx wait for their results. Its error or panic is logged
-// with the call id; Close waits for it.
+// with the call id; Close waits for it (and cancels ctx). ev may be nil; Go
+// may be called from any goroutine, and does nothing once Close has begun.
 func (c *Client) Go(ev *Event, f func(ctx context.Context) error) {
 	c.startFlow(ev, func(ctx context.Context, _ *Event) error { return f(ctx) })
 }
