@@ -31,3 +31,17 @@ func TestOriginatingLegFirst(t *testing.T) {
 		})
 	}
 }
+
+// TestNoSessionAfterDestroy replays a real call's events: FreeSWITCH sends
+// CHANNEL_STATE CS_DESTROY after CHANNEL_DESTROY, which must not bring a
+// session back (it would never be destroyed again).
+func TestNoSessionAfterDestroy(t *testing.T) {
+	c, ctx := newLoopClient(Config{})
+	for _, ev := range captureEvents(t) {
+		c.handle(ctx, ev)
+	}
+	k := c.Counters()
+	if n := len(c.Sessions()); n != 0 || k.SessionsActive != 0 || k.SessionsTotal != 2 || c.reg.len() != 0 {
+		t.Fatalf("after the call: %d sessions tracked, active %d, total %d, calls %d", n, k.SessionsActive, k.SessionsTotal, c.reg.len())
+	}
+}

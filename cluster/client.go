@@ -640,7 +640,11 @@ func (c *Client) handle(ctx context.Context, ev *esl.Event) {
 			}
 		case "CHANNEL_DESTROY":
 		default:
-			if s == nil && strings.HasPrefix(key, "CHANNEL_") {
+			// A channel we have not seen (it predates the connection) is
+			// adopted from its next channel event, but not from the
+			// CHANNEL_STATE CS_DESTROY that follows CHANNEL_DESTROY: that
+			// session would never be destroyed.
+			if s == nil && strings.HasPrefix(key, "CHANNEL_") && ev.Get("Channel-State") != "CS_DESTROY" {
 				s = c.newSession(ev)
 			}
 		}
