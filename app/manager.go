@@ -54,15 +54,22 @@ func (m *Manager) Load(ctx context.Context, appID string, apps ...Loadable) erro
 		appID = cluster.DefaultAppID
 	}
 	var all []cluster.App
+	var names []string
 	clients := m.pool.Clients()
 	for i, c := range clients {
 		inst := make([]cluster.App, len(apps))
 		for k, l := range apps {
 			inst[k] = l.instance()
 		}
+		if names == nil {
+			for _, a := range inst {
+				names = append(names, cluster.AppName(a))
+			}
+		}
 		if err := c.Load(ctx, appID, inst...); err != nil {
+			// undo this Load only: apps loaded earlier under appID stay
 			for _, d := range clients[:i] {
-				_ = d.Unload(ctx, appID)
+				_ = d.UnloadApps(ctx, appID, names...)
 			}
 			return fmt.Errorf("load under %q on %s: %w", appID, c.Addr(), err)
 		}
@@ -79,6 +86,9 @@ func (m *Manager) Load(ctx context.Context, appID string, apps ...Loadable) erro
 
 // Unload removes every app under appID from every server.
 func (m *Manager) Unload(ctx context.Context, appID string) error {
+	if appID == "" {
+		appID = cluster.DefaultAppID
+	}
 	var errs []error
 	for _, c := range m.pool.Clients() {
 		errs = append(errs, c.Unload(ctx, appID))

@@ -31,6 +31,9 @@ type Namer interface {
 
 // AppName returns the name an app is registered and loaded under.
 func AppName(a App) string {
+	if a == nil {
+		return ""
+	}
 	if n, ok := a.(Namer); ok {
 		return n.AppName()
 	}
@@ -156,6 +159,10 @@ func (c *Client) Load(ctx context.Context, appID string, apps ...App) error {
 		}
 	}
 	for _, a := range apps {
+		if a == nil {
+			rollback()
+			return fmt.Errorf("load under %q: nil app", appID)
+		}
 		name := AppName(a)
 		if seen[name] {
 			rollback()
@@ -189,6 +196,9 @@ func (c *Client) Load(ctx context.Context, appID string, apps ...App) error {
 
 // Unload tears down and removes every app under appID.
 func (c *Client) Unload(ctx context.Context, appID string) error {
+	if appID == "" {
+		appID = DefaultAppID
+	}
 	c.appsMu.Lock()
 	defer c.appsMu.Unlock()
 	las := c.apps[appID]
@@ -202,6 +212,52 @@ func (c *Client) Unload(ctx context.Context, appID string) error {
 	c.appsView.Store(&next)
 	var errs []error
 	for _, la := range las {
+		if t, ok := la.app.(Teardowner); ok {
+			if err := t.Teardown(ctx, c); err != nil {
+				errs = append(errs, fmt.Errorf("teardown of %s: %w", la.name, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// UnloadApps tears down and removes the apps of these names under appID,
+// leaving the others loaded there (names are unique per id, see Load).
+// Unknown names are ignored. It undoes one Load among several under an id.
+func (c *Client) UnloadApps(ctx context.Context, appID string, names ...string) error {
+	if appID == "" {
+		appID = DefaultAppID
+	}
+	drop := make(map[string]bool, len(names))
+	for _, n := range names {
+		drop[n] = true
+	}
+	c.appsMu.Lock()
+	defer c.appsMu.Unlock()
+	var kept, gone []*loadedApp
+	for _, la := range c.apps[appID] {
+		if drop[la.name] {
+			gone = append(gone, la)
+		} else {
+			kept = append(kept, la)
+		}
+	}
+	if len(gone) == 0 {
+		return nil
+	}
+	next := make(map[string][]*loadedApp, len(c.apps))
+	for k, v := range c.apps {
+		next[k] = v
+	}
+	if len(kept) == 0 {
+		delete(next, appID)
+	} else {
+		next[appID] = kept
+	}
+	c.apps = next
+	c.appsView.Store(&next)
+	var errs []error
+	for _, la := range gone {
 		if t, ok := la.app.(Teardowner); ok {
 			if err := t.Teardown(ctx, c); err != nil {
 				errs = append(errs, fmt.Errorf("teardown of %s: %w", la.name, err))

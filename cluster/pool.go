@@ -71,12 +71,17 @@ func (p *Pool) Counters() Counters {
 }
 
 // Load loads apps under appID on every server (see Client.Load); if one
-// server fails, the servers already loaded are unloaded.
+// server fails, these apps are unloaded from the servers already loaded
+// (apps loaded earlier under appID stay).
 func (p *Pool) Load(ctx context.Context, appID string, apps ...App) error {
+	names := make([]string, len(apps))
+	for i, a := range apps {
+		names[i] = AppName(a)
+	}
 	for i, c := range p.clients {
 		if err := c.Load(ctx, appID, apps...); err != nil {
 			for _, d := range p.clients[:i] {
-				_ = d.Unload(ctx, appID)
+				_ = d.UnloadApps(ctx, appID, names...)
 			}
 			return fmt.Errorf("load on %s: %w", c.addr, err)
 		}
