@@ -76,6 +76,7 @@ type channel struct {
 	other        *channel // originator/originatee profile holder (Other-Leg-*)
 	otherType    string
 	transferSrc  string
+	createdS     string
 	noProfile    bool // before the caller profile is attached (CS_NEW)
 	l16          bool // loopback channels run L16
 	codecRead    bool // only the read codec is set yet
@@ -137,10 +138,20 @@ func (ch *channel) after(d time.Duration, f func()) {
 }
 
 // Variables -----------------------------------------------------------------
+//
+// ch.vars holds the variables in FreeSWITCH's order with their header
+// names ("variable_<name>", interned), so events copy them without
+// building strings.
+
+const varPrefix = "variable_"
+
+func varIs(h *wire.Header, name string) bool {
+	return len(h.Name) == len(varPrefix)+len(name) && h.Name[len(varPrefix):] == name
+}
 
 func (ch *channel) getVar(name string) (string, bool) {
 	for i := range ch.vars {
-		if ch.vars[i].Name == name {
+		if varIs(&ch.vars[i], name) {
 			return ch.vars[i].Value, true
 		}
 	}
@@ -157,7 +168,7 @@ func (ch *channel) varOr(name, def string) string {
 // setVar sets a variable in place, appending new ones; "" unsets.
 func (ch *channel) setVar(name, value string) {
 	for i := range ch.vars {
-		if ch.vars[i].Name == name {
+		if varIs(&ch.vars[i], name) {
 			if value == "" {
 				ch.vars = append(ch.vars[:i], ch.vars[i+1:]...)
 				return
@@ -167,7 +178,7 @@ func (ch *channel) setVar(name, value string) {
 		}
 	}
 	if value != "" {
-		ch.vars = append(ch.vars, wire.Header{Name: name, Value: value})
+		ch.vars = append(ch.vars, wire.Header{Name: varHeader(name), Value: value})
 	}
 }
 
@@ -179,11 +190,20 @@ func (ch *channel) moveVar(name, value string) {
 
 func (ch *channel) delVar(name string) {
 	for i := range ch.vars {
-		if ch.vars[i].Name == name {
+		if varIs(&ch.vars[i], name) {
 			ch.vars = append(ch.vars[:i], ch.vars[i+1:]...)
 			return
 		}
 	}
+}
+
+// varList returns the variables with plain names.
+func (ch *channel) varList() []wire.Header {
+	out := make([]wire.Header, len(ch.vars))
+	for i, v := range ch.vars {
+		out[i] = wire.Header{Name: v.Name[len(varPrefix):], Value: v.Value}
+	}
+	return out
 }
 
 // Events ---------------------------------------------------------------------
@@ -249,7 +269,12 @@ func (ch *channel) emit(sp evSpec, pre, post []wire.Header) {
 		s.seq++
 		return
 	}
-	ev := s.newEventCap(sp.name, sp.file, sp.fn, sp.line, 80+len(ch.vars)+len(pre)+len(post))
+	// The event is built in a scratch buffer: fire serialises it and keeps
+	// nothing of it.
+	ev := &s.scratch
+	ev.Headers = append(ev.Headers[:0], wire.Header{Name: "Event-Name", Value: sp.name})
+	ev.Body = ""
+	s.appendStd(ev, sp.file, sp.fn, sp.line)
 	ev.Headers = append(ev.Headers, pre...)
 	ch.appendBlock(ev, varEvents[t] || s.verbose || ch.varOr("verbose_events", "") == "true")
 	ev.Headers = append(ev.Headers, post...)
@@ -317,67 +342,110 @@ func (ch *channel) appendBlock(ev *wire.Event, withVars bool) {
 		h = ch.appendProfile(h, "Other-Leg-", &o.prof, o)
 	}
 	if withVars {
-		for _, v := range ch.vars {
-			h = append(h, wire.Header{Name: "variable_" + v.Name, Value: v.Value})
-		}
+		h = append(h, ch.vars...)
 	}
 	ev.Headers = h
 }
 
+// profileNames are the caller-profile header names for one prefix.
+type profileNames struct {
+	direction, logical, username, dialplan, cidName, cidNum, origName, origNum, calleeName,
+	calleeNum, networkAddr, ani, dest, uniqueID, source, transferSrc, context, chanName, index,
+	profCreated, created, answered, progress, progressMedia, hangup, transfer, resurrect, bridged,
+	lastHold, holdAccum, screen, hideName, hideNumber string
+}
+
+func makeProfileNames(p string) *profileNames {
+	return &profileNames{p + "Direction", p + "Logical-Direction", p + "Username", p + "Dialplan",
+		p + "Caller-ID-Name", p + "Caller-ID-Number", p + "Orig-Caller-ID-Name", p + "Orig-Caller-ID-Number",
+		p + "Callee-ID-Name", p + "Callee-ID-Number", p + "Network-Addr", p + "ANI", p + "Destination-Number",
+		p + "Unique-ID", p + "Source", p + "Transfer-Source", p + "Context", p + "Channel-Name", p + "Profile-Index",
+		p + "Profile-Created-Time", p + "Channel-Created-Time", p + "Channel-Answered-Time",
+		p + "Channel-Progress-Time", p + "Channel-Progress-Media-Time", p + "Channel-Hangup-Time",
+		p + "Channel-Transfer-Time", p + "Channel-Resurrect-Time", p + "Channel-Bridged-Time",
+		p + "Channel-Last-Hold", p + "Channel-Hold-Accum", p + "Screen-Bit", p + "Privacy-Hide-Name",
+		p + "Privacy-Hide-Number"}
+}
+
+var (
+	callerNames = makeProfileNames("Caller-")
+	otherNames  = makeProfileNames("Other-Leg-")
+)
+
 func (ch *channel) appendProfile(h []wire.Header, p string, pr *profile, c *channel) []wire.Header {
-	add := func(n, v string) {
+	n := callerNames
+	caller := p == "Caller-"
+	if !caller {
+		n = otherNames
+	}
+	add := func(name, v string) {
 		if v != "" {
-			h = append(h, wire.Header{Name: p + n, Value: v})
+			h = append(h, wire.Header{Name: name, Value: v})
 		}
 	}
 	dir := "inbound"
 	if c.outbound {
 		dir = "outbound"
 	}
-	add("Direction", dir)
-	if p == "Other-Leg-" {
-		add("Logical-Direction", "inbound")
+	add(n.direction, dir)
+	if !caller {
+		add(n.logical, "inbound")
 	} else {
-		add("Logical-Direction", dir)
+		add(n.logical, dir)
 	}
-	add("Username", pr.username)
-	add("Dialplan", pr.dialplan)
-	add("Caller-ID-Name", pr.cidName)
-	add("Caller-ID-Number", pr.cidNum)
-	add("Orig-Caller-ID-Name", pr.origName)
-	add("Orig-Caller-ID-Number", pr.origNum)
-	add("Callee-ID-Name", pr.calleeName)
-	add("Callee-ID-Number", pr.calleeNum)
-	add("Network-Addr", pr.networkAddr)
-	add("ANI", pr.ani)
-	add("Destination-Number", pr.dest)
-	add("Unique-ID", c.uuid)
-	add("Source", pr.source)
-	if p == "Caller-" {
-		add("Transfer-Source", c.transferSrc)
+	add(n.username, pr.username)
+	add(n.dialplan, pr.dialplan)
+	add(n.cidName, pr.cidName)
+	add(n.cidNum, pr.cidNum)
+	add(n.origName, pr.origName)
+	add(n.origNum, pr.origNum)
+	add(n.calleeName, pr.calleeName)
+	add(n.calleeNum, pr.calleeNum)
+	add(n.networkAddr, pr.networkAddr)
+	add(n.ani, pr.ani)
+	add(n.dest, pr.dest)
+	add(n.uniqueID, c.uuid)
+	add(n.source, pr.source)
+	if caller {
+		add(n.transferSrc, c.transferSrc)
 	}
-	add("Context", pr.context)
-	add("Channel-Name", pr.chanName)
-	if p == "Caller-" {
-		add("Profile-Index", "1")
+	add(n.context, pr.context)
+	add(n.chanName, pr.chanName)
+	if caller {
+		add(n.index, "1")
 	}
+	created := c.createdStr()
 	h = append(h,
-		wire.Header{Name: p + "Profile-Created-Time", Value: u64(c.created)},
-		wire.Header{Name: p + "Channel-Created-Time", Value: u64(c.created)},
-		wire.Header{Name: p + "Channel-Answered-Time", Value: u64(c.answeredAt)},
-		wire.Header{Name: p + "Channel-Progress-Time", Value: u64(c.progressAt)},
-		wire.Header{Name: p + "Channel-Progress-Media-Time", Value: u64(c.progressMediaAt)},
-		wire.Header{Name: p + "Channel-Hangup-Time", Value: u64(c.hangupAt)},
-		wire.Header{Name: p + "Channel-Transfer-Time", Value: "0"},
-		wire.Header{Name: p + "Channel-Resurrect-Time", Value: "0"},
-		wire.Header{Name: p + "Channel-Bridged-Time", Value: u64(c.bridgedAt)},
-		wire.Header{Name: p + "Channel-Last-Hold", Value: "0"},
-		wire.Header{Name: p + "Channel-Hold-Accum", Value: "0"},
-		wire.Header{Name: p + "Screen-Bit", Value: "true"},
-		wire.Header{Name: p + "Privacy-Hide-Name", Value: "false"},
-		wire.Header{Name: p + "Privacy-Hide-Number", Value: "false"},
+		wire.Header{Name: n.profCreated, Value: created},
+		wire.Header{Name: n.created, Value: created},
+		wire.Header{Name: n.answered, Value: usStr(c.answeredAt)},
+		wire.Header{Name: n.progress, Value: usStr(c.progressAt)},
+		wire.Header{Name: n.progressMedia, Value: usStr(c.progressMediaAt)},
+		wire.Header{Name: n.hangup, Value: usStr(c.hangupAt)},
+		wire.Header{Name: n.transfer, Value: "0"},
+		wire.Header{Name: n.resurrect, Value: "0"},
+		wire.Header{Name: n.bridged, Value: usStr(c.bridgedAt)},
+		wire.Header{Name: n.lastHold, Value: "0"},
+		wire.Header{Name: n.holdAccum, Value: "0"},
+		wire.Header{Name: n.screen, Value: "true"},
+		wire.Header{Name: n.hideName, Value: "false"},
+		wire.Header{Name: n.hideNumber, Value: "false"},
 	)
 	return h
+}
+
+func usStr(v int64) string {
+	if v == 0 {
+		return "0"
+	}
+	return strconv.FormatInt(v, 10)
+}
+
+func (c *channel) createdStr() string {
+	if c.createdS == "" {
+		c.createdS = strconv.FormatInt(c.created, 10)
+	}
+	return c.createdS
 }
 
 // State machine ---------------------------------------------------------------

@@ -1,7 +1,6 @@
 package fsemu
 
 import (
-	"bufio"
 	"net"
 	"strconv"
 	"strings"
@@ -40,8 +39,8 @@ type conn struct {
 
 	// output, guarded by omu
 	omu     sync.Mutex
-	queue   [][]byte
-	held    [][]byte
+	queue   []*frame
+	held    []*frame
 	inAPI   bool
 	missed  int
 	closing bool   // close after the queue drains
@@ -95,7 +94,7 @@ func (c *conn) drainReads() {
 func (c *conn) send(b []byte) {
 	c.omu.Lock()
 	if !c.closing {
-		c.queue = append(c.queue, b)
+		c.queue = append(c.queue, bytesFrame(b))
 	}
 	c.omu.Unlock()
 	c.signal()
@@ -110,13 +109,15 @@ func (c *conn) signal() {
 
 // enqueueEvent queues an event frame, applying FreeSWITCH's drop policy.
 // It reports false when the listener must be killed for lost events.
-func (c *conn) enqueueEvent(b []byte) bool {
+func (c *conn) enqueueEvent(b *frame) bool {
 	c.omu.Lock()
 	if c.closing {
 		c.omu.Unlock()
 		return true
 	}
+	b.refs.Add(1)
 	if len(c.queue)+len(c.held) >= maxQueueLen {
+		b.refs.Add(-1)
 		c.missed++
 		kill := c.missed > maxMissed
 		c.omu.Unlock()
@@ -143,7 +144,7 @@ func (c *conn) endAPI(reply []byte) {
 	c.omu.Lock()
 	c.inAPI = false
 	if !c.closing {
-		c.queue = append(c.queue, reply)
+		c.queue = append(c.queue, bytesFrame(reply))
 		c.queue = append(c.queue, c.held...)
 	}
 	c.held = nil
@@ -158,7 +159,7 @@ func (c *conn) closeWithNotice(body string) {
 		c.queue = append(c.queue, c.held...)
 		c.held = nil
 		c.inAPI = false
-		c.queue = append(c.queue, wire.AppendTypedBody(nil, wire.TypeDisconnectNotice, []byte(body)))
+		c.queue = append(c.queue, bytesFrame(wire.AppendTypedBody(nil, wire.TypeDisconnectNotice, []byte(body))))
 		c.closing = true
 	}
 	c.omu.Unlock()
@@ -183,8 +184,8 @@ func (c *conn) abort() {
 func (c *conn) writeLoop() {
 	defer c.s.wg.Done()
 	defer c.finish()
-	w := bufio.NewWriterSize(c.nc, 64<<10)
-	var batch [][]byte
+	var batch []*frame
+	var iov net.Buffers
 	for {
 		c.omu.Lock()
 		for len(c.queue) == 0 && !c.closing {
@@ -222,14 +223,20 @@ func (c *conn) writeLoop() {
 			case <-c.s.done:
 			}
 		}
-		for i, b := range batch {
-			if _, err := w.Write(b); err != nil {
-				c.abortConn()
-				return
-			}
+		iov = iov[:0]
+		for _, f := range batch {
+			iov = append(iov, f.b)
+		}
+		bufs := iov
+		_, err := bufs.WriteTo(c.nc)
+		for i, f := range batch {
+			f.release()
 			batch[i] = nil
 		}
-		if err := w.Flush(); err != nil {
+		for i := range iov {
+			iov[i] = nil
+		}
+		if err != nil {
 			c.abortConn()
 			return
 		}

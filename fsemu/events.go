@@ -2,6 +2,7 @@ package fsemu
 
 import (
 	"regexp"
+	"sync"
 	"strconv"
 	"strings"
 	"time"
@@ -54,6 +55,19 @@ func eventTypeByName(n string) (int, bool) {
 	return t, ok
 }
 
+// varHeaders interns "variable_<name>" header names so building events
+// does not allocate a string per variable per event.
+var varHeaders sync.Map
+
+func varHeader(name string) string {
+	if v, ok := varHeaders.Load(name); ok {
+		return v.(string)
+	}
+	h := "variable_" + name
+	varHeaders.Store(name, h)
+	return h
+}
+
 // newEvent creates an event with FreeSWITCH's standard headers.
 func (s *Server) newEvent(name, file, fn string, line int) *wire.Event {
 	return s.newEventCap(name, file, fn, line, 16)
@@ -70,6 +84,11 @@ func (s *Server) newEventCap(name, file, fn string, line int, capHint int) *wire
 func (s *Server) appendStd(ev *wire.Event, file, fn string, line int) {
 	now := s.clock.Now()
 	s.seq++
+	if sec := now.Unix(); sec != s.dateSec || s.dateLocal == "" {
+		s.dateSec = sec
+		s.dateLocal = now.Format("2006-01-02 15:04:05")
+		s.dateGMT = now.UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT")
+	}
 	h := ev.Headers
 	h = append(h,
 		wire.Header{Name: "Core-UUID", Value: s.coreUUID},
@@ -77,15 +96,26 @@ func (s *Server) appendStd(ev *wire.Event, file, fn string, line int) {
 		wire.Header{Name: "FreeSWITCH-Switchname", Value: s.cfg.Hostname},
 		wire.Header{Name: "FreeSWITCH-IPv4", Value: s.cfg.IPv4},
 		wire.Header{Name: "FreeSWITCH-IPv6", Value: s.cfg.IPv6},
-		wire.Header{Name: "Event-Date-Local", Value: now.Format("2006-01-02 15:04:05")},
-		wire.Header{Name: "Event-Date-GMT", Value: now.UTC().Format("Mon, 02 Jan 2006 15:04:05 GMT")},
+		wire.Header{Name: "Event-Date-Local", Value: s.dateLocal},
+		wire.Header{Name: "Event-Date-GMT", Value: s.dateGMT},
 		wire.Header{Name: "Event-Date-Timestamp", Value: strconv.FormatInt(now.UnixMicro(), 10)},
 		wire.Header{Name: "Event-Calling-File", Value: file},
 		wire.Header{Name: "Event-Calling-Function", Value: fn},
-		wire.Header{Name: "Event-Calling-Line-Number", Value: strconv.Itoa(line)},
+		wire.Header{Name: "Event-Calling-Line-Number", Value: lineString(line)},
 		wire.Header{Name: "Event-Sequence", Value: strconv.FormatUint(s.seq, 10)},
 	)
 	ev.Headers = h
+}
+
+var lineStrings sync.Map
+
+func lineString(n int) string {
+	if v, ok := lineStrings.Load(n); ok {
+		return v.(string)
+	}
+	v := strconv.Itoa(n)
+	lineStrings.Store(n, v)
+	return v
 }
 
 // wants reports whether any listener could take an event of type t; it
@@ -111,7 +141,7 @@ func (s *Server) fire(ev *wire.Event, ch *channel) {
 	if !ok {
 		t = evCUSTOM
 	}
-	var frames [3][]byte
+	var frames [3]*frame
 	var kill []*conn
 	for c := range s.conns {
 		if !c.events || c.dead {
@@ -122,10 +152,24 @@ func (s *Server) fire(ev *wire.Event, ch *channel) {
 		}
 		f := c.format
 		if frames[f] == nil {
-			frames[f] = wire.AppendEventFrame(make([]byte, 0, 4096), f, ev)
+			// serialise into a reused buffer, then copy to an exact-size
+			// slice shared by every listener of this format
+			s.fbuf = wire.AppendEventFrame(s.fbuf[:0], f, ev)
+			fr := newFrame(len(s.fbuf))
+			fr.b = append(fr.b, s.fbuf...)
+			fr.refs.Store(1) // fire's own reference, dropped below
+			frames[f] = fr
+			if cap(s.fbuf) > 1<<20 {
+				s.fbuf = nil
+			}
 		}
 		if !c.enqueueEvent(frames[f]) {
 			kill = append(kill, c)
+		}
+	}
+	for _, fr := range frames {
+		if fr != nil {
+			fr.release()
 		}
 	}
 	for _, c := range kill {

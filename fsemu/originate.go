@@ -810,7 +810,7 @@ func (s *Server) receiveInvite(inv *invite) {
 	v("sip_via_port", portOf(inv.fromAddr))
 	v("sip_via_rport", portOf(inv.fromAddr))
 	v("max_forwards", "70")
-	for _, h := range a.vars {
+	for _, h := range a.varList() {
 		if strings.HasPrefix(h.Name, "sip_h_") {
 			v(h.Name, h.Value)
 		}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/switchio/switchio/esl/wire"
 )
 
 // Config configures one emulated FreeSWITCH server. The zero value is a
@@ -126,7 +127,11 @@ type Server struct {
 	spsTimer    Timer
 	capacity    *capState
 	commands    map[string]int
-	jobs        int
+	dateSec     int64
+	dateLocal   string
+	dateGMT     string
+	fbuf        []byte
+	scratch     wire.Event
 
 	stats struct {
 		commands atomic.Int64

@@ -1,0 +1,53 @@
+package fsemu
+
+import (
+	"math/bits"
+	"sync"
+	"sync/atomic"
+)
+
+// frame is serialised output shared by the connections it is queued on;
+// event frames return to a size-class pool once every connection wrote it,
+// which keeps the allocation rate (and GC) low at thousands of calls/s.
+type frame struct {
+	b     []byte
+	refs  atomic.Int32
+	class int8 // pool index, -1 if not pooled
+}
+
+const (
+	minFrameClass = 10 // 1 KiB
+	maxFrameClass = 17 // 128 KiB
+)
+
+var framePools [maxFrameClass - minFrameClass + 1]sync.Pool
+
+// newFrame returns a frame with a buffer of capacity >= n and refs 0.
+func newFrame(n int) *frame {
+	c := bits.Len(uint(n - 1))
+	if c < minFrameClass {
+		c = minFrameClass
+	}
+	if c > maxFrameClass {
+		return &frame{b: make([]byte, 0, n), class: -1}
+	}
+	if v := framePools[c-minFrameClass].Get(); v != nil {
+		f := v.(*frame)
+		f.b = f.b[:0]
+		return f
+	}
+	return &frame{b: make([]byte, 0, 1<<c), class: int8(c)}
+}
+
+// bytesFrame wraps a reply (not pooled).
+func bytesFrame(b []byte) *frame {
+	f := &frame{b: b, class: -1}
+	f.refs.Store(1)
+	return f
+}
+
+func (f *frame) release() {
+	if f.refs.Add(-1) == 0 && f.class >= 0 {
+		framePools[int(f.class)-minFrameClass].Put(f)
+	}
+}
