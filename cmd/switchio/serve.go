@@ -3,7 +3,8 @@ package main
 import (
 	"fmt"
 	"log/slog"
-	"os"
+	"net"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -47,7 +48,7 @@ examples in package app).`,
 			if verbose {
 				level = slog.LevelDebug
 			}
-			logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
 			svc := &app.Service{
 				Addrs:  normalizeHosts(hosts),
 				Config: cluster.Config{Password: password, Logger: logger},
@@ -66,12 +67,13 @@ examples in package app).`,
 	return cmd
 }
 
-// normalizeHosts adds the default event socket port to bare hosts.
+// normalizeHosts adds the default event socket port to bare hosts (IPv6
+// ones included: "::1" and "[::1]" become "[::1]:8021").
 func normalizeHosts(hosts []string) []string {
 	out := make([]string, len(hosts))
 	for i, h := range hosts {
 		if _, _, err := splitHostPort(h); err != nil {
-			h += ":8021"
+			h = net.JoinHostPort(strings.TrimSuffix(strings.TrimPrefix(h, "["), "]"), "8021")
 		}
 		out[i] = h
 	}
