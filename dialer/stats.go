@@ -1,0 +1,402 @@
+package dialer
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+const (
+	tick     = 250 * time.Millisecond
+	winTicks = 8 // windows span 2 s
+	window   = winTicks * tick
+)
+
+// ring counts events over the last window, one bucket per tick.
+type ring struct {
+	b   [winTicks]uint64
+	pos int
+	cur uint64
+}
+
+func (r *ring) add(n uint64) { r.cur += n }
+
+func (r *ring) next() {
+	r.b[r.pos] = r.cur
+	r.pos = (r.pos + 1) % winTicks
+	r.cur = 0
+}
+
+func (r *ring) rate() float64 {
+	var n uint64
+	for _, x := range r.b {
+		n += x
+	}
+	return float64(n) / window.Seconds()
+}
+
+// saturation detects a server that takes originates faster than it can
+// set calls up. A real FreeSWITCH never answers -ERR when its CPU is the
+// limit: extra originates queue on it and set-up time grows without bound.
+// The signs are a backlog of originates without a result together with a
+// set-up latency (windowed mean, or the age of the oldest originate
+// still waiting) far above the lowest seen.
+type saturation struct {
+	n        int
+	sum      time.Duration
+	bn       [winTicks]int
+	bsum     [winTicks]time.Duration
+	pos      int
+	baseline time.Duration
+	mean     time.Duration
+	cps      float64 // completions per second over the window
+	on       bool
+	hits     int
+	clear    int
+	ever     bool
+	firstAt  time.Time
+	doneOn   uint64
+	timeOn   time.Duration
+}
+
+func (s *saturation) done(lat time.Duration) { s.n++; s.sum += lat }
+
+func (s *saturation) tick(now time.Time, backlog int, oldest, threshold time.Duration) {
+	s.bn[s.pos], s.bsum[s.pos] = s.n, s.sum
+	last := s.n
+	s.pos = (s.pos + 1) % winTicks
+	s.n, s.sum = 0, 0
+	var n int
+	var sum time.Duration
+	for i := range s.bn {
+		n += s.bn[i]
+		sum += s.bsum[i]
+	}
+	s.mean = 0
+	if n > 0 {
+		s.mean = sum / time.Duration(n)
+	}
+	s.cps = float64(n) / window.Seconds()
+	if n >= 20 && (s.baseline == 0 || s.mean < s.baseline) {
+		s.baseline = s.mean
+	}
+	threshold = max(threshold, 5*s.baseline)
+	sig := backlog >= 5 && ((n >= 3 && s.mean > threshold) || oldest > 2*threshold)
+	if sig {
+		s.hits++
+		s.clear = 0
+	} else {
+		s.clear++
+		s.hits = 0
+	}
+	if !s.on && s.hits >= 2 {
+		s.on, s.ever = true, true
+		if s.firstAt.IsZero() {
+			s.firstAt = now
+		}
+	}
+	if s.on && s.clear >= winTicks {
+		s.on = false
+	}
+	if s.on {
+		s.doneOn += uint64(last)
+		s.timeOn += tick
+	}
+}
+
+// capacity is the completion rate measured while saturated.
+func (s *saturation) capacity() float64 {
+	if s.timeOn <= 0 {
+		return 0
+	}
+	return float64(s.doneOn) / s.timeOn.Seconds()
+}
+
+// ServerStats is one server's live view.
+type ServerStats struct {
+	Addr, Dest string
+	// Active calls (slots held) and Backlog, originates sent without a
+	// result yet.
+	Active, Backlog          int
+	Offered, Answered, Failed uint64
+	// Down is true while the connection is lost.
+	Down bool
+	// SetupMean is the mean set-up latency over the last 2 s;
+	// CompletedCPS the originate results per second over the last 2 s.
+	SetupMean    time.Duration
+	CompletedCPS float64
+	// Saturated is true while the server queues originates; SaturatedCPS
+	// is the rate it managed meanwhile.
+	Saturated    bool
+	SaturatedCPS float64
+}
+
+// Stats is a live snapshot of the dialer.
+type Stats struct {
+	State                     State
+	Offered, Answered, Failed uint64
+	Active, PeakActive        int
+	// Rate is the target rate; OfferedCPS and AnsweredCPS are measured
+	// over the last 2 s.
+	Rate                    float64
+	OfferedCPS, AnsweredCPS float64
+	Limit                   int
+	MaxOffered              uint64
+	// Elapsed is the time since the first offer.
+	Elapsed time.Duration
+	// ETA is the time until the last call is offered when MaxOffered is
+	// set and the dialer originates (-1 otherwise).
+	ETA     time.Duration
+	Servers []ServerStats
+}
+
+// Stats returns a live snapshot.
+func (o *Originator) Stats() Stats {
+	now := time.Now()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	st := Stats{
+		State: o.state, Offered: o.offered, Answered: o.answered, Failed: o.failed,
+		Active: o.active, PeakActive: o.peakActive, Rate: o.rate,
+		OfferedCPS: o.winOffered.rate(), AnsweredCPS: o.winAnswered.rate(),
+		Limit: o.limit, MaxOffered: o.maxOffered, ETA: -1,
+	}
+	if o.firstOffer != 0 {
+		st.Elapsed = o.since(now) - o.firstOffer
+	}
+	if o.state == Originating && o.maxOffered > 0 && o.offered < o.maxOffered {
+		if due, ok := o.seg.due(o.maxOffered - 1); ok {
+			st.ETA = max(due.Sub(now), 0)
+		}
+	}
+	for _, s := range o.servers {
+		st.Servers = append(st.Servers, ServerStats{
+			Addr: s.addr, Dest: s.dest, Active: s.active, Backlog: s.pending,
+			Offered: s.offered, Answered: s.answered, Failed: s.failed, Down: s.down,
+			SetupMean: s.sat.mean, CompletedCPS: s.sat.cps,
+			Saturated: s.sat.on, SaturatedCPS: s.sat.capacity(),
+		})
+	}
+	return st
+}
+
+// Latency summarises set-up latencies in milliseconds.
+type Latency struct {
+	Count uint64  `json:"count"`
+	P50   float64 `json:"p50"`
+	P90   float64 `json:"p90"`
+	P99   float64 `json:"p99"`
+	Max   float64 `json:"max"`
+}
+
+func latencyOf(h *hdrhistogram.Histogram) Latency {
+	ms := func(v int64) float64 { return math.Round(float64(v)/10) / 100 }
+	return Latency{Count: uint64(h.TotalCount()), P50: ms(h.ValueAtQuantile(50)), P90: ms(h.ValueAtQuantile(90)),
+		P99: ms(h.ValueAtQuantile(99)), Max: ms(h.Max())}
+}
+
+// ServerSummary is one server's part of a Summary.
+type ServerSummary struct {
+	Addr          string            `json:"addr"`
+	Dest          string            `json:"dest"`
+	Offered       uint64            `json:"offered"`
+	Answered      uint64            `json:"answered"`
+	Failed        uint64            `json:"failed"`
+	FailedByCause map[string]uint64 `json:"failed_by_cause"`
+	PeakActive    int               `json:"peak_active"`
+	// PeakBacklog is the largest number of originates without a result.
+	PeakBacklog int     `json:"peak_backlog"`
+	SetupMs     Latency `json:"setup_ms"`
+	// Saturated tells whether the server queued originates at some point;
+	// SaturatedAtCPS is the rate it managed then, SaturatedAfterS when it
+	// began (seconds after the first offer).
+	Saturated       bool    `json:"saturated"`
+	SaturatedAtCPS  float64 `json:"saturated_at_cps,omitempty"`
+	SaturatedAfterS float64 `json:"saturated_after_s,omitempty"`
+}
+
+// Summary is the outcome of a run, for people and machines.
+type Summary struct {
+	ID            string            `json:"id"`
+	State         string            `json:"state"`
+	Offered       uint64            `json:"offered"`
+	Answered      uint64            `json:"answered"`
+	Failed        uint64            `json:"failed"`
+	FailedByCause map[string]uint64 `json:"failed_by_cause"`
+	// TargetRate is the rate asked for; OfferedRate the rate calls were
+	// offered at; AchievedRate the rate the servers set them up at
+	// (answers per second between the first and the last answer).
+	TargetRate   float64 `json:"target_rate"`
+	OfferedRate  float64 `json:"offered_rate"`
+	AchievedRate float64 `json:"achieved_rate"`
+	Limit        int     `json:"limit"`
+	MaxOffered   uint64  `json:"max_offered"`
+	HoldS        float64 `json:"hold_s"`
+	PeakActive   int     `json:"peak_active"`
+	// DurationS runs from the first offer to the end of the last call
+	// (or now, for calls still up).
+	DurationS  float64           `json:"duration_s"`
+	SetupMs    Latency           `json:"setup_ms"`
+	Saturation []string          `json:"saturation,omitempty"`
+	CallsByApp map[string]uint64 `json:"calls_by_app"`
+	Servers    []ServerSummary   `json:"servers"`
+}
+
+// Summary returns the run's outcome so far.
+func (o *Originator) Summary() Summary {
+	now := time.Now()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	sm := Summary{
+		ID: o.cfg.ID, State: o.state.String(), Offered: o.offered, Answered: o.answered, Failed: o.failed,
+		FailedByCause: copyMap(o.byCause), TargetRate: o.rate, Limit: o.limit, MaxOffered: o.maxOffered,
+		HoldS: o.duration.Seconds(), PeakActive: o.peakActive, SetupMs: latencyOf(o.setup),
+		CallsByApp: map[string]uint64{},
+	}
+	if o.offered > 1 && o.lastOffer > o.firstOffer {
+		sm.OfferedRate = round2(float64(o.offered-1) / (o.lastOffer - o.firstOffer).Seconds())
+	}
+	if o.answered > 1 && o.lastAnswer > o.firstAnswer {
+		sm.AchievedRate = round2(float64(o.answered-1) / (o.lastAnswer - o.firstAnswer).Seconds())
+	}
+	if o.firstOffer != 0 {
+		end := o.lastEnd
+		if o.active > 0 || end < o.firstOffer {
+			end = o.since(now)
+		}
+		sm.DurationS = round2((end - o.firstOffer).Seconds())
+	}
+	for _, g := range o.apps {
+		sm.CallsByApp[g.id] = g.calls
+	}
+	for _, s := range o.servers {
+		ss := ServerSummary{
+			Addr: s.addr, Dest: s.dest, Offered: s.offered, Answered: s.answered, Failed: s.failed,
+			FailedByCause: copyMap(s.byCause), PeakActive: s.peakActive, PeakBacklog: s.peakBacklog,
+			SetupMs: latencyOf(s.setup), Saturated: s.sat.ever,
+		}
+		if s.sat.ever {
+			ss.SaturatedAtCPS = round2(s.sat.capacity())
+			if o.firstOffer != 0 {
+				ss.SaturatedAfterS = round2((o.since(s.sat.firstAt) - o.firstOffer).Seconds())
+			}
+			sm.Saturation = append(sm.Saturation, fmt.Sprintf("server %s saturated at ~%.0f cps (originates queued: backlog peaked at %d, set-up p99 %.0f ms)",
+				s.addr, ss.SaturatedAtCPS, s.peakBacklog, ss.SetupMs.P99))
+		}
+		sm.Servers = append(sm.Servers, ss)
+	}
+	return sm
+}
+
+func round2(f float64) float64 { return math.Round(f*100) / 100 }
+
+func copyMap(m map[string]uint64) map[string]uint64 {
+	out := make(map[string]uint64, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// CallRecord is one finished call.
+type CallRecord struct {
+	// UUID is the A leg's uuid (also the Job-UUID and the call's
+	// correlation key); Seq its offer number from 0.
+	UUID string
+	Seq  uint64
+	// Server is the event socket address of the server that placed the
+	// call; App the app id that handled it.
+	Server, App string
+	// Offered is when the originate was sent, Answered when its result
+	// came back +OK (zero if never), HungUp when the A leg hung up.
+	Offered, Answered, HungUp time.Time
+	// Cause is the A leg's hang-up cause or the originate's -ERR cause.
+	Cause string
+	// OK is true for a call answered and cleared normally.
+	OK bool
+	// Setup is Answered - Offered (0 if never answered).
+	Setup time.Duration
+}
+
+// record builds a CallRecord; o.mu held.
+func (o *Originator) record(c *call, ok bool) CallRecord {
+	r := CallRecord{UUID: c.uuid, Seq: c.n, Server: c.srv.addr, App: c.app.id,
+		Offered: o.at(c.offered), Answered: o.at(c.answered), HungUp: o.at(c.hungUp), Cause: c.cause, OK: ok}
+	if c.answered != 0 {
+		r.Setup = c.answered - c.offered
+	}
+	return r
+}
+
+// CSVHeader is the header row CSVWriter writes.
+var CSVHeader = []string{"uuid", "seq", "server", "app", "offered", "answered", "hangup", "cause", "ok", "setup_ms"}
+
+// CSVWriter writes call records as CSV rows (times in RFC 3339 with
+// nanoseconds, UTC; empty when not reached).
+type CSVWriter struct {
+	w      *csv.Writer
+	header bool
+	row    []string
+}
+
+// NewCSVWriter returns a writer to w; the header is written with the
+// first row (or on Flush).
+func NewCSVWriter(w io.Writer) *CSVWriter { return &CSVWriter{w: csv.NewWriter(w)} }
+
+func (c *CSVWriter) writeHeader() error {
+	if c.header {
+		return nil
+	}
+	c.header = true
+	return c.w.Write(CSVHeader)
+}
+
+// Write writes one record.
+func (c *CSVWriter) Write(r CallRecord) error {
+	if err := c.writeHeader(); err != nil {
+		return err
+	}
+	ts := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format(time.RFC3339Nano)
+	}
+	setup := ""
+	if r.Setup > 0 {
+		setup = strconv.FormatFloat(float64(r.Setup)/float64(time.Millisecond), 'f', 3, 64)
+	}
+	c.row = append(c.row[:0], r.UUID, strconv.FormatUint(r.Seq, 10), r.Server, r.App, ts(r.Offered), ts(r.Answered),
+		ts(r.HungUp), r.Cause, strconv.FormatBool(r.OK), setup)
+	return c.w.Write(c.row)
+}
+
+// Flush writes buffered rows to the underlying writer.
+func (c *CSVWriter) Flush() error {
+	if err := c.writeHeader(); err != nil {
+		return err
+	}
+	c.w.Flush()
+	return c.w.Error()
+}
+
+// SortedCauses returns the causes of m by decreasing count.
+func SortedCauses(m map[string]uint64) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if m[out[i]] != m[out[j]] {
+			return m[out[i]] > m[out[j]]
+		}
+		return out[i] < out[j]
+	})
+	return out
+}
