@@ -3,6 +3,7 @@ package fsemu
 import (
 	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/switchio/switchio/esl/wire"
 )
@@ -149,11 +150,21 @@ func varIs(h *wire.Header, name string) bool {
 	return len(h.Name) == len(varPrefix)+len(name) && h.Name[len(varPrefix):] == name
 }
 
-func (ch *channel) getVar(name string) (string, bool) {
+// varIndex finds a variable by its interned header name: a pointer
+// comparison per slot.
+func (ch *channel) varIndex(hn string) int {
+	p := unsafe.StringData(hn)
 	for i := range ch.vars {
-		if varIs(&ch.vars[i], name) {
-			return ch.vars[i].Value, true
+		if unsafe.StringData(ch.vars[i].Name) == p {
+			return i
 		}
+	}
+	return -1
+}
+
+func (ch *channel) getVar(name string) (string, bool) {
+	if i := ch.varIndex(varHeader(name)); i >= 0 {
+		return ch.vars[i].Value, true
 	}
 	return "", false
 }
@@ -167,18 +178,17 @@ func (ch *channel) varOr(name, def string) string {
 
 // setVar sets a variable in place, appending new ones; "" unsets.
 func (ch *channel) setVar(name, value string) {
-	for i := range ch.vars {
-		if varIs(&ch.vars[i], name) {
-			if value == "" {
-				ch.vars = append(ch.vars[:i], ch.vars[i+1:]...)
-				return
-			}
-			ch.vars[i].Value = value
+	hn := varHeader(name)
+	if i := ch.varIndex(hn); i >= 0 {
+		if value == "" {
+			ch.vars = append(ch.vars[:i], ch.vars[i+1:]...)
 			return
 		}
+		ch.vars[i].Value = value
+		return
 	}
 	if value != "" {
-		ch.vars = append(ch.vars, wire.Header{Name: varHeader(name), Value: value})
+		ch.vars = append(ch.vars, wire.Header{Name: hn, Value: value})
 	}
 }
 
@@ -189,11 +199,8 @@ func (ch *channel) moveVar(name, value string) {
 }
 
 func (ch *channel) delVar(name string) {
-	for i := range ch.vars {
-		if varIs(&ch.vars[i], name) {
-			ch.vars = append(ch.vars[:i], ch.vars[i+1:]...)
-			return
-		}
+	if i := ch.varIndex(varHeader(name)); i >= 0 {
+		ch.vars = append(ch.vars[:i], ch.vars[i+1:]...)
 	}
 }
 

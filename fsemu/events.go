@@ -154,9 +154,17 @@ func (s *Server) fire(ev *wire.Event, ch *channel) {
 		if frames[f] == nil {
 			// serialise into a reused buffer, then copy to an exact-size
 			// slice shared by every listener of this format
-			s.fbuf = wire.AppendEventFrame(s.fbuf[:0], f, ev)
-			fr := newFrame(len(s.fbuf))
-			fr.b = append(fr.b, s.fbuf...)
+			// payload into a reused buffer, then header+payload into a
+			// pooled frame (the layout of wire.AppendEventFrame)
+			s.fbuf = ev.Append(s.fbuf[:0], f)
+			var hdr [64]byte
+			h := append(hdr[:0], "Content-Length: "...)
+			h = strconv.AppendInt(h, int64(len(s.fbuf)), 10)
+			h = append(h, "\nContent-Type: "...)
+			h = append(h, f.ContentType()...)
+			h = append(h, "\n\n"...)
+			fr := newFrame(len(h) + len(s.fbuf))
+			fr.b = append(append(fr.b, h...), s.fbuf...)
 			fr.refs.Store(1) // fire's own reference, dropped below
 			frames[f] = fr
 			if cap(s.fbuf) > 1<<20 {
