@@ -56,7 +56,9 @@ type Config struct {
 	// KeepVariables lists headers copied into Session.Var at creation.
 	KeepVariables []string
 	// ReconnectMin and ReconnectMax bound the reconnect backoff
-	// (defaults 100 ms and 5 s). NoReconnect disables reconnecting.
+	// (defaults 100 ms and 5 s). NoReconnect disables reconnecting: once
+	// the connection is lost, sessions end with cause SERVER_DISCONNECTED
+	// and commands fail with ErrDisconnected.
 	ReconnectMin, ReconnectMax time.Duration
 	NoReconnect                bool
 	// Senders is the number of ordered command senders (default 4); commands
@@ -114,6 +116,7 @@ type Client struct {
 	connMu    sync.RWMutex
 	conn      *esl.Conn
 	connected chan struct{} // closed while connected; replaced on loss
+	lost      bool          // connection lost for good (NoReconnect)
 
 	subMu  sync.Mutex
 	subs   map[string]bool
@@ -266,10 +269,13 @@ func (c *Client) Conn() *esl.Conn {
 func (c *Client) waitConn(ctx context.Context) (*esl.Conn, error) {
 	for {
 		c.connMu.RLock()
-		conn, ready := c.conn, c.connected
+		conn, ready, lost := c.conn, c.connected, c.lost
 		c.connMu.RUnlock()
 		if conn != nil {
 			return conn, nil
+		}
+		if lost {
+			return nil, ErrDisconnected
 		}
 		select {
 		case <-ready:
@@ -283,6 +289,10 @@ func (c *Client) waitConn(ctx context.Context) (*esl.Conn, error) {
 
 // ErrClientClosed is returned by calls on a closed client.
 var ErrClientClosed = errors.New("cluster: client closed")
+
+// ErrDisconnected is returned by calls on a client whose connection was lost
+// with Config.NoReconnect set: it will not come back.
+var ErrDisconnected = errors.New("cluster: connection lost (reconnecting disabled)")
 
 // API runs an api command and returns its output (see esl.Conn.API).
 func (c *Client) API(ctx context.Context, cmd string) (string, error) {
@@ -433,7 +443,12 @@ func (c *Client) run(conn *esl.Conn) {
 		c.counters.disconnects.Add(1)
 		c.connMu.Lock()
 		c.conn = nil
-		c.connected = make(chan struct{})
+		if c.cfg.NoReconnect {
+			// waiters in waitConn fail instead of waiting for ever
+			c.lost = true
+		} else {
+			c.connected = make(chan struct{})
+		}
 		c.connMu.Unlock()
 		conn.Close()
 		if c.cfg.NoReconnect {

@@ -81,3 +81,50 @@ func TestCloseWhileReconnecting(t *testing.T) {
 		t.Fatalf("API after Close: %v", err)
 	}
 }
+
+// TestNoReconnectFailsCommands: with NoReconnect, a lost connection ends the
+// sessions and later commands fail at once instead of waiting for a
+// connection that never comes.
+func TestNoReconnectFailsCommands(t *testing.T) {
+	n := fsemu.NewNetwork()
+	s1 := fsemu.RunT(t, fsemu.Config{Network: n})
+	s2 := fsemu.RunT(t, fsemu.Config{Network: n})
+	ctx := testCtx(t)
+	c1, err := cluster.Dial(ctx, s1.Addr(), cluster.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c1.Close()
+	c2, err := cluster.Dial(ctx, s2.Addr(), cluster.Config{NoReconnect: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	id := call(t, ctx, c1, s2.SIPAddr(), "x")
+	var leg *cluster.Session
+	eventually(t, "inbound leg", func() bool {
+		for _, s := range c2.Sessions() {
+			leg = s
+		}
+		return leg != nil
+	})
+	_ = id
+	s2.DropConnections()
+	eventually(t, "disconnect seen", func() bool { return c2.Counters().Disconnects == 1 && c2.Counters().SessionsActive == 0 })
+	if leg.HangupCause() != "SERVER_DISCONNECTED" {
+		t.Fatalf("leg cause %q", leg.HangupCause())
+	}
+	done := make(chan error, 2)
+	go func() { _, err := c2.API(context.Background(), "status"); done <- err }()
+	go func() { done <- leg.Hangup(context.Background(), "") }()
+	for i := 0; i < 2; i++ {
+		select {
+		case err := <-done:
+			if !errors.Is(err, cluster.ErrDisconnected) {
+				t.Fatalf("got %v, want ErrDisconnected", err)
+			}
+		case <-time.After(3 * time.Second):
+			t.Fatal("command waited for a connection that never comes")
+		}
+	}
+}
