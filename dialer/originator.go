@@ -103,7 +103,9 @@ type Config struct {
 	// DestUser is the user part of the default destination (default
 	// "switchio"). With no Request.Endpoint or Request.Dest, each server
 	// calls DestUser@<its own SIP address>, read from "sofia status
-	// profile <profile>"; Dests overrides the destination per server.
+	// profile <profile>"; a Request.Dest (or per-call destination)
+	// without "@" is completed the same way. Dests overrides the
+	// destination per server address.
 	DestUser string
 	Dests    map[string]string
 	// OriginateTimeout bounds ringing (originate_timeout; default 60 s).
@@ -282,11 +284,9 @@ func New(ctx context.Context, pool *cluster.Pool, cfg Config) (*Originator, erro
 		if n, ok := cfg.ServerLimits[s.addr]; ok {
 			s.limit = n
 		}
-		dest, err := o.destFor(ctx, c)
-		if err != nil {
+		if err := o.resolveDest(ctx, s); err != nil {
 			return nil, err
 		}
-		s.dest = dest
 		o.servers = append(o.servers, s)
 	}
 	o.ctx, o.cancel = context.WithCancel(context.WithoutCancel(ctx))
@@ -306,27 +306,47 @@ func New(ctx context.Context, pool *cluster.Pool, cfg Config) (*Originator, erro
 	return o, nil
 }
 
-// destFor returns the destination a server dials.
-func (o *Originator) destFor(ctx context.Context, c *cluster.Client) (string, error) {
-	if d, ok := o.cfg.Dests[c.Addr()]; ok {
-		return d, nil
-	}
+// resolveDest sets the destination a server dials: Dests[addr], else the
+// request's, else DestUser at the server's own SIP address (read from
+// "sofia status profile <profile>").
+func (o *Originator) resolveDest(ctx context.Context, s *server) error {
 	r := o.cfg.Request
-	if r.Endpoint != "" || r.Dest != "" {
-		return r.Dest, nil
-	}
-	if r.Gateway != "" {
-		return o.cfg.DestUser, nil
+	d, ok := o.cfg.Dests[s.addr]
+	switch {
+	case ok:
+		s.dest = d
+		return nil
+	case r.Endpoint != "":
+		s.dest = r.Dest
+		return nil
+	case r.Gateway != "":
+		s.dest = r.Dest
+		if s.dest == "" {
+			s.dest = o.cfg.DestUser
+		}
+		return nil
+	case strings.Contains(r.Dest, "@") && len(o.cfg.PerCall) == 0:
+		s.dest = r.Dest
+		return nil
 	}
 	profile := r.Profile
 	if profile == "" {
 		profile = "external"
 	}
-	addr, err := c.SIPAddr(ctx, profile)
+	addr, err := s.c.SIPAddr(ctx, profile)
 	if err != nil {
-		return "", fmt.Errorf("dialer: destination for %s (sofia profile %s): %w", c.Addr(), profile, err)
+		return fmt.Errorf("dialer: destination for %s (sofia profile %s): %w", s.addr, profile, err)
 	}
-	return o.cfg.DestUser + "@" + addr, nil
+	s.sipAddr = addr
+	user := r.Dest
+	if user == "" {
+		user = o.cfg.DestUser
+	}
+	s.dest = user
+	if !strings.Contains(user, "@") {
+		s.dest = user + "@" + addr
+	}
+	return nil
 }
 
 // ID returns the dialer's id.

@@ -39,6 +39,8 @@ type server struct {
 	c     *cluster.Client
 	addr  string
 	dest  string
+	// sipAddr is the server's own SIP address when it was read.
+	sipAddr string
 	limit int
 	queue chan *call
 
@@ -254,8 +256,12 @@ func (o *Originator) send(s *server, c *call) {
 // command renders the call's originate.
 func (o *Originator) command(s *server, c *call) (string, error) {
 	r := o.cfg.Request.ForCall(c.n, o.cfg.PerCall...)
-	if r.Endpoint == "" && r.Dest == "" || o.cfg.Dests[s.addr] != "" {
+	switch {
+	case r.Endpoint == "" && r.Dest == "" || o.cfg.Dests[s.addr] != "":
 		r.Dest = s.dest
+	case r.Endpoint == "" && r.Gateway == "" && s.sipAddr != "" && !strings.Contains(r.Dest, "@"):
+		// A bare user (a per-call number) calls the server itself.
+		r.Dest += "@" + s.sipAddr
 	}
 	r.UUID = c.uuid
 	if r.Timeout <= 0 {

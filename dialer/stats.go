@@ -123,7 +123,7 @@ type ServerStats struct {
 	Addr, Dest string
 	// Active calls (slots held) and Backlog, originates sent without a
 	// result yet.
-	Active, Backlog          int
+	Active, Backlog           int
 	Offered, Answered, Failed uint64
 	// Down is true while the connection is lost.
 	Down bool

@@ -1,0 +1,628 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/switchio/switchio/app"
+	"github.com/switchio/switchio/cluster"
+	"github.com/switchio/switchio/dialer"
+	"github.com/switchio/switchio/fsemu"
+	"github.com/switchio/switchio/originate"
+)
+
+func init() { subcommands = append(subcommands, newDialCmd) }
+
+// exitInterrupted is the exit code of a run stopped by Ctrl-C (128+SIGINT).
+const exitInterrupted = 130
+
+type dialOpts struct {
+	password       string
+	profile        string
+	gateway        string
+	proxy          string
+	dest           string
+	rate           float64
+	limit          int
+	serverLimit    int
+	maxOffered     uint64
+	duration       time.Duration
+	ramp           time.Duration
+	apps           []string
+	out            string
+	json           bool
+	cidName        string
+	cidNum         string
+	codec          string
+	timeout        time.Duration
+	headers        []string
+	vars           []string
+	perCall        []string
+	setup          bool
+	verboseEvents  bool
+	ctrlHangup     bool
+	servers        int
+	verbose        bool
+	statusInterval time.Duration
+	drain          time.Duration
+}
+
+func newDialCmd() *cobra.Command {
+	var o dialOpts
+	cmd := &cobra.Command{
+		Use:   "dial [HOST[:PORT]...]",
+		Short: "Auto-dialer: place paced, measured calls through FreeSWITCH servers",
+		Long: `dial offers calls through every server at a precise rate (open-loop pacing
+over the whole pool), within a concurrent call limit, each call held for
+--duration after answer, and reports what the servers made of them.
+
+Without HOSTS it starts an embedded two-server emulated FreeSWITCH cluster
+(--servers to change) and places 200 TonePlay calls at 50 calls/s held 2 s:
+a demo that finishes in a few seconds. With HOSTS (event socket addresses,
+port 8021 by default) the same defaults apply; --max-offered 0 dials until
+Ctrl-C.
+
+By default each server calls itself: the destination is
+<--dest user>@<its own SIP address>, read from "sofia status profile
+<--profile>". --dest user@host sends every call there; --gateway dials
+through a sofia gateway; --proxy routes the INVITE (fs_path).
+
+Apps: --app NAME[/key=value,...][:WEIGHT], repeatable (default TonePlay).
+Each call runs one app, picked by weighted round robin: --app TonePlay:3
+--app Other:1 gives TonePlay three calls in four. See switchio list-apps.
+
+Per-call values for campaigns: --per-call FIELD=FILE cycles the lines of
+FILE into FIELD (dest, caller_id_name, caller_id_number, codec, gateway,
+proxy, header:<Name>, var:<name>); a destination without "@" calls that
+user at the server itself.
+
+The hold time is set on the server at originate time
+(execute_on_answer=sched_hangup), so calls end even if switchio dies.
+--setup (default on) sends "fsctl sps" and "fsctl max_sessions" to each
+server first; a refusal stops the run.
+
+In a terminal a live view (offered, active, answered, failed, rates, ETA,
+per-server backlog and saturation) is redrawn 4 times a second on stderr;
+otherwise a status line goes to stderr every --status-interval. A server
+that queues originates instead of setting calls up (set-up latency rising
+with a backlog) is reported as saturated, with the rate it managed.
+
+Ctrl-C stops offering, hangs up this dialer's calls, flushes measurements
+and prints the summary (exit code 130); a second Ctrl-C stops at once,
+still flushing. --out DIR writes calls.csv (one row per call: uuid, server,
+app, offered/answered/hangup times, cause, set-up latency) and
+summary.json; --json prints the summary as JSON on stdout. The exit code
+is 1 when the run cannot start (bad flag, unreachable server, bad
+password, refused setup).`,
+		RunE: func(cmd *cobra.Command, hosts []string) error {
+			sig := make(chan os.Signal, 2)
+			signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+			defer signal.Stop(sig)
+			code, err := runDial(context.WithoutCancel(cmd.Context()), o, hosts, cmd.OutOrStdout(), cmd.ErrOrStderr(), sig)
+			if err != nil {
+				return err
+			}
+			if code != 0 {
+				os.Exit(code)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.password, "password", "ClueCon", "event socket password")
+	f.StringVar(&o.profile, "profile", "external", "sofia profile to dial through")
+	f.StringVar(&o.gateway, "gateway", "", "sofia gateway to dial through (instead of a profile)")
+	f.StringVar(&o.proxy, "proxy", "", "SIP proxy the INVITE goes through (fs_path)")
+	f.StringVar(&o.dest, "dest", "switchio", "destination: user@host for every server, or a user that each server calls at its own SIP address")
+	f.Float64Var(&o.rate, "rate", 50, "target calls per second over all servers (fractional allowed)")
+	f.IntVar(&o.limit, "limit", 1000, "maximum concurrent calls over all servers")
+	f.IntVar(&o.serverLimit, "server-limit", 0, "maximum concurrent calls per server (0: only --limit)")
+	f.Uint64Var(&o.maxOffered, "max-offered", 200, "total calls to offer (0: until Ctrl-C)")
+	f.DurationVar(&o.duration, "duration", 2*time.Second, "hold time from answer (0: --limit/--rate + 5s)")
+	f.DurationVar(&o.ramp, "ramp", 0, "ramp the rate up linearly from 0 over this long")
+	f.StringArrayVar(&o.apps, "app", nil, "app per call, NAME[/key=value,...][:WEIGHT] (repeatable; default TonePlay)")
+	f.StringVar(&o.out, "out", "", "directory for measurements (calls.csv, summary.json)")
+	f.BoolVar(&o.json, "json", false, "print the summary as JSON on stdout")
+	f.StringVar(&o.cidName, "caller-id-name", "switchio", "caller id name")
+	f.StringVar(&o.cidNum, "caller-id-number", "", "caller id number")
+	f.StringVar(&o.codec, "codec", "", "codec to offer (absolute_codec_string), e.g. PCMU")
+	f.DurationVar(&o.timeout, "originate-timeout", 60*time.Second, "ringing time before a call fails with NO_ANSWER")
+	f.StringArrayVar(&o.headers, "header", nil, "SIP header Name=value added to each INVITE (repeatable)")
+	f.StringArrayVar(&o.vars, "var", nil, "channel variable name=value set on each call (repeatable)")
+	f.StringArrayVar(&o.perCall, "per-call", nil, "FIELD=FILE: cycle FILE's lines into FIELD per call (repeatable)")
+	f.BoolVar(&o.setup, "setup", true, "apply load-test settings (fsctl sps, max_sessions) on each server first")
+	f.BoolVar(&o.verboseEvents, "verbose-events", false, "also send fsctl verbose_events true in setup")
+	f.BoolVar(&o.ctrlHangup, "controller-hangup", false, "hang calls up from switchio after exactly --duration (the server's sched_hangup stays as a guard)")
+	f.IntVar(&o.servers, "servers", 2, "number of embedded emulated servers when no HOSTS are given")
+	f.DurationVar(&o.statusInterval, "status-interval", 5*time.Second, "status line period when stderr is not a terminal")
+	f.DurationVar(&o.drain, "drain", 15*time.Second, "how long to wait for calls to end after offering stops or Ctrl-C")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "log to stderr")
+	return cmd
+}
+
+type appArg struct {
+	spec   string
+	weight int
+}
+
+// parseAppArg splits NAME[/params][:WEIGHT].
+func parseAppArg(s string) (appArg, error) {
+	a := appArg{spec: s, weight: 1}
+	if i := strings.LastIndexByte(s, ':'); i >= 0 {
+		if w, err := strconv.Atoi(s[i+1:]); err == nil {
+			if w < 0 {
+				return a, fmt.Errorf("--app %s: negative weight", s)
+			}
+			a.spec, a.weight = s[:i], w
+		}
+	}
+	if _, err := app.Default.New(a.spec); err != nil {
+		return a, fmt.Errorf("--app %s: %w", s, err)
+	}
+	return a, nil
+}
+
+func parseKV(flag, s string) (originate.Var, error) {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return originate.Var{}, fmt.Errorf("--%s %q: want name=value", flag, s)
+	}
+	return originate.Var{Name: k, Value: v}, nil
+}
+
+func readLines(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if l := strings.TrimSpace(sc.Text()); l != "" && !strings.HasPrefix(l, "#") {
+			out = append(out, l)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no values", path)
+	}
+	return out, nil
+}
+
+// buildConfig validates the flags into a dialer configuration.
+func buildConfig(o dialOpts) (dialer.Config, []appArg, error) {
+	var cfg dialer.Config
+	if o.rate <= 0 {
+		return cfg, nil, fmt.Errorf("--rate must be positive")
+	}
+	if o.limit <= 0 {
+		return cfg, nil, fmt.Errorf("--limit must be positive")
+	}
+	if o.duration < 0 || o.ramp < 0 {
+		return cfg, nil, fmt.Errorf("--duration and --ramp cannot be negative")
+	}
+	specs := o.apps
+	if len(specs) == 0 {
+		specs = []string{"TonePlay"}
+	}
+	var apps []appArg
+	total := 0
+	for _, s := range specs {
+		a, err := parseAppArg(s)
+		if err != nil {
+			return cfg, nil, err
+		}
+		total += a.weight
+		apps = append(apps, a)
+	}
+	if total == 0 {
+		return cfg, nil, fmt.Errorf("--app: every weight is 0")
+	}
+	req := originate.Request{Profile: o.profile, Gateway: o.gateway, Proxy: o.proxy,
+		CallerIDName: o.cidName, CallerIDNumber: o.cidNum, Codec: o.codec, Timeout: o.timeout}
+	if strings.Contains(o.dest, "@") || o.gateway != "" {
+		req.Dest = o.dest
+	} else {
+		cfg.DestUser = o.dest
+	}
+	for _, h := range o.headers {
+		v, err := parseKV("header", h)
+		if err != nil {
+			return cfg, nil, err
+		}
+		req.Headers = append(req.Headers, v)
+	}
+	for _, s := range o.vars {
+		v, err := parseKV("var", s)
+		if err != nil {
+			return cfg, nil, err
+		}
+		req.Vars = append(req.Vars, v)
+	}
+	for _, p := range o.perCall {
+		name, path, ok := strings.Cut(p, "=")
+		if !ok {
+			return cfg, nil, fmt.Errorf("--per-call %q: want FIELD=FILE", p)
+		}
+		field, err := originate.ParseField(name)
+		if err != nil {
+			return cfg, nil, fmt.Errorf("--per-call: %w", err)
+		}
+		values, err := readLines(path)
+		if err != nil {
+			return cfg, nil, fmt.Errorf("--per-call: %w", err)
+		}
+		cfg.PerCall = append(cfg.PerCall, originate.Cycle(field, values...))
+	}
+	// Check the template renders before connecting anywhere.
+	probe := req.ForCall(0, cfg.PerCall...)
+	if probe.Dest == "" {
+		probe.Dest = "probe@127.0.0.1"
+	}
+	if _, err := probe.Command(); err != nil {
+		return cfg, nil, err
+	}
+	cfg.Rate, cfg.Limit, cfg.ServerLimit = o.rate, o.limit, o.serverLimit
+	cfg.MaxOffered, cfg.Duration, cfg.Ramp = o.maxOffered, o.duration, o.ramp
+	cfg.Request = req
+	cfg.OriginateTimeout = o.timeout
+	cfg.ControllerHangup = o.ctrlHangup
+	return cfg, apps, nil
+}
+
+// measurements writes calls.csv and summary.json under --out.
+type measurements struct {
+	dir string
+	mu  sync.Mutex
+	f   *os.File
+	csv *dialer.CSVWriter
+}
+
+func openMeasurements(dir string) (*measurements, error) {
+	if dir == "" {
+		return nil, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("--out: %w", err)
+	}
+	f, err := os.Create(filepath.Join(dir, "calls.csv"))
+	if err != nil {
+		return nil, fmt.Errorf("--out: %w", err)
+	}
+	return &measurements{dir: dir, f: f, csv: dialer.NewCSVWriter(f)}, nil
+}
+
+func (m *measurements) record(r dialer.CallRecord) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_ = m.csv.Write(r)
+}
+
+// flush writes buffered rows and the summary so far.
+func (m *measurements) flush(sm dialer.Summary) error {
+	if m == nil {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	err := m.csv.Flush()
+	b, jerr := json.MarshalIndent(sm, "", "  ")
+	if jerr == nil {
+		tmp := filepath.Join(m.dir, "summary.json.tmp")
+		if jerr = os.WriteFile(tmp, append(b, '\n'), 0o644); jerr == nil {
+			jerr = os.Rename(tmp, filepath.Join(m.dir, "summary.json"))
+		}
+	}
+	return errors.Join(err, jerr)
+}
+
+func (m *measurements) close() error {
+	if m == nil {
+		return nil
+	}
+	return m.f.Close()
+}
+
+// runDial runs the dialer until it is done or interrupted and returns the
+// exit code; an error means the run could not start.
+func runDial(ctx context.Context, o dialOpts, hosts []string, stdout, stderr io.Writer, sig <-chan os.Signal) (int, error) {
+	cfg, apps, err := buildConfig(o)
+	if err != nil {
+		return 1, err
+	}
+	level := slog.LevelWarn
+	if o.verbose {
+		level = slog.LevelInfo
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if len(hosts) == 0 {
+		if o.servers < 1 {
+			return 1, fmt.Errorf("--servers must be at least 1")
+		}
+		emu, err := fsemu.StartCluster(ctx, o.servers, fsemu.Config{Password: o.password})
+		if err != nil {
+			return 1, fmt.Errorf("start embedded servers: %w", err)
+		}
+		defer emu.Close()
+		for _, s := range emu.Servers {
+			hosts = append(hosts, s.Addr())
+		}
+		fmt.Fprintf(stderr, "switchio dial: no HOSTS given, dialing through %d embedded emulated servers (%s)\n",
+			len(hosts), strings.Join(hosts, ", "))
+	}
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	pool, err := cluster.NewPool(cctx, normalizeHosts(hosts), cluster.Config{Password: o.password, Logger: logger})
+	cancel()
+	if err != nil {
+		return 1, err
+	}
+	defer pool.Close()
+	m, err := openMeasurements(o.out)
+	if err != nil {
+		return 1, err
+	}
+	defer m.close()
+
+	var d *dialer.Originator
+	downCh := make(chan string, 16)
+	cfg.Logger = logger
+	cfg.OnCall = m.record
+	cfg.OnServerDown = func(addr string) {
+		select {
+		case downCh <- addr:
+		default:
+		}
+	}
+	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	d, err = dialer.New(sctx, pool, cfg)
+	if err != nil {
+		return 1, err
+	}
+	closed := false
+	defer func() {
+		if !closed {
+			d.Close()
+		}
+	}()
+	if o.setup {
+		if err := d.Setup(sctx, dialer.Settings{VerboseEvents: o.verboseEvents}); err != nil {
+			return 1, fmt.Errorf("setup (use --setup=false to skip): %w", err)
+		}
+	}
+	for _, a := range apps {
+		if _, err := d.LoadSpec(sctx, app.Default, a.spec, a.weight); err != nil {
+			return 1, err
+		}
+	}
+	if err := d.Start(); err != nil {
+		return 1, err
+	}
+
+	view := newLiveView(stderr, o.statusInterval)
+	interrupted := 0
+	var drainUntil time.Time
+	t := time.NewTicker(view.period)
+	defer t.Stop()
+loop:
+	for {
+		select {
+		case s := <-sig:
+			interrupted++
+			if interrupted >= 2 {
+				view.note(fmt.Sprintf("second %v: stopping now", s))
+				break loop
+			}
+			view.note(fmt.Sprintf("%v: stopping, hanging up this dialer's calls (again to stop at once)", s))
+			hctx, hcancel := context.WithTimeout(ctx, 5*time.Second)
+			if err := d.Hupall(hctx); err != nil {
+				logger.Warn("hupall", "err", err)
+			}
+			hcancel()
+			_ = d.Flush(ctx)
+			_ = m.flush(d.Summary())
+			drainUntil = time.Now().Add(o.drain)
+		case addr := <-downCh:
+			view.note("lost the connection to " + addr + " (reconnecting); measurements flushed")
+			_ = d.Flush(ctx)
+			_ = m.flush(d.Summary())
+		case <-t.C:
+		}
+		st := d.Stats()
+		view.draw(st)
+		if st.State != dialer.Originating {
+			if st.Active == 0 {
+				break loop
+			}
+			if drainUntil.IsZero() {
+				drainUntil = time.Now().Add(max(o.drain, 2*d.Duration()+5*time.Second))
+			}
+			if time.Now().After(drainUntil) {
+				view.note(fmt.Sprintf("%d calls still up after the drain time; leaving them to their server-side hold", st.Active))
+				break loop
+			}
+		}
+	}
+	view.finish(d.Stats())
+	if interrupted < 2 {
+		_ = d.Flush(ctx)
+	}
+	sm := d.Summary()
+	closed = true
+	if err := d.Close(); err != nil {
+		logger.Warn("close", "err", err)
+	}
+	if err := m.flush(sm); err != nil {
+		fmt.Fprintln(stderr, "switchio dial: writing measurements:", err)
+	}
+	if o.json {
+		b, _ := json.MarshalIndent(sm, "", "  ")
+		fmt.Fprintln(stdout, string(b))
+	} else {
+		printSummary(stdout, sm, o.out)
+	}
+	if interrupted > 0 {
+		return exitInterrupted, nil
+	}
+	return 0, nil
+}
+
+func printSummary(w io.Writer, sm dialer.Summary, out string) {
+	fmt.Fprintf(w, "switchio dial: %d offered, %d answered, %d failed in %.2f s\n", sm.Offered, sm.Answered, sm.Failed, sm.DurationS)
+	fmt.Fprintf(w, "rate: target %.2f cps, offered %.2f cps, achieved %.2f cps; peak active %d (limit %d), hold %.1f s\n",
+		sm.TargetRate, sm.OfferedRate, sm.AchievedRate, sm.PeakActive, sm.Limit, sm.HoldS)
+	if sm.SetupMs.Count > 0 {
+		fmt.Fprintf(w, "set-up latency: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+			sm.SetupMs.P50, sm.SetupMs.P90, sm.SetupMs.P99, sm.SetupMs.Max)
+	}
+	for _, c := range dialer.SortedCauses(sm.FailedByCause) {
+		fmt.Fprintf(w, "failed: %s %d\n", c, sm.FailedByCause[c])
+	}
+	for _, s := range sm.Servers {
+		fmt.Fprintf(w, "server %s -> %s: %d offered, %d answered, %d failed, peak active %d, peak backlog %d, set-up p50 %.1f ms p99 %.1f ms\n",
+			s.Addr, s.Dest, s.Offered, s.Answered, s.Failed, s.PeakActive, s.PeakBacklog, s.SetupMs.P50, s.SetupMs.P99)
+		for _, c := range dialer.SortedCauses(s.FailedByCause) {
+			fmt.Fprintf(w, "  failed: %s %d\n", c, s.FailedByCause[c])
+		}
+	}
+	for _, l := range sm.Saturation {
+		fmt.Fprintln(w, "saturation:", l)
+	}
+	if out != "" {
+		fmt.Fprintf(w, "measurements: %s, %s\n", filepath.Join(out, "calls.csv"), filepath.Join(out, "summary.json"))
+	}
+}
+
+// liveView draws the dialer's progress on stderr: a block redrawn in
+// place in a terminal, a status line now and then otherwise.
+type liveView struct {
+	w      io.Writer
+	tty    bool
+	period time.Duration
+	lines  int
+	last   time.Time
+	every  time.Duration
+	notes  []string
+}
+
+func newLiveView(w io.Writer, every time.Duration) *liveView {
+	v := &liveView{w: w, period: 250 * time.Millisecond, every: every}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		v.tty = true
+	}
+	if v.every <= 0 {
+		v.every = 5 * time.Second
+	}
+	return v
+}
+
+func (v *liveView) note(s string) {
+	if v.tty {
+		v.notes = append(v.notes, s)
+		return
+	}
+	fmt.Fprintln(v.w, "switchio dial:", s)
+}
+
+func fmtDur(d time.Duration) string {
+	if d < 0 {
+		return "-"
+	}
+	return d.Round(100 * time.Millisecond).String()
+}
+
+func (v *liveView) lines4(st dialer.Stats) []string {
+	eta := ""
+	if st.ETA >= 0 {
+		eta = "  ETA " + fmtDur(st.ETA)
+	}
+	limit := "unlimited"
+	if st.MaxOffered > 0 {
+		limit = strconv.FormatUint(st.MaxOffered, 10)
+	}
+	out := []string{
+		fmt.Sprintf("%-11s elapsed %s%s", st.State, fmtDur(st.Elapsed), eta),
+		fmt.Sprintf("offered %d/%s  active %d/%d (peak %d)  answered %d  failed %d",
+			st.Offered, limit, st.Active, st.Limit, st.PeakActive, st.Answered, st.Failed),
+		fmt.Sprintf("rate: target %.1f  offered %.1f  answered %.1f cps", st.Rate, st.OfferedCPS, st.AnsweredCPS),
+	}
+	for _, s := range st.Servers {
+		state := "ok"
+		switch {
+		case s.Down:
+			state = "DOWN"
+		case s.Saturated:
+			state = fmt.Sprintf("SATURATED at ~%.0f cps", s.SaturatedCPS)
+		}
+		out = append(out, fmt.Sprintf("  %s  active %d  backlog %d  set-up %.1f ms  %.1f cps  %s",
+			s.Addr, s.Active, s.Backlog, float64(s.SetupMean)/float64(time.Millisecond), s.CompletedCPS, state))
+	}
+	return out
+}
+
+func (v *liveView) draw(st dialer.Stats) {
+	if !v.tty {
+		if time.Since(v.last) < v.every {
+			return
+		}
+		v.last = time.Now()
+		var sat []string
+		for _, s := range st.Servers {
+			if s.Saturated {
+				sat = append(sat, fmt.Sprintf("%s SATURATED ~%.0f cps backlog %d", s.Addr, s.SaturatedCPS, s.Backlog))
+			}
+			if s.Down {
+				sat = append(sat, s.Addr+" DOWN")
+			}
+		}
+		extra := ""
+		if len(sat) > 0 {
+			extra = " [" + strings.Join(sat, "; ") + "]"
+		}
+		fmt.Fprintf(v.w, "switchio dial: %s elapsed=%s offered=%d active=%d answered=%d failed=%d cps=%.1f%s\n",
+			st.State, fmtDur(st.Elapsed), st.Offered, st.Active, st.Answered, st.Failed, st.AnsweredCPS, extra)
+		return
+	}
+	var b strings.Builder
+	if v.lines > 0 {
+		fmt.Fprintf(&b, "\x1b[%dA\x1b[J", v.lines)
+	}
+	ls := append(v.notes, v.lines4(st)...)
+	for _, l := range ls {
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	v.lines = len(ls)
+	io.WriteString(v.w, b.String())
+}
+
+func (v *liveView) finish(st dialer.Stats) {
+	if v.tty {
+		v.draw(st)
+		return
+	}
+	v.last = time.Time{}
+	v.draw(st)
+}
