@@ -23,7 +23,9 @@ type Var struct{ Name, Value string }
 // Request describes one call to originate.
 type Request struct {
 	// Endpoint, if set, is used verbatim as the dial target (e.g.
-	// "loopback/1000"); otherwise it is built from Profile or Gateway and Dest.
+	// "loopback/1000", or several targets joined by ',' or '|'); otherwise
+	// it is built from Profile or Gateway and Dest, which may not hold ','
+	// or '|'.
 	Endpoint string
 	// Profile is the sofia profile (default "external").
 	Profile string
@@ -64,6 +66,19 @@ func checkToken(what, s string) error {
 	return nil
 }
 
+// checkTarget is checkToken for parts of a built dial target, which must
+// not hold FreeSWITCH's target separators: ',' (ring several at once) and
+// '|' (fail over to the next), or one request would place several calls.
+func checkTarget(what, s string) error {
+	if err := checkToken(what, s); err != nil {
+		return err
+	}
+	if strings.ContainsAny(s, ",|") {
+		return fmt.Errorf("%w: %s %q contains ',' or '|', which separate dial targets", ErrInvalid, what, s)
+	}
+	return nil
+}
+
 // Target returns the dial target without variables.
 func (r *Request) Target() (string, error) {
 	if r.Endpoint != "" {
@@ -75,12 +90,12 @@ func (r *Request) Target() (string, error) {
 	if r.Dest == "" {
 		return "", fmt.Errorf("%w: no destination", ErrInvalid)
 	}
-	if err := checkToken("destination", r.Dest); err != nil {
+	if err := checkTarget("destination", r.Dest); err != nil {
 		return "", err
 	}
 	var t string
 	if r.Gateway != "" {
-		if err := checkToken("gateway", r.Gateway); err != nil {
+		if err := checkTarget("gateway", r.Gateway); err != nil {
 			return "", err
 		}
 		t = "sofia/gateway/" + r.Gateway + "/" + r.Dest
@@ -89,13 +104,13 @@ func (r *Request) Target() (string, error) {
 		if p == "" {
 			p = "external"
 		}
-		if err := checkToken("profile", p); err != nil {
+		if err := checkTarget("profile", p); err != nil {
 			return "", err
 		}
 		t = "sofia/" + p + "/" + r.Dest
 	}
 	if r.Proxy != "" {
-		if err := checkToken("proxy", r.Proxy); err != nil {
+		if err := checkTarget("proxy", r.Proxy); err != nil {
 			return "", err
 		}
 		proxy := r.Proxy

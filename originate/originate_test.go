@@ -50,6 +50,12 @@ func TestCommandRejectsUnsafe(t *testing.T) {
 		{Dest: "a@b", App: "park", AppArg: "x)y"},
 		{Dest: "a@b", Proxy: "p}q"},
 		{Dest: "a@b", Vars: []Var{{"v", ",;|!#:~"}}},
+		// ',' and '|' split a dial string into several targets
+		{Dest: "1000@host,2000@other"},
+		{Dest: "1000@host|2000@other"},
+		{Gateway: "gw1,gw2", Dest: "5551234"},
+		{Dest: "a@b", Proxy: "p1|p2"},
+		{Profile: "a,b", Dest: "a@b"},
 	}
 	for i, r := range bad {
 		if _, err := r.Command(); !errors.Is(err, ErrInvalid) {
