@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/switchio/switchio/esl"
 	"github.com/switchio/switchio/esl/wire"
 )
@@ -132,6 +134,9 @@ type Client struct {
 	obsMu     sync.Mutex
 	observers atomic.Pointer[[]func(*Event)]
 
+	jobsMu  sync.Mutex
+	ownJobs map[string]struct{} // Job-UUIDs of this client's pending jobs
+
 	senders []chan func(context.Context)
 
 	counters counters
@@ -162,6 +167,7 @@ func dial(ctx context.Context, addr string, cfg Config, pool *Pool, reg *callReg
 		subs:     map[string]bool{},
 		sessions: map[string]*Session{},
 		apps:     map[string][]*loadedApp{},
+		ownJobs:  map[string]struct{}{},
 	}
 	c.counters.init()
 	empty := map[string][]*loadedApp{}
@@ -309,11 +315,7 @@ func (c *Client) BgAPI(ctx context.Context, cmd string) (*esl.Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	job, err := conn.BgAPI(ctx, cmd)
-	if err == nil {
-		c.counters.jobs.Add(1)
-	}
-	return job, err
+	return c.bgapi(ctx, conn, cmd, "")
 }
 
 // BgAPIWithJobUUID is BgAPI with a caller-chosen Job-UUID.
@@ -322,11 +324,49 @@ func (c *Client) BgAPIWithJobUUID(ctx context.Context, cmd, jobUUID string) (*es
 	if err != nil {
 		return nil, err
 	}
-	job, err := conn.BgAPIWithJobUUID(ctx, cmd, jobUUID)
-	if err == nil {
-		c.counters.jobs.Add(1)
+	return c.bgapi(ctx, conn, cmd, jobUUID)
+}
+
+// bgapi starts a job under a Job-UUID registered before it is sent, so the
+// loop can tell this client's BACKGROUND_JOB events from those of other
+// connections to the server (FreeSWITCH sends every job's event to every
+// subscriber): only its own count in Jobs and JobsFailed.
+func (c *Client) bgapi(ctx context.Context, conn *esl.Conn, cmd, jobUUID string) (*esl.Job, error) {
+	if jobUUID == "" {
+		jobUUID = uuid.NewString()
 	}
-	return job, err
+	c.jobsMu.Lock()
+	c.ownJobs[jobUUID] = struct{}{}
+	c.jobsMu.Unlock()
+	job, err := conn.BgAPIWithJobUUID(ctx, cmd, jobUUID)
+	if err != nil {
+		c.jobsMu.Lock()
+		delete(c.ownJobs, jobUUID)
+		c.jobsMu.Unlock()
+		return nil, err
+	}
+	c.counters.jobs.Add(1)
+	return job, nil
+}
+
+// jobDone reports whether a BACKGROUND_JOB is one of this client's jobs,
+// forgetting it.
+func (c *Client) jobDone(jobUUID string) bool {
+	c.jobsMu.Lock()
+	defer c.jobsMu.Unlock()
+	_, ok := c.ownJobs[jobUUID]
+	delete(c.ownJobs, jobUUID)
+	return ok
+}
+
+// jobsLost counts the jobs whose results were lost with the connection as
+// failed.
+func (c *Client) jobsLost() {
+	c.jobsMu.Lock()
+	n := len(c.ownJobs)
+	clear(c.ownJobs)
+	c.jobsMu.Unlock()
+	c.counters.jobsFailed.Add(uint64(n))
 }
 
 // Observe registers f to see every event before apps do, on the loop. It
@@ -441,6 +481,7 @@ func (c *Client) run(conn *esl.Conn) {
 		}
 		c.log.Warn("connection lost", "err", conn.Err())
 		c.counters.disconnects.Add(1)
+		c.jobsLost()
 		c.connMu.Lock()
 		c.conn = nil
 		if c.cfg.NoReconnect {
@@ -643,7 +684,7 @@ func (c *Client) handle(ctx context.Context, ev *esl.Event) {
 	key := eventKey(ev)
 	e := &Event{Event: ev, Key: key, Client: c}
 	if key == "BACKGROUND_JOB" {
-		if strings.HasPrefix(ev.Body, "-ERR") {
+		if c.jobDone(ev.JobUUID()) && (strings.HasPrefix(ev.Body, "-ERR") || strings.HasPrefix(ev.Body, "-USAGE")) {
 			c.counters.jobsFailed.Add(1)
 		}
 	} else if uuid := ev.UniqueID(); uuid != "" {

@@ -180,11 +180,10 @@ func (s *Session) SchedHangup(ctx context.Context, d time.Duration, cause string
 func (s *Session) rawAPI(ctx context.Context, what, cmd string) error {
 	wait := !onLoop(ctx)
 	return s.do(ctx, what, func(ctx context.Context, conn *esl.Conn) error {
-		job, err := conn.BgAPI(ctx, cmd)
+		job, err := s.client.bgapi(ctx, conn, cmd, "")
 		if err != nil {
 			return err
 		}
-		s.client.counters.jobs.Add(1)
 		if !wait {
 			return nil
 		}

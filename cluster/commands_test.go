@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/switchio/switchio/cluster"
+	"github.com/switchio/switchio/esl"
+	"github.com/switchio/switchio/fsemu"
 )
 
 // TestCommandSyntax checks command lines whose argument order differs from
@@ -74,5 +76,60 @@ func TestScheduledCommandsCountedAsJobs(t *testing.T) {
 		if got := callee.Counters().Jobs; got != before+1 {
 			t.Errorf("%s: Jobs %d -> %d, want one more", name, before, got)
 		}
+	}
+}
+
+// TestJobsCountedForThisClientOnly: FreeSWITCH sends every BACKGROUND_JOB to
+// every connection subscribed to it; only the jobs this client started
+// count in Jobs and JobsFailed.
+func TestJobsCountedForThisClientOnly(t *testing.T) {
+	srv := fsemu.RunT(t)
+	ctx := testCtx(t)
+	c, err := cluster.Dial(ctx, srv.Addr(), cluster.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	seen := make(chan string, 16)
+	c.Observe(func(ev *cluster.Event) {
+		if ev.Key == "BACKGROUND_JOB" {
+			select {
+			case seen <- ev.JobUUID():
+			default:
+			}
+		}
+	})
+	other, err := esl.Dial(ctx, srv.Addr(), esl.Config{Password: "ClueCon"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	// another controller's failing job: seen, not counted
+	job, err := other.BgAPI(ctx, "no_such_command")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = job.Wait(ctx)
+	for id := ""; id != job.UUID; {
+		select {
+		case id = <-seen:
+		case <-ctx.Done():
+			t.Fatal("other connection's job not seen")
+		}
+	}
+	if k := c.Counters(); k.Jobs != 0 || k.JobsFailed != 0 {
+		t.Fatalf("another connection's job counted: jobs %d failed %d", k.Jobs, k.JobsFailed)
+	}
+	// this client's own jobs, one failing
+	for _, cmd := range []string{"status", "no_such_command"} {
+		j, err := c.BgAPI(ctx, cmd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = j.Wait(ctx)
+	}
+	eventually(t, "own failed job counted", func() bool { return c.Counters().JobsFailed == 1 })
+	if k := c.Counters(); k.Jobs != 2 {
+		t.Fatalf("jobs %d", k.Jobs)
 	}
 }

@@ -15,7 +15,9 @@ type Counters struct {
 	SessionsTotal uint64
 	// CallsDone counts calls whose last leg was destroyed.
 	CallsDone uint64
-	// Jobs and JobsFailed count background jobs started and failed (-ERR).
+	// Jobs and JobsFailed count the background jobs this client started and
+	// those that failed (-ERR or -USAGE, or lost with the connection); jobs
+	// of other connections to the server are not counted.
 	Jobs, JobsFailed uint64
 	// Failed counts failed sessions: never answered, or ended with a cause
 	// other than NORMAL_CLEARING.

@@ -26,7 +26,7 @@ type countingApp3 struct{ countingApp }
 func newLoopClient(cfg Config) (*Client, context.Context) {
 	cfg.setDefaults()
 	c := &Client{cfg: cfg, log: cfg.Logger, reg: newCallRegistry(), subs: map[string]bool{},
-		sessions: map[string]*Session{}, apps: map[string][]*loadedApp{}}
+		sessions: map[string]*Session{}, apps: map[string][]*loadedApp{}, ownJobs: map[string]struct{}{}}
 	c.counters.init()
 	empty := map[string][]*loadedApp{}
 	c.appsView.Store(&empty)
