@@ -170,7 +170,7 @@ func (s *Session) SchedHangup(ctx context.Context, d time.Duration, cause string
 	if err := checkArgs(cause); err != nil {
 		return err
 	}
-	secs := strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10)
+	secs := wholeSeconds(d)
 	cmd := "sched_hangup +" + secs + " " + s.uuid + " " + cause
 	return s.rawAPI(ctx, "sched_hangup", cmd)
 }
@@ -190,6 +190,15 @@ func (s *Session) rawAPI(ctx context.Context, what, cmd string) error {
 		_, err = job.Wait(ctx)
 		return err
 	})
+}
+
+// wholeSeconds rounds a delay up to whole seconds for sched_* commands; a
+// delay already past is 0 (now).
+func wholeSeconds(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	return strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10)
 }
 
 // ClearTasks removes the channel's scheduled tasks (sched_del).
@@ -214,7 +223,7 @@ func (s *Session) SchedDTMF(ctx context.Context, delay time.Duration, digits str
 	if strings.ContainsAny(digits, " \t") || digits == "" {
 		return fmt.Errorf("%w: DTMF digits %q", ErrBadArgument, digits)
 	}
-	secs := strconv.FormatInt(int64((delay+time.Second-1)/time.Second), 10)
+	secs := wholeSeconds(delay)
 	return s.rawAPI(ctx, "sched_api", "sched_api +"+secs+" none uuid_send_dtmf "+s.uuid+" "+digits)
 }
 

@@ -40,6 +40,8 @@ func TestCommandSyntax(t *testing.T) {
 		// FreeSWITCH: uuid_media [off] <uuid>
 		{"BypassMedia on", func(ctx context.Context) error { return s.BypassMedia(ctx, true) }, "uuid_media off " + u},
 		{"BypassMedia off", func(ctx context.Context) error { return s.BypassMedia(ctx, false) }, "uuid_media " + u},
+		// a delay already past means now, not "+-4"
+		{"SchedHangup past", func(ctx context.Context) error { return s.SchedHangup(ctx, -5*time.Second, "") }, "sched_hangup +0 " + u + " NORMAL_CLEARING"},
 	}
 	for _, tt := range tests {
 		_ = tt.do(ctx) // the emulator may not implement the command
