@@ -120,9 +120,9 @@ type Client struct {
 	connected chan struct{} // closed while connected; replaced on loss
 	lost      bool          // connection lost for good (NoReconnect)
 
-	subMu  sync.Mutex
-	subs   map[string]bool
-	subKey []string
+	subMu      sync.Mutex
+	subs       map[string]bool
+	subsOnWire map[string]bool // what the last connect subscribed
 
 	sessMu   sync.RWMutex
 	sessions map[string]*Session
@@ -227,8 +227,10 @@ func (c *Client) subscriptions() []string {
 	c.subMu.Lock()
 	defer c.subMu.Unlock()
 	evs := make([]string, 0, len(c.subs))
+	c.subsOnWire = make(map[string]bool, len(c.subs))
 	for e := range c.subs {
 		evs = append(evs, e)
+		c.subsOnWire[e] = true
 	}
 	sort.Strings(evs)
 	return evs
@@ -512,6 +514,30 @@ func (c *Client) run(conn *esl.Conn) {
 		c.conn = conn
 		close(c.connected)
 		c.connMu.Unlock()
+		c.subscribeMissed(conn)
+	}
+}
+
+// subscribeMissed subscribes, on a new connection, the events added by
+// Subscribe after connect took its list and before the connection was
+// installed: Subscribe saw no connection and left them to the reconnect.
+func (c *Client) subscribeMissed(conn *esl.Conn) {
+	c.subMu.Lock()
+	var missed []string
+	for e := range c.subs {
+		if !c.subsOnWire[e] {
+			missed = append(missed, e)
+		}
+	}
+	c.subMu.Unlock()
+	if len(missed) == 0 {
+		return
+	}
+	sort.Strings(missed)
+	ctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
+	defer cancel()
+	if err := conn.Subscribe(ctx, c.cfg.Format, missed...); err != nil {
+		c.log.Warn("subscribe after reconnect failed", "events", missed, "err", err)
 	}
 }
 

@@ -128,3 +128,42 @@ func TestNoReconnectFailsCommands(t *testing.T) {
 		}
 	}
 }
+
+// TestSubscribeWhileReconnecting: events subscribed while the connection is
+// down are subscribed on the new one.
+func TestSubscribeWhileReconnecting(t *testing.T) {
+	n := fsemu.NewNetwork()
+	s1 := fsemu.RunT(t, fsemu.Config{Network: n})
+	ctx := testCtx(t)
+	c, err := cluster.Dial(ctx, s1.Addr(), cluster.Config{ReconnectMin: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	got := make(chan string, 1)
+	c.Observe(func(ev *cluster.Event) {
+		if ev.Key == "CUSTOM switchio::late" {
+			select {
+			case got <- ev.Get("X-Msg"):
+			default:
+			}
+		}
+	})
+	s1.DropConnections()
+	eventually(t, "disconnected", func() bool { return c.Conn() == nil })
+	if err := c.Subscribe(ctx, "CUSTOM switchio::late"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "reconnected", func() bool { return c.Conn() != nil })
+	if _, err := c.Conn().SendEvent(ctx, "CUSTOM", []wireHeader{{Name: "Event-Subclass", Value: "switchio::late"}, {Name: "X-Msg", Value: "hi"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case v := <-got:
+		if v != "hi" {
+			t.Fatalf("got %q", v)
+		}
+	case <-ctx.Done():
+		t.Fatal("event subscribed while disconnected not delivered")
+	}
+}
