@@ -65,7 +65,7 @@ func (s *Server) serve(nc net.Conn) {
 	s.unlock()
 	s.wg.Add(2)
 	go c.writeLoop()
-	if !s.cfg.AllowRemote && !isLoopback(nc.RemoteAddr()) {
+	if !s.allowed(nc.RemoteAddr()) {
 		c.send(wire.AppendTypedBody(nil, wire.TypeRudeRejection, []byte("Access Denied, go away.\n")))
 		c.closeWithNotice(noticeBye)
 		go func() { defer s.wg.Done(); c.drainReads() }()
@@ -73,6 +73,14 @@ func (s *Server) serve(nc net.Conn) {
 	}
 	c.send([]byte("Content-Type: auth/request\n\n"))
 	go c.readLoop()
+}
+
+func (s *Server) allowed(a net.Addr) bool {
+	if s.cfg.ACL != nil {
+		ta, ok := a.(*net.TCPAddr)
+		return ok && s.cfg.ACL(ta.IP)
+	}
+	return s.cfg.AllowRemote || isLoopback(a)
 }
 
 func isLoopback(a net.Addr) bool {
@@ -116,7 +124,7 @@ func (c *conn) enqueueEvent(b *frame) bool {
 		return true
 	}
 	b.refs.Add(1)
-	if len(c.queue)+len(c.held) >= maxQueueLen {
+	if len(c.queue)+len(c.held) >= c.s.queueLimit {
 		b.refs.Add(-1)
 		c.missed++
 		kill := c.missed > maxMissed
@@ -384,9 +392,20 @@ func (c *conn) handle(m *wire.Message) bool {
 			c.send(wire.AppendReply(nil, c.filterCommand(rest)))
 		}
 	case "sendmsg":
-		c.send(wire.AppendReply(nil, c.sendmsg(rest, m)))
+		// The channel acts on the message after the reply is written.
+		reply, then := c.sendmsg(rest, m)
+		c.send(wire.AppendReply(nil, reply))
+		if then != nil {
+			s.lock()
+			then()
+			s.unlock()
+		}
 	case "sendevent":
-		c.send(wire.AppendReply(nil, c.sendevent(rest, m)))
+		reply, ev := c.sendevent(rest, m)
+		c.send(wire.AppendReply(nil, reply))
+		s.lock()
+		s.fire(ev, nil)
+		s.unlock()
 	case "log":
 		c.send(wire.AppendReply(nil, c.logCommand(rest)))
 	case "nolog":
@@ -636,7 +655,7 @@ func (c *conn) logCommand(rest string) string {
 	return "+OK log level " + rest + " [" + strconv.Itoa(lvl) + "]"
 }
 
-func (c *conn) sendevent(rest string, m *wire.Message) string {
+func (c *conn) sendevent(rest string, m *wire.Message) (string, *wire.Event) {
 	s := c.s
 	name := strings.TrimSpace(rest)
 	t, ok := eventTypeByName(name)
@@ -661,6 +680,5 @@ func (c *conn) sendevent(rest string, m *wire.Message) string {
 	ev.Add("Event-UUID", id)
 	ev.Add("Event-Name", eventNames[t])
 	s.appendStd(ev, "mod_event_socket.c", "parse_command", 2275)
-	s.fire(ev, nil)
-	return "+OK " + id
+	return "+OK " + id, ev
 }

@@ -93,6 +93,7 @@ func (s *Server) hangup(ch *channel, cause string) {
 		ch.setVar("proto_specific_hangup_cause", "sip:"+st)
 		ch.setVar("sip_term_cause", q)
 	}
+	ch.logHangup()
 	ch.emit(evHangup, nil, nil)
 	if ch.endpoint == "sofia" && ch.remoteHangup {
 		ch.setHangupDisposition()

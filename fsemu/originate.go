@@ -267,6 +267,9 @@ func (s *Server) originate(args string, done func(string)) {
 		done(originateUsage)
 		return
 	}
+	if len(r.vars) > 0 {
+		s.logLine(7, 3, "switch_ivr_originate.c", "switch_ivr_originate", 2301, "", "Parsing global variables\n")
+	}
 	leg := r.leg
 	var ep, rest string
 	if i := strings.IndexByte(leg, '/'); i >= 0 {
@@ -478,6 +481,7 @@ func (s *Server) originateSofia(r *originateReq, id, rest string, done func(stri
 
 // startOutbound raises the A leg's events up to CS_CONSUME_MEDIA.
 func (a *channel) startOutbound() {
+	a.logNew()
 	a.emit(evOutgoing, nil, nil)
 	a.running = csInit
 	a.target = csInit
@@ -827,6 +831,7 @@ func (s *Server) receiveInvite(inv *invite) {
 	addCodecVars(b)
 	v("endpoint_disposition", "RECEIVED")
 
+	b.logNew()
 	b.noProfile = true
 	b.emit(evState, nil, nil) // CS_NEW
 	b.noProfile = false
@@ -903,6 +908,7 @@ func (s *Server) originateLoopback(r *originateReq, id, rest string, done func(s
 	a.setVar("uuid", id)
 	a.setVar("call_uuid", id)
 	a.emit(evUUID, []wire.Header{{Name: "Old-Unique-ID", Value: tmp}}, nil)
+	a.logNew()
 	for _, v := range r.vars {
 		a.setVar(v.Name, v.Value)
 	}
@@ -924,6 +930,7 @@ func (s *Server) originateLoopback(r *originateReq, id, rest string, done func(s
 	b.peer = a
 	a.peer = b
 	b.running = csNone
+	b.logNew()
 	b.noProfile = true
 	b.setCodec()
 	b.noProfile = false

@@ -8,7 +8,7 @@ import (
 )
 
 // sendmsg queues a message to a channel (switch_ivr_parse_event).
-func (c *conn) sendmsg(rest string, m *wire.Message) string {
+func (c *conn) sendmsg(rest string, m *wire.Message) (string, func()) {
 	s := c.s
 	id := strings.TrimSpace(rest)
 	if id == "" {
@@ -18,7 +18,16 @@ func (c *conn) sendmsg(rest string, m *wire.Message) string {
 	defer s.unlock()
 	ch := s.channels[id]
 	if ch == nil || ch.gone() {
-		return "-ERR invalid session id [" + id + "]"
+		return "-ERR invalid session id [" + id + "]", nil
+	}
+	return "+OK", func() { ch.message(m) }
+}
+
+// message acts on a sendmsg message (switch_ivr_parse_event).
+func (ch *channel) message(m *wire.Message) {
+	s := ch.s
+	if ch.gone() {
+		return
 	}
 	switch strings.ToLower(m.Get("call-command")) {
 	case "execute":
@@ -48,5 +57,4 @@ func (c *conn) sendmsg(rest string, m *wire.Message) string {
 		s.hangup(ch, strings.ToUpper(cause))
 	case "unicast", "nomedia", "xferext":
 	}
-	return "+OK"
 }

@@ -38,6 +38,9 @@ type Config struct {
 	// AllowRemote lets non-loopback clients connect; otherwise they get
 	// FreeSWITCH's rude rejection (its default loopback.auto ACL).
 	AllowRemote bool
+	// ACL, when set, decides which client addresses may connect instead
+	// (apply-inbound-acl); rejected clients get the rude rejection.
+	ACL func(ip net.IP) bool
 	// AuthTimeout is how long a new connection may stay silent before it
 	// is dropped (FreeSWITCH: 25 s).
 	AuthTimeout time.Duration
@@ -131,6 +134,7 @@ type Server struct {
 	dateLocal   string
 	dateGMT     string
 	fbuf        []byte
+	queueLimit  int // per-connection event queue (MAX_QUEUE_LEN)
 	scratch     wire.Event
 
 	stats struct {
@@ -203,6 +207,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		rng:         rand.New(rand.NewSource(cfg.Seed)),
 		done:        make(chan struct{}),
 		commands:    map[string]int{},
+		queueLimit:  maxQueueLen,
 	}
 	s.started = s.clock.Now()
 	if cfg.Capacity != nil {

@@ -54,7 +54,7 @@ func (tc *testClient) cmd(cmd string) *wire.Message {
 	tc.send(cmd)
 	for {
 		m := tc.read()
-		if !m.IsEvent() {
+		if !m.IsEvent() && m.ContentType() != wire.TypeLogData {
 			return m
 		}
 	}
