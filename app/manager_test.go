@@ -98,6 +98,14 @@ func TestManagerSharedAndPerServer(t *testing.T) {
 			c1, c2 := pool.Clients()[0], pool.Clients()[1]
 			dialTagged(t, ctx, pool, c1, s2.SIPAddr(), "state") // a leg on each server
 			dialTagged(t, ctx, pool, c2, s1.SIPAddr(), "state")
+			// handlers run just after the loop tracks the leg: wait for them
+			eventually(t, func() bool {
+				var n int32
+				for _, a := range m.Apps() {
+					n += a.(*statefulApp).creates.Load()
+				}
+				return n == 4
+			})
 			apps := m.Apps()
 			if tt.perServer {
 				if len(apps) != 2 || len(made) != 2 || apps[0] == apps[1] {

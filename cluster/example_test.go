@@ -116,7 +116,13 @@ func ExamplePool() {
 		fmt.Println(err)
 		return
 	}
-	for pool.Call(id) == nil || pool.Call(id).Len() < 2 {
+	// The job completes as the far end answers; the loops see the legs'
+	// CHANNEL_ANSWER events on their own connections, a moment apart.
+	bothAnswered := func() bool {
+		c := pool.Call(id)
+		return c != nil && c.Len() == 2 && c.First().Answered() && c.Last().Answered()
+	}
+	for !bothAnswered() {
 		time.Sleep(time.Millisecond)
 	}
 	call := pool.Call(id)
