@@ -35,14 +35,14 @@ type call struct {
 
 // server is the dialer's view of one pool server.
 type server struct {
-	idx   int
-	c     *cluster.Client
-	addr  string
-	dest  string
+	idx  int
+	c    *cluster.Client
+	addr string
+	dest string
 	// sipAddr is the server's own SIP address when it was read.
 	sipAddr string
-	limit int
-	queue chan *call
+	limit   int
+	queue   chan *call
 
 	active, pending         int
 	peakActive, peakBacklog int
