@@ -338,3 +338,42 @@ func TestCapacityModel(t *testing.T) {
 		t.Fatalf("50 set-ups finished in %v; the capacity model should queue them", d)
 	}
 }
+
+// TestProxyAndGateway: fs_path sends the INVITE through a declared proxy
+// (adding its link latency) to the Request-URI's server; an undeclared
+// proxy fails like an unreachable one; gateways dial their address.
+func TestProxyAndGateway(t *testing.T) {
+	clock := NewVirtualClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	net := NewNetwork()
+	cfg := Config{Clock: clock, HeartbeatInterval: -1, Network: net, Inbound: Inbound{Action: "answer"}}
+	c := RunClusterT(t, 2, cfg)
+	fs1, fs2 := c.Server(0), c.Server(1)
+	net.AddProxy("127.0.0.1:5060")
+	net.SetLink(fs1.SIPAddr(), "127.0.0.1:5060", Link{Latency: 30 * time.Millisecond})
+	start := clock.Now()
+	res := bgOriginate(fs1, "sofia/external/1000@"+fs2.SIPAddr()+";fs_path=<sip:127.0.0.1:5060;lr> &park()")
+	if r := waitResult(t, res, clock, 10*time.Millisecond); r[0] != '+' {
+		t.Fatal(r)
+	}
+	if d := clock.Now().Sub(start); d < 30*time.Millisecond {
+		t.Fatalf("proxy latency not applied: %v", d)
+	}
+	if fs2.ChannelCount() != 1 {
+		t.Fatal("B leg not on the Request-URI's server")
+	}
+	res = bgOriginate(fs1, "sofia/external/1000@"+fs2.SIPAddr()+";fs_path=<sip:127.0.0.1:9999> &park()")
+	if r := waitResult(t, res, clock, 10*time.Millisecond); r != "-ERR NORMAL_TEMPORARY_FAILURE\n" {
+		t.Fatal(r)
+	}
+	gw := RunT(t, Config{Clock: clock, Network: net, HeartbeatInterval: -1, Gateways: map[string]string{"carrier": fs2.SIPAddr()}})
+	res = bgOriginate(gw, "sofia/gateway/carrier/555 &park()")
+	if r := waitResult(t, res, clock, 10*time.Millisecond); r[0] != '+' {
+		t.Fatal(r)
+	}
+	if out := gw.API("originate sofia/gateway/nope/555 &park()"); out != "-ERR INVALID_GATEWAY\n" {
+		t.Fatal(out)
+	}
+	if st := gw.API("sofia status"); !strings.Contains(st, "external::carrier\tgateway\t") {
+		t.Fatalf("sofia status: %q", st)
+	}
+}

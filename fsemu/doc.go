@@ -3,16 +3,18 @@
 // channels and calls, so code that drives FreeSWITCH can be tested without
 // one, the way miniredis stands in for Redis.
 //
-// A two-server cluster in a test takes three lines:
+// A two-server cluster in a test takes three lines (esl is this module's
+// client package; any ESL client works):
 //
-//	c := fsemu.RunClusterT(t, 2)
-//	fs1, fs2 := c.Server(0), c.Server(1)
-//	conn, _ := net.Dial("tcp", fs1.Addr()) // auth ClueCon, then
-//	// bgapi originate sofia/external/1000@<fs2.SIPAddr()> &park()
+//	c := fsemu.RunClusterT(t, 2) // two servers on one SIP network, closed by t.Cleanup
+//	conn, _ := esl.Dial(ctx, c.Server(0).Addr(), esl.Config{Password: "ClueCon"})
+//	job, _ := conn.BgAPI(ctx, "originate sofia/external/1000@"+c.Server(1).SIPAddr()+" &park()")
 //
-// The call's A leg lives on fs1 and its B leg on fs2, which parks it (see
-// Inbound for other behaviours); "uuid_answer <b-uuid>" on fs2 answers and
-// completes the originate on fs1. Events, replies and api bodies are
+// The call's A leg lives on the first server and its B leg on the second,
+// which parks it unanswered, as the captured FreeSWITCH's dialplan did;
+// "uuid_answer <b-uuid>" on the second server answers it and completes the
+// job. Config.Inbound (or Server.SetInbound) makes servers answer, ring,
+// echo, reject or ignore calls instead, optionally at random rates. Events, replies and api bodies are
 // byte-for-byte FreeSWITCH's for everything supported: the ESL server
 // (auth, api, bgapi, event plain|json|xml, filter, myevents, sendmsg,
 // sendevent, log, exit), channel state machines and their events, the

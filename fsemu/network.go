@@ -16,6 +16,16 @@ type Link struct {
 	Loss float64
 }
 
+// AddProxy declares a SIP proxy at addr (a Kamailio or OpenSIPS in front
+// of the servers): dial strings with ";fs_path=<sip:addr>" send their
+// INVITE through it to the Request-URI's server. Links to and from addr
+// add their latency.
+func (n *Network) AddProxy(addr string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.proxies[addr] = true
+}
+
 // SetLink sets the link between two SIP addresses (both directions).
 func (n *Network) SetLink(a, b string, l Link) {
 	n.mu.Lock()
@@ -39,7 +49,14 @@ func (n *Network) link(from, to *Server) Link {
 }
 
 func (n *Network) delay(from, to *Server) time.Duration {
-	l := n.link(from, to)
+	return n.delayAddr(from, from.sipAddr, to.sipAddr)
+}
+
+func (n *Network) delayAddr(from *Server, a, b string) time.Duration {
+	l, ok := n.links[[2]string{a, b}]
+	if !ok {
+		return 0
+	}
 	d := l.Latency
 	if l.Jitter > 0 {
 		d += time.Duration(from.rng.Int63n(int64(l.Jitter) + 1))
@@ -48,8 +65,26 @@ func (n *Network) delay(from, to *Server) time.Duration {
 }
 
 // send delivers a request from a server to the owner of addr (nil when no
-// server owns it), after the link delay. Called with the lock held.
-func (n *Network) send(from *Server, addr string, f func(dst *Server)) {
+// server owns it), through the proxy via when given, after the link
+// delays. Called with the lock held.
+func (n *Network) send(from *Server, addr, via string, f func(dst *Server)) {
+	if via != "" {
+		if !n.proxies[via] && n.servers[via] == nil {
+			f(nil)
+			return
+		}
+		d := n.delayAddr(from, from.sipAddr, via) + n.delayAddr(from, via, addr)
+		if d > 0 {
+			from.clock.AfterFunc(d, func() {
+				n.mu.Lock()
+				defer n.mu.Unlock()
+				n.sendNow(from, addr, func(dst *Server) { f(dst) }, true)
+			})
+			return
+		}
+		n.sendNow(from, addr, f, true)
+		return
+	}
 	dst := n.servers[addr]
 	if dst == nil || dst.closed {
 		f(nil)
@@ -60,21 +95,24 @@ func (n *Network) send(from *Server, addr string, f func(dst *Server)) {
 			from.clock.AfterFunc(d, func() {
 				n.mu.Lock()
 				defer n.mu.Unlock()
-				n.sendNow(from, addr, f)
+				n.sendNow(from, addr, f, false)
 			})
 			return
 		}
 	}
-	n.sendNow(from, addr, f)
+	n.sendNow(from, addr, f, false)
 }
 
-func (n *Network) sendNow(from *Server, addr string, f func(dst *Server)) {
+func (n *Network) sendNow(from *Server, addr string, f func(dst *Server), delayed bool) {
 	dst := n.servers[addr]
 	if dst == nil || dst.closed {
 		f(nil)
 		return
 	}
-	d := n.delay(from, dst)
+	var d time.Duration
+	if !delayed {
+		d = n.delay(from, dst)
+	}
 	if d <= 0 {
 		f(dst)
 		return

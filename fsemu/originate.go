@@ -463,13 +463,9 @@ func (s *Server) originateSofia(r *originateReq, id, rest string, done func(stri
 	a.startOutbound()
 
 	// Send the INVITE.
-	via := t.hostport
-	if t.fsPath != "" {
-		via = t.fsPath
-	}
 	inv := &invite{from: a, user: t.user, to: t.hostport, fromAddr: local, callID: uuid.NewString(),
 		fromTag: s.randTag(), port: port}
-	s.net.send(s, via, func(dst *Server) {
+	s.net.send(s, t.hostport, t.fsPath, func(dst *Server) {
 		if dst == nil {
 			a.farFailed("NORMAL_TEMPORARY_FAILURE")
 			return

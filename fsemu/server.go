@@ -84,11 +84,12 @@ type Network struct {
 	servers  map[string]*Server // by SIP host:port (both profiles)
 	nextPort int
 	links    map[[2]string]Link
+	proxies  map[string]bool
 }
 
 // NewNetwork returns an empty SIP network.
 func NewNetwork() *Network {
-	return &Network{servers: map[string]*Server{}, nextPort: 5080, links: map[[2]string]Link{}}
+	return &Network{servers: map[string]*Server{}, nextPort: 5080, links: map[[2]string]Link{}, proxies: map[string]bool{}}
 }
 
 // Server is one emulated FreeSWITCH. Its exported methods are safe for
