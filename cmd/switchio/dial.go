@@ -116,7 +116,8 @@ password, refused setup).`,
 			defer signal.Stop(sig)
 			code, err := runDial(context.WithoutCancel(cmd.Context()), o, hosts, cmd.OutOrStdout(), cmd.ErrOrStderr(), sig)
 			if err != nil {
-				return err
+				// One line: joined errors (one per server) are listed with "; ".
+				return errors.New(strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; "))
 			}
 			if code != 0 {
 				os.Exit(code)

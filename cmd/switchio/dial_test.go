@@ -1,0 +1,281 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/switchio/switchio/dialer"
+	"github.com/switchio/switchio/esl"
+)
+
+// buildSwitchio builds the command into a temporary directory.
+func buildSwitchio(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "switchio")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("go build: %v", err)
+	}
+	return bin
+}
+
+type emulated struct {
+	esl, sip []string
+}
+
+// startEmulate runs "switchio emulate --servers 2" in a subprocess and
+// returns its servers' addresses.
+func startEmulate(t *testing.T, bin string) emulated {
+	t.Helper()
+	cmd := exec.Command(bin, "emulate", "--servers", "2", "--listen", "127.0.0.1:0")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	var e emulated
+	re := regexp.MustCompile(`esl=(\S+) sip=(\S+)`)
+	sc := bufio.NewScanner(out)
+	for len(e.esl) < 2 && sc.Scan() {
+		if m := re.FindStringSubmatch(sc.Text()); m != nil {
+			e.esl = append(e.esl, m[1])
+			e.sip = append(e.sip, m[2])
+		}
+	}
+	if len(e.esl) < 2 {
+		t.Fatalf("emulate printed no servers: %v", sc.Err())
+	}
+	go io.Copy(io.Discard, out)
+	return e
+}
+
+// channels returns the number of channels on an emulated server, read
+// over the event socket.
+func channels(t *testing.T, addr string) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := esl.Dial(ctx, addr, esl.Config{Password: "ClueCon"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	out, err := c.API(ctx, "show channels count")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.Atoi(strings.Fields(out)[0])
+	if err != nil {
+		t.Fatalf("show channels count: %q", out)
+	}
+	return n
+}
+
+func exitCode(err error) int {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
+}
+
+func TestDialCLI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs subprocesses")
+	}
+	bin := buildSwitchio(t)
+	emu := startEmulate(t, bin)
+
+	t.Run("run", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "out")
+		cmd := exec.Command(bin, append([]string{"dial", "--max-offered", "30", "--rate", "30", "--duration", "1s", "--json", "--out", dir}, emu.esl...)...)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("dial: %v\n%s", err, stderr.String())
+		}
+		var sm dialer.Summary
+		if err := json.Unmarshal(stdout.Bytes(), &sm); err != nil {
+			t.Fatalf("summary JSON: %v\n%s", err, stdout.String())
+		}
+		if sm.Offered != 30 || sm.Answered != 30 || sm.Failed != 0 || sm.TargetRate != 30 || sm.AchievedRate <= 0 || sm.DurationS <= 0 {
+			t.Fatalf("summary %+v", sm)
+		}
+		// Each server calls its own SIP address.
+		for i, s := range sm.Servers {
+			if s.Addr != emu.esl[i] || s.Dest != "switchio@"+emu.sip[i] {
+				t.Fatalf("server %d: %s -> %s, want %s -> switchio@%s", i, s.Addr, s.Dest, emu.esl[i], emu.sip[i])
+			}
+		}
+		csv, err := os.ReadFile(filepath.Join(dir, "calls.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(csv)), "\n")
+		if len(lines) != 31 || lines[0] != strings.Join(dialer.CSVHeader, ",") {
+			t.Fatalf("calls.csv: %d lines, header %q", len(lines), lines[0])
+		}
+		if _, err := os.Stat(filepath.Join(dir, "summary.json")); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("ctrl-c", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "out")
+		cmd := exec.Command(bin, append([]string{"dial", "--max-offered", "0", "--rate", "20", "--duration", "60s",
+			"--status-interval", "100ms", "--out", dir}, emu.esl...)...)
+		var stdout bytes.Buffer
+		cmd.Stdout = &stdout
+		errPipe, err := cmd.StderrPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		re := regexp.MustCompile(`answered=(\d+)`)
+		sc := bufio.NewScanner(errPipe)
+		var stderr strings.Builder
+		for sc.Scan() {
+			stderr.WriteString(sc.Text() + "\n")
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				if n, _ := strconv.Atoi(m[1]); n >= 10 {
+					break
+				}
+			}
+		}
+		if channels(t, emu.esl[0])+channels(t, emu.esl[1]) == 0 {
+			t.Fatal("no calls up before Ctrl-C")
+		}
+		cmd.Process.Signal(syscall.SIGINT)
+		go io.Copy(&stderr, errPipe)
+		err = cmd.Wait()
+		if code := exitCode(err); code != exitInterrupted {
+			t.Fatalf("exit code %d after Ctrl-C, want %d\n%s", code, exitInterrupted, stderr.String())
+		}
+		out := stdout.String()
+		if !strings.Contains(out, "offered") || !strings.Contains(out, "achieved") {
+			t.Fatalf("no summary after Ctrl-C:\n%s", out)
+		}
+		// Its calls (held 60 s) were hung up.
+		if n := channels(t, emu.esl[0]) + channels(t, emu.esl[1]); n != 0 {
+			t.Fatalf("%d channels left after Ctrl-C", n)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sm dialer.Summary
+		if err := json.Unmarshal(b, &sm); err != nil || sm.Offered < 10 || sm.Failed != 0 {
+			t.Fatalf("summary.json %+v (%v)", sm, err)
+		}
+		csv, _ := os.ReadFile(filepath.Join(dir, "calls.csv"))
+		if rows := strings.Count(string(csv), "\n") - 1; uint64(rows) != sm.Offered {
+			t.Fatalf("calls.csv has %d rows for %d calls", rows, sm.Offered)
+		}
+	})
+
+	t.Run("second ctrl-c", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "out")
+		cmd := exec.Command(bin, append([]string{"dial", "--max-offered", "0", "--rate", "20", "--duration", "60s",
+			"--status-interval", "100ms", "--out", dir}, emu.esl...)...)
+		var stdout bytes.Buffer
+		cmd.Stdout = &stdout
+		errPipe, _ := cmd.StderrPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(errPipe)
+		for sc.Scan() && !strings.Contains(sc.Text(), "answered=") {
+		}
+		cmd.Process.Signal(syscall.SIGINT)
+		cmd.Process.Signal(syscall.SIGINT)
+		go io.Copy(io.Discard, errPipe)
+		if code := exitCode(cmd.Wait()); code != exitInterrupted {
+			t.Fatalf("exit code %d, want %d", code, exitInterrupted)
+		}
+		if !strings.Contains(stdout.String(), "offered") {
+			t.Fatalf("no summary:\n%s", stdout.String())
+		}
+		if _, err := os.Stat(filepath.Join(dir, "summary.json")); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"bad password", append([]string{"dial", "--password", "nope"}, emu.esl...), "auth"},
+		{"unreachable", []string{"dial", "127.0.0.1:1"}, "127.0.0.1:1"},
+		{"bad rate", []string{"dial", "--rate", "-1"}, "--rate"},
+		{"unknown app", []string{"dial", "--app", "NoSuchApp"}, "NoSuchApp"},
+		{"bad header", []string{"dial", "--header", "novalue"}, "--header"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := exec.Command(bin, tc.args...)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			if code := exitCode(err); code != 1 {
+				t.Fatalf("exit code %d, want 1\n%s", code, stderr.String())
+			}
+			msg := strings.TrimSpace(stderr.String())
+			if strings.Count(msg, "\n") != 0 || !strings.HasPrefix(msg, "switchio:") || !strings.Contains(strings.ToLower(msg), strings.ToLower(tc.want)) {
+				t.Fatalf("want one line naming %q, got:\n%s", tc.want, msg)
+			}
+		})
+	}
+
+	t.Run("embedded default", func(t *testing.T) {
+		// The README's command: no HOSTS, the documented defaults.
+		cmd := exec.Command(bin, "dial", "--json")
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("dial: %v\n%s", err, stderr.String())
+		}
+		var sm dialer.Summary
+		if err := json.Unmarshal(stdout.Bytes(), &sm); err != nil {
+			t.Fatal(err)
+		}
+		if sm.Offered != 200 || sm.Answered != 200 || sm.Failed != 0 || len(sm.Servers) != 2 {
+			t.Fatalf("summary %+v", sm)
+		}
+		if sm.Servers[0].Dest == sm.Servers[1].Dest {
+			t.Fatalf("both servers dial %s", sm.Servers[0].Dest)
+		}
+	})
+}
