@@ -265,6 +265,7 @@ func (s *Server) fireHeartbeat() {
 	up := s.clock.Now().Sub(s.started)
 	ev.Add("Event-Info", "System Ready")
 	ev.Add("Up-Time", upTime(up))
+	ev.Add("FreeSWITCH-Version", fsVersion)
 	ev.Add("Uptime-msec", strconv.FormatInt(up.Milliseconds(), 10))
 	ev.Add("Session-Count", strconv.Itoa(len(s.channels)))
 	ev.Add("Max-Sessions", strconv.Itoa(s.maxSessions))
