@@ -233,6 +233,12 @@ func (o *Originator) send(s *server, c *call) {
 	cmd, err := o.command(s, c)
 	if err == nil {
 		o.mu.Lock()
+		if c.released {
+			// Given up on while queued (its server was unreachable for
+			// longer than the originate timeout): never sent.
+			o.mu.Unlock()
+			return
+		}
 		c.offered = o.since(time.Now())
 		c.sent = true
 		s.pendingQ = append(s.pendingQ, c)
