@@ -617,7 +617,7 @@ func apiUUIDBridge(s *Server, a string, done func(string)) {
 }
 
 func apiUUIDTransfer(s *Server, a string, done func(string)) {
-	f := strings.Fields(a)
+	f := splitArgs(a)
 	if len(f) < 2 {
 		done("-USAGE: <uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]\n")
 		return
@@ -627,22 +627,67 @@ func apiUUIDTransfer(s *Server, a string, done func(string)) {
 		done("-ERR No such channel!\n")
 		return
 	}
-	done("+OK\n")
-	ext := f[len(f)-1]
-	if len(f) > 2 {
-		ext = f[1]
+	f = f[1:]
+	if f[0] == "-bleg" || f[0] == "-both" {
+		if f[0] == "-bleg" && ch.bridged != nil {
+			ch = ch.bridged
+		}
+		f = f[1:]
 	}
+	if len(f) == 0 {
+		done("-USAGE: <uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]\n")
+		return
+	}
+	dest, dialplan, context := f[0], "XML", ch.prof.context
+	if len(f) > 1 {
+		dialplan = f[1]
+	}
+	if len(f) > 2 {
+		context = f[2]
+	}
+	done("+OK\n")
+	ch.transfer(dest, dialplan, context)
+}
+
+// transfer moves a channel to a new extension (switch_ivr_session_transfer):
+// running applications end, the caller profile is renewed (index 2) and
+// the dialplan, or the "inline" application list, runs.
+func (ch *channel) transfer(dest, dialplan, context string) {
+	s := ch.s
 	for i := len(ch.apps) - 1; i >= 0; i-- {
 		ap := ch.apps[i]
 		ap.stop()
 		if ap.name == "park" {
+			ch.parked = false
 			ch.emit(evUnpark, nil, nil)
 		}
 		ch.appComplete(ap)
 	}
 	ch.apps = nil
-	ch.prof.dest = ext
-	ch.queue = s.dialplanApps(ch, ext)
+	ch.queue = nil
+	ts := strconv.FormatInt(s.nowMicros()/1e6, 10) + ":" + uuid.NewString() + ":bl_xfer:" + dest + "/" + context + "/" + dialplan
+	ch.setVar("max_forwards", "70")
+	ch.setVar("transfer_history", ts)
+	ch.setVar("transfer_source", ts)
+	ch.moveVar("call_uuid", ch.varOr("call_uuid", ch.uuid))
+	ch.transferSrc = ts
+	ch.profIndex++
+	if ch.profIndex < 2 {
+		ch.profIndex = 2
+	}
+	ch.prof.dialplan = dialplan
+	ch.prof.context = context
+	ch.setRunning(csRouting)
+	ch.setRunning(csExecute)
+	if strings.EqualFold(dialplan, "inline") {
+		for _, item := range strings.Split(dest, ",") {
+			app, arg, _ := strings.Cut(item, ":")
+			ch.queue = append(ch.queue, queuedApp{name: strings.TrimSpace(app), arg: arg, loops: 1})
+		}
+	} else {
+		ch.prof.dest = dest
+		ch.queue = s.dialplanApps(ch, dest)
+	}
 	ch.runNext()
 }
 

@@ -133,7 +133,7 @@ func (ch *channel) runNext() {
 	}
 }
 
-func (ap *appRun) parkLike() bool { return ap.name == "park" }
+func (ap *appRun) parkLike() bool { return ap.name == "park" || ap.name == "socket" }
 
 // exec runs one application: CHANNEL_EXECUTE, the app, and (when it
 // finishes) CHANNEL_EXECUTE_COMPLETE.
@@ -332,6 +332,8 @@ func (ch *channel) runApp(ap *appRun) {
 		done()
 	case "bridge":
 		ch.bridgeApp(ap)
+	case "socket":
+		ch.socketApp(ap)
 	default:
 		done()
 	}

@@ -78,6 +78,8 @@ type channel struct {
 	otherType    string
 	transferSrc  string
 	createdS     string
+	profIndex    uint8    // caller profile index (2 after a transfer)
+	sock         *conn    // outbound socket controlling the channel
 	noProfile    bool // before the caller profile is attached (CS_NEW)
 	l16          bool // loopback channels run L16
 	codecRead    bool // only the read codec is set yet
@@ -375,16 +377,19 @@ func makeProfileNames(p string) *profileNames {
 }
 
 var (
-	callerNames = makeProfileNames("Caller-")
-	otherNames  = makeProfileNames("Other-Leg-")
+	callerNames  = makeProfileNames("Caller-")
+	otherNames   = makeProfileNames("Other-Leg-")
+	channelNames = makeProfileNames("Channel-")
 )
 
 func (ch *channel) appendProfile(h []wire.Header, p string, pr *profile, c *channel) []wire.Header {
-	n := callerNames
-	caller := p == "Caller-"
-	if !caller {
-		n = otherNames
+	if p == "Caller-" {
+		return ch.appendProfileNames(h, callerNames, pr, c, true)
 	}
+	return ch.appendProfileNames(h, otherNames, pr, c, false)
+}
+
+func (ch *channel) appendProfileNames(h []wire.Header, n *profileNames, pr *profile, c *channel, caller bool) []wire.Header {
 	add := func(name, v string) {
 		if v != "" {
 			h = append(h, wire.Header{Name: name, Value: v})
@@ -419,7 +424,11 @@ func (ch *channel) appendProfile(h []wire.Header, p string, pr *profile, c *chan
 	add(n.context, pr.context)
 	add(n.chanName, pr.chanName)
 	if caller {
-		add(n.index, "1")
+		idx := "1"
+		if c.profIndex > 1 {
+			idx = strconv.Itoa(int(c.profIndex))
+		}
+		add(n.index, idx)
 	}
 	created := c.createdStr()
 	h = append(h,

@@ -37,6 +37,16 @@ type conn struct {
 	logLevel  int // -1: not logging
 	dead      bool
 
+	// outbound (socket application) mode, guarded by net.mu
+	session   *channel
+	sockApp   *appRun
+	async     bool
+	full      bool
+	linger    int // seconds; 0: no linger
+	resume    bool
+	connected bool
+	sessEnded bool
+
 	// output, guarded by omu
 	omu     sync.Mutex
 	queue   []*frame
@@ -46,6 +56,7 @@ type conn struct {
 	closing bool   // close after the queue drains
 	abortNow bool
 	stallUntil time.Time
+	sessionID  string // outbound mode: the controlled channel (immutable)
 	wake    chan struct{}
 	done    chan struct{}
 }
@@ -167,11 +178,25 @@ func (c *conn) closeWithNotice(body string) {
 		c.queue = append(c.queue, c.held...)
 		c.held = nil
 		c.inAPI = false
-		c.queue = append(c.queue, bytesFrame(wire.AppendTypedBody(nil, wire.TypeDisconnectNotice, []byte(body))))
+		c.queue = append(c.queue, bytesFrame(c.noticeFrame(body)))
 		c.closing = true
 	}
 	c.omu.Unlock()
 	c.signal()
+}
+
+// noticeFrame is the disconnect notice; in outbound mode it names the
+// controlled session.
+func (c *conn) noticeFrame(body string) []byte {
+	if c.sessionID == "" {
+		return wire.AppendTypedBody(nil, wire.TypeDisconnectNotice, []byte(body))
+	}
+	return wire.AppendMessage(nil, []wire.Header{
+		{Name: "Content-Type", Value: wire.TypeDisconnectNotice},
+		{Name: "Controlled-Session-UUID", Value: c.sessionID},
+		{Name: "Content-Disposition", Value: "disconnect"},
+		{Name: "Content-Length", Value: strconv.Itoa(len(body))},
+	}, []byte(body))
 }
 
 // abort resets the connection without writing anything more.
@@ -287,11 +312,18 @@ func (c *conn) readLoop() {
 	defer c.s.wg.Done()
 	r := wire.NewReader(c.nc)
 	s := c.s
-	c.nc.SetReadDeadline(time.Now().Add(s.cfg.AuthTimeout))
-	first := true
+	first := c.sessionID == ""
+	if first {
+		c.nc.SetReadDeadline(time.Now().Add(s.cfg.AuthTimeout))
+	}
 	for {
 		m, err := r.ReadCommand()
 		if err != nil {
+			if c.sessionID != "" {
+				s.lock()
+				c.detach()
+				s.unlock()
+			}
 			c.omu.Lock()
 			closing := c.closing
 			c.omu.Unlock()
@@ -324,6 +356,14 @@ func (c *conn) handle(m *wire.Message) bool {
 	s.commands[firstWord(cmd)]++
 	authed := c.authed
 	s.unlock()
+	if (cmd == "exit" || cmd == "...") && c.sessionID != "" {
+		c.send(wire.AppendReply(nil, "+OK bye"))
+		s.lock()
+		c.detach()
+		s.unlock()
+		c.closeWithNotice(noticeBye)
+		return false
+	}
 	if cmd == "exit" || cmd == "..." {
 		c.send(wire.AppendReply(nil, "+OK bye"))
 		c.closeWithNotice(noticeBye)
@@ -380,10 +420,15 @@ func (c *conn) handle(m *wire.Message) bool {
 	case "myevents":
 		c.send(wire.AppendReply(nil, c.myevents(rest)))
 	case "divert_events":
-		if rest == "" {
+		switch {
+		case rest == "":
 			c.send(wire.AppendReply(nil, "-ERR missing value."))
-		} else {
+		case c.sessionID == "":
 			c.send(wire.AppendReply(nil, "-ERR not controlling a session."))
+		case strings.EqualFold(rest, "on"):
+			c.send(wire.AppendReply(nil, "+OK events diverted"))
+		default:
+			c.send(wire.AppendReply(nil, "+OK events not diverted"))
 		}
 	case "filter":
 		if rest == "" {
@@ -417,8 +462,16 @@ func (c *conn) handle(m *wire.Message) bool {
 		}
 		s.unlock()
 		c.send(wire.AppendReply(nil, r))
-	case "linger", "nolinger":
-		c.send(wire.AppendReply(nil, "-ERR not controlling a session"))
+	case "linger", "nolinger", "connect", "getvar", "resume":
+		if c.sessionID == "" {
+			if word == "linger" || word == "nolinger" {
+				c.send(wire.AppendReply(nil, "-ERR not controlling a session"))
+			} else {
+				c.send(wire.AppendReply(nil, "-ERR command not found"))
+			}
+			return true
+		}
+		c.outboundCommand(strings.ToLower(word), rest)
 	default:
 		c.send(wire.AppendReply(nil, "-ERR command not found"))
 	}
@@ -564,6 +617,16 @@ func (c *conn) myevents(rest string) string {
 	f := strings.Fields(rest)
 	if c.myUUID != "" {
 		return "-ERR aready enabled."
+	}
+	if c.sessionID != "" {
+		// outbound: the controlled session, format optional
+		f = append([]string{c.sessionID}, f...)
+		if len(f) > 1 {
+			if fm, ok := wire.ParseFormat(strings.ToLower(f[1])); ok {
+				c.format = fm
+			}
+		}
+		f = f[:1]
 	}
 	if len(f) == 0 {
 		return "-ERR invalid uuid"

@@ -104,7 +104,7 @@ func (s *Server) hangup(ch *channel, cause string) {
 	for i := len(ch.apps) - 1; i >= 0; i-- {
 		ap := ch.apps[i]
 		ap.stop()
-		if ap.name == "park" {
+		if ap.name == "park" || ap.name == "socket" && ch.parked {
 			ch.emit(evUnpark, nil, nil)
 		}
 		if ap.name == "playback" || ap.name == "endless_playback" {
@@ -126,6 +126,10 @@ func (s *Server) hangup(ch *channel, cause string) {
 	ch.emit(evState, nil, nil)
 	ch.addCDRVars()
 	ch.emit(evHangupDone, []wire.Header{{Name: "Hangup-Cause", Value: cause}}, nil)
+	if c := ch.sock; c != nil {
+		ch.sock = nil
+		c.sessionHungUp()
+	}
 	ch.target = csDestroy
 	ch.emit(evDestroy, nil, nil)
 	ch.running = csDestroy

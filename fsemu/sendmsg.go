@@ -14,6 +14,9 @@ func (c *conn) sendmsg(rest string, m *wire.Message) (string, func()) {
 	if id == "" {
 		id = m.Get("session-id")
 	}
+	if id == "" {
+		id = c.sessionID
+	}
 	s.lock()
 	defer s.unlock()
 	ch := s.channels[id]
@@ -44,7 +47,7 @@ func (ch *channel) message(m *wire.Message) {
 		}
 		q := queuedApp{name: app, arg: arg, uuid: m.Get("event-uuid"), loops: loops,
 			lock: m.Get("event-lock") == "true", loopVars: true}
-		if n := len(ch.apps); n == 0 || ch.apps[n-1].name == "park" {
+		if n := len(ch.apps); n == 0 || ch.apps[n-1].parkLike() {
 			ch.exec(q)
 		} else {
 			ch.queue = append(ch.queue, q)
