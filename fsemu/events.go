@@ -152,24 +152,31 @@ func (s *Server) fire(ev *wire.Event, ch *channel) {
 		}
 		f := c.format
 		if frames[f] == nil {
-			// serialise into a reused buffer, then copy to an exact-size
-			// slice shared by every listener of this format
-			// payload into a reused buffer, then header+payload into a
-			// pooled frame (the layout of wire.AppendEventFrame)
-			s.fbuf = ev.Append(s.fbuf[:0], f)
-			var hdr [64]byte
+			// serialise straight into a pooled frame, leaving room for
+			// the frame header, then write the header in front (the
+			// layout of wire.AppendEventFrame, without moving the payload)
+			const room = 64
+			hint := s.sizeHint[t][f]
+			fr := newFrame(room + hint + hint/8 + 256)
+			buf := ev.Append(fr.b[:room], f)
+			n := len(buf) - room
+			if fr.buf == nil || &buf[0] != &fr.buf[:1][0] {
+				fr.class = -1 // outgrew the pooled buffer
+			}
+			var hdr [room]byte
 			h := append(hdr[:0], "Content-Length: "...)
-			h = strconv.AppendInt(h, int64(len(s.fbuf)), 10)
+			h = strconv.AppendInt(h, int64(n), 10)
 			h = append(h, "\nContent-Type: "...)
 			h = append(h, f.ContentType()...)
 			h = append(h, "\n\n"...)
-			fr := newFrame(len(h) + len(s.fbuf))
-			fr.b = append(append(fr.b, h...), s.fbuf...)
+			start := room - len(h)
+			copy(buf[start:], h)
+			fr.b = buf[start:]
+			if n > hint || n < hint-hint/4 {
+				s.sizeHint[t][f] = n
+			}
 			fr.refs.Store(1) // fire's own reference, dropped below
 			frames[f] = fr
-			if cap(s.fbuf) > 1<<20 {
-				s.fbuf = nil
-			}
 		}
 		if !c.enqueueEvent(frames[f]) {
 			kill = append(kill, c)

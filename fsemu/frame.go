@@ -10,7 +10,8 @@ import (
 // event frames return to a size-class pool once every connection wrote it,
 // which keeps the allocation rate (and GC) low at thousands of calls/s.
 type frame struct {
-	b     []byte
+	b     []byte // the bytes to write (may start inside buf)
+	buf   []byte // the pooled backing array
 	refs  atomic.Int32
 	class int8 // pool index, -1 if not pooled
 }
@@ -29,14 +30,16 @@ func newFrame(n int) *frame {
 		c = minFrameClass
 	}
 	if c > maxFrameClass {
-		return &frame{b: make([]byte, 0, n), class: -1}
+		b := make([]byte, 0, n)
+		return &frame{b: b, buf: b, class: -1}
 	}
 	if v := framePools[c-minFrameClass].Get(); v != nil {
 		f := v.(*frame)
-		f.b = f.b[:0]
+		f.b = f.buf[:0]
 		return f
 	}
-	return &frame{b: make([]byte, 0, 1<<c), class: int8(c)}
+	b := make([]byte, 0, 1<<c)
+	return &frame{b: b, buf: b, class: int8(c)}
 }
 
 // bytesFrame wraps a reply (not pooled).

@@ -134,7 +134,7 @@ type Server struct {
 	dateSec     int64
 	dateLocal   string
 	dateGMT     string
-	fbuf        []byte
+	sizeHint    [numEventTypes][3]int // recent frame payload size per event type and format
 	queueLimit  int // per-connection event queue (MAX_QUEUE_LEN)
 	scratch     wire.Event
 
