@@ -13,6 +13,8 @@ package dialer_test
 //	SWITCHIO_BENCH_LIMIT    concurrent call limit (default 10000)
 //	SWITCHIO_BENCH_HELD     calls held by BenchmarkDialerHeld (default 5000;
 //	                        the reference run is 50000)
+//	SWITCHIO_BENCH_VERBOSE  "false" keeps FreeSWITCH's normal-size events
+//	                        (default: fsctl verbose_events true)
 //
 //	go test -run '^$' -bench 'Dialer' -benchtime 1x ./dialer/
 
@@ -168,7 +170,8 @@ func BenchmarkDialerRate(b *testing.B) {
 		b.Run(fmt.Sprintf("rate=%g", rate), func(b *testing.B) {
 			e := startEmulator(b, 2)
 			n := uint64(rate * float64(secs))
-			o, pool := benchDialer(b, e, dialer.Config{Rate: rate, Limit: limit, MaxOffered: n, Duration: hold}, true)
+			verbose := os.Getenv("SWITCHIO_BENCH_VERBOSE") != "false"
+			o, pool := benchDialer(b, e, dialer.Config{Rate: rate, Limit: limit, MaxOffered: n, Duration: hold}, verbose)
 			defer pool.Close()
 			defer o.Close()
 			heap0 := heapMB()

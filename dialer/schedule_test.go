@@ -106,6 +106,17 @@ func TestSaturationSignal(t *testing.T) {
 	if s.on || s.ever {
 		t.Fatal("healthy server reported saturated")
 	}
+	// A half-second stall the server catches up on is not saturation.
+	for i, backlog := range []int{60, 120, 40, 1} {
+		for k := 0; k < 40; k++ {
+			s.done(time.Duration(i+1) * 400 * time.Millisecond)
+		}
+		now = now.Add(tick)
+		s.tick(now, backlog, time.Duration(i+1)*400*time.Millisecond, 500*time.Millisecond)
+	}
+	if s.ever {
+		t.Fatal("a short stall reported as saturation")
+	}
 	// Then it queues: latency climbs past the threshold with a backlog.
 	for i := 0; i < 16; i++ {
 		for k := 0; k < 15; k++ {

@@ -44,14 +44,17 @@ func (r *ring) rate() float64 {
 // saturation detects a server that takes originates faster than it can
 // set calls up. A real FreeSWITCH never answers -ERR when its CPU is the
 // limit: extra originates queue on it and set-up time grows without bound.
-// The signs are a backlog of originates without a result together with a
-// set-up latency (windowed mean, or the age of the oldest originate
-// still waiting) far above the lowest seen.
+// The signs, for a second at least, are a backlog of originates without a
+// result, a set-up latency (windowed mean, or the age of the oldest
+// originate still waiting) far above the lowest seen, and a backlog that
+// grows (or a latency so high that it need not). A short stall that the
+// server catches up on is not saturation.
 type saturation struct {
 	n        int
 	sum      time.Duration
 	bn       [winTicks]int
 	bsum     [winTicks]time.Duration
+	backlog  [winTicks]int
 	pos      int
 	baseline time.Duration
 	mean     time.Duration
@@ -70,7 +73,7 @@ func (s *saturation) done(lat time.Duration) { s.n++; s.sum += lat }
 func (s *saturation) tick(now time.Time, backlog int, oldest, threshold time.Duration) {
 	s.bn[s.pos], s.bsum[s.pos] = s.n, s.sum
 	last := s.n
-	s.pos = (s.pos + 1) % winTicks
+	s.pos = (s.pos + 1) % winTicks // now the oldest bucket
 	s.n, s.sum = 0, 0
 	var n int
 	var sum time.Duration
@@ -87,7 +90,13 @@ func (s *saturation) tick(now time.Time, backlog int, oldest, threshold time.Dur
 		s.baseline = s.mean
 	}
 	threshold = max(threshold, 5*s.baseline)
-	sig := backlog >= 5 && ((n >= 3 && s.mean > threshold) || oldest > 2*threshold)
+	// The backlog two seconds ago: a queueing server's backlog grows.
+	before := s.backlog[s.pos]
+	s.backlog[s.pos] = backlog
+	growing := backlog > before+before/20
+	slow := (n >= 3 && s.mean > threshold) || oldest > 2*threshold
+	verySlow := (n >= 3 && s.mean > 4*threshold) || oldest > 8*threshold
+	sig := backlog >= 5 && slow && (growing || verySlow)
 	if sig {
 		s.hits++
 		s.clear = 0
@@ -95,7 +104,7 @@ func (s *saturation) tick(now time.Time, backlog int, oldest, threshold time.Dur
 		s.clear++
 		s.hits = 0
 	}
-	if !s.on && s.hits >= 2 {
+	if !s.on && s.hits >= 4 { // 1 s
 		s.on, s.ever = true, true
 		if s.firstAt.IsZero() {
 			s.firstAt = now
