@@ -287,21 +287,28 @@ func TestBertLostSync(t *testing.T) {
 	conn := dialESL(t, fs1)
 	ctx := ctxT(t)
 	conn.Subscribe(ctx, wire.FormatPlain, "CUSTOM", "mod_bert::in_sync", "mod_bert::timeout", "mod_bert::lost_sync")
+	custom := func() string {
+		return waitFor(t, conn, func(e *wire.Event) bool { return e.Name() == "CUSTOM" }).Subclass()
+	}
 	c.Network.SetLink(fs1.SIPAddr(), fs2.SIPAddr(), Link{Loss: 0.05})
-	res := bgOriginate(fs1, "{bert_timeout_ms=2000}sofia/external/bert@"+fs2.SIPAddr()+" &bert_test()")
+	res := bgOriginate(fs1, "{origination_uuid=99999999-0000-0000-0000-000000000001,bert_timeout_ms=2000}sofia/external/bert@"+fs2.SIPAddr()+" &bert_test()")
 	waitResult(t, res, clock, 10*time.Millisecond)
 	clock.Advance(3 * time.Second)
-	ev := waitFor(t, conn, func(e *wire.Event) bool { return e.Name() == "CUSTOM" })
-	if ev.Subclass() != "mod_bert::timeout" {
-		t.Fatalf("got %s", ev.Subclass())
+	if got := custom(); got != "mod_bert::timeout" {
+		t.Fatalf("impaired link: %s", got)
 	}
 	c.Network.SetLink(fs1.SIPAddr(), fs2.SIPAddr(), Link{})
-	res = bgOriginate(fs1, "sofia/external/bert@"+fs2.SIPAddr()+" &bert_test()")
-	waitResult(t, res, clock, 10*time.Millisecond)
-	clock.Advance(2 * time.Second)
-	ev = waitFor(t, conn, func(e *wire.Event) bool { return e.Name() == "CUSTOM" })
-	if ev.Subclass() != "mod_bert::in_sync" {
-		t.Fatalf("got %s", ev.Subclass())
+	clock.Advance(time.Second)
+	if got := custom(); got != "mod_bert::in_sync" {
+		t.Fatalf("clean link: %s", got)
+	}
+	c.Network.SetLink(fs1.SIPAddr(), fs2.SIPAddr(), Link{Loss: 0.2})
+	clock.Advance(time.Second)
+	if got := custom(); got != "mod_bert::lost_sync" {
+		t.Fatalf("impaired again: %s", got)
+	}
+	if v := fs1.API("uuid_getvar 99999999-0000-0000-0000-000000000001 bert_stats_sync_lost_count"); v != "1" {
+		t.Fatalf("sync lost count %q", v)
 	}
 }
 

@@ -378,9 +378,11 @@ func writeWAV(path string, s []int16) int {
 	return len(b)
 }
 
-// bertTest emulates mod_bert: after a second of test pattern the channel
-// reports mod_bert::in_sync, or lost_sync/timeout when the link loses too
-// many packets (Link.Loss >= 0.01, the default bert_max_err of 1%).
+// bertTest emulates mod_bert: once a second of test pattern has arrived
+// in order the channel reports mod_bert::in_sync; while the link to the far
+// end loses 1% or more of its packets (Link.Loss, bert's default maximum
+// error rate) it is out of sync: mod_bert::lost_sync when sync is lost,
+// mod_bert::timeout when no sync was reached within bert_timeout_ms.
 func (ch *channel) bertTest(ap *appRun, done func()) {
 	s := ch.s
 	ch.answerLocal()
@@ -392,23 +394,48 @@ func (ch *channel) bertTest(ap *appRun, done func()) {
 			timeout = time.Duration(n) * time.Millisecond
 		}
 	}
-	loss := 0.0
-	if p := ch.peer; p != nil {
-		loss = s.net.link(s, p.s).Loss
-	}
 	hangupOnErr := ch.varOr("bert_hangup_on_error", "false") == "true"
-	if loss < 0.01 {
-		ch.after(time.Second, func() { ch.bertEvent("mod_bert::in_sync", 313) })
-		return
-	}
-	ch.after(timeout, func() {
-		ch.setVar("bert_stats_sync_lost", "true")
-		ch.setVar("bert_stats_sync_lost_count", "1")
-		ch.bertEvent("mod_bert::timeout", 328)
-		if hangupOnErr {
-			s.hangup(ch, "NORMAL_CLEARING")
+	inSync, lost := false, 0
+	var unsynced time.Duration
+	var tick func()
+	tick = func() {
+		if len(ch.apps) == 0 || ch.apps[len(ch.apps)-1] != ap {
+			return // the test was stopped
 		}
-	})
+		loss := 0.0
+		if p := ch.peer; p != nil {
+			loss = s.net.link(s, p.s).Loss
+		}
+		good := loss < 0.01
+		switch {
+		case good && !inSync:
+			inSync, unsynced = true, 0
+			ch.bertEvent("mod_bert::in_sync", 313)
+		case !good && inSync:
+			inSync = false
+			lost++
+			ch.setVar("bert_stats_sync_lost", "true")
+			ch.setVar("bert_stats_sync_lost_count", strconv.Itoa(lost))
+			ch.bertEvent("mod_bert::lost_sync", 321)
+			if hangupOnErr {
+				s.hangup(ch, "NORMAL_CLEARING")
+				return
+			}
+		case !good:
+			unsynced += time.Second
+			if unsynced >= timeout {
+				unsynced = 0
+				ch.setVar("bert_stats_sync_lost", "true")
+				ch.bertEvent("mod_bert::timeout", 328)
+				if hangupOnErr {
+					s.hangup(ch, "NORMAL_CLEARING")
+					return
+				}
+			}
+		}
+		ch.after(time.Second, tick)
+	}
+	ch.after(time.Second, tick)
 }
 
 func (ch *channel) bertEvent(sub string, line int) {
