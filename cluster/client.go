@@ -448,8 +448,10 @@ func (c *Client) SIPAddr(ctx context.Context, profile string) (string, error) {
 	return "", fmt.Errorf("sofia profile %s on %s: no BIND-URL in status", profile, c.addr)
 }
 
-// Close stops the loop, waits for it and for running flows, and closes the
-// connection. It is idempotent.
+// Close stops the loop, waits for it and for running flows (their ctx is
+// cancelled), and closes the connection. It is idempotent. It must not be
+// called from an event handler or a flow of this client, which it would
+// wait for; call it from another goroutine (go c.Close()).
 func (c *Client) Close() error {
 	c.once.Do(func() {
 		c.flowMu.Lock()
