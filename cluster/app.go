@@ -138,17 +138,16 @@ var ErrOnLoop = errors.New("cluster: blocking wait on the event loop; use Regist
 // Load sets up apps under appID on this client, in order: events for
 // sessions of that id run their handlers in load order. Loading is atomic:
 // if one app's Setup fails, those already set up are torn down and nothing
-// is loaded. At most one app of a name may be loaded per id.
+// is loaded. At most one app of a name may be loaded per id. Setup and
+// Teardown run without the client's app lock, so they may use the client
+// (list or load apps).
 func (c *Client) Load(ctx context.Context, appID string, apps ...App) error {
 	if appID == "" {
 		appID = DefaultAppID
 	}
-	c.appsMu.Lock()
-	defer c.appsMu.Unlock()
-	existing := c.apps[appID]
 	seen := map[string]bool{}
-	for _, la := range existing {
-		seen[la.name] = true
+	for _, name := range c.Apps(appID) {
+		seen[name] = true
 	}
 	var done []*loadedApp
 	rollback := func() {
@@ -184,6 +183,17 @@ func (c *Client) Load(ctx context.Context, appID string, apps ...App) error {
 		rollback()
 		return err
 	}
+	c.appsMu.Lock()
+	existing := c.apps[appID]
+	for _, la := range existing { // loaded meanwhile by a concurrent Load
+		for _, d := range done {
+			if la.name == d.name {
+				c.appsMu.Unlock()
+				rollback()
+				return fmt.Errorf("load %s under %q: %w", d.name, appID, ErrAppLoaded)
+			}
+		}
+	}
 	next := make(map[string][]*loadedApp, len(c.apps)+1)
 	for k, v := range c.apps {
 		next[k] = v
@@ -191,71 +201,55 @@ func (c *Client) Load(ctx context.Context, appID string, apps ...App) error {
 	next[appID] = append(append([]*loadedApp(nil), existing...), done...)
 	c.apps = next
 	c.appsView.Store(&next)
+	c.appsMu.Unlock()
 	return nil
 }
 
 // Unload tears down and removes every app under appID.
 func (c *Client) Unload(ctx context.Context, appID string) error {
-	if appID == "" {
-		appID = DefaultAppID
-	}
-	c.appsMu.Lock()
-	defer c.appsMu.Unlock()
-	las := c.apps[appID]
-	next := make(map[string][]*loadedApp, len(c.apps))
-	for k, v := range c.apps {
-		if k != appID {
-			next[k] = v
-		}
-	}
-	c.apps = next
-	c.appsView.Store(&next)
-	var errs []error
-	for _, la := range las {
-		if t, ok := la.app.(Teardowner); ok {
-			if err := t.Teardown(ctx, c); err != nil {
-				errs = append(errs, fmt.Errorf("teardown of %s: %w", la.name, err))
-			}
-		}
-	}
-	return errors.Join(errs...)
+	return c.unload(ctx, appID, nil)
 }
 
 // UnloadApps tears down and removes the apps of these names under appID,
 // leaving the others loaded there (names are unique per id, see Load).
 // Unknown names are ignored. It undoes one Load among several under an id.
 func (c *Client) UnloadApps(ctx context.Context, appID string, names ...string) error {
-	if appID == "" {
-		appID = DefaultAppID
-	}
 	drop := make(map[string]bool, len(names))
 	for _, n := range names {
 		drop[n] = true
 	}
+	return c.unload(ctx, appID, drop)
+}
+
+// unload removes the apps under appID whose names are in drop (all when
+// drop is nil), then tears them down without the app lock held.
+func (c *Client) unload(ctx context.Context, appID string, drop map[string]bool) error {
+	if appID == "" {
+		appID = DefaultAppID
+	}
 	c.appsMu.Lock()
-	defer c.appsMu.Unlock()
 	var kept, gone []*loadedApp
 	for _, la := range c.apps[appID] {
-		if drop[la.name] {
+		if drop == nil || drop[la.name] {
 			gone = append(gone, la)
 		} else {
 			kept = append(kept, la)
 		}
 	}
-	if len(gone) == 0 {
-		return nil
+	if len(gone) > 0 {
+		next := make(map[string][]*loadedApp, len(c.apps))
+		for k, v := range c.apps {
+			next[k] = v
+		}
+		if len(kept) == 0 {
+			delete(next, appID)
+		} else {
+			next[appID] = kept
+		}
+		c.apps = next
+		c.appsView.Store(&next)
 	}
-	next := make(map[string][]*loadedApp, len(c.apps))
-	for k, v := range c.apps {
-		next[k] = v
-	}
-	if len(kept) == 0 {
-		delete(next, appID)
-	} else {
-		next[appID] = kept
-	}
-	c.apps = next
-	c.appsView.Store(&next)
+	c.appsMu.Unlock()
 	var errs []error
 	for _, la := range gone {
 		if t, ok := la.app.(Teardowner); ok {

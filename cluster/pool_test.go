@@ -7,8 +7,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/switchio/switchio/cluster"
+	"github.com/switchio/switchio/fsemu"
 )
 
 // TestPoolCountersSummed places calls both ways between two servers and
@@ -126,5 +128,54 @@ func TestPoolLoadUndoesOnlyItself(t *testing.T) {
 		if got := strings.Join(c.Apps("id"), ","); got != "answerApp" {
 			t.Fatalf("%s: apps %q after a failed load", c.Addr(), got)
 		}
+	}
+}
+
+// introspectingApp looks at the client's apps from Setup and Teardown.
+type introspectingApp struct{ seen []string }
+
+func (a *introspectingApp) Setup(ctx context.Context, r *cluster.Registrar) error {
+	a.seen = append(a.seen, strings.Join(r.Client().Apps("intro"), ","))
+	return nil
+}
+
+func (a *introspectingApp) Teardown(ctx context.Context, c *cluster.Client) error {
+	a.seen = append(a.seen, strings.Join(c.AppIDs(), ","))
+	return nil
+}
+
+// TestSetupAndTeardownMayUseTheClient: Setup and Teardown run without the
+// client's app lock held, so they may list (or load) apps.
+func TestSetupAndTeardownMayUseTheClient(t *testing.T) {
+	srv := fsemu.RunT(t)
+	ctx := testCtx(t)
+	c, err := cluster.Dial(ctx, srv.Addr(), cluster.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	a := &introspectingApp{}
+	done := make(chan error, 1)
+	go func() {
+		if err := c.Load(ctx, "intro", &answerApp{}); err != nil {
+			done <- err
+			return
+		}
+		if err := c.Load(ctx, "intro", a); err != nil {
+			done <- err
+			return
+		}
+		done <- c.Unload(ctx, "intro")
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("Load or Unload deadlocked on an app using its client")
+	}
+	if got := strings.Join(a.seen, ";"); got != "answerApp;" {
+		t.Fatalf("seen %q", got)
 	}
 }
