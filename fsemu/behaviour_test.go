@@ -316,8 +316,11 @@ func TestLatency(t *testing.T) {
 	c, clock := vcluster(t, Inbound{Action: "answer"})
 	fs1, fs2 := c.Server(0), c.Server(1)
 	c.Network.SetLink(fs1.SIPAddr(), fs2.SIPAddr(), Link{Latency: 100 * time.Millisecond})
-	start := clock.Now()
 	res := bgOriginate(fs1, "sofia/external/1000@"+fs2.SIPAddr()+" &park()")
+	for fs1.ChannelCount() == 0 { // the INVITE is on its way
+		time.Sleep(100 * time.Microsecond)
+	}
+	start := clock.Now()
 	waitResult(t, res, clock, 10*time.Millisecond)
 	if d := clock.Now().Sub(start); d < 200*time.Millisecond || d > 300*time.Millisecond {
 		t.Fatalf("set-up took %v of virtual time, want one round trip (200ms)", d)

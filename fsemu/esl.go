@@ -438,17 +438,19 @@ func (c *conn) handle(m *wire.Message) bool {
 		}
 	case "sendmsg":
 		// The channel acts on the message after the reply is written.
+		// Reply and action happen in one critical section, so anyone who
+		// saw the reply and then takes the lock sees the action done.
+		s.lock()
 		reply, then := c.sendmsg(rest, m)
 		c.send(wire.AppendReply(nil, reply))
 		if then != nil {
-			s.lock()
 			then()
-			s.unlock()
 		}
+		s.unlock()
 	case "sendevent":
+		s.lock()
 		reply, ev := c.sendevent(rest, m)
 		c.send(wire.AppendReply(nil, reply))
-		s.lock()
 		s.fire(ev, nil)
 		s.unlock()
 	case "log":
@@ -505,8 +507,8 @@ func (c *conn) bgapiCommand(rest string, m *wire.Message) {
 	if job == "" {
 		job = uuid.NewString()
 	}
-	c.send(wire.AppendReply(nil, "+OK Job-UUID: "+job, wire.Header{Name: "Job-UUID", Value: job}))
 	s.lock()
+	c.send(wire.AppendReply(nil, "+OK Job-UUID: "+job, wire.Header{Name: "Job-UUID", Value: job}))
 	cmd, arg := splitCmd(rest)
 	s.runAPI(rest, nil, func(out string) {
 		// called with the lock held
@@ -738,8 +740,6 @@ func (c *conn) sendevent(rest string, m *wire.Message) (string, *wire.Event) {
 		ev.Add(h.Name, h.Value)
 	}
 	ev.Body = string(m.Body)
-	s.lock()
-	defer s.unlock()
 	ev.Add("Event-UUID", id)
 	ev.Add("Event-Name", eventNames[t])
 	s.appendStd(ev, "mod_event_socket.c", "parse_command", 2275)

@@ -345,6 +345,7 @@ func (g *goldenRun) step(c txCommand) {
 	if got < want {
 		g.t.Fatalf("no reply to %q", cmd)
 	}
+	g.srv.ChannelCount() // barrier: the command's effects are in place
 }
 
 var (

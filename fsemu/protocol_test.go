@@ -262,6 +262,7 @@ func TestSendmsgExecute(t *testing.T) {
 	if ev.Get("Application-UUID") != "my-app-uuid" {
 		t.Fatalf("Application-UUID %q", ev.Get("Application-UUID"))
 	}
+	s.ChannelCount() // the message is handled under the lock: its timer is set now
 	clock.Advance(1499 * time.Millisecond)
 	clock.Advance(time.Millisecond)
 	stop := tc.waitEvent(func(e *wire.Event) bool { return e.Name() == "PLAYBACK_STOP" })
@@ -276,6 +277,7 @@ func TestSendmsgExecute(t *testing.T) {
 	if r := tc.cmd("sendmsg 88888888-0000-0000-0000-000000000001\ncall-command: hangup\nhangup-cause: USER_BUSY").ReplyText(); r != "+OK" {
 		t.Fatal(r)
 	}
+	s.ChannelCount() // barrier
 	if _, ok := s.Channel("88888888-0000-0000-0000-000000000001"); ok {
 		t.Fatal("still up")
 	}

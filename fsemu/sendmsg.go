@@ -7,7 +7,8 @@ import (
 	"github.com/switchio/switchio/esl/wire"
 )
 
-// sendmsg queues a message to a channel (switch_ivr_parse_event).
+// sendmsg queues a message to a channel (switch_ivr_parse_event). Called
+// with the lock held; the returned func acts on the message.
 func (c *conn) sendmsg(rest string, m *wire.Message) (string, func()) {
 	s := c.s
 	id := strings.TrimSpace(rest)
@@ -17,8 +18,6 @@ func (c *conn) sendmsg(rest string, m *wire.Message) (string, func()) {
 	if id == "" {
 		id = c.sessionID
 	}
-	s.lock()
-	defer s.unlock()
 	ch := s.channels[id]
 	if ch == nil || ch.gone() {
 		return "-ERR invalid session id [" + id + "]", nil
