@@ -43,8 +43,9 @@ func (s *Server) channelRow(ch *channel) map[string]string {
 		r["application_data"] = ch.apps[n-1].arg
 	}
 	if ch.codec {
-		r["read_codec"], r["read_rate"], r["read_bit_rate"] = "PCMU", "8000", "64000"
-		r["write_codec"], r["write_rate"], r["write_bit_rate"] = "PCMU", "8000", "64000"
+		name, br := ch.codecName()
+		r["read_codec"], r["read_rate"], r["read_bit_rate"] = name, "8000", br
+		r["write_codec"], r["write_rate"], r["write_bit_rate"] = name, "8000", br
 	}
 	return r
 }
