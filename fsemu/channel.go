@@ -56,36 +56,36 @@ type profile struct {
 
 // channel is one emulated session. All fields are guarded by the network lock.
 type channel struct {
-	s         *Server
-	uuid      string
-	name      string
-	outbound  bool
-	endpoint  string // sofia, loopback
-	running   uint8
-	target    uint8
-	callState uint8
-	answered  bool
-	early     bool
-	ring      bool
-	codec     bool
-	hitDP     bool
-	parked    bool
-	destroyed bool
-	hangingUp bool
+	s            *Server
+	uuid         string
+	name         string
+	outbound     bool
+	endpoint     string // sofia, loopback
+	running      uint8
+	target       uint8
+	callState    uint8
+	answered     bool
+	early        bool
+	ring         bool
+	codec        bool
+	hitDP        bool
+	parked       bool
+	destroyed    bool
+	hangingUp    bool
 	remoteHangup bool
-	killPending  string // cause of a local hang-up already decided (hupall)
+	killPending  string   // cause of a local hang-up already decided (hupall)
 	other        *channel // originator/originatee profile holder (Other-Leg-*)
 	otherType    string
 	transferSrc  string
 	createdS     string
-	profIndex    uint8    // caller profile index (2 after a transfer)
-	sock         *conn    // outbound socket controlling the channel
-	noProfile    bool // before the caller profile is attached (CS_NEW)
-	l16          bool // loopback channels run L16
-	codecRead    bool // only the read codec is set yet
-	cause     string
-	prof      profile
-	vars      []wire.Header
+	profIndex    uint8 // caller profile index (2 after a transfer)
+	sock         *conn // outbound socket controlling the channel
+	noProfile    bool  // before the caller profile is attached (CS_NEW)
+	l16          bool  // loopback channels run L16
+	codecRead    bool  // only the read codec is set yet
+	cause        string
+	prof         profile
+	vars         []wire.Header
 
 	created, answeredAt, progressAt, progressMediaAt, hangupAt, bridgedAt int64
 
@@ -93,14 +93,14 @@ type channel struct {
 	bridged *channel // bridged partner on this server
 	queue   []queuedApp
 	timers  []Timer
-	record   *recording
-	media    mediaState
-	dtmfs    string
-	seq      uint64 // creation order
-	muted    bool
-	r        *originateReq // pending originate (A leg)
-	done     func(string)  // originate result
-	apps     []*appRun     // running applications, innermost last
+	record  *recording
+	media   mediaState
+	dtmfs   string
+	seq     uint64 // creation order
+	muted   bool
+	r       *originateReq // pending originate (A leg)
+	done    func(string)  // originate result
+	apps    []*appRun     // running applications, innermost last
 }
 
 type queuedApp struct {

@@ -8,17 +8,17 @@ import (
 
 // ChannelInfo is a snapshot of one channel, for tests.
 type ChannelInfo struct {
-	UUID        string
-	Name        string
-	Direction   string // "inbound" or "outbound"
-	State       string // Channel-State, e.g. "CS_EXECUTE"
-	CallState   string // e.g. "ACTIVE"
-	AnswerState string // ringing, early, answered, hangup
-	Answered    bool
-	Destination string
+	UUID                         string
+	Name                         string
+	Direction                    string // "inbound" or "outbound"
+	State                        string // Channel-State, e.g. "CS_EXECUTE"
+	CallState                    string // e.g. "ACTIVE"
+	AnswerState                  string // ringing, early, answered, hangup
+	Answered                     bool
+	Destination                  string
 	CallerIDName, CallerIDNumber string
-	Application string // running application, "" if none
-	Created     time.Time
+	Application                  string // running application, "" if none
+	Created                      time.Time
 	// PeerUUID is the uuid of the other end of the call (the far leg of a
 	// sofia or loopback call, possibly on another server); BridgedUUID the
 	// channel it is bridged to.

@@ -27,15 +27,15 @@ type conn struct {
 	nc net.Conn
 
 	// guarded by net.mu
-	authed    bool
-	events    bool // LFLAG_EVENTS
-	format    wire.Format
-	subs      [numEventTypes]bool
-	custom    map[string]bool
-	filters   []wire.Header
-	myUUID    string
-	logLevel  int // -1: not logging
-	dead      bool
+	authed   bool
+	events   bool // LFLAG_EVENTS
+	format   wire.Format
+	subs     [numEventTypes]bool
+	custom   map[string]bool
+	filters  []wire.Header
+	myUUID   string
+	logLevel int // -1: not logging
+	dead     bool
 
 	// outbound (socket application) mode, guarded by net.mu
 	session   *channel
@@ -48,17 +48,17 @@ type conn struct {
 	sessEnded bool
 
 	// output, guarded by omu
-	omu     sync.Mutex
-	queue   []*frame
-	held    []*frame
-	inAPI   bool
-	missed  int
-	closing bool   // close after the queue drains
-	abortNow bool
+	omu        sync.Mutex
+	queue      []*frame
+	held       []*frame
+	inAPI      bool
+	missed     int
+	closing    bool // close after the queue drains
+	abortNow   bool
 	stallUntil time.Time
 	sessionID  string // outbound mode: the controlled channel (immutable)
-	wake    chan struct{}
-	done    chan struct{}
+	wake       chan struct{}
+	done       chan struct{}
 }
 
 func (s *Server) serve(nc net.Conn) {

@@ -2,9 +2,9 @@ package fsemu
 
 import (
 	"regexp"
-	"sync"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/switchio/switchio/esl/wire"

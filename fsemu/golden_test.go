@@ -113,15 +113,15 @@ type goldenRun struct {
 	in     chan *wire.Message
 	frames []capFrame
 	// uuid mapping emu -> capture and back
-	mu     sync.Mutex
-	tmp    string
-	e2c    map[string]string
-	c2e    map[string]string
-	capIDs []string // capture Unique-IDs in order of first appearance
-	verbatim map[string]bool // ids the client chooses (origination_uuid)
+	mu       sync.Mutex
+	tmp      string
+	e2c      map[string]string
+	c2e      map[string]string
+	capIDs   []string          // capture Unique-IDs in order of first appearance
+	verbatim map[string]bool   // ids the client chooses (origination_uuid)
 	subst    map[string]string // extra replacements in commands
 	outbound bool              // FreeSWITCH connected to us: no auth/request
-	nextID int
+	nextID   int
 }
 
 func goldenConfig(clock *VirtualClock, sip string) Config {
@@ -668,7 +668,7 @@ func runGolden(t *testing.T, name string, opts goldenOpts, setup func(*Server)) 
 	return g
 }
 
-func TestGolden01AuthOK(t *testing.T)  { runGolden(t, "01_auth_ok", goldenOpts{}, nil) }
+func TestGolden01AuthOK(t *testing.T)   { runGolden(t, "01_auth_ok", goldenOpts{}, nil) }
 func TestGolden02AuthFail(t *testing.T) { runGolden(t, "02_auth_fail", goldenOpts{}, nil) }
 func TestGolden03Status(t *testing.T) {
 	runGolden(t, "03_api_status", goldenOpts{bodyExempt: []string{"UP ", `{"row_count":398`}}, nil)

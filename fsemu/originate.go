@@ -305,7 +305,7 @@ func (s *Server) originate(args string, done func(string)) {
 
 type sipTarget struct {
 	profile, user, hostport, fsPath string
-	gateway                          string
+	gateway                         string
 }
 
 func (s *Server) parseSofia(rest string) (sipTarget, string) {

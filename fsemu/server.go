@@ -135,7 +135,7 @@ type Server struct {
 	dateLocal   string
 	dateGMT     string
 	sizeHint    [numEventTypes][3]int // recent frame payload size per event type and format
-	queueLimit  int // per-connection event queue (MAX_QUEUE_LEN)
+	queueLimit  int                   // per-connection event queue (MAX_QUEUE_LEN)
 	scratch     wire.Event
 
 	stats struct {

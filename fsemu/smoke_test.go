@@ -11,9 +11,9 @@ import (
 )
 
 type testClient struct {
-	t  *testing.T
-	c  net.Conn
-	r  *wire.Reader
+	t *testing.T
+	c net.Conn
+	r *wire.Reader
 }
 
 func dialT(t *testing.T, addr string) *testClient {
