@@ -125,9 +125,10 @@ func (r *callRegistry) join(key string, s *Session) (*Call, bool) {
 	return c, !ok
 }
 
-// leave removes s; the call is forgotten with its last leg. It reports
-// whether the call ended.
-func (r *callRegistry) leave(c *Call, s *Session) bool {
+// leave removes s; the call is forgotten with its last leg, after ended
+// ran (under the registry lock, so a call is counted before it is seen
+// gone). It reports whether the call ended.
+func (r *callRegistry) leave(c *Call, s *Session, ended func()) bool {
 	c.mu.Lock()
 	for i, l := range c.legs {
 		if l == s {
@@ -141,6 +142,9 @@ func (r *callRegistry) leave(c *Call, s *Session) bool {
 		return false
 	}
 	r.mu.Lock()
+	if ended != nil {
+		ended()
+	}
 	if r.calls[c.key] == c {
 		delete(r.calls, c.key)
 	}

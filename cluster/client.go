@@ -874,11 +874,13 @@ func (c *Client) destroy(ctx context.Context, s *Session, e *Event) {
 	cause, answered, call := s.cause, s.answered, s.call
 	s.mu.Unlock()
 	s.failWaiters(true)
-	c.counters.sessionsActive.Add(-1)
+	// Count before the session and call are seen gone: whoever sees
+	// SessionsActive or ActiveCalls drop finds the outcome counted.
 	c.counters.hangup(cause, answered, s.uuid, c.cfg.FailedPerCause)
-	if call != nil && c.reg.leave(call, s) {
-		c.counters.callsDone.Add(1)
+	if call != nil {
+		c.reg.leave(call, s, func() { c.counters.callsDone.Add(1) })
 	}
+	c.counters.sessionsActive.Add(-1)
 }
 
 // dispatch runs the handlers of the session's app id in load order. A
