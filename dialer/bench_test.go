@@ -13,6 +13,8 @@ package dialer_test
 //	SWITCHIO_BENCH_LIMIT    concurrent call limit (default 10000)
 //	SWITCHIO_BENCH_HELD     calls held by BenchmarkDialerHeld (default 5000;
 //	                        the reference run is 50000)
+//	SWITCHIO_BENCH_HELD_RATE  the rate BenchmarkDialerHeld ramps up at
+//	                        (default 1000)
 //	SWITCHIO_BENCH_VERBOSE  "false" keeps FreeSWITCH's normal-size events
 //	                        (default: fsctl verbose_events true)
 //
@@ -197,6 +199,11 @@ func BenchmarkDialerRate(b *testing.B) {
 			}
 			sm := o.Summary()
 			wall := offerEnd.Sub(t0)
+			for _, c := range pool.Clients() {
+				if conn := c.Conn(); conn != nil {
+					b.Logf("%s: controller event queue high water %d", c.Addr(), conn.Stats().EventsHighWater)
+				}
+			}
 			b.ReportMetric(sm.AchievedRate, "achieved_cps")
 			b.ReportMetric(100*sm.AchievedRate/rate, "achieved_%")
 			b.ReportMetric(float64(sm.Failed), "failed")
@@ -218,7 +225,7 @@ func BenchmarkDialerRate(b *testing.B) {
 func BenchmarkDialerHeld(b *testing.B) {
 	held := envInt("SWITCHIO_BENCH_HELD", 5000)
 	e := startEmulator(b, 2)
-	rate := float64(min(2000, max(held/10, 100)))
+	rate := float64(envInt("SWITCHIO_BENCH_HELD_RATE", 1000))
 	o, pool := benchDialer(b, e, dialer.Config{Rate: rate, Limit: held, MaxOffered: uint64(held), Duration: time.Hour}, false)
 	defer pool.Close()
 	defer o.Close()
