@@ -139,7 +139,8 @@ func (s *Server) SetVar(uuid, name, value string) bool {
 }
 
 // CommandCount returns how many times a client command (its first word:
-// "api", "bgapi", "event", ...) was received; "" counts all commands.
+// "api", "bgapi", "event", ...) was received; "" counts all commands and
+// "other" the unknown ones.
 func (s *Server) CommandCount(word string) int {
 	if word == "" {
 		return int(s.stats.commands.Load())

@@ -353,7 +353,11 @@ func (c *conn) handle(m *wire.Message) bool {
 	s := c.s
 	cmd := strings.TrimRight(m.Command, "\r\n")
 	s.lock()
-	s.commands[firstWord(cmd)]++
+	w := strings.ToLower(firstWord(cmd))
+	if !knownCommands[w] {
+		w = "other" // unknown words are not kept, so garbage cannot grow the map
+	}
+	s.commands[w]++
 	authed := c.authed
 	s.unlock()
 	if (cmd == "exit" || cmd == "...") && c.sessionID != "" {
@@ -479,6 +483,11 @@ func (c *conn) handle(m *wire.Message) bool {
 	}
 	return true
 }
+
+var knownCommands = map[string]bool{"auth": true, "userauth": true, "api": true, "bgapi": true,
+	"event": true, "nixevent": true, "noevents": true, "myevents": true, "divert_events": true,
+	"filter": true, "sendmsg": true, "sendevent": true, "log": true, "nolog": true, "linger": true,
+	"nolinger": true, "connect": true, "getvar": true, "resume": true, "exit": true, "...": true}
 
 func firstWord(s string) string {
 	if i := strings.IndexByte(s, ' '); i >= 0 {

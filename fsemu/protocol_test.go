@@ -282,3 +282,25 @@ func TestSendmsgExecute(t *testing.T) {
 		t.Fatal("still up")
 	}
 }
+
+// TestCloseWithBlockedOriginate: Close returns even while a client waits
+// in a blocking api originate that nobody answers.
+func TestCloseWithBlockedOriginate(t *testing.T) {
+	clock := NewVirtualClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	s, err := Start(t.Context(), Config{Clock: clock, HeartbeatInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rawDial(t, s)
+	c.Write([]byte("auth ClueCon\n\napi originate sofia/external/1000@" + s.SIPAddr() + " &park()\n\n"))
+	for s.ChannelCount() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	done := make(chan struct{})
+	go func() { s.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close hung on a blocked api originate")
+	}
+}

@@ -327,9 +327,14 @@ func (s *Server) shutdown(graceful bool) {
 	if s.spsTimer != nil {
 		s.spsTimer.Stop()
 	}
-	// Far legs on other servers lose their peer.
+	// Far legs on other servers lose their peer; originates waiting on
+	// this server's channels end (their clients are going away too).
 	for _, ch := range s.channels {
 		ch.stopTimers()
+		if done := ch.done; done != nil {
+			ch.done = nil
+			done("-ERR SYSTEM_SHUTDOWN\n")
+		}
 		if p := ch.peer; p != nil && p.s != s && !p.gone() {
 			p.peer = nil
 			p.s.hangup(p, "NORMAL_TEMPORARY_FAILURE")
