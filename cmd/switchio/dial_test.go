@@ -197,7 +197,9 @@ func TestDialCLI(t *testing.T) {
 			t.Fatal(err)
 		}
 		var sm dialer.Summary
-		if err := json.Unmarshal(b, &sm); err != nil || sm.Offered < 10 || sm.Failed != 0 {
+		// A call still ringing at Ctrl-C may fail (cancelled); the others
+		// were answered and cleared normally.
+		if err := json.Unmarshal(b, &sm); err != nil || sm.Answered < 10 || sm.Failed > 2 {
 			t.Fatalf("summary.json %+v (%v)", sm, err)
 		}
 		csv, _ := os.ReadFile(filepath.Join(dir, "calls.csv"))
