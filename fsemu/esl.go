@@ -180,6 +180,8 @@ func (c *conn) closeWithNotice(body string) {
 		c.inAPI = false
 		c.queue = append(c.queue, bytesFrame(c.noticeFrame(body)))
 		c.closing = true
+		// a peer that stopped reading must not hold the writer forever
+		c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	}
 	c.omu.Unlock()
 	c.signal()

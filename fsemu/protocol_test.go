@@ -304,3 +304,21 @@ func TestCloseWithBlockedOriginate(t *testing.T) {
 		t.Fatal("Close hung on a blocked api originate")
 	}
 }
+
+// TestCloseWithStuckClient: a client that stopped reading cannot hold up
+// Close for more than the write deadline.
+func TestCloseWithStuckClient(t *testing.T) {
+	s, err := Start(t.Context(), Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rawDial(t, s)
+	c.Write([]byte("auth ClueCon\n\nevent plain CUSTOM fsemu::flood\n\n"))
+	time.Sleep(50 * time.Millisecond)
+	s.FloodEvents(20000) // fills the socket buffers; the client never reads
+	start := time.Now()
+	s.Close()
+	if d := time.Since(start); d > 8*time.Second {
+		t.Fatalf("Close took %v", d)
+	}
+}

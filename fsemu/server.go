@@ -349,6 +349,7 @@ func (s *Server) shutdown(graceful bool) {
 	for _, c := range conns {
 		if graceful {
 			c.closeWithNotice(noticeShutdown)
+			c.nc.SetWriteDeadline(time.Now().Add(time.Second))
 		} else {
 			c.abort()
 		}
