@@ -16,24 +16,22 @@ import (
 	"github.com/switchio/switchio/originate"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-// syncBuffer is a bytes.Buffer safe for a command's output and a reader.
-type syncBuffer struct {
+// outBuffer is a bytes.Buffer safe for a command's output and a reader.
+type outBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *outBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+func (s *outBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // run executes the root command in-process with args.
-func run(ctx context.Context, args ...string) (stdout, stderr *syncBuffer, err error) {
-	stdout, stderr = &syncBuffer{}, &syncBuffer{}
+func runRoot(ctx context.Context, args ...string) (stdout, stderr *outBuffer, err error) {
+	stdout, stderr = &outBuffer{}, &outBuffer{}
 	root := newRootCmd()
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -42,7 +40,7 @@ func run(ctx context.Context, args ...string) (stdout, stderr *syncBuffer, err e
 }
 
 func TestListApps(t *testing.T) {
-	out, _, err := run(context.Background(), "list-apps")
+	out, _, err := runRoot(context.Background(), "list-apps")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +71,7 @@ func TestServeBadApp(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			_, _, err := run(ctx, tt.args...)
+			_, _, err := runRoot(ctx, tt.args...)
 			if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
 				t.Fatalf("got %v, want one line containing %q", err, tt.want)
 			}
@@ -84,6 +82,8 @@ func TestServeBadApp(t *testing.T) {
 // TestServeTonePlay runs "switchio serve --app TonePlay" against an emulated
 // server and checks an inbound call is answered and played to.
 func TestServeTonePlay(t *testing.T) {
+	// registered first, so it runs last: after serve and the servers stopped
+	t.Cleanup(func() { goleak.VerifyNone(t) })
 	n := fsemu.NewNetwork()
 	caller := fsemu.RunT(t, fsemu.Config{Network: n})
 	callee := fsemu.RunT(t, fsemu.Config{Network: n})
@@ -91,11 +91,11 @@ func TestServeTonePlay(t *testing.T) {
 	defer cancel()
 	serveCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	var logs *syncBuffer
+	var logs *outBuffer
 	started := make(chan struct{})
 	go func() {
 		var err error
-		stdout, stderr := &syncBuffer{}, &syncBuffer{}
+		stdout, stderr := &outBuffer{}, &outBuffer{}
 		logs = stderr
 		close(started)
 		root := newRootCmd()
