@@ -21,6 +21,21 @@
 // common api commands (originate, uuid_*, hupall, show, status, fsctl,
 // sofia status, global_getvar ...), heartbeats and disconnect notices.
 //
+// The "socket" application (outbound event socket) connects to the
+// address given, as FreeSWITCH does, and serves connect, myevents, linger,
+// getvar, resume and sendmsg on it.
+//
+// Fidelity: replies, api bodies, notices and non-channel events (API,
+// BACKGROUND_JOB, HEARTBEAT, SHUTDOWN, sendevent) match FreeSWITCH 1.10.12
+// byte for byte once run-dependent values (uuids, times, sequence numbers)
+// are set aside; channel events match the captures in event order per leg
+// and in header set, with plausible values for SIP tags, ports and SDP.
+// The golden tests replay the captures in ../testdata/captures.
+//
+// Limits are those of the captured server: 2000 sessions and 200 new
+// sessions per second (a per-server budget refilled every second of the
+// server's Clock, so with a VirtualClock advance time between bursts).
+//
 // Everything runs on a Clock; with a *VirtualClock tests advance time
 // explicitly (ring times, sched_hangup, playback length, heartbeats) and
 // stay fast and reproducible. The direct API (Channels, Channel, Hangup,
