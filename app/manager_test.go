@@ -190,3 +190,30 @@ func TestManagerIDsAndAtomicLoad(t *testing.T) {
 		t.Fatalf("IDs after unloading the default id: %q", got)
 	}
 }
+
+// TestServiceLoadFailureTearsDown: when one app id fails to load, the apps
+// already loaded under other ids are torn down before Run returns.
+func TestServiceLoadFailureTearsDown(t *testing.T) {
+	_, s1, s2 := newPool(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	good, bad := &statefulApp{}, &statefulApp{fail: true}
+	svc := &app.Service{
+		Addrs: []string{s1.Addr(), s2.Addr()},
+		Apps:  map[string][]app.Loadable{"good": {app.Shared(good)}, "bad": {app.Shared(bad)}},
+	}
+	for i := 0; i < 5; i++ { // the ids load in map order: run until "good" went first
+		good.mu.Lock()
+		good.setups, good.downs = nil, nil
+		good.mu.Unlock()
+		if err := svc.Run(ctx); err == nil || !strings.Contains(err.Error(), "refused") {
+			t.Fatalf("Run: %v", err)
+		}
+		good.mu.Lock()
+		setups, downs := len(good.setups), len(good.downs)
+		good.mu.Unlock()
+		if setups != downs {
+			t.Fatalf("set up on %d servers, torn down on %d", setups, downs)
+		}
+	}
+}

@@ -29,8 +29,15 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	defer pool.Close()
 	m := NewManager(pool)
+	unloadAll := func() {
+		cleanup := context.WithoutCancel(ctx)
+		for _, id := range m.IDs() {
+			_ = m.Unload(cleanup, id)
+		}
+	}
 	for id, apps := range s.Apps {
 		if err := m.Load(ctx, id, apps...); err != nil {
+			unloadAll() // tear down the ids already loaded
 			return fmt.Errorf("service: %w", err)
 		}
 	}
@@ -38,9 +45,6 @@ func (s *Service) Run(ctx context.Context) error {
 		s.Ready(pool)
 	}
 	<-ctx.Done()
-	cleanup := context.WithoutCancel(ctx)
-	for _, id := range m.IDs() {
-		_ = m.Unload(cleanup, id)
-	}
+	unloadAll()
 	return nil
 }
