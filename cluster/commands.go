@@ -243,6 +243,11 @@ func (s *Session) Playback(ctx context.Context, opts PlaybackOptions, files ...s
 	if len(files) == 0 {
 		return fmt.Errorf("%w: no file to play", ErrBadArgument)
 	}
+	for _, f := range files {
+		if f == "" || (len(files) > 1 && strings.Contains(f, "!")) {
+			return fmt.Errorf("%w: file %q (empty, or holding the file_string separator '!')", ErrBadArgument, f)
+		}
+	}
 	arg := files[0]
 	if len(files) > 1 {
 		arg = "file_string://" + strings.Join(files, "!")
@@ -250,6 +255,9 @@ func (s *Session) Playback(ctx context.Context, opts PlaybackOptions, files ...s
 	if len(opts.Params) > 0 {
 		var kv []string
 		for k, v := range opts.Params {
+			if k == "" || strings.ContainsAny(k, "=,{} ") || strings.ContainsAny(v, ",{}") {
+				return fmt.Errorf("%w: playback parameter %q=%q would split the {...} block", ErrBadArgument, k, v)
+			}
 			kv = append(kv, k+"="+v)
 		}
 		sortStrings(kv)

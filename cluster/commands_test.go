@@ -2,6 +2,7 @@ package cluster_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -133,5 +134,31 @@ func TestJobsCountedForThisClientOnly(t *testing.T) {
 	eventually(t, "own failed job counted", func() bool { return c.Counters().JobsFailed == 1 })
 	if k := c.Counters(); k.Jobs != 2 {
 		t.Fatalf("jobs %d", k.Jobs)
+	}
+}
+
+// TestPlaybackRejectsUnsafeParts: values that would split the parameter
+// block or the file_string list are refused, not sent mangled.
+func TestPlaybackRejectsUnsafeParts(t *testing.T) {
+	_, s2, pool := twoServers(t)
+	ctx := testCtx(t)
+	id := call(t, ctx, pool.Clients()[0], s2.SIPAddr(), "unsafe")
+	eventually(t, "two legs", func() bool { c := pool.Call(id); return c != nil && c.Len() == 2 })
+	s := pool.Call(id).Last()
+	tests := []struct {
+		name  string
+		opts  cluster.PlaybackOptions
+		files []string
+	}{
+		{"param value with comma", cluster.PlaybackOptions{Params: map[string]string{"a": "1,b=2"}}, []string{"x.wav"}},
+		{"param value with brace", cluster.PlaybackOptions{Params: map[string]string{"a": "1}"}}, []string{"x.wav"}},
+		{"param name with equals", cluster.PlaybackOptions{Params: map[string]string{"a=b": "1"}}, []string{"x.wav"}},
+		{"file with ! in a list", cluster.PlaybackOptions{}, []string{"a!b.wav", "c.wav"}},
+		{"empty file", cluster.PlaybackOptions{}, []string{""}},
+	}
+	for _, tt := range tests {
+		if err := s.Playback(ctx, tt.opts, tt.files...); !errors.Is(err, cluster.ErrBadArgument) {
+			t.Errorf("%s: got %v, want ErrBadArgument", tt.name, err)
+		}
 	}
 }
