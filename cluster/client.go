@@ -63,8 +63,10 @@ type Config struct {
 	// and commands fail with ErrDisconnected.
 	ReconnectMin, ReconnectMax time.Duration
 	NoReconnect                bool
-	// Senders is the number of ordered command senders (default 4); commands
-	// of one session always use the same sender, so they stay in order.
+	// Senders is the number of ordered command senders (default 4) that
+	// send the commands handlers queue; commands of one session always use
+	// the same sender, so they stay in order. Their queues are unbounded:
+	// queueing never blocks the event loop.
 	Senders int
 	// FailedPerCause bounds how many failed session uuids are kept per
 	// hang-up cause (default 1000).
@@ -137,7 +139,7 @@ type Client struct {
 	jobsMu  sync.Mutex
 	ownJobs map[string]struct{} // Job-UUIDs of this client's pending jobs
 
-	senders []chan func(context.Context)
+	senders []*sender
 
 	counters counters
 	closed   atomic.Bool
@@ -183,23 +185,7 @@ func dial(ctx context.Context, addr string, cfg Config, pool *Pool, reg *callReg
 	c.conn = conn
 	c.connected = make(chan struct{})
 	close(c.connected)
-	c.senders = make([]chan func(context.Context), cfg.Senders)
-	for i := range c.senders {
-		ch := make(chan func(context.Context), 4096)
-		c.senders[i] = ch
-		c.wg.Add(1)
-		go func() {
-			defer c.wg.Done()
-			for {
-				select {
-				case f := <-ch:
-					f(c.ctx)
-				case <-c.ctx.Done():
-					return
-				}
-			}
-		}()
-	}
+	c.startSenders()
 	c.wg.Add(1)
 	go c.run(conn)
 	return c, nil
@@ -953,16 +939,74 @@ func (c *Client) startFlow(e *Event, f FlowFunc) {
 	}()
 }
 
-// enqueue queues f on the sender of uuid, preserving per-session order.
+// sender runs queued commands in order. Its queue is unbounded so that
+// queueing never blocks the event loop, even while the server is slow or
+// the connection is being re-established; it holds only what the loop's
+// events asked for meanwhile.
+type sender struct {
+	mu   sync.Mutex
+	q    []func(context.Context)
+	wake chan struct{} // capacity 1: "the queue is not empty"
+}
+
+func (s *sender) push(f func(context.Context)) {
+	s.mu.Lock()
+	s.q = append(s.q, f)
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (s *sender) run(ctx context.Context) {
+	for {
+		s.mu.Lock()
+		q := s.q
+		s.q = nil
+		s.mu.Unlock()
+		if len(q) == 0 {
+			select {
+			case <-s.wake:
+				continue
+			case <-ctx.Done():
+				return
+			}
+		}
+		for i, f := range q {
+			if ctx.Err() != nil {
+				return
+			}
+			f(ctx)
+			q[i] = nil
+		}
+	}
+}
+
+func (c *Client) startSenders() {
+	c.senders = make([]*sender, c.cfg.Senders)
+	for i := range c.senders {
+		s := &sender{wake: make(chan struct{}, 1)}
+		c.senders[i] = s
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			s.run(c.ctx)
+		}()
+	}
+}
+
+// enqueue queues f on the sender of uuid, preserving per-session order. It
+// never blocks.
 func (c *Client) enqueue(uuid string, f func(context.Context)) {
+	if c.ctx.Err() != nil {
+		return
+	}
 	h := uint32(2166136261)
 	for i := 0; i < len(uuid); i++ {
 		h = (h ^ uint32(uuid[i])) * 16777619
 	}
-	select {
-	case c.senders[h%uint32(len(c.senders))] <- f:
-	case <-c.ctx.Done():
-	}
+	c.senders[h%uint32(len(c.senders))].push(f)
 }
 
 // Go runs f as a flow of ev's call, in its own goroutine: Session methods
