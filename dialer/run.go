@@ -555,7 +555,11 @@ func (o *Originator) monitor() {
 			if len(s.pendingQ) > 0 {
 				oldest = o.since(now) - s.pendingQ[0].offered
 			}
-			s.sat.tick(now, s.pending, oldest, o.cfg.SaturationLatency)
+			queued := 0
+			if conn := s.c.Conn(); conn != nil {
+				queued = conn.Stats().EventsQueued
+			}
+			s.sat.tick(now, s.pending, oldest, o.cfg.SaturationLatency, queued)
 		}
 		if n%4 == 0 {
 			o.sweep(now)

@@ -101,7 +101,7 @@ func TestSaturationSignal(t *testing.T) {
 			s.done(5 * time.Millisecond)
 		}
 		now = now.Add(tick)
-		s.tick(now, 1, 5*time.Millisecond, 500*time.Millisecond)
+		s.tick(now, 1, 5*time.Millisecond, 500*time.Millisecond, 0)
 	}
 	if s.on || s.ever {
 		t.Fatal("healthy server reported saturated")
@@ -112,7 +112,7 @@ func TestSaturationSignal(t *testing.T) {
 			s.done(time.Duration(i+1) * 400 * time.Millisecond)
 		}
 		now = now.Add(tick)
-		s.tick(now, backlog, time.Duration(i+1)*400*time.Millisecond, 500*time.Millisecond)
+		s.tick(now, backlog, time.Duration(i+1)*400*time.Millisecond, 500*time.Millisecond, 0)
 	}
 	if s.ever {
 		t.Fatal("a short stall reported as saturation")
@@ -123,12 +123,31 @@ func TestSaturationSignal(t *testing.T) {
 			s.done(time.Duration(i+1) * 300 * time.Millisecond)
 		}
 		now = now.Add(tick)
-		s.tick(now, 200+i*20, time.Duration(i+2)*300*time.Millisecond, 500*time.Millisecond)
+		s.tick(now, 200+i*20, time.Duration(i+2)*300*time.Millisecond, 500*time.Millisecond, 0)
 	}
 	if !s.on {
 		t.Fatal("queueing server not reported saturated")
 	}
 	if c := s.capacity(); c < 50 || c > 70 {
 		t.Fatalf("capacity %.1f cps, want ~60", c)
+	}
+}
+
+func TestSaturationNotBlamedOnServerWhenControllerBehind(t *testing.T) {
+	var s saturation
+	now := time.Unix(0, 0)
+	for i := 0; i < 16; i++ {
+		for k := 0; k < 15; k++ {
+			s.done(time.Duration(i+1) * 300 * time.Millisecond)
+		}
+		now = now.Add(tick)
+		// The results wait in the controller's own event queue.
+		s.tick(now, 200+i*20, time.Duration(i+2)*300*time.Millisecond, 500*time.Millisecond, 5000)
+	}
+	if s.ever {
+		t.Fatal("server reported saturated while the controller's queue was deep")
+	}
+	if !s.behind || s.peakQueue != 5000 {
+		t.Fatalf("controller lag not recorded: behind %v peak %d", s.behind, s.peakQueue)
 	}
 }

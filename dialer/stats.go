@@ -66,11 +66,22 @@ type saturation struct {
 	firstAt  time.Time
 	doneOn   uint64
 	timeOn   time.Duration
+	// peakQueue is the deepest the controller's event queue for this
+	// server got; behind tells whether it ever passed ctrlBehind.
+	peakQueue int
+	behind    bool
 }
 
 func (s *saturation) done(lat time.Duration) { s.n++; s.sum += lat }
 
-func (s *saturation) tick(now time.Time, backlog int, oldest, threshold time.Duration) {
+// ctrlBehind is the number of events waiting in the controller's own
+// queue above which latency is the controller's doing, not the server's.
+const ctrlBehind = 1000
+
+func (s *saturation) tick(now time.Time, backlog int, oldest, threshold time.Duration, queued int) {
+	s.peakQueue = max(s.peakQueue, queued)
+	behind := queued > ctrlBehind
+	s.behind = s.behind || behind
 	s.bn[s.pos], s.bsum[s.pos] = s.n, s.sum
 	last := s.n
 	s.pos = (s.pos + 1) % winTicks // now the oldest bucket
@@ -96,7 +107,9 @@ func (s *saturation) tick(now time.Time, backlog int, oldest, threshold time.Dur
 	growing := backlog > before+before/20
 	slow := (n >= 3 && s.mean > threshold) || oldest > 2*threshold
 	verySlow := (n >= 3 && s.mean > 4*threshold) || oldest > 8*threshold
-	sig := backlog >= 5 && slow && (growing || verySlow)
+	// When the controller's own event queue is deep, the results are
+	// waiting here, not on the server: that is not the server's saturation.
+	sig := backlog >= 5 && slow && (growing || verySlow) && !behind
 	if sig {
 		s.hits++
 		s.clear = 0
@@ -228,6 +241,10 @@ type ServerSummary struct {
 	Saturated       bool    `json:"saturated"`
 	SaturatedAtCPS  float64 `json:"saturated_at_cps,omitempty"`
 	SaturatedAfterS float64 `json:"saturated_after_s,omitempty"`
+	// ControllerQueuePeak is the deepest the controller's queue of this
+	// server's events got: when it is high, the controller (not the
+	// server) was the bottleneck.
+	ControllerQueuePeak int `json:"controller_queue_peak"`
 }
 
 // Summary is the outcome of a run, for people and machines.
@@ -297,6 +314,11 @@ func (o *Originator) Summary() Summary {
 			}
 			sm.Saturation = append(sm.Saturation, fmt.Sprintf("server %s saturated at ~%.0f cps (originates queued: backlog peaked at %d, set-up p99 %.0f ms)",
 				s.addr, ss.SaturatedAtCPS, s.peakBacklog, ss.SetupMs.P99))
+		}
+		ss.ControllerQueuePeak = s.sat.peakQueue
+		if s.sat.behind {
+			sm.Saturation = append(sm.Saturation, fmt.Sprintf("the controller fell behind on server %s's events (queue peaked at %d): its set-up latencies include that delay",
+				s.addr, s.sat.peakQueue))
 		}
 		sm.Servers = append(sm.Servers, ss)
 	}
