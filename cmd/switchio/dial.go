@@ -613,7 +613,10 @@ func (v *liveView) draw(st dialer.Stats) {
 		if len(sat) > 0 {
 			extra = " [" + strings.Join(sat, "; ") + "]"
 		}
-		fmt.Fprintf(v.w, "switchio dial: %s elapsed=%s offered=%d active=%d answered=%d failed=%d cps=%.1f%s\n",
+		if st.ETA >= 0 {
+			extra = " eta=" + fmtDur(st.ETA) + extra
+		}
+		fmt.Fprintf(v.w, "switchio dial: %s elapsed=%s offered=%d active=%d answered=%d failed=%d answered_cps=%.1f%s\n",
 			st.State, fmtDur(st.Elapsed), st.Offered, st.Active, st.Answered, st.Failed, st.AnsweredCPS, extra)
 		return
 	}
