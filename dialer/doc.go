@@ -44,7 +44,9 @@
 // hold, execute_on_answer='sched_hangup +<Duration> NORMAL_CLEARING', so
 // the server ends the call even if the controller dies; a per-call hang-up
 // sent by the controller would queue behind the originates on a busy
-// server. By default each server calls itself at its own SIP address, read
+// server. Config.ControllerHangup is the margin variant: the dialer hangs
+// up after exactly Duration, and the server's sched_hangup, Config.Margin
+// later, only guards against orphans. By default each server calls itself at its own SIP address, read
 // from "sofia status profile <profile>".
 //
 // # Saturation
@@ -54,7 +56,9 @@
 // server, the backlog of originates without a result and the set-up
 // latency (windowed mean and the age of the oldest waiting originate); when
 // both rise it reports the server saturated, with the rate it actually
-// managed (Stats live, Summary at the end). Summary.AchievedRate is the
+// managed (Stats live, Summary at the end). When the controller's own
+// queue of a server's events is deep instead, the delay is the
+// controller's: it is reported as such, not as the server's saturation. Summary.AchievedRate is the
 // rate calls were set up at, never the offered rate. Failure causes
 // (-ERR results and abnormal hang-ups) are counted per server.
 package dialer
