@@ -311,7 +311,7 @@ func (ch *channel) runApp(ap *appRun) {
 			if len(f) > 1 {
 				c = f[1]
 			}
-			ch.after(time.Duration(secs)*time.Second, func() { s.hangup(ch, c) })
+			ch.schedHangup(time.Duration(secs)*time.Second, c)
 		}
 		done()
 	case "echo":

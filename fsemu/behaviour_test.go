@@ -176,6 +176,34 @@ func TestExecuteOnAnswerSchedHangup(t *testing.T) {
 	}
 }
 
+func TestSchedDel(t *testing.T) {
+	c, clock := vcluster(t, Inbound{Action: "answer"})
+	fs1, fs2 := c.Server(0), c.Server(1)
+	res := bgOriginate(fs1, "{origination_uuid=33333333-0000-0000-0000-000000000002}sofia/external/1000@"+fs2.SIPAddr()+" &park()")
+	waitResult(t, res, clock, 10*time.Millisecond)
+	id := "33333333-0000-0000-0000-000000000002"
+	if out := fs1.API("sched_hangup +10 " + id); out != "+OK\n" {
+		t.Fatal(out)
+	}
+	if out := fs1.API("sched_del " + id); out != "+OK Deleted: 1\n" {
+		t.Fatal(out)
+	}
+	clock.Advance(20 * time.Second)
+	if _, ok := fs1.Channel(id); !ok {
+		t.Fatal("hung up despite sched_del")
+	}
+	if out := fs1.API("sched_del " + id); out != "+OK Deleted: 0\n" {
+		t.Fatal(out)
+	}
+	if out := fs1.API("sched_api +2 none uuid_kill " + id); out != "+OK Added: 1\n" {
+		t.Fatal(out)
+	}
+	clock.Advance(3 * time.Second)
+	if _, ok := fs1.Channel(id); ok {
+		t.Fatal("sched_api did not run")
+	}
+}
+
 func TestHupallVariableMatch(t *testing.T) {
 	s := RunT(t, Config{Inbound: Inbound{Action: "answer"}})
 	for _, v := range []string{"a", "b", "a"} {

@@ -77,6 +77,10 @@ func (s *Server) hangup(ch *channel, cause string) {
 	}
 	ch.hangingUp = true
 	ch.stopTimers()
+	for _, t := range ch.sched {
+		t.Stop()
+	}
+	ch.sched = nil
 	ch.cause = cause
 	ch.hangupAt = s.nowMicros()
 	ch.target = csHangup
