@@ -478,6 +478,16 @@ func TestPerCallFieldsAndOriginate(t *testing.T) {
 			t.Fatalf("hold not set at originate: %q", ch.Var("execute_on_answer"))
 		}
 	}
+	cmd, err := o.OriginateCommand(cl.Server(0).Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"originate {", "origination_caller_id_number=111", "sip_h_P-Test='x y'", "execute_on_answer='sched_hangup +5 NORMAL_CLEARING'",
+		"sip_h_X-switchio_app=" + o.ID() + "-TonePlay", "}sofia/external/1001@" + cl.Server(0).SIPAddr() + " &park()"} {
+		if !strings.Contains(cmd, want) {
+			t.Errorf("originate command lacks %q:\n%s", want, cmd)
+		}
+	}
 	if !got["111->1001"] || !got["222->1002"] || len(got) != 2 {
 		t.Fatalf("per-call values %v", got)
 	}

@@ -1,6 +1,7 @@
 package dialer
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -597,4 +598,28 @@ func (o *Originator) sweep(now time.Time) {
 		}
 		o.release(c, now)
 	}
+}
+
+// OriginateCommand renders the originate the dialer would send next
+// through the server at addr (its uuid is a placeholder), like upstream's
+// originate_cmd: for logs and checks.
+func (o *Originator) OriginateCommand(addr string) (string, error) {
+	o.mu.Lock()
+	var s *server
+	for _, x := range o.servers {
+		if x.addr == addr {
+			s = x
+		}
+	}
+	if s == nil {
+		o.mu.Unlock()
+		return "", fmt.Errorf("dialer: no server %s", addr)
+	}
+	g := &appGroup{id: o.cfg.ID + "-app"}
+	if len(o.apps) > 0 {
+		g = o.apps[0]
+	}
+	c := &call{uuid: "00000000-0000-0000-0000-000000000000", n: o.offered, srv: s, app: g, hold: o.duration}
+	o.mu.Unlock()
+	return o.command(s, c)
 }

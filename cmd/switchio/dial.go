@@ -429,6 +429,11 @@ func runDial(ctx context.Context, o dialOpts, hosts []string, stdout, stderr io.
 			return 1, err
 		}
 	}
+	for _, c := range pool.Clients() {
+		if cmd, err := d.OriginateCommand(c.Addr()); err == nil {
+			logger.Info("originate template", "server", c.Addr(), "cmd", cmd)
+		}
+	}
 	if err := d.Start(); err != nil {
 		return 1, err
 	}
