@@ -429,7 +429,8 @@ func (o *Originator) appIndex(id string) int {
 	return -1
 }
 
-// SetWeight changes an app id's weight live (0 stops giving it calls).
+// SetWeight changes an app id's weight live (0 stops giving it calls;
+// when every weight is 0 the dialer stops offering).
 func (o *Originator) SetWeight(appID string, weight int) error {
 	if weight < 0 {
 		return fmt.Errorf("dialer: negative weight %d", weight)
