@@ -126,7 +126,9 @@ func (s *saturation) tick(now time.Time, backlog int, oldest, threshold time.Dur
 	if s.on && s.clear >= winTicks {
 		s.on = false
 	}
-	if s.on {
+	if s.on && backlog >= 5 {
+		// Only while work is queued: after the backlog drains the flag
+		// lingers a moment, and those idle ticks say nothing of capacity.
 		s.doneOn += uint64(last)
 		s.timeOn += tick
 	}
