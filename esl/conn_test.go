@@ -499,9 +499,11 @@ func TestShutdownNoticeCapture(t *testing.T) {
 }
 
 func TestCloseIdempotentAndFailsPending(t *testing.T) {
+	received := make(chan struct{})
 	tp := newTestPeer(t, func(p *peerConn) {
 		p.authOK()
 		p.expect("api never")
+		close(received)
 		p.read()
 	})
 	c := dialPeer(t, tp, Config{})
@@ -510,8 +512,14 @@ func TestCloseIdempotentAndFailsPending(t *testing.T) {
 		_, err := c.API(testCtx(t), "never")
 		res <- err
 	}()
-	for c.Stats().InFlight == 0 {
-		time.Sleep(time.Millisecond)
+	// Close only once the server holds the request, so it is truly pending.
+	select {
+	case <-received:
+	case <-time.After(10 * time.Second):
+		t.Fatal("request never reached the server")
+	}
+	if c.Stats().InFlight != 1 {
+		t.Fatalf("InFlight = %d, want 1", c.Stats().InFlight)
 	}
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
