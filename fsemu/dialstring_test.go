@@ -44,3 +44,24 @@ func TestParseOriginate(t *testing.T) {
 		t.Fatal(cause)
 	}
 }
+
+func TestParseVarBlockSeparator(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []wire.Header
+	}{
+		{`a=b,c=d`, []wire.Header{{Name: "a", Value: "b"}, {Name: "c", Value: "d"}}},
+		{`^^:a=1,2:c=d`, []wire.Header{{Name: "a", Value: "1,2"}, {Name: "c", Value: "d"}}},
+		{`^^;x='p;q';y=z`, []wire.Header{{Name: "x", Value: "p;q"}, {Name: "y", Value: "z"}}},
+		{`^^`, nil},
+	}
+	for _, tt := range tests {
+		if got := parseVarBlock(tt.in); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("parseVarBlock(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+	r, ok := parseOriginate(`{^^:codecs=PCMU,PCMA:origination_caller_id_name='A B'}loopback/1000 &park()`)
+	if !ok || varOf(r.vars, "codecs") != "PCMU,PCMA" || varOf(r.vars, "origination_caller_id_name") != "A B" {
+		t.Fatalf("%+v", r)
+	}
+}

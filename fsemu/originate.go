@@ -57,7 +57,13 @@ func splitArgs(s string) []string {
 }
 
 // parseVarBlock parses "a=b,c='x y',d=e\,f" (the inside of {} or []).
+// A block opening with "^^X" separates its variables with X instead of a
+// comma, as FreeSWITCH's switch_event_create_brackets does.
 func parseVarBlock(s string) []wire.Header {
+	sep := byte(',')
+	if len(s) >= 3 && s[0] == '^' && s[1] == '^' {
+		sep, s = s[2], s[3:]
+	}
 	var out []wire.Header
 	var cur strings.Builder
 	inq := false
@@ -83,7 +89,7 @@ func parseVarBlock(s string) []wire.Header {
 		case c == '\'':
 			inq = !inq
 			cur.WriteByte(c)
-		case c == ',' && !inq:
+		case c == sep && !inq:
 			flush()
 		default:
 			cur.WriteByte(c)
