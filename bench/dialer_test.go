@@ -1,4 +1,4 @@
-package dialer_test
+package bench
 
 // Load benchmarks of the dialer against two emulated servers run by
 // "switchio emulate" in a subprocess, so that the controller's CPU and
@@ -18,7 +18,7 @@ package dialer_test
 //	SWITCHIO_BENCH_VERBOSE  "false" keeps FreeSWITCH's normal-size events
 //	                        (default: fsctl verbose_events true)
 //
-//	go test -run '^$' -bench 'Dialer' -benchtime 1x ./dialer/
+//	cd bench && go test -run '^$' -bench Dialer -benchtime 1x .
 
 import (
 	"bufio"
@@ -35,6 +35,7 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/switchio/switchio/apps/tone" // registers TonePlay, the default app
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/dialer"
 )
@@ -62,7 +63,10 @@ type emulator struct {
 func startEmulator(b *testing.B, servers int) *emulator {
 	b.Helper()
 	bin := filepath.Join(b.TempDir(), "switchio")
-	build := exec.Command("go", "build", "-o", bin, "github.com/switchio/switchio/cmd/switchio")
+	// built in the main module (the repository root), which holds the
+	// command's dependencies
+	build := exec.Command("go", "build", "-o", bin, "./cmd/switchio")
+	build.Dir = ".."
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		b.Fatalf("go build: %v", err)
