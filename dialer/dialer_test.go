@@ -550,3 +550,45 @@ func TestLiveChanges(t *testing.T) {
 		t.Fatalf("%+v", sm)
 	}
 }
+
+// TestSetupReportsRefusingServer: a server that refuses the load-test
+// settings is named with the command it refused, and the other servers are
+// still set up.
+func TestSetupReportsRefusingServer(t *testing.T) {
+	cl := fsemu.RunClusterT(t, 2, fsemu.Config{})
+	pool := newPool(t, cl)
+	ctx := ctxT(t, 10*time.Second)
+	o, err := dialer.New(ctx, pool, dialer.Config{Rate: 10, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	cl.Servers[1].DenyAPI("fsctl")
+	err = o.Setup(ctx, dialer.Settings{VerboseEvents: true, MaxSessions: 1234})
+	if err == nil {
+		t.Fatal("Setup succeeded on a server that refuses fsctl")
+	}
+	msg := err.Error()
+	for _, want := range []string{cl.Servers[1].Addr(), `"fsctl sps`, `"fsctl max_sessions`, `"fsctl verbose_events true"`, "permission denied"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q does not name %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, cl.Servers[0].Addr()) {
+		t.Errorf("error %q names the server that accepted", msg)
+	}
+	cl.Servers[1].DenyAPI()
+	// the settings reached the server that accepted them only
+	for i, want := range []bool{true, false} {
+		out, err := pool.Clients()[i].API(ctx, "fsctl max_sessions")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(out, "max sessions: 1234"); got != want {
+			t.Errorf("server %d: %q", i, out)
+		}
+	}
+	if err := o.Setup(ctx, dialer.Settings{}); err != nil {
+		t.Fatalf("after allowing fsctl again: %v", err)
+	}
+}

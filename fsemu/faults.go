@@ -2,6 +2,7 @@ package fsemu
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/switchio/switchio/esl/wire"
@@ -57,4 +58,23 @@ func (s *Server) FloodEvents(n int) {
 		ev.Add("Flood-Index", strconv.Itoa(i))
 		s.fire(ev, nil)
 	}
+}
+
+// DenyAPI makes api and bgapi refuse the named commands (e.g. "fsctl") with
+// "-ERR permission denied", as FreeSWITCH answers an ESL user whose allowed
+// API list lacks them; it tests how a controller reports a server that
+// refuses its set-up. DenyAPI() with no names allows everything again.
+func (s *Server) DenyAPI(commands ...string) {
+	s.lock()
+	defer s.unlock()
+	s.denied = make(map[string]bool, len(commands))
+	for _, c := range commands {
+		s.denied[strings.ToLower(c)] = true
+	}
+}
+
+func (s *Server) apiDenied(cmd string) bool {
+	s.lock()
+	defer s.unlock()
+	return s.denied[strings.ToLower(cmd)]
 }

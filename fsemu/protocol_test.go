@@ -322,3 +322,27 @@ func TestCloseWithStuckClient(t *testing.T) {
 		t.Fatalf("Close took %v", d)
 	}
 }
+
+// TestDenyAPI: denied commands get mod_event_socket's permission reply
+// (a command/reply, for api and bgapi alike); others still run.
+func TestDenyAPI(t *testing.T) {
+	s := RunT(t)
+	s.DenyAPI("FSCTL")
+	tc := dialT(t, s.Addr())
+	if r := tc.cmd("auth ClueCon").ReplyText(); r != "+OK accepted" {
+		t.Fatal(r)
+	}
+	for _, cmd := range []string{"api fsctl sps 10", "bgapi fsctl max_sessions 5"} {
+		m := tc.cmd(cmd)
+		if m.ContentType() != "command/reply" || m.ReplyText() != "-ERR permission denied" {
+			t.Fatalf("%s: %q %q", cmd, m.ContentType(), m.ReplyText())
+		}
+	}
+	if m := tc.cmd("api status"); m.ContentType() != "api/response" {
+		t.Fatalf("status: %q", m.ContentType())
+	}
+	s.DenyAPI()
+	if m := tc.cmd("api fsctl sps 10"); !strings.HasPrefix(string(m.Body), "+OK") {
+		t.Fatalf("after allowing: %q", m.Body)
+	}
+}

@@ -131,6 +131,7 @@ type Server struct {
 	spsTimer    Timer
 	capacity    *capState
 	commands    map[string]int
+	denied      map[string]bool // api commands answered "-ERR permission denied"
 	dateSec     int64
 	dateLocal   string
 	dateGMT     string
