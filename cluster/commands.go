@@ -224,7 +224,9 @@ func (s *Session) SchedDTMF(ctx context.Context, delay time.Duration, digits str
 		return fmt.Errorf("%w: DTMF digits %q", ErrBadArgument, digits)
 	}
 	secs := wholeSeconds(delay)
-	return s.rawAPI(ctx, "sched_api", "sched_api +"+secs+" none uuid_send_dtmf "+s.uuid+" "+digits)
+	// the channel's uuid as the task group, as sched_hangup's, so that
+	// ClearTasks cancels it too
+	return s.rawAPI(ctx, "sched_api", "sched_api +"+secs+" "+s.uuid+" uuid_send_dtmf "+s.uuid+" "+digits)
 }
 
 // PlaybackOptions tune Playback.

@@ -2,6 +2,7 @@ package cluster_test
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -74,6 +75,8 @@ func TestSessionMethods(t *testing.T) {
 	eventually(t, "two legs", func() bool { c := pool.Call(id); return c != nil && c.Len() == 2 })
 	s := pool.Call(id).Last()
 	u := s.UUID()
+	dir := t.TempDir()
+	rec1, rec2 := filepath.Join(dir, "uuid_record.wav"), filepath.Join(dir, "record_session.wav")
 
 	tests := []struct {
 		name  string
@@ -94,17 +97,17 @@ func TestSessionMethods(t *testing.T) {
 		{"BreakMedia", func(ctx context.Context) error { return s.BreakMedia(ctx, true) }, "uuid_break " + u + " all => +OK", "PLAYBACK_STOP"},
 		{"Broadcast", func(ctx context.Context) error { return s.Broadcast(ctx, "silence_stream://100", "aleg") }, "uuid_broadcast " + u + " silence_stream://100 aleg => +OK", ""},
 		{"SendDTMF", func(ctx context.Context) error { return s.SendDTMF(ctx, "12#", 100*time.Millisecond) }, "uuid_send_dtmf " + u + " 12#@100 => +OK", ""},
-		{"Record start", func(ctx context.Context) error { return s.Record(ctx, "start", "/tmp/switchio-test.wav", 0) }, "uuid_record " + u + " start /tmp/switchio-test.wav => +OK", "RECORD_START"},
-		{"Record stop", func(ctx context.Context) error { return s.Record(ctx, "stop", "/tmp/switchio-test.wav", 0) }, "uuid_record " + u + " stop /tmp/switchio-test.wav => +OK", "RECORD_STOP"},
-		{"StartRecord", func(ctx context.Context) error { return s.StartRecord(ctx, "/tmp/switchio-test2.wav") }, "exec record_session(/tmp/switchio-test2.wav)", ""},
-		{"StopRecord", func(ctx context.Context) error { return s.StopRecord(ctx, "/tmp/switchio-test2.wav") }, "exec stop_record_session(/tmp/switchio-test2.wav)", ""},
+		{"Record start", func(ctx context.Context) error { return s.Record(ctx, "start", rec1, 0) }, "uuid_record " + u + " start " + rec1 + " => +OK", "RECORD_START"},
+		{"Record stop", func(ctx context.Context) error { return s.Record(ctx, "stop", rec1, 0) }, "uuid_record " + u + " stop " + rec1 + " => +OK", "RECORD_STOP"},
+		{"StartRecord", func(ctx context.Context) error { return s.StartRecord(ctx, rec2) }, "exec record_session(" + rec2 + ")", ""},
+		{"StopRecord", func(ctx context.Context) error { return s.StopRecord(ctx, rec2) }, "exec stop_record_session(" + rec2 + ")", ""},
 		{"Mute", func(ctx context.Context) error { return s.Mute(ctx, "") }, "uuid_audio " + u + " start write mute 1 => +OK", ""},
 		{"Unmute", func(ctx context.Context) error { return s.Unmute(ctx, "") }, "uuid_audio " + u + " start write mute 0 => +OK", ""},
 		{"Echo", s.Echo, "exec echo()", ""},
 		{"Park", s.Park, "uuid_park " + u + " => +OK", "CHANNEL_PARK"},
 		{"SchedHangup", func(ctx context.Context) error { return s.SchedHangup(ctx, time.Hour, "") }, "sched_hangup +3600 " + u + " NORMAL_CLEARING => +OK", ""},
 		{"ClearTasks", s.ClearTasks, "sched_del " + u + " => +OK", ""},
-		{"SchedDTMF", func(ctx context.Context) error { return s.SchedDTMF(ctx, time.Second, "9") }, "sched_api +1 none uuid_send_dtmf " + u + " 9 =>", ""},
+		{"SchedDTMF", func(ctx context.Context) error { return s.SchedDTMF(ctx, time.Second, "9") }, "sched_api +1 " + u + " uuid_send_dtmf " + u + " 9 =>", ""},
 		{"Execute", func(ctx context.Context) error { return s.Execute(ctx, "respond", "180") }, "exec respond(180)", ""},
 		{"Hangup", func(ctx context.Context) error { return s.Hangup(ctx, "USER_BUSY") }, "uuid_kill " + u + " USER_BUSY => +OK", "CHANNEL_HANGUP"},
 	}
@@ -142,5 +145,49 @@ func TestSessionRejectsUnsafeArguments(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "cannot be sent safely") {
 			t.Errorf("%s: got %v", name, err)
 		}
+	}
+}
+
+// TestClearTasksCancelsScheduledDTMF: SchedDTMF's task sits in the
+// channel's scheduler group, so ClearTasks cancels it as it does a
+// scheduled hang-up.
+func TestClearTasksCancelsScheduledDTMF(t *testing.T) {
+	_, s2, pool := twoServers(t)
+	ctx := testCtx(t)
+	caller := pool.Clients()[0]
+	var mu sync.Mutex
+	var digits string
+	caller.Observe(func(ev *cluster.Event) {
+		if ev.Key == "DTMF" {
+			mu.Lock()
+			digits += ev.Get("DTMF-Digit")
+			mu.Unlock()
+		}
+	})
+	if err := caller.Subscribe(ctx, "DTMF"); err != nil {
+		t.Fatal(err)
+	}
+	got := func() string { mu.Lock(); defer mu.Unlock(); return digits }
+	id := call(t, ctx, caller, s2.SIPAddr(), "sched-dtmf")
+	eventually(t, "two legs", func() bool { c := pool.Call(id); return c != nil && c.Len() == 2 })
+	s := pool.Call(id).Last()
+	if err := s.Answer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// kept: the digit reaches the far leg
+	if err := s.SchedDTMF(ctx, time.Second, "1"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "scheduled digit", func() bool { return got() == "1" })
+	// cleared: it never does
+	if err := s.SchedDTMF(ctx, time.Second, "2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ClearTasks(ctx); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if d := got(); d != "1" {
+		t.Fatalf("digits %q after ClearTasks, want only the first", d)
 	}
 }
