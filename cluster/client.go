@@ -390,17 +390,23 @@ func (c *Client) Sessions() []*Session {
 
 // Hupall hangs up the server's channels with cause; when varName is set,
 // only those whose variable varName equals value (FreeSWITCH's hupall).
+// FreeSWITCH splits hupall's arguments on spaces with no quoting, so a
+// cause, name or value holding white space (which would match other
+// channels than asked) is refused with ErrBadArgument, as is an empty value.
 func (c *Client) Hupall(ctx context.Context, cause, varName, value string) error {
 	if cause == "" {
 		cause = "NORMAL_CLEARING"
 	}
-	cmd := "hupall " + cause
+	args := []string{cause}
 	if varName != "" {
-		if err := checkArgs(varName, value); err != nil {
-			return err
-		}
-		cmd += " " + varName + " " + value
+		args = append(args, varName, value)
 	}
+	for _, a := range args {
+		if a == "" || strings.ContainsAny(a, " \t\r\n") {
+			return fmt.Errorf("%w: hupall argument %q is empty or holds white space", ErrBadArgument, a)
+		}
+	}
+	cmd := "hupall " + strings.Join(args, " ")
 	_, err := c.API(ctx, cmd)
 	return err
 }

@@ -218,7 +218,8 @@ func (s *Session) SendDTMF(ctx context.Context, digits string, duration time.Dur
 	return s.api(ctx, "uuid_send_dtmf", arg)
 }
 
-// SchedDTMF sends digits after delay, scheduled on the server.
+// SchedDTMF sends digits after delay, scheduled on the server; ClearTasks
+// cancels it.
 func (s *Session) SchedDTMF(ctx context.Context, delay time.Duration, digits string) error {
 	if strings.ContainsAny(digits, " \t") || digits == "" {
 		return fmt.Errorf("%w: DTMF digits %q", ErrBadArgument, digits)

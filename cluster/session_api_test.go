@@ -141,10 +141,16 @@ func TestSessionRejectsUnsafeArguments(t *testing.T) {
 		"record action":  s.Record(ctx, "explode", "/tmp/x", 0),
 		"execute":        s.Execute(ctx, "playback", "x\r\nsendmsg"),
 		"playback none":  s.Playback(ctx, cluster.PlaybackOptions{}),
+		"hupall value":   pool.Clients()[1].Hupall(ctx, "", "sip_h_X-switchio_app", "unsafe other"),
+		"hupall empty":   pool.Clients()[1].Hupall(ctx, "", "sip_h_X-switchio_app", ""),
+		"hupall cause":   pool.Clients()[1].Hupall(ctx, "NORMAL CLEARING", "", ""),
 	} {
 		if err == nil || !strings.Contains(err.Error(), "cannot be sent safely") {
 			t.Errorf("%s: got %v", name, err)
 		}
+	}
+	if s.HungUp() {
+		t.Fatal("a refused command hung the call up")
 	}
 }
 
