@@ -27,6 +27,10 @@ type Counters struct {
 	// FailedByCause counts failed sessions by hang-up cause.
 	FailedByCause map[string]uint64
 	// SessionsPerApp counts sessions by app id.
+	//
+	// The keys of these three maps come from the server's events; each map
+	// holds at most MaxCounterKeys of them, and counts the rest under
+	// OtherKey, so a misbehaving peer cannot grow them without bound.
 	SessionsPerApp map[string]uint64
 	// AppPanics and FlowErrors count app failures (each also logged).
 	AppPanics, FlowErrors uint64
@@ -62,6 +66,23 @@ func addMap(dst, src map[string]uint64) map[string]uint64 {
 	return dst
 }
 
+// MaxCounterKeys bounds the distinct keys of each per-cause and per-app
+// counter map; OtherKey collects the counts past it.
+const MaxCounterKeys = 1024
+
+// OtherKey is the counter key for causes and app ids past MaxCounterKeys.
+const OtherKey = "(other)"
+
+// incKey increments m[k], or m[OtherKey] once m holds MaxCounterKeys keys
+// other than k; it returns the key counted.
+func incKey(m map[string]uint64, k string) string {
+	if _, ok := m[k]; !ok && len(m) >= MaxCounterKeys {
+		k = OtherKey
+	}
+	m[k]++
+	return k
+}
+
 type counters struct {
 	events, sessionsTotal, callsDone, jobs, jobsFailed atomic.Uint64
 	failed, appPanics, flowErrors                      atomic.Uint64
@@ -84,19 +105,19 @@ func (c *counters) init() {
 
 func (c *counters) perAppInc(id string) {
 	c.mu.Lock()
-	c.perApp[id]++
+	incKey(c.perApp, id)
 	c.mu.Unlock()
 }
 
 func (c *counters) hangup(cause string, answered bool, uuid string, keep int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.causes[cause]++
+	incKey(c.causes, cause)
 	if answered && cause == "NORMAL_CLEARING" {
 		return
 	}
 	c.failed.Add(1)
-	c.failedByCause[cause]++
+	cause = incKey(c.failedByCause, cause)
 	l := append(c.failedRecent[cause], uuid)
 	if len(l) > keep {
 		l = l[len(l)-keep:]
