@@ -200,20 +200,17 @@ func TestServiceLoadFailureTearsDown(t *testing.T) {
 	good, bad := &statefulApp{}, &statefulApp{fail: true}
 	svc := &app.Service{
 		Addrs: []string{s1.Addr(), s2.Addr()},
-		Apps:  map[string][]app.Loadable{"good": {app.Shared(good)}, "bad": {app.Shared(bad)}},
+		Apps:  map[string][]app.Loadable{"a-good": {app.Shared(good)}, "b-bad": {app.Shared(bad)}},
 	}
-	for i := 0; i < 5; i++ { // the ids load in map order: run until "good" went first
-		good.mu.Lock()
-		good.setups, good.downs = nil, nil
-		good.mu.Unlock()
-		if err := svc.Run(ctx); err == nil || !strings.Contains(err.Error(), "refused") {
-			t.Fatalf("Run: %v", err)
-		}
-		good.mu.Lock()
-		setups, downs := len(good.setups), len(good.downs)
-		good.mu.Unlock()
-		if setups != downs {
-			t.Fatalf("set up on %d servers, torn down on %d", setups, downs)
-		}
+	// ids load in sorted order: "a-good" is set up on both servers before
+	// "b-bad" fails, and must be torn down on both.
+	if err := svc.Run(ctx); err == nil || !strings.Contains(err.Error(), "refused") {
+		t.Fatalf("Run: %v", err)
+	}
+	good.mu.Lock()
+	setups, downs := len(good.setups), len(good.downs)
+	good.mu.Unlock()
+	if setups != 2 || downs != 2 {
+		t.Fatalf("set up on %d servers, torn down on %d; want 2 and 2", setups, downs)
 	}
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"sort"
 
 	"github.com/switchio/switchio/cluster"
 )
@@ -14,7 +15,8 @@ type Service struct {
 	Addrs []string
 	// Config configures every client.
 	Config cluster.Config
-	// Apps maps an app id to the apps loaded under it, in order.
+	// Apps maps an app id to the apps loaded under it, in order; the ids
+	// load in sorted order.
 	Apps map[string][]Loadable
 	// Ready, if set, is called once every server is connected and loaded.
 	Ready func(*cluster.Pool)
@@ -35,8 +37,13 @@ func (s *Service) Run(ctx context.Context) error {
 			_ = m.Unload(cleanup, id)
 		}
 	}
-	for id, apps := range s.Apps {
-		if err := m.Load(ctx, id, apps...); err != nil {
+	ids := make([]string, 0, len(s.Apps))
+	for id := range s.Apps {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids) // a reproducible load order
+	for _, id := range ids {
+		if err := m.Load(ctx, id, s.Apps[id]...); err != nil {
 			unloadAll() // tear down the ids already loaded
 			return fmt.Errorf("service: %w", err)
 		}
