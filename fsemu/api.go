@@ -412,6 +412,23 @@ func apiSchedAPI(s *Server, a string, done func(string)) {
 	done("+OK Added: " + strconv.FormatUint(uint64(id), 10) + "\n")
 }
 
+// uuidArgs checks a uuid_* command's fields: at least min of them, the
+// first naming a live channel. Otherwise it answers "-USAGE: <usage>" or
+// the command's own missing-channel reply (FreeSWITCH words it differently
+// per command) and returns nil.
+func uuidArgs(s *Server, f []string, min int, usage, missing string, done func(string)) *channel {
+	if len(f) < min {
+		done("-USAGE: " + usage + "\n")
+		return nil
+	}
+	ch := s.channels[f[0]]
+	if ch == nil || ch.gone() {
+		done(missing + "\n")
+		return nil
+	}
+	return ch
+}
+
 func withChan(s *Server, a string, done func(string), f func(*channel) string) {
 	id, _ := splitCmd(a)
 	ch := s.channels[id]
@@ -424,13 +441,8 @@ func withChan(s *Server, a string, done func(string), f func(*channel) string) {
 
 func apiUUIDKill(s *Server, a string, done func(string)) {
 	f := strings.Fields(a)
-	if len(f) == 0 {
-		done("-USAGE: <uuid> [cause]\n")
-		return
-	}
-	ch := s.channels[f[0]]
-	if ch == nil || ch.gone() {
-		done("-ERR No such channel!\n")
+	ch := uuidArgs(s, f, 1, "<uuid> [cause]", "-ERR No such channel!", done)
+	if ch == nil {
 		return
 	}
 	cause := "NORMAL_CLEARING"
@@ -476,13 +488,8 @@ func apiUUIDPark(s *Server, a string, done func(string)) {
 
 func apiUUIDSetvar(s *Server, a string, done func(string)) {
 	f := strings.SplitN(a, " ", 3)
-	if len(f) < 2 {
-		done("-USAGE: <uuid> <var> [value]\n")
-		return
-	}
-	ch := s.channels[f[0]]
-	if ch == nil || ch.gone() {
-		done("-ERR No such channel!\n")
+	ch := uuidArgs(s, f, 2, "<uuid> <var> [value]", "-ERR No such channel!", done)
+	if ch == nil {
 		return
 	}
 	v := ""
@@ -515,13 +522,8 @@ func apiUUIDSetvarMulti(s *Server, a string, done func(string)) {
 
 func apiUUIDGetvar(s *Server, a string, done func(string)) {
 	f := strings.Fields(a)
-	if len(f) < 2 {
-		done("-USAGE: <uuid> <var>\n")
-		return
-	}
-	ch := s.channels[f[0]]
-	if ch == nil || ch.gone() {
-		done("-ERR No such channel!\n")
+	ch := uuidArgs(s, f, 2, "<uuid> <var>", "-ERR No such channel!", done)
+	if ch == nil {
 		return
 	}
 	v, ok := ch.getVar(f[1])
@@ -539,13 +541,8 @@ func apiUUIDExists(s *Server, a string, done func(string)) {
 
 func apiUUIDBroadcast(s *Server, a string, done func(string)) {
 	f := strings.Fields(a)
-	if len(f) < 2 {
-		done("-USAGE: <uuid> <path> [aleg|bleg|both]\n")
-		return
-	}
-	ch := s.channels[f[0]]
-	if ch == nil || ch.gone() {
-		done("-ERR invalid uuid\n")
+	ch := uuidArgs(s, f, 2, "<uuid> <path> [aleg|bleg|both]", "-ERR invalid uuid", done)
+	if ch == nil {
 		return
 	}
 	path := f[1]
@@ -618,13 +615,8 @@ func (ch *channel) broadcast(path string) {
 
 func apiUUIDBreak(s *Server, a string, done func(string)) {
 	f := strings.Fields(a)
-	if len(f) == 0 {
-		done("-USAGE: <uuid> [all]\n")
-		return
-	}
-	ch := s.channels[f[0]]
-	if ch == nil || ch.gone() {
-		done("-ERR No such channel!\n")
+	ch := uuidArgs(s, f, 1, "<uuid> [all]", "-ERR No such channel!", done)
+	if ch == nil {
 		return
 	}
 	done("+OK\n")
@@ -633,13 +625,8 @@ func apiUUIDBreak(s *Server, a string, done func(string)) {
 
 func apiUUIDSendDTMF(s *Server, a string, done func(string)) {
 	f := strings.Fields(a)
-	if len(f) < 2 {
-		done("-USAGE: <uuid> <dtmf_data>\n")
-		return
-	}
-	ch := s.channels[f[0]]
-	if ch == nil || ch.gone() {
-		done("-ERR Cannot locate session!\n")
+	ch := uuidArgs(s, f, 2, "<uuid> <dtmf_data>", "-ERR Cannot locate session!", done)
+	if ch == nil {
 		return
 	}
 	done("+OK " + f[0] + " sent DTMF " + f[1] + ".\n")
@@ -648,13 +635,8 @@ func apiUUIDSendDTMF(s *Server, a string, done func(string)) {
 
 func apiUUIDRecord(s *Server, a string, done func(string)) {
 	f := strings.Fields(a)
-	if len(f) < 3 {
-		done("-USAGE: <uuid> [start|stop|mask|unmask] <path> [<limit>] [<recording_vars>]\n")
-		return
-	}
-	ch := s.channels[f[0]]
-	if ch == nil || ch.gone() {
-		done("-ERR Cannot locate session!\n")
+	ch := uuidArgs(s, f, 3, "<uuid> [start|stop|mask|unmask] <path> [<limit>] [<recording_vars>]", "-ERR Cannot locate session!", done)
+	if ch == nil {
 		return
 	}
 	switch f[1] {
@@ -678,13 +660,8 @@ func apiUUIDRecord(s *Server, a string, done func(string)) {
 
 func apiUUIDAudio(s *Server, a string, done func(string)) {
 	f := strings.Fields(a)
-	if len(f) < 2 {
-		done("-USAGE: <uuid> [start [read|write] [mute|level <level>]|stop]\n")
-		return
-	}
-	ch := s.channels[f[0]]
-	if ch == nil || ch.gone() {
-		done("-ERR Cannot locate session!\n")
+	ch := uuidArgs(s, f, 2, "<uuid> [start [read|write] [mute|level <level>]|stop]", "-ERR Cannot locate session!", done)
+	if ch == nil {
 		return
 	}
 	switch f[1] {
@@ -730,13 +707,8 @@ func apiUUIDBridge(s *Server, a string, done func(string)) {
 
 func apiUUIDTransfer(s *Server, a string, done func(string)) {
 	f := splitArgs(a)
-	if len(f) < 2 {
-		done("-USAGE: <uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]\n")
-		return
-	}
-	ch := s.channels[f[0]]
-	if ch == nil || ch.gone() {
-		done("-ERR No such channel!\n")
+	ch := uuidArgs(s, f, 2, "<uuid> [-bleg|-both] <dest-exten> [<dialplan>] [<context>]", "-ERR No such channel!", done)
+	if ch == nil {
 		return
 	}
 	f = f[1:]
@@ -812,13 +784,8 @@ func apiUUIDDeflect(s *Server, a string, done func(string)) {
 
 func apiUUIDDump(s *Server, a string, done func(string)) {
 	f := strings.Fields(a)
-	if len(f) == 0 {
-		done("-USAGE: <uuid> [format]\n")
-		return
-	}
-	ch := s.channels[f[0]]
-	if ch == nil || ch.gone() {
-		done("-ERR No such channel!\n")
+	ch := uuidArgs(s, f, 1, "<uuid> [format]", "-ERR No such channel!", done)
+	if ch == nil {
 		return
 	}
 	ev := s.newEventCap("CHANNEL_DATA", "mod_commands.c", "uuid_dump_function", 6468, 200)
