@@ -488,6 +488,12 @@ func (a *channel) startOutbound() {
 	a.running = csInit
 	a.target = csInit
 	a.emit(evState, nil, nil)
+	a.createOutbound()
+}
+
+// createOutbound raises an outbound leg's CHANNEL_CREATE and
+// CHANNEL_ORIGINATE and takes it from CS_INIT to CS_CONSUME_MEDIA.
+func (a *channel) createOutbound() {
 	a.target = csRouting
 	a.emit(evCreate, nil, nil)
 	a.emit(evOriginate, nil, nil)
@@ -959,14 +965,7 @@ func (s *Server) originateLoopback(r *originateReq, id, rest string, done func(s
 	b.target = csInit
 	b.emit(evState, nil, nil)
 
-	a.target = csRouting
-	a.emit(evCreate, nil, nil)
-	a.emit(evOriginate, nil, nil)
-	a.running = csRouting
-	a.emit(evState, nil, nil)
-	a.target = csConsumeMedia
-	a.running = csConsumeMedia
-	a.emit(evState, nil, nil)
+	a.createOutbound()
 
 	b.target = csRouting
 	b.emit(evCreate, nil, nil)
