@@ -203,10 +203,18 @@ func BenchmarkDialerRate(b *testing.B) {
 			}
 			sm := o.Summary()
 			wall := offerEnd.Sub(t0)
+			var events, bytes uint64
 			for _, c := range pool.Clients() {
 				if conn := c.Conn(); conn != nil {
-					b.Logf("%s: controller event queue high water %d", c.Addr(), conn.Stats().EventsHighWater)
+					st := conn.Stats()
+					events += st.EventsReceived
+					bytes += st.BytesRead
+					b.Logf("%s: controller event queue high water %d", c.Addr(), st.EventsHighWater)
 				}
+			}
+			if sm.Offered > 0 {
+				b.ReportMetric(float64(events)/float64(sm.Offered), "events/call")
+				b.ReportMetric(float64(bytes)/1024/float64(sm.Offered), "KB/call")
 			}
 			b.ReportMetric(sm.AchievedRate, "achieved_cps")
 			b.ReportMetric(100*sm.AchievedRate/rate, "achieved_%")
