@@ -115,3 +115,38 @@ func TestSmokeCall(t *testing.T) {
 		t.Fatalf("fs2 channels %d", n)
 	}
 }
+
+// TestDTMFDuration: the far end reports each digit's duration in 8 kHz
+// samples rounded up to whole 20 ms packets; the default is 2080.
+func TestDTMFDuration(t *testing.T) {
+	tests := []struct {
+		arg  string
+		want []string // DTMF-Digit:DTMF-Duration in order
+	}{
+		{"12#", []string{"1:2080", "2:2080", "#:2080"}},
+		{"5@100", []string{"5:800"}},
+		{"6@250", []string{"6:2080"}},
+		{"7@10", []string{"7:480"}}, // below the 400-sample minimum
+	}
+	c := RunClusterT(t, 2, Config{Inbound: Inbound{Action: "answer"}})
+	fs1, fs2 := c.Server(0), c.Server(1)
+	a := dialT(t, fs1.Addr())
+	a.cmd("auth ClueCon")
+	b := dialT(t, fs2.Addr())
+	b.cmd("auth ClueCon")
+	b.cmd("event plain DTMF")
+	if r := string(a.cmd("api originate {origination_uuid=dtmf-a}sofia/external/1000@" + fs2.SIPAddr() + " &park()").Body); r != "+OK dtmf-a\n" {
+		t.Fatal(r)
+	}
+	for _, tt := range tests {
+		if r := string(a.cmd("api uuid_send_dtmf dtmf-a " + tt.arg).Body); !strings.HasPrefix(r, "+OK") {
+			t.Fatal(r)
+		}
+		for _, want := range tt.want {
+			ev := b.waitEvent(func(e *wire.Event) bool { return e.Name() == "DTMF" })
+			if got := ev.Get("DTMF-Digit") + ":" + ev.Get("DTMF-Duration"); got != want {
+				t.Errorf("uuid_send_dtmf %s: got %s, want %s", tt.arg, got, want)
+			}
+		}
+	}
+}
