@@ -36,10 +36,17 @@
 // sessions per second (a per-server budget refilled every second of the
 // server's Clock, so with a VirtualClock advance time between bursts).
 //
+// Not emulated, or simplified: of a dial string with several legs (",",
+// "|", ":_:") only the first is dialed; userauth is always refused;
+// sendmsg's event-lock and async flags are accepted, and a channel runs
+// its queued applications in order either way; the capacity model charges
+// a call to the server that originates it; mod_bert's sync events follow
+// the configured link impairment rather than an analysis of the audio.
+//
 // Everything runs on a Clock; with a *VirtualClock tests advance time
 // explicitly (ring times, sched_hangup, playback length, heartbeats) and
 // stay fast and reproducible. The direct API (Channels, Channel, Hangup,
 // Answer, SetVar, API, CommandCount) inspects and changes state without
-// the protocol, and Kill, DropConnections, Stall, SendMalformed and
-// FloodEvents inject faults.
+// the protocol, and Kill, DropConnections, Stall, SendMalformed,
+// FloodEvents and DenyAPI inject faults.
 package fsemu
