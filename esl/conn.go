@@ -402,7 +402,9 @@ func (c *Conn) finish() {
 func (c *Conn) readLoop() {
 	defer c.finish()
 	for {
-		m, err := c.rd.ReadMessage()
+		// The frame is the reader's, reused by the next read: events are
+		// parsed out of it (the parser copies), anything kept is cloned.
+		m, err := c.rd.ReadFrame()
 		if err != nil {
 			var pe *wire.ProtocolError
 			switch {
@@ -430,8 +432,16 @@ func (c *Conn) readLoop() {
 }
 
 // dispatch handles one frame in the reader goroutine; false ends the loop.
+// m is valid only until the next read: whatever outlives the call is
+// cloned or parsed into memory of its own.
 func (c *Conn) dispatch(m *wire.Message) bool {
-	switch ct := m.ContentType(); ct {
+	ct := m.ContentType()
+	switch ct {
+	case wire.TypeEventPlain, wire.TypeEventJSON, wire.TypeEventXML:
+	default:
+		m = m.Clone()
+	}
+	switch ct {
 	case wire.TypeCommandReply, wire.TypeAPIResponse:
 		c.mu.Lock()
 		var w *waiter

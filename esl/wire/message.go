@@ -36,6 +36,21 @@ type Message struct {
 	inline [4]Header
 }
 
+// Clone returns a copy of m that owns its memory: what a caller keeps of a
+// frame from Reader.ReadFrame, which is reused by the next read.
+func (m *Message) Clone() *Message {
+	out := &Message{Command: m.Command}
+	if len(m.Headers) <= len(out.inline) {
+		out.Headers = append(out.inline[:0], m.Headers...)
+	} else {
+		out.Headers = append([]Header(nil), m.Headers...)
+	}
+	if m.Body != nil {
+		out.Body = append([]byte{}, m.Body...)
+	}
+	return out
+}
+
 // lookup returns the value of the first header named name, comparing names
 // exactly first and then case-insensitively, as FreeSWITCH does.
 func lookup(hs []Header, name string) (string, bool) {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -63,4 +64,62 @@ func TestCaptureRoundTripByteExact(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestParsedEventsOutliveReadFrame: events parsed straight out of
+// ReadFrame's reused buffer (as esl.Conn does) own their memory, and a
+// cloned frame owns its own: both stay intact after every later read.
+func TestParsedEventsOutliveReadFrame(t *testing.T) {
+	for _, f := range captureFiles(t, ".rx.txt") {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		type kept struct {
+			ev    *Event
+			frame *Message
+			want  string
+		}
+		var all []kept
+		r := NewReader(bytes.NewReader(data))
+		for {
+			m, err := r.ReadFrame()
+			if err != nil {
+				break
+			}
+			k := kept{frame: m.Clone()}
+			if ct := m.ContentType(); ct == TypeEventPlain || ct == TypeEventJSON || ct == TypeEventXML {
+				if k.ev, err = ParseEvent(ct, m.Body); err != nil {
+					t.Fatalf("%s: %v", f, err)
+				}
+			}
+			k.want = snapshot(k.ev, k.frame)
+			all = append(all, k)
+		}
+		if len(all) == 0 {
+			t.Fatalf("%s: no frames", f)
+		}
+		for i, k := range all {
+			if got := snapshot(k.ev, k.frame); got != k.want {
+				t.Fatalf("%s: frame %d changed after later reads", filepath.Base(f), i)
+			}
+		}
+	}
+}
+
+// snapshot renders an event and a frame into a fresh string.
+func snapshot(ev *Event, m *Message) string {
+	var b strings.Builder
+	if ev != nil {
+		for _, h := range ev.Headers {
+			b.WriteString(h.Name + "\x00" + h.Value + "\x00")
+		}
+		b.WriteString(ev.Body)
+	}
+	b.WriteString(m.Command)
+	for _, h := range m.Headers {
+		b.WriteString(h.Name + "\x00" + h.Value + "\x00")
+	}
+	b.Write(m.Body)
+	return b.String()
 }
