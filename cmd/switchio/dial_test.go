@@ -240,7 +240,7 @@ func TestDialCLI(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"bad password", append([]string{"dial", "--password", "nope"}, emu.esl...), "auth"},
+		{"bad password", append([]string{"dial", "--password", "S3cr3t-never-shown"}, emu.esl...), "auth"},
 		{"unreachable", []string{"dial", "127.0.0.1:1"}, "127.0.0.1:1"},
 		{"bad rate", []string{"dial", "--rate", "-1"}, "--rate"},
 		{"unknown app", []string{"dial", "--app", "NoSuchApp"}, "NoSuchApp"},
@@ -257,6 +257,9 @@ func TestDialCLI(t *testing.T) {
 			msg := strings.TrimSpace(stderr.String())
 			if strings.Count(msg, "\n") != 0 || !strings.HasPrefix(msg, "switchio:") || !strings.Contains(strings.ToLower(msg), strings.ToLower(tc.want)) {
 				t.Fatalf("want one line naming %q, got:\n%s", tc.want, msg)
+			}
+			if strings.Contains(stderr.String(), "S3cr3t") {
+				t.Fatalf("the password leaked: %s", msg)
 			}
 		})
 	}
