@@ -65,7 +65,13 @@ func newEmulateCmd() *cobra.Command {
 					return err
 				}
 				started = append(started, s)
-				fmt.Fprintf(cmd.OutOrStdout(), "fs%d esl=%s sip=%s password=%s\n", i+1, s.Addr(), s.SIPAddr(), s.Password())
+				// FreeSWITCH's well-known default is shown; a chosen
+				// password is a secret and is not printed.
+				shown := "(as given)"
+				if s.Password() == "ClueCon" {
+					shown = "ClueCon"
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "fs%d esl=%s sip=%s password=%s\n", i+1, s.Addr(), s.SIPAddr(), shown)
 			}
 			<-ctx.Done()
 			return nil

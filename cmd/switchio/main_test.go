@@ -178,3 +178,54 @@ func TestNormalizeHosts(t *testing.T) {
 		}
 	}
 }
+
+// TestEmulate runs "switchio emulate" in-process: it prints one line per
+// server (never a chosen password), serves ESL with that password, and
+// returns cleanly when its context ends (as on Ctrl-C).
+func TestEmulate(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stdout := &outBuffer{}
+	root := newRootCmd()
+	root.SetArgs([]string{"emulate", "--servers", "2", "--listen", "127.0.0.1:0", "--password", "Emu-s3cret"})
+	root.SetOut(stdout)
+	root.SetErr(&outBuffer{})
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.Count(stdout.String(), "\n") < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("emulate printed %q", stdout.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	out := stdout.String()
+	if strings.Contains(out, "Emu-s3cret") {
+		t.Fatalf("password printed: %q", out)
+	}
+	var addrs []string
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || !strings.HasPrefix(f[1], "esl=") {
+			t.Fatalf("line %q", line)
+		}
+		addrs = append(addrs, strings.TrimPrefix(f[1], "esl="))
+	}
+	for _, addr := range addrs {
+		pool, err := cluster.NewPool(ctx, []string{addr}, cluster.Config{Password: "Emu-s3cret"})
+		if err != nil {
+			t.Fatalf("%s: %v", addr, err)
+		}
+		pool.Close()
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("emulate: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("emulate did not stop")
+	}
+}
