@@ -229,3 +229,28 @@ func TestEmulate(t *testing.T) {
 		t.Fatal("emulate did not stop")
 	}
 }
+
+// TestDialSetupRefused: a server that refuses the load-test settings stops
+// the run before any call, with a one-line reason naming it.
+func TestDialSetupRefused(t *testing.T) {
+	srv := fsemu.RunT(t)
+	srv.DenyAPI("fsctl")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, _, err := runRoot(ctx, "dial", srv.Addr(), "--max-offered", "5")
+	if err == nil {
+		t.Fatal("dial ran against a server refusing its settings")
+	}
+	msg := err.Error()
+	for _, want := range []string{srv.Addr(), "fsctl", "permission denied"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q does not name %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, "\n") {
+		t.Errorf("error spans lines: %q", msg)
+	}
+	if n := srv.SessionsSinceStartup(); n != 0 {
+		t.Errorf("%d calls placed after the refusal", n)
+	}
+}
