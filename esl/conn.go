@@ -686,12 +686,13 @@ func (c *Conn) command(ctx context.Context, cmd string) (string, error) {
 // (originate, long sofia commands). A body starting with "-ERR" or
 // "-USAGE" is returned together with a *CommandError.
 func (c *Conn) API(ctx context.Context, cmd string) (string, error) {
-	m, err := c.SendCommand(ctx, "api "+cmd, nil, nil)
+	line := "api " + cmd
+	m, err := c.SendCommand(ctx, line, nil, nil)
 	if err != nil {
 		return "", err
 	}
 	body := string(m.Body)
-	return body, apiErr("api "+cmd, body)
+	return body, apiErr(line, body)
 }
 
 func apiErr(cmd, body string) error {
