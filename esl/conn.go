@@ -435,13 +435,10 @@ func (c *Conn) readLoop() {
 // m is valid only until the next read: whatever outlives the call is
 // cloned or parsed into memory of its own.
 func (c *Conn) dispatch(m *wire.Message) bool {
-	ct := m.ContentType()
-	switch ct {
-	case wire.TypeEventPlain, wire.TypeEventJSON, wire.TypeEventXML:
-	default:
+	if !m.IsEvent() {
 		m = m.Clone()
 	}
-	switch ct {
+	switch ct := m.ContentType(); ct {
 	case wire.TypeCommandReply, wire.TypeAPIResponse:
 		c.mu.Lock()
 		var w *waiter
