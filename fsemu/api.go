@@ -421,7 +421,13 @@ func uuidArgs(s *Server, f []string, min int, usage, missing string, done func(s
 		done("-USAGE: " + usage + "\n")
 		return nil
 	}
-	ch := s.channels[f[0]]
+	return liveChannel(s, f[0], missing, done)
+}
+
+// liveChannel returns the live channel id names, or answers missing (the
+// command's own wording) and returns nil.
+func liveChannel(s *Server, id, missing string, done func(string)) *channel {
+	ch := s.channels[id]
 	if ch == nil || ch.gone() {
 		done(missing + "\n")
 		return nil
@@ -431,12 +437,9 @@ func uuidArgs(s *Server, f []string, min int, usage, missing string, done func(s
 
 func withChan(s *Server, a string, done func(string), f func(*channel) string) {
 	id, _ := splitCmd(a)
-	ch := s.channels[id]
-	if ch == nil || ch.gone() {
-		done("-ERR No such channel!\n")
-		return
+	if ch := liveChannel(s, id, "-ERR No such channel!", done); ch != nil {
+		done(f(ch))
 	}
-	done(f(ch))
 }
 
 func apiUUIDKill(s *Server, a string, done func(string)) {
@@ -455,9 +458,8 @@ func apiUUIDKill(s *Server, a string, done func(string)) {
 
 func apiUUIDAnswer(s *Server, a string, done func(string)) {
 	id, _ := splitCmd(a)
-	ch := s.channels[id]
-	if ch == nil || ch.gone() {
-		done("-ERROR\n")
+	ch := liveChannel(s, id, "-ERROR", done)
+	if ch == nil {
 		return
 	}
 	done("+OK\n")
@@ -466,9 +468,8 @@ func apiUUIDAnswer(s *Server, a string, done func(string)) {
 
 func apiUUIDPreAnswer(s *Server, a string, done func(string)) {
 	id, _ := splitCmd(a)
-	ch := s.channels[id]
-	if ch == nil || ch.gone() {
-		done("-ERROR\n")
+	ch := liveChannel(s, id, "-ERROR", done)
+	if ch == nil {
 		return
 	}
 	done("+OK\n")
@@ -506,9 +507,8 @@ func apiUUIDSetvarMulti(s *Server, a string, done func(string)) {
 		done("-USAGE: <uuid> <var>=<value>;<var>=<value>...\n")
 		return
 	}
-	ch := s.channels[id]
-	if ch == nil || ch.gone() {
-		done("-ERR No such channel!\n")
+	ch := liveChannel(s, id, "-ERR No such channel!", done)
+	if ch == nil {
 		return
 	}
 	for _, kvp := range strings.Split(rest, ";") {

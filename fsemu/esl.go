@@ -401,13 +401,14 @@ func (c *conn) handle(m *wire.Message) bool {
 	if len(cmd) > len(word) {
 		rest = strings.TrimLeft(cmd[len(word):], " ")
 	}
-	if w := strings.ToLower(word); (w == "api" || w == "bgapi") && s.apiDenied(firstWord(rest)) {
+	lword := strings.ToLower(word)
+	if (lword == "api" || lword == "bgapi") && s.apiDenied(firstWord(rest)) {
 		// as mod_event_socket answers a user without the command in its
 		// allowed API list
 		c.send(wire.AppendReply(nil, "-ERR permission denied"))
 		return true
 	}
-	switch strings.ToLower(word) {
+	switch lword {
 	case "api":
 		c.apiCommand(rest, m)
 	case "bgapi":

@@ -105,6 +105,8 @@ type Server struct {
 	intAddr  string
 	rng      *rand.Rand
 
+	denied atomic.Pointer[map[string]bool] // api commands answered "-ERR permission denied"
+
 	// guarded by net.mu
 	seq         uint64
 	conns       map[*conn]struct{}
@@ -131,7 +133,6 @@ type Server struct {
 	spsTimer    Timer
 	capacity    *capState
 	commands    map[string]int
-	denied      map[string]bool // api commands answered "-ERR permission denied"
 	dateSec     int64
 	dateLocal   string
 	dateGMT     string
