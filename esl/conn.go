@@ -435,10 +435,11 @@ func (c *Conn) readLoop() {
 // m is valid only until the next read: whatever outlives the call is
 // cloned or parsed into memory of its own.
 func (c *Conn) dispatch(m *wire.Message) bool {
-	if !m.IsEvent() {
+	ct := m.ContentType()
+	if !wire.IsEventType(ct) {
 		m = m.Clone()
 	}
-	switch ct := m.ContentType(); ct {
+	switch ct {
 	case wire.TypeCommandReply, wire.TypeAPIResponse:
 		c.mu.Lock()
 		var w *waiter

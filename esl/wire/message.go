@@ -84,8 +84,12 @@ func (m *Message) ContentType() string { return m.Get("Content-Type") }
 func (m *Message) ReplyText() string { return m.Get("Reply-Text") }
 
 // IsEvent reports whether the frame carries an event (plain, json or xml).
-func (m *Message) IsEvent() bool {
-	switch m.ContentType() {
+func (m *Message) IsEvent() bool { return IsEventType(m.ContentType()) }
+
+// IsEventType reports whether a Content-Type is one of the event types
+// (plain, json or xml).
+func IsEventType(contentType string) bool {
+	switch contentType {
 	case TypeEventPlain, TypeEventJSON, TypeEventXML:
 		return true
 	}

@@ -88,7 +88,7 @@ func TestParsedEventsOutliveReadFrame(t *testing.T) {
 				break
 			}
 			k := kept{frame: m.Clone()}
-			if ct := m.ContentType(); ct == TypeEventPlain || ct == TypeEventJSON || ct == TypeEventXML {
+			if ct := m.ContentType(); IsEventType(ct) {
 				if k.ev, err = ParseEvent(ct, m.Body); err != nil {
 					t.Fatalf("%s: %v", f, err)
 				}
