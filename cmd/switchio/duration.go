@@ -1,0 +1,73 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// secondsDuration is a duration flag that, as in the original switchio,
+// reads a bare number as seconds ("30", "2.5") and otherwise takes Go's
+// duration syntax ("30s", "1m30s", "250ms"). NaN, infinities, negative
+// values and values past ~290 years are refused with a one-line error.
+type secondsDuration struct{ d *time.Duration }
+
+var _ pflag.Value = secondsDuration{}
+
+// durationFlag registers a duration flag that accepts a bare number of
+// seconds.
+func durationFlag(f *pflag.FlagSet, p *time.Duration, name string, value time.Duration, usage string) {
+	*p = value
+	f.Var(secondsDuration{p}, name, usage)
+}
+
+// parseSeconds parses a duration flag value: a bare number means seconds.
+func parseSeconds(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, fmt.Errorf("empty duration")
+	}
+	if x, err := strconv.ParseFloat(s, 64); err == nil {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return 0, fmt.Errorf("duration %q is not a number of seconds", s)
+		}
+		if x < 0 {
+			return 0, fmt.Errorf("duration %q is negative", s)
+		}
+		if x > float64(math.MaxInt64)/float64(time.Second) {
+			return 0, fmt.Errorf("duration %q is too long", s)
+		}
+		return time.Duration(math.Round(x * float64(time.Second))), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("duration %q: want seconds (30, 2.5) or a duration (30s, 1m, 250ms)", s)
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("duration %q is negative", s)
+	}
+	return d, nil
+}
+
+func (v secondsDuration) Set(s string) error {
+	d, err := parseSeconds(s)
+	if err != nil {
+		return err
+	}
+	*v.d = d
+	return nil
+}
+
+func (v secondsDuration) String() string {
+	if v.d == nil {
+		return "0s"
+	}
+	return v.d.String()
+}
+
+// Type names the value in --help.
+func (secondsDuration) Type() string { return "duration" }
