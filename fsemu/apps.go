@@ -108,11 +108,45 @@ func (s *Server) runInbound(b *channel) {
 	}
 }
 
-// dialplanApps is the emulated XML dialplan: park.
+// dialplanApps is the emulated XML dialplan, the captured server's: in
+// context switchio, "em<ms>" sends early media (pre_answer), waits <ms>
+// and parks; "emnoanswer" sends early media for 6 s and hangs up
+// NO_ANSWER; "ring<ms>" rings (ring_ready), waits <ms> and parks.
+// Everything else parks.
 func (s *Server) dialplanApps(ch *channel, exten string) []queuedApp {
+	if ch.prof.context == "switchio" {
+		if exten == "emnoanswer" {
+			// ^emnoanswer$ has no capture group: no DP_MATCH
+			ch.moveVar("call_uuid", ch.varOr("call_uuid", ch.uuid))
+			return []queuedApp{{name: "pre_answer", loops: 1}, {name: "sleep", arg: "6000", loops: 1},
+				{name: "hangup", arg: "NO_ANSWER", loops: 1}}
+		}
+		for _, x := range []struct{ prefix, app string }{{"em", "pre_answer"}, {"ring", "ring_ready"}} {
+			ms, ok := strings.CutPrefix(exten, x.prefix)
+			if !ok || !allDigits(ms) {
+				continue
+			}
+			ch.setVar("DP_MATCH", "ARRAY::"+exten+"|:"+ms)
+			ch.moveVar("call_uuid", ch.varOr("call_uuid", ch.uuid))
+			return []queuedApp{{name: x.app, loops: 1}, {name: "sleep", arg: ms, loops: 1}, {name: "park", loops: 1}}
+		}
+	}
 	ch.setVar("DP_MATCH", "ARRAY::"+exten+"|:"+exten)
 	ch.moveVar("call_uuid", ch.varOr("call_uuid", ch.uuid))
 	return []queuedApp{{name: "park", loops: 1}}
+}
+
+// allDigits reports whether s is one or more ASCII digits (\d+).
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // runNext starts the next queued application when none is running.
@@ -370,7 +404,7 @@ func (ch *channel) answerLocal() {
 		ch.setVar("endpoint_disposition", "ANSWER")
 	}
 	if ch.endpoint == "sofia" && !ch.outbound {
-		ch.setVar("sip_to_tag", ch.s.randTag())
+		ch.setToTag()
 		ch.setVar("sip_cseq", strconv.Itoa(100000000+ch.s.rng.Intn(99999999)))
 	}
 	if p := ch.peer; p != nil && !ch.outbound {
@@ -378,31 +412,37 @@ func (ch *channel) answerLocal() {
 	}
 }
 
+// setToTag gives an inbound sofia leg its dialog's to-tag once.
+func (ch *channel) setToTag() {
+	if _, ok := ch.getVar("sip_to_tag"); !ok {
+		ch.setVar("sip_to_tag", ch.s.randTag())
+	}
+}
+
+// preAnswerLocal sends early media (183); for an inbound leg the calling
+// end gets it.
 func (ch *channel) preAnswerLocal() {
 	if ch.answered || ch.early || ch.gone() {
 		return
 	}
 	ch.markEarly()
 	if p := ch.peer; p != nil && !ch.outbound {
-		ch.s.net.reply(ch.s, p.s, func() {
-			if !p.gone() {
-				p.markEarly()
-			}
-		})
+		ch.s.net.reply(ch.s, p.s, p.farEarly)
 	}
 }
 
+// ringLocal rings (180 without media); for an inbound leg the calling
+// end gets it.
 func (ch *channel) ringLocal() {
 	if ch.answered || ch.ring || ch.gone() {
 		return
 	}
+	if ch.endpoint == "sofia" && !ch.outbound {
+		ch.setToTag() // the 180 opens the dialog (capture 20)
+	}
 	ch.markRing()
 	if p := ch.peer; p != nil && !ch.outbound {
-		ch.s.net.reply(ch.s, p.s, func() {
-			if !p.gone() {
-				p.markRing()
-			}
-		})
+		ch.s.net.reply(ch.s, p.s, p.farRinging)
 	}
 }
 

@@ -170,6 +170,9 @@ type originateReq struct {
 	cidName  string
 	cidNum   string
 	timeout  time.Duration
+	// earlyOK: early media ends the originate; returnRing: so does a
+	// 180 (earlyPolicy).
+	earlyOK, returnRing bool
 }
 
 func parseOriginate(args string) (*originateReq, bool) {
@@ -215,6 +218,7 @@ func parseOriginate(args string) (*originateReq, bool) {
 			}
 		}
 	}
+	r.earlyOK, r.returnRing = earlyPolicy(r.vars)
 	return r, true
 }
 

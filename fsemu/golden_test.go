@@ -865,3 +865,89 @@ func TestGolden14Outbound(t *testing.T) {
 	ctl.compare(capCtl, goldenOpts{})
 	sock.compare(capSock, goldenOpts{})
 }
+
+// jobPlace is where a BACKGROUND_JOB falls among its originate's A-leg
+// events.
+type jobPlace struct {
+	result string        // the job's body, uuids normalised
+	leg    string        // the A leg (origination_uuid of the command)
+	before int           // the leg's events before the job
+	last   string        // the leg's last event before the job (legKey)
+	delay  time.Duration // after the leg's first event (Event-Date-Timestamp)
+}
+
+var origUUIDRe = regexp.MustCompile(`origination_uuid=(` + uuidRe.String() + `)`)
+
+// jobPlaces lists the BACKGROUND_JOBs of a frame stream in order; m maps
+// the stream's uuids to the capture's (identity for the capture itself).
+func jobPlaces(fr []capFrame, m map[string]string) []jobPlace {
+	count := map[string]int{}
+	last := map[string]string{}
+	first := map[string]int64{}
+	stamp := func(ev *wire.Event) int64 {
+		n, _ := strconv.ParseInt(ev.Get("Event-Date-Timestamp"), 10, 64)
+		return n
+	}
+	var out []jobPlace
+	for _, f := range fr {
+		if f.ev == nil {
+			continue
+		}
+		if f.ev.Name() == "BACKGROUND_JOB" {
+			p := jobPlace{result: normalize([]byte(f.ev.Body), m)}
+			if sm := origUUIDRe.FindStringSubmatch(f.ev.Get("Job-Command-Arg")); sm != nil {
+				p.leg = sm[1]
+				p.before, p.last = count[p.leg], last[p.leg]
+				if t0, ok := first[p.leg]; ok {
+					p.delay = time.Duration(stamp(f.ev)-t0) * time.Microsecond
+				}
+			}
+			out = append(out, p)
+			continue
+		}
+		id := f.ev.Get("Unique-ID")
+		if c := m[id]; c != "" {
+			id = c
+		}
+		if id == "" {
+			continue
+		}
+		if _, ok := first[id]; !ok {
+			first[id] = stamp(f.ev)
+		}
+		count[id]++
+		last[id] = legKey(f.ev)
+	}
+	return out
+}
+
+// jobSlack is how far a job's delay after its A leg's first event may
+// differ from the capture's: the emulated SIP hop takes no time, the
+// captured one about 20 ms, and FreeSWITCH's clock ticks every 20 ms.
+const jobSlack = 100 * time.Millisecond
+
+// compareJobs checks each BACKGROUND_JOB against the capture's, in
+// order: its result, its position among its A leg's events and its delay
+// after that leg's first event.
+func (g *goldenRun) compareJobs(capture []capFrame) {
+	t := g.t
+	t.Helper()
+	cj := jobPlaces(capture, identity(g.e2c))
+	ej := jobPlaces(g.frames, g.e2c)
+	if len(cj) != len(ej) {
+		t.Errorf("BACKGROUND_JOBs: capture has %d, emulator %d", len(cj), len(ej))
+	}
+	for i := 0; i < len(cj) && i < len(ej); i++ {
+		c, e := cj[i], ej[i]
+		if c.result != e.result {
+			t.Errorf("job %d result: capture %q, emulator %q", i, c.result, e.result)
+		}
+		if c.leg != e.leg || c.before != e.before || c.last != e.last {
+			t.Errorf("job %d: capture after %s's event %d (%s), emulator after %s's event %d (%s)",
+				i, c.leg, c.before, c.last, e.leg, e.before, e.last)
+		}
+		if d := c.delay - e.delay; d > jobSlack || d < -jobSlack {
+			t.Errorf("job %d came %v after its A leg's first event, the capture's %v", i, e.delay, c.delay)
+		}
+	}
+}

@@ -130,6 +130,11 @@ func (s *Server) hangup(ch *channel, cause string) {
 	ch.emit(evState, nil, nil)
 	ch.addCDRVars()
 	ch.emit(evHangupDone, []wire.Header{{Name: "Hangup-Cause", Value: cause}}, nil)
+	if done := ch.done; done != nil { // a failed originate ends before CHANNEL_DESTROY (capture 19)
+		ch.done = nil
+		ch.r = nil
+		done("-ERR " + cause + "\n")
+	}
 	if c := ch.sock; c != nil {
 		ch.sock = nil
 		c.sessionHungUp()
@@ -147,11 +152,6 @@ func (s *Server) hangup(ch *channel, cause string) {
 		s.capacity.callEnded(s.clock.Now(), ch)
 	}
 
-	if done := ch.done; done != nil {
-		ch.done = nil
-		ch.r = nil
-		done("-ERR " + cause + "\n")
-	}
 	if b := ch.bridged; b != nil {
 		ch.bridged = nil
 		b.bridged = nil
@@ -317,7 +317,7 @@ func (ch *channel) addCDRVars() {
 	if ch.endpoint == "loopback" {
 		v("is_loopback", "1")
 	}
-	if ch.endpoint == "sofia" && ch.answeredAt != 0 {
+	if ch.endpoint == "sofia" && (ch.answeredAt != 0 || ch.progressMediaAt != 0) { // early media has RTP too (capture 19)
 		pk := bill / 20000
 		bytes := strconv.FormatInt(pk*172, 10)
 		for _, kvp := range [][2]string{

@@ -64,7 +64,7 @@ func (s *Server) originateLoopback(r *originateReq, id, rest string, done func(s
 	for _, v := range r.vars {
 		a.setVar(v.Name, v.Value)
 	}
-	a.setVar("originate_early_media", "true")
+	a.setVar("originate_early_media", r.earlyVar())
 	a.setVar("originate_endpoint", "loopback")
 	a.emit(evOutgoing, nil, nil)
 	a.running = csInit

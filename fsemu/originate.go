@@ -175,18 +175,138 @@ func (a *channel) farFailed(cause string) {
 	a.s.hangup(a, cause)
 }
 
-// farAnswered is called when the far end answers: the A leg answers and
-// the originate completes, then the A leg runs its application.
+// earlyPolicy decides, from an originate's variables, whether the
+// originate ends at early media (earlyOK) and whether a 180 without media
+// ends it (returnRing), as src/switch_ivr_originate.c does: early_ok
+// starts true; group_confirm_early_ok sets it; bridge_early_media,
+// ignore_early_media (true, "consume" or "ring_ready") and
+// monitor_early_media_ring/fail clear it. return_ring_ready returns at
+// ring-ready unless ignore_ring_ready. Without early_ok only the answer
+// (or a failure) ends the originate.
+func earlyPolicy(vars []wire.Header) (earlyOK, returnRing bool) {
+	earlyOK = true
+	if v := varOf(vars, "group_confirm_early_ok"); v != "" {
+		earlyOK = fsTrue(v)
+	}
+	if fsTrue(varOf(vars, "bridge_early_media")) {
+		earlyOK = false
+	}
+	switch v := varOf(vars, "ignore_early_media"); {
+	case fsTrue(v), v == "consume", v == "ring_ready":
+		earlyOK = false
+	}
+	if fsTrue(varOf(vars, "monitor_early_media_ring")) || fsTrue(varOf(vars, "monitor_early_media_fail")) {
+		earlyOK = false
+	}
+	returnRing = fsTrue(varOf(vars, "return_ring_ready")) && !fsTrue(varOf(vars, "ignore_ring_ready"))
+	return earlyOK, returnRing
+}
+
+// fsTrue is switch_true: yes, on, true, t, enabled, active, allow (any
+// case) or a non-zero integer.
+func fsTrue(v string) bool {
+	switch strings.ToLower(v) {
+	case "yes", "on", "true", "t", "enabled", "active", "allow":
+		return true
+	}
+	n, err := strconv.Atoi(v)
+	return err == nil && n != 0
+}
+
+// earlyVar is originate_early_media, which FreeSWITCH sets on the A leg
+// from early_ok.
+func (r *originateReq) earlyVar() string {
+	if r.earlyOK {
+		return "true"
+	}
+	return "false"
+}
+
+// originatePoll is how often FreeSWITCH's originate loop looks at the
+// far leg when no caller session reads media (bgapi/api originate:
+// switch_yield(20000) in src/switch_ivr_originate.c). An early-media or
+// ring-ready result waits for the next look, so a 183 the far end
+// follows at once with a 200 (pre_answer then answer, or an app that
+// needs media) ends the originate at the answer, as in capture 11; the
+// captures' CALL_UPDATE and BACKGROUND_JOB come 20 ms after
+// CHANNEL_PROGRESS_MEDIA (18, 19).
+const originatePoll = 20 * time.Millisecond
+
+// farRinging is called when the far end rings (180 without media): the
+// A leg raises CHANNEL_PROGRESS and goes RINGING. That ends the
+// originate only with return_ring_ready.
+func (a *channel) farRinging() {
+	if a.gone() || a.answered || a.early || a.ring {
+		return
+	}
+	if a.endpoint == "sofia" {
+		a.addReplyVars(false)
+	}
+	a.markRing()
+	if r := a.r; r != nil && r.returnRing {
+		a.after(originatePoll, a.pollOriginate)
+	}
+}
+
+// farEarly is called when the far end sends early media (183 with SDP):
+// the A leg raises CHANNEL_PROGRESS_MEDIA and goes EARLY. Unless the
+// originate ignores early media (earlyPolicy) it ends at the next poll,
+// "+OK <uuid>" before any answer, and the A leg starts its application
+// while early (captures 18 and 19).
+func (a *channel) farEarly() {
+	if a.gone() || a.answered || a.early {
+		return
+	}
+	if a.endpoint == "sofia" {
+		a.sofiaEarly()
+	} else {
+		a.markEarly()
+	}
+	if r := a.r; r != nil && r.earlyOK {
+		a.after(originatePoll, a.pollOriginate)
+	}
+}
+
+// pollOriginate is the originate loop's look at an A leg that rang or
+// went early: unless the answer or a failure ended the originate
+// meanwhile, it ends "+OK".
+func (a *channel) pollOriginate() {
+	r := a.r
+	if r == nil || a.gone() {
+		return
+	}
+	if a.early && r.earlyOK || a.ring && r.returnRing {
+		a.flipCID()
+		a.completeOriginate()
+	}
+}
+
+// farAnswered is called when the far end answers: the A leg answers and,
+// unless early media or ring-ready ended it already, the originate
+// completes and the A leg runs its application.
 func (a *channel) farAnswered() {
 	if a.gone() || a.answered {
 		return
 	}
 	a.markAnswered()
 	a.setVar("endpoint_disposition", "ANSWER")
-	a.flipCID()
-	a.completeOriginate()
+	if a.r != nil {
+		a.flipCID()
+		a.completeOriginate()
+		return
+	}
+	// The originate ended before the answer: execute_on_answer runs now,
+	// while the application keeps running.
+	if ex := a.varOr("execute_on_answer", ""); ex != "" {
+		app, arg, _ := strings.Cut(ex, " ")
+		a.queue = append(a.queue, queuedApp{name: app, arg: arg, loops: 1})
+		a.runNext()
+	}
 }
 
+// completeOriginate ends the originate "+OK <uuid>" and starts the A
+// leg's application (or its dialplan), after execute_on_answer if the
+// leg is answered.
 func (a *channel) completeOriginate() {
 	done := a.done
 	a.done = nil
@@ -198,7 +318,7 @@ func (a *channel) completeOriginate() {
 	if r == nil || a.gone() {
 		return
 	}
-	if ex := a.varOr("execute_on_answer", ""); ex != "" {
+	if ex := a.varOr("execute_on_answer", ""); ex != "" && a.answered {
 		app, arg, _ := strings.Cut(ex, " ")
 		a.queue = append(a.queue, queuedApp{name: app, arg: arg, loops: 1})
 	}

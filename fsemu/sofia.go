@@ -130,7 +130,7 @@ func (s *Server) originateSofia(r *originateReq, id, rest string, done func(stri
 	for _, v := range r.vars {
 		a.setVar(v.Name, v.Value)
 	}
-	a.setVar("originate_early_media", "true")
+	a.setVar("originate_early_media", r.earlyVar())
 	a.setVar("originate_endpoint", "sofia")
 	a.setVar("rtp_use_codec_string", "PCMU,PCMA")
 	a.setVar("local_media_ip", lhost)
@@ -178,29 +178,39 @@ func sdp(host, port string, sendrecv bool) string {
 	return s
 }
 
-// addAnswerVars adds what sofia learns from the 200 OK.
+// addAnswerVars adds what sofia learns from the 200 OK: the reply's SIP
+// headers, its SDP and the media negotiated.
 func (a *channel) addAnswerVars() {
-	b := a.peer
-	rhost, rport := hostOf(a.varOr("sip_req_uri", "")), "5080"
-	if b != nil {
+	a.addReplyVars(true)
+	a.addMediaVars()
+}
+
+// replyPeer returns the far end's address and SIP dialog identifiers.
+func (a *channel) replyPeer() (rhost, rport, fromTag, callID, rmport string) {
+	rhost, rport, rmport = hostOf(a.varOr("sip_req_uri", "")), "5080", "16384"
+	if b := a.peer; b != nil {
 		rport = portOf(b.s.sipAddr)
 		rhost = hostOf(b.s.sipAddr)
-	}
-	to := a.varOr("sip_to_host", "")
-	user := a.prof.dest
-	tag := a.s.randTag()
-	fromTag, callID, rport2 := "", "", "16384"
-	if b != nil {
 		fromTag = b.varOr("sip_from_tag", "")
 		callID = b.varOr("sip_call_id", "")
-		rport2 = b.varOr("local_media_port", b.s.randPort())
+		rmport = b.varOr("local_media_port", b.s.randPort())
 	}
-	lport := a.varOr("local_media_port", "")
+	return rhost, rport, fromTag, callID, rmport
+}
+
+// addReplyVars adds what sofia learns from the far end's first reply
+// with a to-tag (180, 183 or 200): its SIP headers and, with sdp, its
+// SDP. A 180 without SDP adds the headers alone (capture 20); a later
+// reply keeps the dialog's to-tag.
+func (a *channel) addReplyVars(withSDP bool) {
+	rhost, rport, fromTag, callID, rmport := a.replyPeer()
+	_, to, _ := strings.Cut(a.varOr("sip_req_uri", ""), "@")
+	user := a.prof.dest
+	tag := a.varOr("sip_to_tag", "")
+	if tag == "" {
+		tag = a.s.randTag()
+	}
 	lip := a.varOr("local_media_ip", "127.0.0.1")
-	a.delVar("rtp_use_codec_string")
-	a.delVar("local_media_ip")
-	a.delVar("local_media_port")
-	a.delVar("advertised_media_ip")
 	a.delVar("sip_to_host")
 	a.delVar("sip_from_host")
 	a.moveVar("sip_local_network_addr", lip)
@@ -212,7 +222,10 @@ func (a *channel) addAnswerVars() {
 	add("sip_user_agent", "FreeSWITCH-mod_sofia/"+fsVersion)
 	add("sip_allow", "INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, INFO, UPDATE, REGISTER, REFER, NOTIFY")
 	add("sip_recover_contact", "<sip:"+user+"@"+to+";transport=udp>")
-	via := "SIP/2.0/UDP " + to + ";rport=" + portOf(to) + ";branch=z9hG4bK" + a.s.randTag()
+	via := a.varOr("sip_full_via", "")
+	if via == "" {
+		via = "SIP/2.0/UDP " + to + ";rport=" + portOf(to) + ";branch=z9hG4bK" + a.s.randTag()
+	}
 	add("sip_full_via", via)
 	add("sip_recover_via", via)
 	add("sip_from_display", a.prof.cidName)
@@ -234,8 +247,27 @@ func (a *channel) addAnswerVars() {
 	add("sip_from_tag", fromTag)
 	add("sip_cseq", strconv.Itoa(100000000+a.s.rng.Intn(99999999)))
 	add("sip_call_id", callID)
-	add("switch_r_sdp", sdp(rhost, rport2, false))
-	add("ep_codec_string", "CORE_PCM_MODULE.PCMU@8000h@20i@64000b")
+	if withSDP {
+		add("switch_r_sdp", sdp(rhost, rmport, false))
+		add("ep_codec_string", "CORE_PCM_MODULE.PCMU@8000h@20i@64000b")
+	}
+	a.prof.networkAddr = rhost
+}
+
+// addMediaVars adds the media sofia negotiates from the far end's SDP;
+// on early media this follows CHANNEL_CALLSTATE EARLY (captures 18, 19).
+func (a *channel) addMediaVars() {
+	rhost, _, _, _, rmport := a.replyPeer()
+	if v := a.varOr("remote_media_port", ""); v != "" {
+		rmport = v // the SDP of the 183 still holds at the 200
+	}
+	lport := a.varOr("local_media_port", "")
+	lip := a.varOr("local_media_ip", "127.0.0.1")
+	a.delVar("rtp_use_codec_string")
+	a.delVar("local_media_ip")
+	a.delVar("local_media_port")
+	a.delVar("advertised_media_ip")
+	add := a.setVar
 	add("rtp_use_codec_string", "PCMU,PCMA")
 	add("remote_video_media_flow", "inactive")
 	add("remote_text_media_flow", "inactive")
@@ -250,8 +282,21 @@ func (a *channel) addAnswerVars() {
 	add("rtp_2833_send_payload", "101")
 	add("rtp_2833_recv_payload", "101")
 	add("remote_media_ip", rhost)
-	add("remote_media_port", rport2)
-	a.prof.networkAddr = rhost
+	add("remote_media_port", rmport)
+}
+
+// sofiaEarly is the A leg's side of a 183 with SDP: sofia records the
+// reply, raises CHANNEL_PROGRESS_MEDIA and the EARLY call state, then
+// negotiates media (the CODEC events), as captures 18 and 19 show.
+func (a *channel) sofiaEarly() {
+	a.addReplyVars(true)
+	a.setVar("endpoint_disposition", "EARLY MEDIA")
+	a.early = true
+	a.progressMediaAt = a.s.nowMicros()
+	a.emit(evProgMedia, nil, nil)
+	a.setCallState(ccsEarly)
+	a.addMediaVars()
+	a.setCodec()
 }
 
 func addCodecVars(c *channel) {
