@@ -3,7 +3,6 @@ package fsemu
 import (
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/switchio/switchio/esl/wire"
@@ -33,6 +32,9 @@ func init() {
 		"sched_hangup":      apiSchedHangup,
 		"sched_del":         apiSchedDel,
 		"sched_api":         apiSchedAPI,
+		"sched_transfer":    apiSchedTransfer,
+		"sched_broadcast":   apiSchedBroadcast,
+		"unsched_api":       apiUnschedAPI,
 		"uuid_kill":         apiUUIDKill,
 		"uuid_answer":       apiUUIDAnswer,
 		"uuid_pre_answer":   apiUUIDPreAnswer,
@@ -281,135 +283,6 @@ func (s *Server) orderedChannels() []*channel {
 		}
 	}
 	return out
-}
-
-func apiSchedHangup(s *Server, a string, done func(string)) {
-	f := strings.Fields(a)
-	if len(f) < 2 {
-		done("-USAGE: [+]<time> <uuid> [<cause>]\n")
-		return
-	}
-	ch := s.channels[f[1]]
-	if ch == nil {
-		done("-ERR No such channel!\n")
-		return
-	}
-	secs, _ := strconv.Atoi(strings.TrimPrefix(f[0], "+"))
-	cause := "ALLOTTED_TIMEOUT"
-	if len(f) > 2 {
-		cause = f[2]
-	}
-	if secs <= 0 {
-		s.hangup(ch, cause)
-	} else {
-		ch.schedHangup(secDur(secs), cause)
-	}
-	done("+OK\n")
-}
-
-// schedHangup adds a scheduler task in the channel's group, as
-// switch_ivr_schedule_hangup does; sched_del <uuid> removes it.
-func (ch *channel) schedHangup(d time.Duration, cause string) {
-	s := ch.s
-	var t Timer
-	t = s.clock.AfterFunc(d, func() {
-		s.lock()
-		defer s.unlock()
-		for i, x := range ch.sched {
-			if x == t {
-				ch.sched = append(ch.sched[:i], ch.sched[i+1:]...)
-				break
-			}
-		}
-		if !ch.gone() && !s.closed {
-			s.hangup(ch, cause)
-		}
-	})
-	ch.sched = append(ch.sched, t)
-}
-
-func apiSchedDel(s *Server, a string, done func(string)) {
-	a = strings.TrimSpace(a)
-	if a == "" {
-		done("-ERR Invalid syntax\n")
-		return
-	}
-	n := 0
-	if id, err := strconv.ParseUint(a, 10, 32); err == nil {
-		if tk := s.tasks[uint32(id)]; tk != nil && tk.t.Stop() {
-			n++
-		}
-		delete(s.tasks, uint32(id))
-	} else {
-		if ch := s.channels[a]; ch != nil {
-			for _, t := range ch.sched {
-				if t.Stop() {
-					n++
-				}
-			}
-			ch.sched = nil
-		}
-		for id, tk := range s.tasks {
-			if tk.group == a {
-				if tk.t.Stop() {
-					n++
-				}
-				delete(s.tasks, id)
-			}
-		}
-	}
-	done("+OK Deleted: " + strconv.Itoa(n) + "\n")
-}
-
-// schedTask is a sched_api task.
-type schedTask struct {
-	group string
-	t     Timer
-}
-
-// apiSchedAPI is "sched_api [+@]<time> <group> <command>": +N runs the
-// command in N seconds, @N every N seconds, N at epoch N; group "none" is
-// no group.
-func apiSchedAPI(s *Server, a string, done func(string)) {
-	f := strings.SplitN(strings.TrimSpace(a), " ", 3)
-	if len(f) < 3 {
-		done("-ERR Invalid syntax. USAGE: [+@]<time> <group_name> <command_string>[&]\n")
-		return
-	}
-	when, group, cmd := f[0], f[1], strings.TrimSuffix(f[2], "&")
-	if group == "none" {
-		group = ""
-	}
-	repeat := strings.HasPrefix(when, "@")
-	n, err := strconv.ParseInt(strings.TrimLeft(when, "+@"), 10, 64)
-	if err != nil {
-		done("-ERR Invalid syntax. USAGE: [+@]<time> <group_name> <command_string>[&]\n")
-		return
-	}
-	d := time.Duration(n) * time.Second
-	if !strings.HasPrefix(when, "+") && !repeat {
-		d = time.Unix(n, 0).Sub(s.clock.Now())
-	}
-	s.taskSeq++
-	id := s.taskSeq
-	tk := &schedTask{group: group}
-	var run func()
-	run = func() {
-		s.lock()
-		defer s.unlock()
-		if s.closed || s.tasks[id] != tk {
-			return
-		}
-		s.runAPI(cmd, nil, func(string) {})
-		if repeat && s.tasks[id] == tk {
-			tk.t = s.clock.AfterFunc(d, run)
-		} else {
-			delete(s.tasks, id)
-		}
-	}
-	tk.t = s.clock.AfterFunc(d, run)
-	s.tasks[id] = tk
-	done("+OK Added: " + strconv.FormatUint(uint64(id), 10) + "\n")
 }
 
 // uuidArgs checks a uuid_* command's fields: at least min of them, the

@@ -78,12 +78,11 @@ type channel struct {
 	otherType    string
 	transferSrc  string
 	createdS     string
-	profIndex    uint8   // caller profile index (2 after a transfer)
-	sock         *conn   // outbound socket controlling the channel
-	sched        []Timer // scheduler tasks in the channel group (sched_hangup)
-	noProfile    bool    // before the caller profile is attached (CS_NEW)
-	l16          bool    // loopback channels run L16
-	codecRead    bool    // only the read codec is set yet
+	profIndex    uint8 // caller profile index (2 after a transfer)
+	sock         *conn // outbound socket controlling the channel
+	noProfile    bool  // before the caller profile is attached (CS_NEW)
+	l16          bool  // loopback channels run L16
+	codecRead    bool  // only the read codec is set yet
 	cause        string
 	prof         profile
 	vars         []wire.Header

@@ -77,10 +77,6 @@ func (s *Server) hangup(ch *channel, cause string) {
 	}
 	ch.hangingUp = true
 	ch.stopTimers()
-	for _, t := range ch.sched {
-		t.Stop()
-	}
-	ch.sched = nil
 	ch.cause = cause
 	ch.hangupAt = s.nowMicros()
 	ch.target = csHangup
@@ -145,6 +141,9 @@ func (s *Server) hangup(ch *channel, cause string) {
 	ch.emit(evState, nil, nil)
 	ch.destroyed = true
 	delete(s.channels, ch.uuid)
+	// switch_core_session_perform_destroy deletes the tasks of the
+	// channel's scheduler group (sched_hangup, sched_transfer ...)
+	s.sched.delGroup(ch.uuid)
 	if len(s.order) > 2*len(s.channels)+64 {
 		s.compactOrder()
 	}

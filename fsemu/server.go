@@ -138,8 +138,7 @@ type Server struct {
 	dateGMT     string
 	sizeHint    [numEventTypes][3]int // recent frame payload size per event type and format
 	queueLimit  int                   // per-connection event queue (MAX_QUEUE_LEN)
-	tasks       map[uint32]*schedTask
-	taskSeq     uint32
+	sched       scheduler             // sched_* tasks (sched.go)
 	scratch     wire.Event
 
 	stats struct {
@@ -213,9 +212,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		done:        make(chan struct{}),
 		commands:    map[string]int{},
 		queueLimit:  maxQueueLen,
-		tasks:       map[uint32]*schedTask{},
 	}
 	s.started = s.clock.Now()
+	s.sched.s = s
 	if cfg.Capacity != nil {
 		s.capacity = newCapState(*cfg.Capacity)
 	}
@@ -332,16 +331,11 @@ func (s *Server) shutdown(graceful bool) {
 	if s.spsTimer != nil {
 		s.spsTimer.Stop()
 	}
-	for _, tk := range s.tasks {
-		tk.t.Stop()
-	}
+	s.sched.stop()
 	// Far legs on other servers lose their peer; originates waiting on
 	// this server's channels end (their clients are going away too).
 	for _, ch := range s.channels {
 		ch.stopTimers()
-		for _, t := range ch.sched {
-			t.Stop()
-		}
 		if done := ch.done; done != nil {
 			ch.done = nil
 			done("-ERR SYSTEM_SHUTDOWN\n")
