@@ -119,6 +119,12 @@ func TestPlainEventCases(t *testing.T) {
 		{"body, then trailing bytes ignored", "A: 1\nContent-Length: 2\n\nokEXTRA", []Header{{"A", "1"}}, "ok"},
 		{"bad inner Content-Length kept as header", "Content-Length: x\n\nbody", []Header{{"Content-Length", "x"}}, ""},
 		{"encoded inner Content-Length", "Content-Length: %33\n\nabc", []Header{}, "abc"},
+		{"continuation lines joined", "A: first\nsecond line\n  third\nB: 2\n\n", []Header{{"A", "first\nsecond line\n  third"}, {"B", "2"}}, ""},
+		{"continuation decoded, CRLF", "A: x%20y\r\nz%41\r\n\r\n", []Header{{"A", "x y\nzA"}}, ""},
+		{"continuation starting with a colon", "A: 1\n: 2\n\n", []Header{{"A", "1\n: 2"}}, ""},
+		{"continuation of the last header, then a body", "A: 1\nContent-Length: 2\n\nok", []Header{{"A", "1"}}, "ok"},
+		{"continued Content-Length is not a length", "Content-Length: 2\nmore\n\nok", []Header{{"Content-Length", "2\nmore"}}, ""},
+		{"Content-Length after a continued header", "A: 1\nmore\nContent-Length: 2\n\nok", []Header{{"A", "1\nmore"}}, "ok"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -163,6 +163,7 @@ func eventSeeds(t testing.TB) []eventSeed {
 	seeds := []eventSeed{
 		{FormatPlain, []byte("Event-Name: CUSTOM\nA: %2B%zz+%41\nContent-Length: 3\nContent-Length: 2\n\nok")},
 		{FormatPlain, []byte("Content-Length: %33\n\nabc")},
+		{FormatPlain, []byte("A: 1\ncontinued\r\n: also\nContent-Length: 2\n\nok")},
 		{FormatJSON, []byte(`{"a":["b","c"],"e":"\u00e9\ud83d\ude00\ud83d","n":null,"Content-Length":"2","_body":"ok"}`)},
 		{FormatXML, []byte("<event><headers><A>x%20y&amp;</A></headers><Content-Length>2</Content-Length><body>ok</body></event>")},
 	}

@@ -93,10 +93,18 @@ type span struct{ name0, name1, val0, val1 int }
 // URL-encoded values, a blank line, and an optional body whose length is the
 // last Content-Length header (which is removed from Headers: it frames the
 // body, it is not part of the event).
+//
+// A line that is not a header (it has no colon, or starts with one) after
+// the first header continues the previous header's value: a value holding
+// a raw line break, which FreeSWITCH would have URL-encoded but other
+// producers do not. The lines are joined with "\n", as switchio's Python
+// parser joined them, instead of failing the whole event. A first line that
+// is not a header is still an error.
 func ParseEventPlain(b []byte) (*Event, error) {
 	// Headers are gathered in a stack scratch and copied once into a slice
 	// of the right size. The arena is sized from the input: decoding never
-	// makes anything longer, so it is not reallocated (if it were, strings
+	// makes anything longer (a continuation's "\n" replaces the line end
+	// it stands for), so it is not reallocated (if it were, strings
 	// already taken from it would keep the old array, which is never
 	// written again).
 	var scratch [256]Header
@@ -104,6 +112,21 @@ func ParseEventPlain(b []byte) (*Event, error) {
 	arena := make([]byte, 0, len(b))
 	bodyLen := -1
 	clIndex := -1
+	valStart := 0 // arena offset of the last header's value
+	// closeHeader notes a complete Content-Length header: the decoded
+	// value, as for any other header (AppendPlain URL-encodes it, so
+	// re-parsing its output frames the same body).
+	closeHeader := func() {
+		k := len(hs) - 1
+		if k < 0 || len(hs[k].Name) != len("Content-Length") || !equalFoldASCII(hs[k].Name, "Content-Length") {
+			return
+		}
+		if v, ok := parseLength(hs[k].Value); ok {
+			bodyLen, clIndex = v, k
+		} else {
+			bodyLen, clIndex = -1, -1
+		}
+	}
 	pos := 0
 	for pos < len(b) {
 		end := bytes.IndexByte(b[pos:], '\n')
@@ -122,29 +145,29 @@ func ParseEventPlain(b []byte) (*Event, error) {
 		}
 		colon := bytes.IndexByte(line, ':')
 		if colon <= 0 {
-			return nil, &EventError{FormatPlain, pos, fmt.Sprintf("malformed header line %q", clip(string(line)))}
+			if len(hs) == 0 {
+				return nil, &EventError{FormatPlain, pos, fmt.Sprintf("malformed header line %q", clip(string(line)))}
+			}
+			// A continuation line: the value goes on after a line break.
+			arena = append(arena, '\n')
+			arena = appendURLDecode(arena, line)
+			hs[len(hs)-1].Value = arenaView(arena, valStart, len(arena))
+			pos = next
+			continue
 		}
+		closeHeader()
 		val := line[colon+1:]
 		for len(val) > 0 && val[0] == ' ' {
 			val = val[1:]
 		}
 		n0 := len(arena)
 		arena = append(arena, line[:colon]...)
-		n1 := len(arena)
+		valStart = len(arena)
 		arena = appendURLDecode(arena, val)
-		h := Header{Name: arenaView(arena, n0, n1), Value: arenaView(arena, n1, len(arena))}
-		if colon == len("Content-Length") && equalFoldASCII(h.Name, "Content-Length") {
-			// The decoded value, as for any other header: AppendPlain
-			// URL-encodes it, so re-parsing its output frames the same body.
-			if v, ok := parseLength(h.Value); ok {
-				bodyLen, clIndex = v, len(hs)
-			} else {
-				bodyLen, clIndex = -1, -1
-			}
-		}
-		hs = append(hs, h)
+		hs = append(hs, Header{Name: arenaView(arena, n0, valStart), Value: arenaView(arena, valStart, len(arena))})
 		pos = next
 	}
+	closeHeader()
 	e := &Event{}
 	if bodyLen > 0 {
 		if bodyLen > len(b)-pos {
