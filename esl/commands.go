@@ -34,7 +34,7 @@ func (j *Job) complete(body string, err error, ev *Event) {
 	})
 }
 
-func jobErr(cmd, body string) error { return apiErr("bgapi "+cmd, body) }
+func jobErr(cmd, body string) error { return apiErr("bgapi ", cmd, body) }
 
 // Done is closed when the job has a result (or the connection ended).
 func (j *Job) Done() <-chan struct{} { return j.done }
@@ -126,10 +126,10 @@ func (c *Conn) bgapi(ctx context.Context, cmd, jobUUID string) (*Job, error) {
 		c.jobs[id] = j
 		c.mu.Unlock()
 	}
-	if err := validate("bgapi "+cmd, hdr); err != nil {
+	if err := validate(cmd, hdr); err != nil {
 		return nil, err
 	}
-	if _, err := c.sendCommand(ctx, "bgapi "+cmd, hdr, nil, onReply); err != nil {
+	if _, err := c.sendCommand(ctx, "bgapi ", cmd, hdr, nil, onReply); err != nil {
 		return nil, err
 	}
 	return j, nil

@@ -1,12 +1,14 @@
 package esl
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -68,12 +70,22 @@ type Config struct {
 	EventQueueSize int
 	// Overflow chooses what happens when a queue is full.
 	Overflow OverflowPolicy
+	// CommandQueueSize bounds the commands a connection holds at once:
+	// those waiting to be written plus those written and awaiting their
+	// reply (including replies whose caller gave up: their place is kept
+	// until the reply arrives, see the package documentation). A command
+	// beyond the limit fails at once with ErrQueueFull instead of piling
+	// up behind a server that has stopped answering. Default 10000.
+	CommandQueueSize int
 	// Logger receives connection-level diagnostics; nil discards them.
 	Logger *slog.Logger
 	// Dialer, when set, is used for inbound connections (local address,
 	// keep-alive, ...). Its Timeout is overridden by DialTimeout.
 	Dialer *net.Dialer
 }
+
+// DefaultCommandQueueSize is Config.CommandQueueSize when left zero.
+const DefaultCommandQueueSize = 10000
 
 func (c Config) withDefaults() Config {
 	if c.DialTimeout <= 0 {
@@ -87,6 +99,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.EventQueueSize <= 0 {
 		c.EventQueueSize = 100000
+	}
+	if c.CommandQueueSize <= 0 {
+		c.CommandQueueSize = DefaultCommandQueueSize
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -119,6 +134,14 @@ type Stats struct {
 	LogsQueued      int
 	InFlight        int // requests written and not yet answered (incl. abandoned slots)
 	JobsPending     int // background jobs whose BACKGROUND_JOB has not arrived
+	// Queued counts commands waiting to be written. Queued + InFlight is
+	// what Config.CommandQueueSize bounds.
+	Queued int
+	// QueueFull counts commands refused with ErrQueueFull.
+	QueueFull uint64
+	// EventsUndecodable counts event frames whose body could not be
+	// decoded and were skipped (they are included in EventsReceived).
+	EventsUndecodable uint64
 }
 
 // Conn is a client connection to FreeSWITCH's event socket. All methods are
@@ -130,16 +153,26 @@ type Conn struct {
 	rd   *wire.Reader
 	addr string
 
-	wmu  sync.Mutex // serialises writes and FIFO enqueue
-	wbuf []byte     // guarded by wmu
+	wake  chan struct{} // capacity 1: the writer has work
+	wdone chan struct{} // closed when the writer goroutine has exited
+	wbuf  []byte        // the writer's frame buffer; writer goroutine only
 
-	mu       sync.Mutex // guards the fields below
-	pending  []*waiter  // FIFO of requests awaiting a reply
-	jobs     map[string]*Job
-	err      error // why the connection ended; set once
-	closing  bool
-	exiting  bool
-	lingered bool
+	mu      sync.Mutex // guards the fields below
+	queue   []*request // commands waiting for the writer, in arrival order
+	pending []*request // FIFO of commands written (or being written), awaiting a reply
+	// The writer's current batch: writing is true from the moment it
+	// takes commands off queue until it has dealt with the outcome of the
+	// write; those commands have batch == batchID.
+	batchID     uint64
+	writing     bool
+	interrupted bool      // a caller set a past write deadline to stop the write
+	widle       bool      // the writer waits for wake
+	wcond       sync.Cond // on mu: an interrupted batch has ended
+	jobs        map[string]*Job
+	err         error // why the connection ended; set once
+	closing     bool
+	exiting     bool
+	lingered    bool
 
 	subMu      sync.Mutex // serialises subscription changes
 	format     wire.Format
@@ -154,7 +187,12 @@ type Conn struct {
 	quitOne sync.Once
 
 	frames, bytesRead, bytesWritten, eventsRx, logsRx atomic.Uint64
-	highWater                                         atomic.Int64
+	queueFull, undecodable                            atomic.Uint64
+	// encoded is the last batch whose frames the writer has encoded: it
+	// reads the requests' fields until then, so no reply may be handed
+	// over for a later batch (see dispatch).
+	encoded   atomic.Uint64
+	highWater atomic.Int64
 }
 
 type result struct {
@@ -162,10 +200,35 @@ type result struct {
 	err error
 }
 
-type waiter struct {
-	ch      chan result // buffered 1: the reader never blocks on it
-	onReply func(*wire.Message)
+// request is one command from the moment it is queued until its reply (or
+// failure) is handed over. ch receives exactly one result, sent by whoever
+// removes the request from queue or pending under Conn.mu (the reader, the
+// writer or finish), and never a second one.
+type request struct {
+	prefix, cmd string // the command line is prefix+cmd ("api " + cmd)
+	headers     []wire.Header
+	body        []byte
+	onReply     func(*wire.Message) // run by the reader before ch gets the reply
+	ch          chan result         // buffered 1: nobody blocks sending on it
+
+	// Guarded by Conn.mu.
+	queued  bool   // in Conn.queue
+	batch   uint64 // the writer batch that took it
+	expired bool   // its caller's ctx ended while its batch was being written
+	dropped bool   // not written, and never will be: withdrawn after expired
 }
+
+// requests recycles requests whose result was received by their caller: by
+// then nothing else refers to them (see request).
+var requests = sync.Pool{New: func() any { return &request{ch: make(chan result, 1)} }}
+
+func putRequest(r *request) {
+	*r = request{ch: r.ch}
+	requests.Put(r)
+}
+
+// maxBatch bounds how many queued commands the writer takes per write.
+const maxBatch = 256
 
 // Dial connects to FreeSWITCH at addr (host:port), waits for auth/request
 // and authenticates with cfg.Password. ctx bounds the whole handshake; it
@@ -209,6 +272,8 @@ func newConn(nc net.Conn, cfg Config) *Conn {
 		nc:     nc,
 		cfg:    cfg,
 		log:    cfg.Logger.With("remote", nc.RemoteAddr().String()),
+		wake:   make(chan struct{}, 1),
+		wdone:  make(chan struct{}),
 		jobs:   make(map[string]*Job),
 		events: make(chan *Event, cfg.EventQueueSize),
 		logs:   make(chan *LogLine, cfg.EventQueueSize),
@@ -218,6 +283,7 @@ func newConn(nc net.Conn, cfg Config) *Conn {
 	}
 	c.rd = wire.NewReader(countingReader{nc, &c.bytesRead})
 	c.rd.SetMaxFrameSize(cfg.MaxFrameSize)
+	c.wcond.L = &c.mu
 	return c
 }
 
@@ -304,6 +370,7 @@ func (c *Conn) auth() error {
 
 func (c *Conn) start() {
 	c.log.Debug("esl: connected")
+	go c.writeLoop()
 	go c.readLoop()
 }
 
@@ -337,19 +404,22 @@ func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
 // Stats returns a snapshot of the connection's counters.
 func (c *Conn) Stats() Stats {
 	c.mu.Lock()
-	inflight, jobs := len(c.pending), len(c.jobs)
+	inflight, queued, jobs := len(c.pending), len(c.queue), len(c.jobs)
 	c.mu.Unlock()
 	return Stats{
-		Frames:          c.frames.Load(),
-		BytesRead:       c.bytesRead.Load(),
-		BytesWritten:    c.bytesWritten.Load(),
-		EventsReceived:  c.eventsRx.Load(),
-		EventsQueued:    len(c.events),
-		EventsHighWater: int(c.highWater.Load()),
-		LogsReceived:    c.logsRx.Load(),
-		LogsQueued:      len(c.logs),
-		InFlight:        inflight,
-		JobsPending:     jobs,
+		Frames:            c.frames.Load(),
+		BytesRead:         c.bytesRead.Load(),
+		BytesWritten:      c.bytesWritten.Load(),
+		EventsReceived:    c.eventsRx.Load(),
+		EventsQueued:      len(c.events),
+		EventsHighWater:   int(c.highWater.Load()),
+		LogsReceived:      c.logsRx.Load(),
+		LogsQueued:        len(c.logs),
+		InFlight:          inflight,
+		JobsPending:       jobs,
+		Queued:            queued,
+		QueueFull:         c.queueFull.Load(),
+		EventsUndecodable: c.undecodable.Load(),
 	}
 }
 
@@ -366,11 +436,16 @@ func (c *Conn) Close() error {
 // reader by closing the socket. It may be called from any goroutine.
 func (c *Conn) fail(err error) {
 	c.mu.Lock()
+	c.failLocked(err)
+	c.mu.Unlock()
+}
+
+// failLocked is fail with c.mu held.
+func (c *Conn) failLocked(err error) {
 	if c.err == nil {
 		c.err = err
 	}
 	c.closing = true
-	c.mu.Unlock()
 	c.quitOne.Do(func() {
 		close(c.quit)
 		c.nc.Close()
@@ -381,14 +456,20 @@ func (c *Conn) fail(err error) {
 func (c *Conn) finish() {
 	c.mu.Lock()
 	ferr := closedErr(c.err)
-	pending := c.pending
-	c.pending = nil
+	pending, queued := c.pending, c.queue
+	c.pending, c.queue = nil, nil
 	jobs := c.jobs
 	c.jobs = map[string]*Job{}
 	cause := c.err
 	c.mu.Unlock()
-	for _, w := range pending {
-		w.ch <- result{err: ferr}
+	// fail closed quit and the socket, so the writer is on its way out;
+	// it may still read the requests of its batch until it is gone.
+	<-c.wdone
+	for _, r := range pending {
+		r.ch <- result{err: ferr}
+	}
+	for _, r := range queued {
+		r.ch <- result{err: ferr}
 	}
 	for _, j := range jobs {
 		j.complete("", ferr, nil)
@@ -442,8 +523,10 @@ func (c *Conn) dispatch(m *wire.Message) bool {
 	switch ct {
 	case wire.TypeCommandReply, wire.TypeAPIResponse:
 		c.mu.Lock()
-		var w *waiter
-		if len(c.pending) > 0 {
+		var w *request
+		// A reply to a command the writer has not even encoded yet cannot
+		// be genuine: it is unsolicited like a reply with nothing pending.
+		if len(c.pending) > 0 && c.pending[0].batch <= c.encoded.Load() {
 			w = c.pending[0]
 			c.pending[0] = nil
 			c.pending = c.pending[1:]
@@ -553,83 +636,243 @@ func push[T any](c *Conn, ch chan T, v T) bool {
 	}
 }
 
-// request writes one command and waits for its reply frame. The waiter is
-// enqueued under the write lock, so FIFO order equals wire order. If ctx
-// ends first, ctx.Err() is returned but the slot stays queued, so the late
-// reply is consumed and discarded instead of shifting later replies.
-func (c *Conn) request(ctx context.Context, cmd string, headers []wire.Header, body []byte, onReply func(*wire.Message)) (*wire.Message, error) {
+// request queues one command for the writer and waits for its reply
+// frame. The writer appends it to the FIFO of pending replies when it
+// takes it off the queue, before writing it, so FIFO order equals wire
+// order.
+//
+// If ctx ends first: a command still queued is withdrawn and never
+// written; a command whose write is under way interrupts that write (see
+// abandon); a command already written keeps its slot, so the late reply is
+// consumed and discarded instead of shifting later replies, and the caller
+// gets ctx.Err() at once.
+func (c *Conn) request(ctx context.Context, prefix, cmd string, headers []wire.Header, body []byte, onReply func(*wire.Message)) (*wire.Message, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	w := &waiter{ch: make(chan result, 1), onReply: onReply}
-	if err := c.write(ctx, w, cmd, headers, body); err != nil {
-		return nil, err
-	}
-	select {
-	case r := <-w.ch:
-		return r.msg, r.err
-	case <-ctx.Done():
-		select {
-		case r := <-w.ch: // a reply that raced with ctx wins
-			return r.msg, r.err
-		default:
-			return nil, ctx.Err()
-		}
-	}
-}
-
-func (c *Conn) write(ctx context.Context, w *waiter, cmd string, headers []wire.Header, body []byte) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
+	r := requests.Get().(*request)
+	r.prefix, r.cmd, r.headers, r.body, r.onReply = prefix, cmd, headers, body, onReply
 	c.mu.Lock()
 	if c.closing {
 		err := closedErr(c.err)
 		c.mu.Unlock()
-		return err
+		putRequest(r)
+		return nil, err
 	}
-	c.pending = append(c.pending, w)
+	if len(c.queue)+len(c.pending) >= c.cfg.CommandQueueSize {
+		c.mu.Unlock()
+		putRequest(r)
+		c.queueFull.Add(1)
+		return nil, fmt.Errorf("%w: %s: %d commands queued or awaiting their reply", ErrQueueFull, redact(prefix+cmd), c.cfg.CommandQueueSize)
+	}
+	r.queued = true
+	c.queue = append(c.queue, r)
+	wake := c.widle
+	c.widle = false
 	c.mu.Unlock()
+	if wake {
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+	}
+	select {
+	case res := <-r.ch:
+		putRequest(r)
+		return res.msg, res.err
+	case <-ctx.Done():
+		return c.abandon(ctx, r)
+	}
+}
 
-	c.wbuf = wire.AppendCommand(c.wbuf[:0], cmd, headers, body)
-	var fired chan struct{}
-	var stop func() bool
-	if ctx.Done() != nil {
-		fired = make(chan struct{})
-		stop = context.AfterFunc(ctx, func() {
-			c.nc.SetWriteDeadline(time.Unix(1, 0))
-			close(fired)
-		})
-	}
-	n, err := c.nc.Write(c.wbuf)
-	c.bytesWritten.Add(uint64(n))
-	if stop != nil && !stop() {
-		<-fired
-		c.nc.SetWriteDeadline(time.Time{})
-	}
-	if cap(c.wbuf) > 64<<10 {
-		c.wbuf = nil
-	}
-	if err == nil {
-		return nil
-	}
-	if n == 0 && ctx.Err() != nil {
-		// Nothing reached the wire: withdraw our slot (it is the last one,
-		// nobody can enqueue while we hold wmu) and keep the connection.
-		c.mu.Lock()
-		if k := len(c.pending); k > 0 && c.pending[k-1] == w {
-			c.pending = c.pending[:k-1]
+// aLongTimeAgo is a write deadline that has passed: setting it makes a
+// blocked write return at once.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// abandon deals with a request whose ctx ended before its result came.
+func (c *Conn) abandon(ctx context.Context, r *request) (*wire.Message, error) {
+	c.mu.Lock()
+	if r.queued {
+		// Not yet taken by the writer: withdraw it.
+		if i := slices.Index(c.queue, r); i >= 0 {
+			c.queue = slices.Delete(c.queue, i, i+1)
 		}
 		c.mu.Unlock()
-		return ctx.Err()
+		putRequest(r)
+		return nil, ctx.Err()
 	}
-	// A partial command corrupts the stream: the connection cannot go on.
-	c.fail(fmt.Errorf("esl: write: %w", err))
-	if ctx.Err() != nil {
-		return ctx.Err()
+	if c.writing && r.batch == c.batchID {
+		// Its frame is part of the write under way, which can only be
+		// blocked because the peer stopped reading. Stop the write and
+		// wait (briefly) for the writer to say how far it got: a command
+		// that has not started reaching the wire is dropped, one cut in
+		// the middle ends the connection (see writeDone).
+		r.expired = true
+		if !c.interrupted {
+			c.interrupted = true
+			c.nc.SetWriteDeadline(aLongTimeAgo)
+		}
+		for c.writing && r.batch == c.batchID {
+			c.wcond.Wait()
+		}
 	}
+	dropped := r.dropped
+	var cutErr error
+	if r.expired && c.closing && errors.Is(c.err, ErrWriteTimeout) {
+		cutErr = fmt.Errorf("%w: %w", closedErr(c.err), ctx.Err())
+	}
+	c.mu.Unlock()
+	switch {
+	case dropped:
+		return nil, ctx.Err()
+	case cutErr != nil:
+		return nil, cutErr
+	}
+	select {
+	case res := <-r.ch: // a reply that raced with ctx wins
+		putRequest(r)
+		return res.msg, res.err
+	default:
+		// Written: the slot stays in pending, the reply will be dropped.
+		return nil, ctx.Err()
+	}
+}
+
+// writeLoop is the writer goroutine: it takes every queued command (up to
+// maxBatch), appends them to the FIFO of pending replies, and writes their
+// frames with one call, so concurrent callers share system calls.
+func (c *Conn) writeLoop() {
+	defer close(c.wdone)
+	var batch []*request
+	var ends []int // ends[i]: offset in wbuf just after batch[i]'s frame
+	for {
+		c.mu.Lock()
+		for len(c.queue) == 0 && !c.closing {
+			c.widle = true
+			c.mu.Unlock()
+			select {
+			case <-c.wake:
+			case <-c.quit:
+			}
+			c.mu.Lock()
+		}
+		if c.closing {
+			c.mu.Unlock()
+			return
+		}
+		if k := len(c.queue); k <= maxBatch {
+			batch, c.queue = c.queue, batch[:0]
+		} else {
+			batch = append(batch[:0], c.queue[:maxBatch]...)
+			n := copy(c.queue, c.queue[maxBatch:])
+			clear(c.queue[n:])
+			c.queue = c.queue[:n]
+		}
+		c.batchID++
+		for _, r := range batch {
+			r.queued = false
+			r.batch = c.batchID
+		}
+		c.pending = append(c.pending, batch...)
+		c.writing = true
+		c.mu.Unlock()
+
+		c.wbuf, ends = c.wbuf[:0], ends[:0]
+		for _, r := range batch {
+			c.wbuf = append(c.wbuf, r.prefix...)
+			c.wbuf = wire.AppendCommand(c.wbuf, r.cmd, r.headers, r.body)
+			ends = append(ends, len(c.wbuf))
+		}
+		c.encoded.Store(c.batchID) // the writer alone changes batchID
+		n, err := c.nc.Write(c.wbuf)
+		c.bytesWritten.Add(uint64(n))
+		ok := c.writeDone(batch, ends, n, err)
+		clear(batch) // requests may be recycled from now on
+		if cap(c.wbuf) > 1<<20 {
+			c.wbuf = nil
+		}
+		if !ok {
+			return
+		}
+	}
+}
+
+// writeDone settles a batch after its write returned n bytes and err. It
+// reports whether the writer goes on.
+//
+// Only the requests that did not reach the wire (and the expired ones,
+// whose callers wait in abandon) are touched: the others may already have
+// their reply and be recycled.
+func (c *Conn) writeDone(batch []*request, ends []int, n int, err error) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return closedErr(c.err) // the first reason, e.g. a notice read meanwhile
+	c.writing = false
+	interrupted := c.interrupted
+	if interrupted {
+		c.interrupted = false
+		c.wcond.Broadcast() // the waiters run once mu is released, after the verdict below
+		if !c.closing {
+			c.nc.SetWriteDeadline(time.Time{})
+		}
+	}
+	if err == nil {
+		return true
+	}
+	if c.closing {
+		return false // finish fails everything pending
+	}
+	i := 0 // the first frame not entirely written
+	for i < len(ends) && ends[i] <= n {
+		i++
+	}
+	start := 0
+	if i > 0 {
+		start = ends[i-1]
+	}
+	if interrupted && isTimeout(err) && n == start && c.withdraw(batch[i:]) {
+		// Nothing of batch[i:] reached the wire: the stream is intact.
+		// The expired commands are dropped, the others go back to the
+		// head of the queue in their order.
+		var again []*request
+		for _, r := range batch[i:] {
+			if r.expired {
+				r.dropped = true
+			} else {
+				r.queued = true
+				again = append(again, r)
+			}
+		}
+		c.queue = append(again, c.queue...)
+		return true
+	}
+	if interrupted && isTimeout(err) {
+		// batch[i] may have been answered (by a peer that does not wait
+		// for whole commands) and recycled: name it from its frame.
+		frame := c.wbuf[start:ends[i]]
+		line, _, _ := bytes.Cut(frame, []byte{'\n'})
+		c.failLocked(fmt.Errorf("%w: %s: %d of %d bytes written", ErrWriteTimeout, redact(string(line)), n-start, len(frame)))
+	} else {
+		c.failLocked(fmt.Errorf("esl: write: %w", err))
+	}
+	return false
+}
+
+// withdraw removes tail, the unwritten end of the current batch, from the
+// end of pending (only the writer appends to pending, so it is there
+// unless a peer answered commands it had not received).
+func (c *Conn) withdraw(tail []*request) bool {
+	k := len(c.pending) - len(tail)
+	if k < 0 {
+		return false
+	}
+	for j, r := range tail {
+		if c.pending[k+j] != r {
+			return false
+		}
+	}
+	clear(c.pending[k:])
+	c.pending = c.pending[:k]
+	return true
 }
 
 // SendCommand sends a raw command line with optional headers and body and
@@ -640,7 +883,7 @@ func (c *Conn) SendCommand(ctx context.Context, cmd string, headers []wire.Heade
 	if err := validate(cmd, headers); err != nil {
 		return nil, err
 	}
-	return c.sendCommand(ctx, cmd, headers, body, nil)
+	return c.sendCommand(ctx, "", cmd, headers, body, nil)
 }
 
 // validate refuses line breaks that would let a value inject commands.
@@ -656,14 +899,14 @@ func validate(cmd string, headers []wire.Header) error {
 	return nil
 }
 
-func (c *Conn) sendCommand(ctx context.Context, cmd string, headers []wire.Header, body []byte, onReply func(*wire.Message)) (*wire.Message, error) {
-	m, err := c.request(ctx, cmd, headers, body, onReply)
+func (c *Conn) sendCommand(ctx context.Context, prefix, cmd string, headers []wire.Header, body []byte, onReply func(*wire.Message)) (*wire.Message, error) {
+	m, err := c.request(ctx, prefix, cmd, headers, body, onReply)
 	if err != nil {
 		return nil, err
 	}
 	if m.ContentType() == wire.TypeCommandReply {
 		if rt := m.ReplyText(); strings.HasPrefix(rt, "-") {
-			return m, &CommandError{Command: redact(cmd), Reply: rt, Usage: strings.HasPrefix(rt, "-USAGE")}
+			return m, &CommandError{Command: redact(prefix + cmd), Reply: rt, Usage: strings.HasPrefix(rt, "-USAGE")}
 		}
 	}
 	return m, nil
@@ -684,18 +927,22 @@ func (c *Conn) command(ctx context.Context, cmd string) (string, error) {
 // (originate, long sofia commands). A body starting with "-ERR" or
 // "-USAGE" is returned together with a *CommandError.
 func (c *Conn) API(ctx context.Context, cmd string) (string, error) {
-	line := "api " + cmd
-	m, err := c.SendCommand(ctx, line, nil, nil)
+	if err := validate(cmd, nil); err != nil {
+		return "", err
+	}
+	m, err := c.sendCommand(ctx, "api ", cmd, nil, nil, nil)
 	if err != nil {
 		return "", err
 	}
 	body := string(m.Body)
-	return body, apiErr(line, body)
+	return body, apiErr("api ", cmd, body)
 }
 
-func apiErr(cmd, body string) error {
+// apiErr returns the *CommandError of an api body starting with "-ERR" or
+// "-USAGE"; the command line is prefix+cmd, only built for the error.
+func apiErr(prefix, cmd, body string) error {
 	if strings.HasPrefix(body, "-ERR") || strings.HasPrefix(body, "-USAGE") {
-		return &CommandError{Command: cmd, Reply: strings.TrimRight(body, "\r\n"), Usage: strings.HasPrefix(body, "-USAGE")}
+		return &CommandError{Command: redact(prefix + cmd), Reply: strings.TrimRight(body, "\r\n"), Usage: strings.HasPrefix(body, "-USAGE")}
 	}
 	return nil
 }

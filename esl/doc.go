@@ -36,24 +36,42 @@
 //
 // # Concurrency model
 //
-// Every Conn has exactly one goroutine, its reader. All methods are safe for
-// concurrent use by many goroutines, and requests are pipelined: a method
-// writes its command and waits for the reply without blocking other
+// Every Conn has two goroutines, its reader and its writer. All methods are
+// safe for concurrent use by many goroutines, and requests are pipelined: a
+// method queues its command and waits for the reply without blocking other
 // callers.
 //
 // FreeSWITCH answers commands strictly in order, and a reply frame
 // (command/reply or api/response) carries nothing that identifies its
-// command. So Conn keeps a FIFO of waiting requests. A request is appended
-// to the FIFO and written to the socket under the same mutex, so FIFO order
-// is wire order; the reader hands each reply frame to the oldest waiter.
-// Events, log lines and notices never consume a waiter.
+// command. So Conn keeps a FIFO of waiting requests. The writer takes every
+// queued command at once, appends them to the FIFO and writes their frames
+// with a single write, so FIFO order is wire order and concurrent callers
+// share system calls; the reader hands each reply frame to the oldest
+// waiter. Events, log lines and notices never consume a waiter.
 //
-// A caller whose context ends while it waits gets ctx.Err() at once, but
-// its place in the FIFO stays reserved: the late reply is read and thrown
-// away instead of being handed to the next caller. (Libraries that drop a
-// timed-out waiter misalign every later reply.) A command interrupted by
-// ctx before any byte was written is withdrawn; one interrupted halfway
-// ends the connection, since the stream would be corrupt.
+// Queued and unanswered commands are bounded by Config.CommandQueueSize
+// (default 10000): beyond it a command fails at once with ErrQueueFull,
+// counted in Stats.QueueFull; Stats.Queued and Stats.InFlight report the
+// depth.
+//
+// Every request honours its ctx, whatever the state of the socket:
+//
+//   - Still queued (for instance behind a write blocked because FreeSWITCH
+//     stopped reading): the command is withdrawn and never written; the
+//     caller gets ctx.Err() at once.
+//   - Being written: the write is interrupted. If the command had not
+//     started to reach the wire, it is dropped as above and the commands
+//     written with it are written later. If it was cut halfway (or another
+//     command of the same write was), the stream can no longer be framed:
+//     the connection ends with an error wrapping ErrWriteTimeout, which the
+//     caller's error wraps too, with ErrClosed and ctx.Err().
+//   - Written: the caller gets ctx.Err() at once, but its place in the
+//     FIFO stays reserved: the late reply is read and thrown away instead
+//     of being handed to the next caller. (Libraries that drop a timed-out
+//     waiter misalign every later reply.)
+//
+// A write only blocks when the socket buffers are full, so a deadline that
+// passes while a write completes normally never cuts a command.
 //
 // # api and bgapi
 //
@@ -143,8 +161,12 @@
 //   - *DisconnectError: FreeSWITCH sent a disconnect notice (shutdown,
 //     lost events, end of an outbound session); Err() returns it.
 //   - ErrSlowConsumer: the event queue overflowed (OverflowDisconnect).
-//   - *wire.ProtocolError: the peer broke the framing rules or sent an event
-//     that could not be decoded; the connection ends, nothing panics.
+//   - ErrQueueFull: Config.CommandQueueSize commands were already queued
+//     or awaiting replies; nothing was sent, the connection goes on.
+//   - ErrWriteTimeout: a command's ctx ended while its frame was half
+//     written to a peer that stopped reading; the connection ends.
+//   - *wire.ProtocolError: the peer broke the framing rules; the connection
+//     ends, nothing panics.
 //
 // The password is never written to logs or error strings.
 package esl

@@ -27,6 +27,19 @@ var (
 	// OverflowDisconnect, so the connection was closed rather than lose an
 	// event silently.
 	ErrSlowConsumer = errors.New("esl: event queue overflow (slow consumer)")
+	// ErrQueueFull reports a command refused at once because the
+	// connection already holds Config.CommandQueueSize commands waiting to
+	// be written or awaiting their reply. Nothing was sent and the
+	// connection goes on; Stats.QueueFull counts these refusals.
+	ErrQueueFull = errors.New("esl: command queue full")
+	// ErrWriteTimeout reports that a command's context ended while its
+	// frame was half written, because the peer stopped reading: the rest
+	// of the stream could no longer be framed, so the connection was
+	// closed. Err() wraps it; the caller whose context ended gets an error
+	// wrapping it, ErrClosed and its ctx.Err(), the other pending commands
+	// one wrapping ErrClosed and it. (A command that had not started to be
+	// written when its context ended is simply dropped with ctx.Err().)
+	ErrWriteTimeout = errors.New("esl: write interrupted mid-command")
 )
 
 // DisconnectError reports that the server ended the connection with a
