@@ -544,8 +544,15 @@ func (c *Conn) dispatch(m *wire.Message) bool {
 		c.eventsRx.Add(1)
 		ev, err := wire.ParseEvent(ct, m.Body)
 		if err != nil {
-			c.fail(&wire.ProtocolError{Msg: "undecodable " + ct + " event", Err: err})
-			return false
+			// The frame was whole (its Content-Length held), so the stream
+			// is intact: skip the event rather than lose the connection.
+			// One warning per connection; Stats counts them all.
+			if c.undecodable.Add(1) == 1 {
+				c.log.Warn("esl: skipping an undecodable event (later ones are counted in Stats.EventsUndecodable)", "content-type", ct, "error", err)
+			} else {
+				c.log.Debug("esl: skipping an undecodable event", "content-type", ct, "error", err)
+			}
+			return true
 		}
 		return c.deliverEvent(ev)
 	case wire.TypeLogData:

@@ -553,17 +553,49 @@ func TestMalformedFrame(t *testing.T) {
 	}
 }
 
-func TestBadEventBodyEndsConn(t *testing.T) {
-	tp := newTestPeer(t, func(p *peerConn) {
-		p.authOK()
-		p.write([]byte("Content-Length: 5\nContent-Type: text/event-json\n\n{{{{{"))
-		p.read()
-	})
-	c := dialPeer(t, tp, Config{})
-	<-c.Done()
-	var pe *wire.ProtocolError
-	if !errors.As(c.Err(), &pe) {
-		t.Fatalf("Err = %v", c.Err())
+// TestUndecodableEventSkipped: an event frame whose body cannot be decoded
+// (the frame itself is intact) is counted, logged once and skipped; the
+// events and replies after it flow as before.
+func TestUndecodableEventSkipped(t *testing.T) {
+	cases := []struct {
+		ct, body string
+	}{
+		{wire.TypeEventPlain, "no colon on the first line\n\n"},
+		{wire.TypeEventPlain, "Event-Name: X\nContent-Length: 10\n\nshort"},
+		{wire.TypeEventJSON, "{{{{{"},
+		{wire.TypeEventXML, "<a>"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.ct, func(t *testing.T) {
+			bad := wire.AppendMessage(nil, []wire.Header{{Name: "Content-Type", Value: tc.ct}}, []byte(tc.body))
+			tp := newTestPeer(t, func(p *peerConn) {
+				p.authOK()
+				p.expect("api x")
+				p.write(bad)
+				p.event(wire.FormatPlain, plainEvent("HEARTBEAT", 1))
+				p.write(bad)
+				p.event(wire.FormatJSON, plainEvent("HEARTBEAT", 2))
+				p.api("ok\n")
+				p.read()
+			})
+			var logs bytes.Buffer
+			lg := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+			c := dialPeer(t, tp, Config{Logger: lg})
+			if got, err := c.API(testCtx(t), "x"); got != "ok\n" || err != nil {
+				t.Fatalf("api after bad events: %q %v", got, err)
+			}
+			for seq := uint64(1); seq <= 2; seq++ {
+				if ev := <-c.Events(); ev.Sequence() != seq {
+					t.Fatalf("event %d: %v", seq, ev)
+				}
+			}
+			if s := c.Stats(); s.EventsUndecodable != 2 || s.EventsReceived != 4 || c.Err() != nil {
+				t.Fatalf("stats %+v, Err %v", s, c.Err())
+			}
+			if n := strings.Count(logs.String(), "undecodable event"); n != 1 {
+				t.Fatalf("%d warnings, want 1:\n%s", n, logs.String())
+			}
+		})
 	}
 }
 

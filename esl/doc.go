@@ -128,6 +128,14 @@
 // Stats reports events received, the queue length and its high-water mark,
 // so a consumer can see how close it runs to the limit.
 //
+// An event frame whose body cannot be decoded (the frame itself is whole:
+// its Content-Length held) is skipped, not fatal: it is counted in
+// Stats.EventsUndecodable and the first one of a connection is logged as a
+// warning through Config.Logger (later ones at debug level). A
+// BACKGROUND_JOB lost that way leaves its Job waiting until the connection
+// ends. Plain-event values continued on further lines are accepted (see
+// wire.ParseEventPlain).
+//
 // Events() and Logs() are closed when the connection ends, after the last
 // event read.
 //
