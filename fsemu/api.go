@@ -182,14 +182,16 @@ func apiFsctl(s *Server, a string, done func(string)) {
 	switch strings.ToLower(f[0]) {
 	case "max_sessions":
 		if len(f) > 1 {
-			if n, err := strconv.Atoi(f[1]); err == nil {
+			// atoi; switch_core_session_limit ignores 0
+			if n := atoi(f[1]); n != 0 {
 				s.maxSessions = n
 			}
 		}
 		done("+OK max sessions: " + strconv.Itoa(s.maxSessions) + "\n")
 	case "sps":
 		if len(f) > 1 {
-			if n, err := strconv.Atoi(f[1]); err == nil {
+			// atoi; switch_core_session_ctl (SCSC_SPS) sets only > 0
+			if n := atoi(f[1]); n > 0 {
 				s.sps = n
 				s.spsLeft = n
 			}
@@ -202,7 +204,7 @@ func apiFsctl(s *Server, a string, done func(string)) {
 		done("+OK max sessions per second counter reset\n")
 	case "verbose_events":
 		if len(f) > 1 {
-			s.verbose = f[1] == "on" || f[1] == "true" || f[1] == "yes"
+			s.verbose = switchTrue(f[1])
 		} else {
 			s.verbose = true
 		}

@@ -285,7 +285,7 @@ func (ch *channel) emit(sp evSpec, pre, post []wire.Header) {
 	ev.Body = ""
 	s.appendStd(ev, sp.file, sp.fn, sp.line)
 	ev.Headers = append(ev.Headers, pre...)
-	ch.appendBlock(ev, varEvents[t] || s.verbose || ch.varOr("verbose_events", "") == "true")
+	ch.appendBlock(ev, varEvents[t] || s.verbose || switchTrue(ch.varOr("verbose_events", "")))
 	ev.Headers = append(ev.Headers, post...)
 	s.fire(ev, ch)
 }

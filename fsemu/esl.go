@@ -709,7 +709,8 @@ func parseLogLevel(s string) (int, bool) {
 	if s == "" {
 		return 7, true
 	}
-	if n, err := strconv.Atoi(s); err == nil {
+	if isCNumber(s) {
+		n := atoi(s)
 		if n < 0 || n > 7 {
 			return 0, false
 		}

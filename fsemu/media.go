@@ -39,19 +39,16 @@ func parseMedia(path string) (mediaSpec, bool) {
 			part = strings.TrimSpace(part)
 			switch {
 			case strings.HasPrefix(part, "loops="):
-				n, _ := strconv.Atoi(part[6:])
-				m.loops = n
+				m.loops = atoi(part[6:])
 			case strings.HasPrefix(part, "L="):
-				n, _ := strconv.Atoi(part[2:])
-				m.loops = n
+				m.loops = atoi(part[2:])
 			case strings.HasPrefix(part, "%(") || strings.HasPrefix(part, "v=") || strings.HasPrefix(part, "%"):
 				inner := strings.TrimSuffix(strings.TrimPrefix(part, "%("), ")")
 				f := strings.Split(inner, ",")
 				if len(f) < 2 {
 					continue
 				}
-				on, _ := strconv.Atoi(strings.TrimSpace(f[0]))
-				off, _ := strconv.Atoi(strings.TrimSpace(f[1]))
+				on, off := atoi(f[0]), atoi(f[1])
 				t := tone{on: time.Duration(on) * time.Millisecond, off: time.Duration(off) * time.Millisecond}
 				for _, x := range f[2:] {
 					if fr, err := strconv.ParseFloat(strings.TrimSpace(x), 64); err == nil {
@@ -70,7 +67,7 @@ func parseMedia(path string) (mediaSpec, bool) {
 		return m, true
 	case strings.HasPrefix(path, "silence_stream://"):
 		f := strings.Split(path[len("silence_stream://"):], ",")
-		ms, _ := strconv.Atoi(f[0])
+		ms := atoi(f[0])
 		m := mediaSpec{kind: "silence_stream", loops: 1, dur: time.Duration(ms) * time.Millisecond}
 		if ms <= 0 {
 			m.dur = -1
@@ -283,7 +280,7 @@ func (ch *channel) startRecord(arg string) bool {
 	path := f[0]
 	r := &recording{path: path, start: ch.s.nowMicros()}
 	if len(f) > 1 {
-		if n, err := strconv.Atoi(f[1]); err == nil && n > 0 {
+		if n := atoi(f[1]); n > 0 {
 			r.limit = time.Duration(n) * time.Second
 		}
 	}
@@ -390,11 +387,11 @@ func (ch *channel) bertTest(ap *appRun, done func()) {
 	ch.setVar("bert_stats_sync_lost_count", "0")
 	timeout := 5000 * time.Millisecond
 	if v, ok := ch.getVar("bert_timeout_ms"); ok {
-		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+		if n := atoi(v); n > 0 {
 			timeout = time.Duration(n) * time.Millisecond
 		}
 	}
-	hangupOnErr := ch.varOr("bert_hangup_on_error", "false") == "true"
+	hangupOnErr := switchTrue(ch.varOr("bert_hangup_on_error", ""))
 	inSync, lost := false, 0
 	var unsynced time.Duration
 	var tick func()

@@ -98,7 +98,7 @@ func (c *conn) outboundCommand(word, rest string) {
 	case "linger":
 		n := 0
 		if rest != "" {
-			n, _ = strconv.Atoi(strings.Fields(rest)[0])
+			n = atoi(strings.Fields(rest)[0])
 		}
 		if n <= 0 {
 			n = 600

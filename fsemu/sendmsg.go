@@ -1,7 +1,6 @@
 package fsemu
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/switchio/switchio/esl/wire"
@@ -40,7 +39,7 @@ func (ch *channel) message(m *wire.Message) {
 		}
 		loops := 1
 		if l := m.Get("loops"); l != "" {
-			if n, err := strconv.Atoi(l); err == nil && n != 0 {
+			if n := atoi(l); n != 0 {
 				loops = n
 			}
 		}
