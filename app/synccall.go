@@ -25,8 +25,8 @@ func SyncCall(ctx context.Context, client *cluster.Client, req originate.Request
 		appID = cluster.DefaultAppID
 	}
 	req.Headers = append(append([]originate.Var(nil), req.Headers...),
-		originate.Var{Name: "X-switchio_originating_session", Value: req.UUID},
-		originate.Var{Name: "X-switchio_app", Value: appID})
+		originate.Var{Name: cluster.HeaderOriginatingSession, Value: req.UUID},
+		originate.Var{Name: cluster.HeaderAppID, Value: appID})
 	cmd, err := req.Command()
 	if err != nil {
 		return nil, err

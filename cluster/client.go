@@ -22,14 +22,32 @@ import (
 // DefaultAppID is the app id of events whose session names none.
 const DefaultAppID = "default"
 
+// SIP headers switchio puts on the calls it places (as sip_h_<name>
+// channel variables, so they travel in the INVITE and reach the far leg as
+// variable_sip_h_<name>).
+const (
+	// HeaderOriginatingSession carries the A leg's uuid: the call key that
+	// joins the legs of one call across servers.
+	HeaderOriginatingSession = "X-switchio_originating_session"
+	// HeaderApp carries the app's name ("TonePlay", or a name the user
+	// gives), as the original switchio did, so far-end services and
+	// guards keyed on it match.
+	HeaderApp = "X-switchio_app"
+	// HeaderAppID carries the unique app id the call is dispatched to
+	// (a dialer's "<dialer id>-<app>"); it is read before HeaderApp, and
+	// a dialer's hupall selects its calls by it.
+	HeaderAppID = "X-switchio_app_id"
+)
+
 // Default header lists.
 var (
-	// DefaultAppIDHeaders are read, in order, for a new session's app id.
-	DefaultAppIDHeaders = []string{"variable_sip_h_X-switchio_app", "variable_switchio_app"}
+	// DefaultAppIDHeaders are read, in order, for a new session's app id:
+	// the dispatch header first, then the app name switchio sent.
+	DefaultAppIDHeaders = []string{"variable_sip_h_" + HeaderAppID, "variable_sip_h_" + HeaderApp, "variable_switchio_app"}
 	// DefaultCorrelationHeaders are read, in order, for a new session's call
 	// key: the originating-session SIP header the dialer injects, then the
 	// call uuid.
-	DefaultCorrelationHeaders = []string{"variable_sip_h_X-switchio_originating_session", "variable_switchio_originating_session", "Channel-Call-UUID"}
+	DefaultCorrelationHeaders = []string{"variable_sip_h_" + HeaderOriginatingSession, "variable_switchio_originating_session", "Channel-Call-UUID"}
 )
 
 // baseEvents are what the client itself needs to track sessions, calls and

@@ -258,12 +258,15 @@ func TestWeightedApps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if o.AppLabel(a) != "A" || o.AppLabel(b) != "B" {
+		t.Fatalf("labels %q %q", o.AppLabel(a), o.AppLabel(b))
+	}
 	sm := run(t, o)
-	if sm.CallsByApp[a] != 30 || sm.CallsByApp[b] != 10 || sm.Failed != 0 {
+	if sm.CallsByApp["A"] != 30 || sm.CallsByApp["B"] != 10 || sm.Failed != 0 {
 		t.Fatalf("calls by app %v failed %d, want 30/10/0", sm.CallsByApp, sm.Failed)
 	}
 	// The servers' side: the cluster core counts sessions per app id, from
-	// the X-switchio_app header the legs carry (two legs per call).
+	// the X-switchio_app_id header the legs carry (two legs per call).
 	per := o.Pool().Counters().SessionsPerApp
 	if per[a] != 60 || per[b] != 20 {
 		t.Fatalf("sessions per app %v", per)
@@ -274,7 +277,7 @@ func TestWeightedApps(t *testing.T) {
 	}
 	o.SetMaxOffered(60)
 	sm = run(t, o)
-	if sm.CallsByApp[a] != 50 || sm.CallsByApp[b] != 10 {
+	if sm.CallsByApp["A"] != 50 || sm.CallsByApp["B"] != 10 {
 		t.Fatalf("after reweighting: %v", sm.CallsByApp)
 	}
 }
@@ -370,7 +373,7 @@ func TestHupallOnlyOwnCalls(t *testing.T) {
 	}
 	for _, s := range cl.Servers {
 		for _, ch := range s.Channels() {
-			if ch.Var("sip_h_"+dialer.HeaderApp) != "" {
+			if ch.Var("sip_h_"+cluster.HeaderAppID) != "" {
 				t.Fatalf("dialer channel %s survived hupall", ch.UUID)
 			}
 		}
@@ -429,7 +432,7 @@ func TestFailureCausesPerServer(t *testing.T) {
 func TestControllerHangup(t *testing.T) {
 	var mu sync.Mutex
 	var recs []dialer.CallRecord
-	cfg := dialer.Config{Rate: 100, Limit: 10, MaxOffered: 10, Duration: 300 * time.Millisecond, ControllerHangup: true,
+	cfg := dialer.Config{Rate: 100, Limit: 10, MaxOffered: 10, Duration: 300 * time.Millisecond,
 		OnCall: func(r dialer.CallRecord) { mu.Lock(); recs = append(recs, r); mu.Unlock() }}
 	o, _ := newDialer(t, 1, cfg, fsemu.Config{}, true)
 	sm := run(t, o)
@@ -471,10 +474,11 @@ func TestPerCallFieldsAndOriginate(t *testing.T) {
 		if ch.Var("sip_h_P-Test") != "x y" || ch.Var("my_var") != "a=b" || ch.Var("origination_caller_id_name") != "Load Test" {
 			t.Fatalf("channel vars: P-Test %q my_var %q", ch.Var("sip_h_P-Test"), ch.Var("my_var"))
 		}
-		if ch.Var("sip_h_"+dialer.HeaderOriginatingSession) != ch.UUID || !strings.HasPrefix(ch.Var("sip_h_"+dialer.HeaderApp), o.ID()+"-") {
-			t.Fatalf("correlation headers missing: %q %q", ch.Var("sip_h_"+dialer.HeaderOriginatingSession), ch.Var("sip_h_"+dialer.HeaderApp))
+		if ch.Var("sip_h_"+cluster.HeaderOriginatingSession) != ch.UUID || !strings.HasPrefix(ch.Var("sip_h_"+cluster.HeaderAppID), o.ID()+"-") {
+			t.Fatalf("correlation headers missing: %q %q", ch.Var("sip_h_"+cluster.HeaderOriginatingSession), ch.Var("sip_h_"+cluster.HeaderAppID))
 		}
-		if !strings.HasPrefix(ch.Var("execute_on_answer"), "sched_hangup +5 ") {
+		// The controller hangs up after 5 s; the server's guard 2 s later.
+		if !strings.HasPrefix(ch.Var("execute_on_answer"), "sched_hangup +7 ") {
 			t.Fatalf("hold not set at originate: %q", ch.Var("execute_on_answer"))
 		}
 	}
@@ -482,8 +486,8 @@ func TestPerCallFieldsAndOriginate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"originate {", "origination_caller_id_number=111", "sip_h_P-Test='x y'", "execute_on_answer='sched_hangup +5 NORMAL_CLEARING'",
-		"sip_h_X-switchio_app=" + o.ID() + "-TonePlay", "}sofia/external/1001@" + cl.Server(0).SIPAddr() + " &park()"} {
+	for _, want := range []string{"originate {", "origination_caller_id_number=111", "sip_h_P-Test='x y'", "execute_on_answer='sched_hangup +7 ALLOTTED_TIMEOUT'",
+		"ignore_early_media=true", "sip_h_X-switchio_app=TonePlay,", "sip_h_X-switchio_app_id=" + o.ID() + "-TonePlay", "}sofia/external/1001@" + cl.Server(0).SIPAddr() + " &park()"} {
 		if !strings.Contains(cmd, want) {
 			t.Errorf("originate command lacks %q:\n%s", want, cmd)
 		}

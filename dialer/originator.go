@@ -40,14 +40,6 @@ func (s State) String() string {
 	return fmt.Sprintf("State(%d)", int32(s))
 }
 
-// Header names the dialer sets on every originate. The cluster core reads
-// them back (cluster.DefaultCorrelationHeaders, cluster.DefaultAppIDHeaders)
-// to join the legs of a call and to pick the app that handles it.
-const (
-	HeaderOriginatingSession = "X-switchio_originating_session"
-	HeaderApp                = "X-switchio_app"
-)
-
 // Errors.
 var (
 	// ErrNoApp is returned by Start when no app with a positive weight is
@@ -110,15 +102,20 @@ type Config struct {
 	Dests    map[string]string
 	// OriginateTimeout bounds ringing (originate_timeout; default 60 s).
 	OriginateTimeout time.Duration
-	// ControllerHangup makes the dialer itself hang a call up after
-	// exactly Duration (uuid_kill), with the server-side sched_hangup kept
-	// Margin later as a guard for when the dialer dies. By default the
-	// server hangs up (execute_on_answer=sched_hangup, whole seconds): on a
-	// real FreeSWITCH a per-call command sent at hang-up time queues behind
-	// the originates and inflates set-up times.
-	ControllerHangup bool
-	// Margin is the guard delay of ControllerHangup (default 2 s).
+	// ServerHangup leaves the hold to the server alone
+	// (execute_on_answer=sched_hangup +<Duration rounded up to seconds>).
+	// FreeSWITCH's scheduler runs on whole epoch seconds, so such calls
+	// are held up to a second short. By default the dialer hangs each call
+	// up itself (uuid_kill) Duration after its answer, and the server's
+	// sched_hangup is only a guard, Margin later, for when the dialer dies.
+	ServerHangup bool
+	// Margin is how long after the hold the server-side guard hangs a
+	// call up (default and minimum 2 s: whole-second scheduling may fire
+	// it up to a second early, and it must never beat the controller).
 	Margin time.Duration
+	// AppHeader, if set, is sent in the X-switchio_app header of every
+	// call instead of the app's name, for far ends that key on it.
+	AppHeader string
 	// Senders is the number of originates being written per server at
 	// once (default 8). Results come back asynchronously
 	// (BACKGROUND_JOB), so many more are in flight.
@@ -161,9 +158,7 @@ func (c *Config) setDefaults() {
 	if c.OriginateTimeout <= 0 {
 		c.OriginateTimeout = 60 * time.Second
 	}
-	if c.Margin <= 0 {
-		c.Margin = 2 * time.Second
-	}
+	c.Margin = max(c.Margin, 2*time.Second)
 	if c.Senders <= 0 {
 		c.Senders = 8
 	}
@@ -180,9 +175,12 @@ func (c *Config) setDefaults() {
 
 // appGroup is one app id the dialer picks for calls.
 type appGroup struct {
-	id     string
-	weight int
-	calls  uint64
+	id string
+	// label names the app in summaries and records (its spec, e.g.
+	// "TonePlay/freq=440"); header is what X-switchio_app carries.
+	label, header string
+	weight        int
+	calls         uint64
 }
 
 // Originator is an auto-dialer over a pool of servers: it offers calls at a
@@ -222,30 +220,28 @@ type Originator struct {
 	answered     uint64
 	failed       uint64
 	byCause      map[string]uint64
-	setup        *hdrhistogram.Histogram
-	firstOffer   time.Duration
-	lastOffer    time.Duration
-	firstAnswer  time.Duration
-	lastAnswer   time.Duration
-	lastEnd      time.Duration
-	startedAt    time.Duration // last transition to Originating
-	stoppedAt    time.Duration
-	killing      bool
-	records      []CallRecord
-	kills        []killReq
-	changed      chan struct{}
-	winOffered   ring
-	winAnswered  ring
-	rrServer     int
-	recordsWake  chan struct{}
-	killWake     chan struct{}
-	recordsDone  chan struct{}
-	pendingFlush []chan struct{}
-}
-
-type killReq struct {
-	s    *server
-	uuid string
+	// Outcomes of answered calls, and the hold error of completed ones.
+	completed, dropped, abandoned uint64
+	droppedByCause                map[string]uint64
+	holdErr                       *hdrhistogram.Histogram
+	heldShort, heldWithin         uint64
+	setup                         *hdrhistogram.Histogram
+	firstOffer                    time.Duration
+	lastOffer                     time.Duration
+	firstAnswer                   time.Duration
+	lastAnswer                    time.Duration
+	lastEnd                       time.Duration
+	startedAt                     time.Duration // last transition to Originating
+	stoppedAt                     time.Duration
+	killing                       bool
+	records                       []CallRecord
+	changed                       chan struct{}
+	winOffered                    ring
+	winAnswered                   ring
+	rrServer                      int
+	recordsWake                   chan struct{}
+	recordsDone                   chan struct{}
+	pendingFlush                  []chan struct{}
 }
 
 // New builds an Originator over pool. It resolves each server's default
@@ -257,35 +253,45 @@ func New(ctx context.Context, pool *cluster.Pool, cfg Config) (*Originator, erro
 	if err := checkToken("dialer id", cfg.ID); err != nil {
 		return nil, err
 	}
+	if cfg.AppHeader != "" {
+		if err := checkToken("app header", cfg.AppHeader); err != nil {
+			return nil, err
+		}
+	}
 	o := &Originator{
-		pool:        pool,
-		cfg:         cfg,
-		log:         cfg.Logger.With("dialer", cfg.ID),
-		mgr:         app.NewManager(pool),
-		epoch:       time.Now(),
-		wake:        make(chan struct{}, 1),
-		rate:        cfg.Rate,
-		limit:       cfg.Limit,
-		maxOffered:  cfg.MaxOffered,
-		ramp:        cfg.Ramp,
-		calls:       map[string]*call{},
-		byCause:     map[string]uint64{},
-		setup:       newHist(),
-		recordsWake: make(chan struct{}, 1),
-		killWake:    make(chan struct{}, 1),
-		recordsDone: make(chan struct{}),
+		pool:           pool,
+		cfg:            cfg,
+		log:            cfg.Logger.With("dialer", cfg.ID),
+		mgr:            app.NewManager(pool),
+		epoch:          time.Now(),
+		wake:           make(chan struct{}, 1),
+		rate:           cfg.Rate,
+		limit:          cfg.Limit,
+		maxOffered:     cfg.MaxOffered,
+		ramp:           cfg.Ramp,
+		calls:          map[string]*call{},
+		byCause:        map[string]uint64{},
+		droppedByCause: map[string]uint64{},
+		setup:          newHist(),
+		holdErr:        newHist(),
+		recordsWake:    make(chan struct{}, 1),
+		recordsDone:    make(chan struct{}),
 	}
 	o.duration, o.autoDuration = cfg.Duration, cfg.Duration <= 0
 	o.recomputeDuration()
 	for i, c := range pool.Clients() {
 		s := &server{idx: i, c: c, addr: c.Addr(), byCause: map[string]uint64{}, setup: newHist(),
 			queue: make(chan *call, 1<<14)}
+		s.hangups.init()
 		s.limit = cfg.ServerLimit
 		if n, ok := cfg.ServerLimits[s.addr]; ok {
 			s.limit = n
 		}
 		if err := o.resolveDest(ctx, s); err != nil {
 			return nil, err
+		}
+		if err := c.Subscribe(ctx, trackedEvents...); err != nil {
+			return nil, fmt.Errorf("dialer: subscribe on %s: %w", s.addr, err)
 		}
 		o.servers = append(o.servers, s)
 	}
@@ -297,11 +303,12 @@ func New(ctx context.Context, pool *cluster.Pool, cfg Config) (*Originator, erro
 			o.wg.Add(1)
 			go o.sender(s)
 		}
+		o.wg.Add(1)
+		go o.hangupSender(s)
 	}
-	o.wg.Add(3) // pace, monitor, killer; the recorder closes recordsDone
+	o.wg.Add(2) // pace, monitor; the recorder closes recordsDone
 	go o.pace()
 	go o.monitor()
-	go o.killer()
 	go o.recorder()
 	return o, nil
 }
@@ -367,8 +374,14 @@ func checkToken(what, s string) error {
 // LoadApp loads apps under one app id on every server of the pool and adds
 // that id to the weighted round robin that picks each call's app (weight
 // 0 loads it without giving it calls). name, if not empty, becomes the
-// id's suffix (the id is "<dialer id>-<name>"). It returns the app id.
+// id's suffix (the id is "<dialer id>-<name>"), the app's label in
+// summaries and records, and the value of the X-switchio_app header
+// (unless Config.AppHeader is set). It returns the app id.
 func (o *Originator) LoadApp(ctx context.Context, name string, weight int, apps ...app.Loadable) (string, error) {
+	return o.loadApp(ctx, name, name, weight, apps...)
+}
+
+func (o *Originator) loadApp(ctx context.Context, name, label string, weight int, apps ...app.Loadable) (string, error) {
 	if weight < 0 {
 		return "", fmt.Errorf("dialer: negative weight %d", weight)
 	}
@@ -391,15 +404,47 @@ func (o *Originator) LoadApp(ctx context.Context, name string, weight int, apps 
 	if err := o.mgr.Load(ctx, id, apps...); err != nil {
 		return "", err
 	}
+	header := name
+	if o.cfg.AppHeader != "" {
+		header = o.cfg.AppHeader
+	}
 	o.mu.Lock()
-	o.apps = append(o.apps, &appGroup{id: id, weight: weight})
+	if label == "" {
+		label = name
+	}
+	unique := label
+	for n := 2; o.labelIndex(unique) >= 0; n++ {
+		unique = fmt.Sprintf("%s#%d", label, n)
+	}
+	o.apps = append(o.apps, &appGroup{id: id, label: unique, header: header, weight: weight})
 	o.notify()
 	o.mu.Unlock()
 	return id, nil
 }
 
+func (o *Originator) labelIndex(label string) int {
+	for i, g := range o.apps {
+		if g.label == label {
+			return i
+		}
+	}
+	return -1
+}
+
+// AppLabel returns the label (spec or name) of a loaded app id, as used
+// in summaries and records ("" if the id is not loaded).
+func (o *Originator) AppLabel(id string) string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if i := o.appIndex(id); i >= 0 {
+		return o.apps[i].label
+	}
+	return ""
+}
+
 // LoadSpec loads a registered app ("Name" or "Name/key=value,...", see
-// app.Registry.New) with one instance per server.
+// app.Registry.New) with one instance per server. The spec labels it in
+// summaries and records; X-switchio_app carries the app's name.
 func (o *Originator) LoadSpec(ctx context.Context, reg *app.Registry, spec string, weight int) (string, error) {
 	if reg == nil {
 		reg = app.Default
@@ -410,7 +455,7 @@ func (o *Originator) LoadSpec(ctx context.Context, reg *app.Registry, spec strin
 	}
 	name := cluster.AppName(a)
 	first := true
-	return o.LoadApp(ctx, name, weight, app.PerServer(func() cluster.App {
+	return o.loadApp(ctx, name, spec, weight, app.PerServer(func() cluster.App {
 		if first {
 			first = false
 			return a
@@ -575,6 +620,7 @@ func (o *Originator) Hupall(ctx context.Context) error {
 		o.setState(Stopped)
 	}
 	o.killing = true
+	o.markAbandoned()
 	ids := make([]string, len(o.apps))
 	for i, g := range o.apps {
 		ids[i] = g.id
@@ -583,12 +629,22 @@ func (o *Originator) Hupall(ctx context.Context) error {
 	var errs []error
 	for _, s := range o.servers {
 		for _, id := range ids {
-			if err := s.c.Hupall(ctx, "NORMAL_CLEARING", "sip_h_"+HeaderApp, id); err != nil {
+			if err := s.c.Hupall(ctx, "NORMAL_CLEARING", "sip_h_"+cluster.HeaderAppID, id); err != nil {
 				errs = append(errs, fmt.Errorf("hupall on %s: %w", s.addr, err))
 			}
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// markAbandoned marks every call up as ended by switchio (a hupall is on
+// its way); o.mu held.
+func (o *Originator) markAbandoned() {
+	for _, c := range o.calls {
+		if c.endBy == endNone {
+			c.endBy = endAbandon
+		}
+	}
 }
 
 // HardHupall stops offering and hangs up every call on every server,
@@ -599,6 +655,7 @@ func (o *Originator) HardHupall(ctx context.Context) error {
 		o.setState(Stopped)
 	}
 	o.killing = true
+	o.markAbandoned()
 	o.mu.Unlock()
 	var errs []error
 	for _, s := range o.servers {

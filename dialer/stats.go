@@ -1,12 +1,9 @@
 package dialer
 
 import (
-	"encoding/csv"
 	"fmt"
-	"io"
 	"math"
 	"sort"
-	"strconv"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -249,7 +246,20 @@ type ServerSummary struct {
 	ControllerQueuePeak int `json:"controller_queue_peak"`
 }
 
-// Summary is the outcome of a run, for people and machines.
+// HoldError summarises how far completed calls' hold times were from the
+// asked-for hold (absolute values, milliseconds), from the A leg's
+// billmsec when the server reports it.
+type HoldError struct {
+	Latency
+	// Within50ms is the share of completed calls held within 50 ms of
+	// the asked-for hold; Short counts those held more than 50 ms less.
+	Within50ms float64 `json:"within_50ms"`
+	Short      uint64  `json:"short"`
+}
+
+// Summary is the outcome of a run, for people and machines. Offered ==
+// Answered + Failed; Answered == Completed + Dropped + Abandoned once
+// every call has ended (see Outcome).
 type Summary struct {
 	ID            string            `json:"id"`
 	State         string            `json:"state"`
@@ -257,6 +267,14 @@ type Summary struct {
 	Answered      uint64            `json:"answered"`
 	Failed        uint64            `json:"failed"`
 	FailedByCause map[string]uint64 `json:"failed_by_cause"`
+	Completed     uint64            `json:"completed"`
+	Dropped       uint64            `json:"dropped"`
+	Abandoned     uint64            `json:"abandoned"`
+	// DroppedByCause counts answered calls the far end or the network
+	// ended early, by hang-up cause.
+	DroppedByCause map[string]uint64 `json:"dropped_by_cause"`
+	// HoldErrorMs is how exactly completed calls were held.
+	HoldErrorMs HoldError `json:"hold_error_ms"`
 	// TargetRate is the rate asked for; OfferedRate the rate calls were
 	// offered at; AchievedRate the rate the servers set them up at
 	// (answers per second between the first and the last answer).
@@ -286,6 +304,12 @@ func (o *Originator) Summary() Summary {
 		FailedByCause: copyMap(o.byCause), TargetRate: o.rate, Limit: o.limit, MaxOffered: o.maxOffered,
 		HoldS: o.duration.Seconds(), PeakActive: o.peakActive, SetupMs: latencyOf(o.setup),
 		CallsByApp: map[string]uint64{},
+		Completed:  o.completed, Dropped: o.dropped, Abandoned: o.abandoned,
+		DroppedByCause: copyMap(o.droppedByCause),
+		HoldErrorMs:    HoldError{Latency: latencyOf(o.holdErr), Short: o.heldShort},
+	}
+	if n := o.holdErr.TotalCount(); n > 0 {
+		sm.HoldErrorMs.Within50ms = math.Round(float64(o.heldWithin)/float64(n)*10000) / 10000
 	}
 	if o.offered > 1 && o.lastOffer > o.firstOffer {
 		sm.OfferedRate = round2(float64(o.offered-1) / (o.lastOffer - o.firstOffer).Seconds())
@@ -301,7 +325,7 @@ func (o *Originator) Summary() Summary {
 		sm.DurationS = round2((end - o.firstOffer).Seconds())
 	}
 	for _, g := range o.apps {
-		sm.CallsByApp[g.id] = g.calls
+		sm.CallsByApp[g.label] = g.calls
 	}
 	for _, s := range o.servers {
 		ss := ServerSummary{
@@ -335,88 +359,6 @@ func copyMap(m map[string]uint64) map[string]uint64 {
 		out[k] = v
 	}
 	return out
-}
-
-// CallRecord is one finished call.
-type CallRecord struct {
-	// UUID is the A leg's uuid (also the Job-UUID and the call's
-	// correlation key); Seq its offer number from 0.
-	UUID string
-	Seq  uint64
-	// Server is the event socket address of the server that placed the
-	// call; App the app id that handled it.
-	Server, App string
-	// Offered is when the originate was sent, Answered when its result
-	// came back +OK (zero if never), HungUp when the A leg hung up.
-	Offered, Answered, HungUp time.Time
-	// Cause is the A leg's hang-up cause or the originate's -ERR cause.
-	Cause string
-	// OK is true for a call answered and cleared normally.
-	OK bool
-	// Setup is Answered - Offered (0 if never answered).
-	Setup time.Duration
-}
-
-// record builds a CallRecord; o.mu held.
-func (o *Originator) record(c *call, ok bool) CallRecord {
-	r := CallRecord{UUID: c.uuid, Seq: c.n, Server: c.srv.addr, App: c.app.id,
-		Offered: o.at(c.offered), Answered: o.at(c.answered), HungUp: o.at(c.hungUp), Cause: c.cause, OK: ok}
-	if c.answered != 0 {
-		r.Setup = c.answered - c.offered
-	}
-	return r
-}
-
-// CSVHeader is the header row CSVWriter writes.
-var CSVHeader = []string{"uuid", "seq", "server", "app", "offered", "answered", "hangup", "cause", "ok", "setup_ms"}
-
-// CSVWriter writes call records as CSV rows (times in RFC 3339 with
-// nanoseconds, UTC; empty when not reached).
-type CSVWriter struct {
-	w      *csv.Writer
-	header bool
-	row    []string
-}
-
-// NewCSVWriter returns a writer to w; the header is written with the
-// first row (or on Flush).
-func NewCSVWriter(w io.Writer) *CSVWriter { return &CSVWriter{w: csv.NewWriter(w)} }
-
-func (c *CSVWriter) writeHeader() error {
-	if c.header {
-		return nil
-	}
-	c.header = true
-	return c.w.Write(CSVHeader)
-}
-
-// Write writes one record.
-func (c *CSVWriter) Write(r CallRecord) error {
-	if err := c.writeHeader(); err != nil {
-		return err
-	}
-	ts := func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.UTC().Format(time.RFC3339Nano)
-	}
-	setup := ""
-	if r.Setup > 0 {
-		setup = strconv.FormatFloat(float64(r.Setup)/float64(time.Millisecond), 'f', 3, 64)
-	}
-	c.row = append(c.row[:0], r.UUID, strconv.FormatUint(r.Seq, 10), r.Server, r.App, ts(r.Offered), ts(r.Answered),
-		ts(r.HungUp), r.Cause, strconv.FormatBool(r.OK), setup)
-	return c.w.Write(c.row)
-}
-
-// Flush writes buffered rows to the underlying writer.
-func (c *CSVWriter) Flush() error {
-	if err := c.writeHeader(); err != nil {
-		return err
-	}
-	c.w.Flush()
-	return c.w.Error()
 }
 
 // SortedCauses returns the causes of m by decreasing count.

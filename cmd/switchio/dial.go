@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -57,7 +58,8 @@ type dialOpts struct {
 	perCall        []string
 	setup          bool
 	verboseEvents  bool
-	ctrlHangup     bool
+	serverHangup   bool
+	appHeader      string
 	servers        int
 	verbose        bool
 	statusInterval time.Duration
@@ -93,8 +95,26 @@ FILE into FIELD (dest, caller_id_name, caller_id_number, codec, gateway,
 proxy, header:<Name>, var:<name>); a destination without "@" calls that
 user at the server itself.
 
-The hold time is set on the server at originate time
-(execute_on_answer=sched_hangup), so calls end even if switchio dies.
+Real servers: each originate carries ignore_early_media=true, so a far end
+that sends 183 with early media is not taken as answered; a call is
+answered at its originating leg's CHANNEL_ANSWER, and one that never
+answers is failed with its cause. The time to the first 180 or 183 is
+kept per call (post-dial delay).
+
+Hold time: switchio hangs each call up --duration after its answer
+(uuid_kill, sent on its own path, never behind the originates), and a
+server-side sched_hangup 2 s later guards against calls outliving
+switchio. --server-hangup leaves the hold to the server alone: FreeSWITCH's
+scheduler runs on whole seconds, so those calls are held up to a second
+short. Durations take Go syntax (2s, 1m30s, 250ms) or a bare number of
+seconds (30), as in switchio.
+
+Outcomes: every offered call is answered or failed; every answered call
+is completed (held its time), dropped (ended early by the far end) or
+abandoned (ended early by switchio: Ctrl-C, drain, a lost server). The
+summary gives each, and how exactly completed calls were held (hold
+error, from the A leg's billmsec).
+
 --setup (default on) sends "fsctl sps" and "fsctl max_sessions" to each
 server first; a refusal stops the run.
 
@@ -107,8 +127,8 @@ with a backlog) is reported as saturated, with the rate it managed.
 Ctrl-C stops offering, hangs up this dialer's calls, flushes measurements
 and prints the summary (exit code 130); a second Ctrl-C stops at once,
 still flushing. --out DIR writes calls.csv (one row per call: uuid, server,
-app, offered/answered/hangup times, cause, set-up latency) and
-summary.json; --json prints the summary as JSON on stdout. The exit code
+app, offered/ringing/early-media/answered/hangup times, cause, outcome,
+set-up and post-dial latency, billmsec, hold error) and summary.json; --json prints the summary as JSON on stdout. The exit code
 is 1 when the run cannot start (bad flag, unreachable server, bad
 password, refused setup).
 
@@ -139,24 +159,27 @@ controller's heap is small, and this roughly halves its CPU at low rates.`,
 	f.IntVar(&o.limit, "limit", 1000, "maximum concurrent calls over all servers")
 	f.IntVar(&o.serverLimit, "server-limit", 0, "maximum concurrent calls per server (0: only --limit)")
 	f.Uint64Var(&o.maxOffered, "max-offered", 200, "total calls to offer (0: until Ctrl-C)")
-	f.DurationVar(&o.duration, "duration", 2*time.Second, "hold time from answer (0: --limit/--rate + 5s)")
-	f.DurationVar(&o.ramp, "ramp", 0, "ramp the rate up linearly from 0 over this long")
+	durationFlag(f, &o.duration, "duration", 2*time.Second, "hold time from answer, e.g. 2s or 30 (seconds) (0: --limit/--rate + 5s)")
+	durationFlag(f, &o.ramp, "ramp", 0, "ramp the rate up linearly from 0 over this long (0: none)")
 	f.StringArrayVar(&o.apps, "app", nil, "app per call, NAME[/key=value,...][:WEIGHT] (repeatable; default TonePlay)")
 	f.StringVar(&o.out, "out", "", "directory for measurements (calls.csv, summary.json)")
 	f.BoolVar(&o.json, "json", false, "print the summary as JSON on stdout")
 	f.StringVar(&o.cidName, "caller-id-name", "switchio", "caller id name")
 	f.StringVar(&o.cidNum, "caller-id-number", "", "caller id number")
 	f.StringVar(&o.codec, "codec", "", "codec to offer (absolute_codec_string), e.g. PCMU")
-	f.DurationVar(&o.timeout, "originate-timeout", 60*time.Second, "ringing time before a call fails with NO_ANSWER")
+	durationFlag(f, &o.timeout, "originate-timeout", 60*time.Second, "ringing time before a call fails with NO_ANSWER")
 	f.StringArrayVar(&o.headers, "header", nil, "SIP header Name=value added to each INVITE (repeatable)")
 	f.StringArrayVar(&o.vars, "var", nil, "channel variable name=value set on each call (repeatable)")
 	f.StringArrayVar(&o.perCall, "per-call", nil, "FIELD=FILE: cycle FILE's lines into FIELD per call (repeatable)")
 	f.BoolVar(&o.setup, "setup", true, "apply load-test settings (fsctl sps, max_sessions) on each server first")
 	f.BoolVar(&o.verboseEvents, "verbose-events", false, "also send fsctl verbose_events true in setup")
-	f.BoolVar(&o.ctrlHangup, "controller-hangup", false, "hang calls up from switchio after exactly --duration (the server's sched_hangup stays as a guard)")
+	f.BoolVar(&o.serverHangup, "server-hangup", false, "leave the hold to the server's sched_hangup (whole seconds: up to 1 s short) instead of hanging up from switchio")
+	f.Bool("controller-hangup", true, "")
+	_ = f.MarkDeprecated("controller-hangup", "switchio hangs calls up itself by default; --server-hangup for the old behaviour")
+	f.StringVar(&o.appHeader, "app-header", "", "value of the X-switchio_app header on every call (default: the app's name)")
 	f.IntVar(&o.servers, "servers", 2, "number of embedded emulated servers when no HOSTS are given")
-	f.DurationVar(&o.statusInterval, "status-interval", 5*time.Second, "status line period when stderr is not a terminal")
-	f.DurationVar(&o.drain, "drain", 15*time.Second, "how long to wait for calls to end after offering stops or Ctrl-C")
+	durationFlag(f, &o.statusInterval, "status-interval", 5*time.Second, "status line period when stderr is not a terminal")
+	durationFlag(f, &o.drain, "drain", 15*time.Second, "how long to wait for calls to end after offering stops or Ctrl-C")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "log to stderr")
 	return cmd
 }
@@ -216,8 +239,17 @@ func readLines(path string) ([]string, error) {
 // buildConfig validates the flags into a dialer configuration.
 func buildConfig(o dialOpts) (dialer.Config, []appArg, error) {
 	var cfg dialer.Config
-	if o.rate <= 0 {
-		return cfg, nil, fmt.Errorf("--rate must be positive")
+	if !(o.rate > 0) || math.IsInf(o.rate, 0) {
+		return cfg, nil, fmt.Errorf("--rate %v: want a positive number of calls per second", o.rate)
+	}
+	if o.serverLimit < 0 {
+		return cfg, nil, fmt.Errorf("--server-limit %d: cannot be negative (0: no per-server cap)", o.serverLimit)
+	}
+	if o.timeout <= 0 {
+		return cfg, nil, fmt.Errorf("--originate-timeout must be positive")
+	}
+	if o.statusInterval <= 0 {
+		return cfg, nil, fmt.Errorf("--status-interval must be positive")
 	}
 	if o.limit <= 0 {
 		return cfg, nil, fmt.Errorf("--limit must be positive")
@@ -290,7 +322,8 @@ func buildConfig(o dialOpts) (dialer.Config, []appArg, error) {
 	cfg.MaxOffered, cfg.Duration, cfg.Ramp = o.maxOffered, o.duration, o.ramp
 	cfg.Request = req
 	cfg.OriginateTimeout = o.timeout
-	cfg.ControllerHangup = o.ctrlHangup
+	cfg.ServerHangup = o.serverHangup
+	cfg.AppHeader = o.appHeader
 	return cfg, apps, nil
 }
 
@@ -508,6 +541,11 @@ loop:
 
 func printSummary(w io.Writer, sm dialer.Summary, out string) {
 	fmt.Fprintf(w, "switchio dial: %d offered, %d answered, %d failed in %.2f s\n", sm.Offered, sm.Answered, sm.Failed, sm.DurationS)
+	fmt.Fprintf(w, "answered: %d completed, %d dropped, %d abandoned\n", sm.Completed, sm.Dropped, sm.Abandoned)
+	if h := sm.HoldErrorMs; h.Count > 0 {
+		fmt.Fprintf(w, "hold error: p50 %.1f ms, p99 %.1f ms, max %.1f ms; %.2f%% within 50 ms, %d short\n",
+			h.P50, h.P99, h.Max, 100*h.Within50ms, h.Short)
+	}
 	fmt.Fprintf(w, "rate: target %.2f cps, offered %.2f cps, achieved %.2f cps; peak active %d (limit %d), hold %.1f s\n",
 		sm.TargetRate, sm.OfferedRate, sm.AchievedRate, sm.PeakActive, sm.Limit, sm.HoldS)
 	if sm.SetupMs.Count > 0 {
@@ -516,6 +554,9 @@ func printSummary(w io.Writer, sm dialer.Summary, out string) {
 	}
 	for _, c := range dialer.SortedCauses(sm.FailedByCause) {
 		fmt.Fprintf(w, "failed: %s %d\n", c, sm.FailedByCause[c])
+	}
+	for _, c := range dialer.SortedCauses(sm.DroppedByCause) {
+		fmt.Fprintf(w, "dropped: %s %d\n", c, sm.DroppedByCause[c])
 	}
 	for _, s := range sm.Servers {
 		fmt.Fprintf(w, "server %s -> %s: %d offered, %d answered, %d failed, peak active %d, peak backlog %d, set-up p50 %.1f ms p99 %.1f ms\n",

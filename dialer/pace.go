@@ -1,0 +1,166 @@
+package dialer
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// pace is the pacer: it offers call n at the time the schedule gives it,
+// catching up when late, and waits (without spinning) when every slot is
+// taken or every server is full.
+func (o *Originator) pace() {
+	defer o.wg.Done()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		wait, blocked := o.step()
+		if wait < 0 {
+			return
+		}
+		if wait == 0 {
+			continue
+		}
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+		timer.Reset(wait)
+		select {
+		case <-o.ctx.Done():
+			return
+		case <-o.wake:
+		case <-timer.C:
+		}
+		if blocked {
+			o.mu.Lock()
+			o.unblocked()
+			o.mu.Unlock()
+		}
+	}
+}
+
+// unblocked restarts the schedule after a wait for a slot, so calls
+// missed meanwhile are skipped instead of sent in a burst; o.mu held.
+func (o *Originator) unblocked() {
+	if o.state != Originating {
+		return
+	}
+	now := time.Now()
+	if due, ok := o.seg.due(o.offered); ok && now.Sub(due) > o.cfg.CatchUp {
+		o.seg = segment{t0: now, n0: o.offered, r0: o.seg.rateAt(now), r1: o.seg.r1, ramp: o.seg.rampLeft(now)}
+	}
+}
+
+// step offers every call that is due and returns how long to wait before
+// the next one (0: go again, <0: closed) and whether the wait is for a
+// free slot.
+func (o *Originator) step() (time.Duration, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return -1, false
+	}
+	for sent := 0; ; sent++ {
+		if o.state != Originating {
+			return time.Hour, false
+		}
+		if o.maxOffered > 0 && o.offered >= o.maxOffered {
+			o.setState(Stopped)
+			return time.Hour, false
+		}
+		now := time.Now()
+		due, ok := o.seg.due(o.offered)
+		if !ok {
+			return time.Second, false
+		}
+		if lag := now.Sub(due); lag > o.cfg.CatchUp {
+			// Too late to catch up (a stall, a long GC, a slow host):
+			// restart the schedule from now rather than burst.
+			o.seg = segment{t0: now, n0: o.offered, r0: o.seg.rateAt(now), r1: o.seg.r1, ramp: o.seg.rampLeft(now)}
+			due = now
+		} else if lag < 0 {
+			return -lag, false
+		}
+		if o.active >= o.limit {
+			return time.Second, true
+		}
+		s := o.pickServer()
+		if s == nil {
+			return time.Second, true
+		}
+		g := o.pickApp()
+		if g == nil {
+			o.setState(Stopped)
+			return time.Hour, false
+		}
+		c := &call{uuid: uuid.NewString(), n: o.offered, srv: s, app: g, hold: o.duration, offered: o.since(now), billmsec: -1}
+		select {
+		case s.queue <- c:
+		default:
+			// The server's send queue is full: its connection is stuck.
+			s.down = true
+			return 10 * time.Millisecond, true
+		}
+		o.calls[c.uuid] = c
+		o.offered++
+		g.calls++
+		o.active++
+		o.peakActive = max(o.peakActive, o.active)
+		s.active++
+		s.peakActive = max(s.peakActive, s.active)
+		s.pending++
+		s.peakBacklog = max(s.peakBacklog, s.pending)
+		s.offered++
+		if o.firstOffer == 0 {
+			o.firstOffer = c.offered
+		}
+		o.lastOffer = c.offered
+		o.winOffered.add(1)
+		if sent > 1024 {
+			return 0, false // let others take the lock
+		}
+	}
+}
+
+// pickServer returns the server with the lowest load relative to its cap
+// that has a free slot, round robin among equals; nil if all are full.
+// o.mu held.
+func (o *Originator) pickServer() *server {
+	var best *server
+	var bestLoad float64
+	n := len(o.servers)
+	for k := 0; k < n; k++ {
+		s := o.servers[(o.rrServer+k)%n]
+		if s.down || (s.limit > 0 && s.active >= s.limit) {
+			continue
+		}
+		w := float64(s.limit)
+		if w <= 0 {
+			w = float64(o.limit)
+		}
+		load := float64(s.active) / w
+		if best == nil || load < bestLoad {
+			best, bestLoad = s, load
+		}
+	}
+	if best != nil {
+		o.rrServer = (best.idx + 1) % n
+	}
+	return best
+}
+
+// pickApp picks the call's app by weighted round robin; o.mu held.
+func (o *Originator) pickApp() *appGroup {
+	o.weights = o.weights[:0]
+	for _, g := range o.apps {
+		o.weights = append(o.weights, g.weight)
+	}
+	i := o.rr.pick(o.weights)
+	if i < 0 {
+		return nil
+	}
+	return o.apps[i]
+}

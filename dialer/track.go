@@ -1,0 +1,364 @@
+package dialer
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/switchio/switchio/cluster"
+)
+
+// endReason is why switchio hung a call up, if it did.
+type endReason uint8
+
+const (
+	endNone    endReason = iota
+	endHold              // its hold time ran out
+	endAbandon           // Hupall, drain, interrupt
+)
+
+// call is the dialer's record of one offered call, from the moment it is
+// picked until its last leg is destroyed. Times are offsets from the
+// dialer's epoch (monotonic clock); 0 means not reached.
+type call struct {
+	uuid    string // A leg uuid = Job-UUID = correlation key
+	n       uint64
+	srv     *server
+	app     *appGroup
+	hold    time.Duration
+	offered time.Duration // picked, then sent
+	acked   time.Duration
+	jobAt   time.Duration // BACKGROUND_JOB result
+	// ringing and earlyMedia are the originating leg's CHANNEL_PROGRESS
+	// (180) and CHANNEL_PROGRESS_MEDIA (183); answered its CHANNEL_ANSWER.
+	ringing, earlyMedia time.Duration
+	answered            time.Duration
+	hungUp              time.Duration
+	cause               string
+	// billmsec is the A leg's billmsec from CHANNEL_HANGUP_COMPLETE (-1:
+	// not reported).
+	billmsec int64
+	legs     int16
+	sent     bool
+	jobDone  bool
+	jobOK    bool
+	released bool
+	endBy    endReason
+	timer    *time.Timer
+}
+
+// server is the dialer's view of one pool server.
+type server struct {
+	idx  int
+	c    *cluster.Client
+	addr string
+	dest string
+	// sipAddr is the server's own SIP address when it was read.
+	sipAddr string
+	limit   int
+	queue   chan *call
+	hangups hangupQueue
+
+	active, pending         int
+	peakActive, peakBacklog int
+	offered, answered       uint64
+	failed                  uint64
+	byCause                 map[string]uint64
+	setup                   *hdrhistogram.Histogram
+	pendingQ                []*call // sent order; completed heads are popped
+	down                    bool
+	sat                     saturation
+}
+
+// callOf returns the tracked call of an event, if it is one of ours; o.mu
+// held.
+func (o *Originator) callOf(e *cluster.Event) *call {
+	if e.Session == nil {
+		return nil
+	}
+	k := e.Session.Call()
+	if k == nil {
+		return nil
+	}
+	return o.calls[k.Key()]
+}
+
+// trackedEvents are the events observe handles; the progress events are
+// subscribed by New (the cluster core does not need them).
+var trackedEvents = []string{"CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA"}
+
+// observe runs on each server's event loop for every event.
+func (o *Originator) observe(s *server, e *cluster.Event) {
+	switch e.Key {
+	case "BACKGROUND_JOB", "CHANNEL_CREATE", "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA", "CHANNEL_ANSWER",
+		"CHANNEL_HANGUP_COMPLETE", "CHANNEL_DESTROY":
+	default:
+		return
+	}
+	now := time.Now()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return
+	}
+	if e.Key == "BACKGROUND_JOB" {
+		c := o.calls[e.Get("Job-UUID")]
+		if c == nil || c.jobDone {
+			return
+		}
+		body := e.Body
+		if strings.HasPrefix(body, "+OK") {
+			o.jobResult(c, true, "", now)
+			return
+		}
+		cause := strings.TrimSpace(strings.TrimPrefix(body, "-ERR"))
+		if i := strings.IndexAny(cause, " \r\n"); i >= 0 {
+			cause = cause[:i]
+		}
+		if cause == "" {
+			cause = "UNKNOWN"
+		}
+		o.jobResult(c, false, strings.Clone(cause), now)
+		return
+	}
+	c := o.callOf(e)
+	if c == nil {
+		return
+	}
+	aLeg := e.Session.UUID() == c.uuid
+	switch e.Key {
+	case "CHANNEL_CREATE":
+		c.legs++
+		if o.killing && aLeg {
+			o.abandon(c)
+		}
+	case "CHANNEL_PROGRESS":
+		if aLeg && c.ringing == 0 {
+			c.ringing = o.since(now)
+		}
+	case "CHANNEL_PROGRESS_MEDIA":
+		if aLeg && c.earlyMedia == 0 {
+			c.earlyMedia = o.since(now)
+		}
+	case "CHANNEL_ANSWER":
+		if aLeg {
+			o.answer(c, now)
+		}
+	case "CHANNEL_HANGUP_COMPLETE":
+		if !aLeg {
+			return
+		}
+		c.hungUp = o.since(now)
+		if c.cause == "" {
+			c.cause = internCause(e.HangupCause())
+		}
+		if v := e.Get("variable_billmsec"); v != "" {
+			if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
+				c.billmsec = ms
+			}
+		}
+	case "CHANNEL_DESTROY":
+		c.legs--
+		if aLeg && c.cause == "" {
+			c.cause = internCause(e.HangupCause())
+		}
+		o.maybeRelease(c, now)
+	}
+}
+
+func internCause(c string) string {
+	switch c {
+	case "NORMAL_CLEARING":
+		return "NORMAL_CLEARING"
+	case "":
+		return ""
+	}
+	return strings.Clone(c)
+}
+
+// answer records the originating leg's CHANNEL_ANSWER: the call is
+// answered (early media is not), its set-up latency is known and its hold
+// time starts; o.mu held.
+func (o *Originator) answer(c *call, now time.Time) {
+	if c.answered != 0 || c.released {
+		return
+	}
+	s := c.srv
+	t := o.since(now)
+	c.answered = t
+	o.answered++
+	s.answered++
+	if o.firstAnswer == 0 {
+		o.firstAnswer = t
+	}
+	o.lastAnswer = t
+	o.winAnswered.add(1)
+	lat := t - c.offered
+	_ = o.setup.RecordValue(int64(lat / time.Microsecond))
+	_ = s.setup.RecordValue(int64(lat / time.Microsecond))
+	if o.killing {
+		o.abandon(c)
+		return
+	}
+	if !o.cfg.ServerHangup && c.hold > 0 {
+		c.timer = time.AfterFunc(c.hold, func() { o.holdExpired(c) })
+	}
+}
+
+// holdExpired hangs up a call whose hold time ran out.
+func (o *Originator) holdExpired(c *call) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed || c.released || c.endBy != endNone {
+		return
+	}
+	c.endBy = endHold
+	c.srv.hangups.push(c.uuid)
+}
+
+// abandon hangs up a call switchio gives up on; o.mu held.
+func (o *Originator) abandon(c *call) {
+	if c.released || c.endBy != endNone {
+		return
+	}
+	c.endBy = endAbandon
+	c.srv.hangups.push(c.uuid)
+}
+
+// jobResult records the originate's result (the call is answered only at
+// its CHANNEL_ANSWER); o.mu held.
+func (o *Originator) jobResult(c *call, ok bool, cause string, now time.Time) {
+	if c.jobDone || c.released {
+		return
+	}
+	s := c.srv
+	c.jobDone, c.jobOK = true, ok
+	s.pending--
+	t := o.since(now)
+	c.jobAt = t
+	s.sat.done(t - c.offered)
+	if !ok {
+		c.cause = cause
+	}
+	o.maybeRelease(c, now)
+}
+
+// maybeRelease frees the call's slot once its originate has a result and
+// its legs are gone; o.mu held.
+func (o *Originator) maybeRelease(c *call, now time.Time) {
+	if c.released || !c.jobDone || c.legs > 0 {
+		return
+	}
+	o.release(c, now)
+}
+
+// outcome classifies an ended call; o.mu held.
+func (o *Originator) outcome(c *call) Outcome {
+	switch {
+	case c.answered == 0:
+		return Failed
+	case c.endBy == endHold:
+		return Completed
+	case c.endBy == endAbandon:
+		return Abandoned
+	case c.cause == CauseLost:
+		return Abandoned
+	case c.cause == guardCause:
+		// The server's guard fired: held at least its hold time.
+		return Completed
+	case o.cfg.ServerHangup && c.cause == "NORMAL_CLEARING" && c.hungUp-c.answered >= c.hold-time.Second:
+		// The server's sched_hangup, run on whole seconds, may end a call
+		// up to a second early (see Config.ServerHangup).
+		return Completed
+	}
+	return Dropped
+}
+
+func (o *Originator) release(c *call, now time.Time) {
+	c.released = true
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil
+	}
+	s := c.srv
+	if !c.jobDone {
+		c.jobDone = true
+		s.pending--
+	}
+	delete(o.calls, c.uuid)
+	o.active--
+	s.active--
+	t := o.since(now)
+	o.lastEnd = t
+	if c.hungUp == 0 {
+		c.hungUp = t
+	}
+	out := o.outcome(c)
+	switch out {
+	case Failed:
+		cause := orUnknown(c.cause)
+		o.failed++
+		o.byCause[cause]++
+		s.failed++
+		s.byCause[cause]++
+	case Completed:
+		o.completed++
+		if d, ok := o.holdError(c); ok {
+			_ = o.holdErr.RecordValue(int64(absDur(d) / time.Microsecond))
+			if d < -holdTolerance {
+				o.heldShort++
+			}
+			if absDur(d) <= holdTolerance {
+				o.heldWithin++
+			}
+		}
+	case Dropped:
+		o.dropped++
+		o.droppedByCause[orUnknown(c.cause)]++
+	case Abandoned:
+		o.abandoned++
+	}
+	if o.cfg.OnCall != nil {
+		o.records = append(o.records, o.record(c, out))
+		if len(o.records) >= 256 {
+			signal(o.recordsWake)
+		}
+	}
+	o.notify()
+}
+
+// guardCause is the cause of the server-side guard hang-up of the
+// controller hang-up mode, so its firing can be told apart.
+const guardCause = "ALLOTTED_TIMEOUT"
+
+// holdTolerance is how far a completed call's hold may be from the
+// asked-for hold and still count as exact.
+const holdTolerance = 50 * time.Millisecond
+
+// holdError is how much longer (or shorter, negative) the call was held
+// than asked: the server's billmsec when reported, else the local answer
+// to hang-up time.
+func (o *Originator) holdError(c *call) (time.Duration, bool) {
+	if c.hold <= 0 || c.answered == 0 {
+		return 0, false
+	}
+	if c.billmsec >= 0 {
+		return time.Duration(c.billmsec)*time.Millisecond - c.hold, true
+	}
+	return c.hungUp - c.answered - c.hold, true
+}
+
+func orUnknown(cause string) string {
+	if cause == "" {
+		return "UNKNOWN"
+	}
+	return cause
+}
+
+func absDur(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}
