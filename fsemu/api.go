@@ -33,6 +33,7 @@ func init() {
 		"sched_del":         apiSchedDel,
 		"sched_api":         apiSchedAPI,
 		"sched_transfer":    apiSchedTransfer,
+		"console":           apiConsole,
 		"sched_broadcast":   apiSchedBroadcast,
 		"unsched_api":       apiUnschedAPI,
 		"uuid_kill":         apiUUIDKill,
@@ -66,7 +67,8 @@ func init() {
 func knownModule(m string) bool {
 	switch strings.TrimSpace(m) {
 	case "mod_event_socket", "mod_sofia", "mod_loopback", "mod_commands", "mod_dptools", "mod_db",
-		"mod_hash", "mod_expr", "mod_bert", "mod_dialplan_xml", "mod_sndfile", "mod_native_file", "mod_tone_stream":
+		"mod_hash", "mod_expr", "mod_bert", "mod_dialplan_xml", "mod_sndfile", "mod_native_file", "mod_tone_stream",
+		"mod_console", "mod_logfile": // loaded too (show modules, capture 03)
 		return true
 	}
 	return false

@@ -186,31 +186,20 @@ func (a *channel) farFailed(cause string) {
 func earlyPolicy(vars []wire.Header) (earlyOK, returnRing bool) {
 	earlyOK = true
 	if v := varOf(vars, "group_confirm_early_ok"); v != "" {
-		earlyOK = fsTrue(v)
+		earlyOK = switchTrue(v)
 	}
-	if fsTrue(varOf(vars, "bridge_early_media")) {
+	if switchTrue(varOf(vars, "bridge_early_media")) {
 		earlyOK = false
 	}
 	switch v := varOf(vars, "ignore_early_media"); {
-	case fsTrue(v), v == "consume", v == "ring_ready":
+	case switchTrue(v), v == "consume", v == "ring_ready":
 		earlyOK = false
 	}
-	if fsTrue(varOf(vars, "monitor_early_media_ring")) || fsTrue(varOf(vars, "monitor_early_media_fail")) {
+	if switchTrue(varOf(vars, "monitor_early_media_ring")) || switchTrue(varOf(vars, "monitor_early_media_fail")) {
 		earlyOK = false
 	}
-	returnRing = fsTrue(varOf(vars, "return_ring_ready")) && !fsTrue(varOf(vars, "ignore_ring_ready"))
+	returnRing = switchTrue(varOf(vars, "return_ring_ready")) && !switchTrue(varOf(vars, "ignore_ring_ready"))
 	return earlyOK, returnRing
-}
-
-// fsTrue is switch_true: yes, on, true, t, enabled, active, allow (any
-// case) or a non-zero integer.
-func fsTrue(v string) bool {
-	switch strings.ToLower(v) {
-	case "yes", "on", "true", "t", "enabled", "active", "allow":
-		return true
-	}
-	n, err := strconv.Atoi(v)
-	return err == nil && n != 0
 }
 
 // earlyVar is originate_early_media, which FreeSWITCH sets on the A leg

@@ -139,6 +139,7 @@ type Server struct {
 	sizeHint    [numEventTypes][3]int // recent frame payload size per event type and format
 	queueLimit  int                   // per-connection event queue (MAX_QUEUE_LEN)
 	sched       scheduler             // sched_* tasks (sched.go)
+	console     consoleState          // mod_console settings (console.go)
 	scratch     wire.Event
 
 	stats struct {
