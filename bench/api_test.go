@@ -17,12 +17,24 @@ import (
 	"github.com/switchio/switchio/esl/wire"
 )
 
-const apiClients = 8 // goroutines issuing api calls on one connection
+// Goroutines issuing api calls on one connection: a few, as an
+// application's handlers, and many, as a load generator's.
+const (
+	apiClients     = 8
+	apiClientsMany = 64
+)
 
 // BenchmarkAPIRoundTrip measures pipelined "api" calls from 8 goroutines
 // sharing one loopback TCP connection to a fake server that answers each
 // "api X" with an api/response "+OK X\n". One op is one call.
-func BenchmarkAPIRoundTrip(b *testing.B) {
+func BenchmarkAPIRoundTrip(b *testing.B) { benchAPI(b, apiClients) }
+
+// BenchmarkAPIRoundTripMany is BenchmarkAPIRoundTrip with 64 goroutines:
+// more commands are queued at once, so how a client writes them (one
+// write per command or several per write) matters more.
+func BenchmarkAPIRoundTripMany(b *testing.B) { benchAPI(b, apiClientsMany) }
+
+func benchAPI(b *testing.B, clients int) {
 	b.Run("switchio-conn", func(b *testing.B) {
 		srv := startServer(b, 0)
 		defer srv.close()
@@ -31,14 +43,14 @@ func BenchmarkAPIRoundTrip(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer c.Close()
-		runAPI(b, func(ctx context.Context, cmd string) (string, error) { return c.API(ctx, cmd) })
+		runAPI(b, clients, func(ctx context.Context, cmd string) (string, error) { return c.API(ctx, cmd) })
 	})
 	b.Run("switchio-wire", func(b *testing.B) {
 		srv := startServer(b, 0)
 		defer srv.close()
 		c := dialWire(b, srv.addr())
 		defer c.close()
-		runAPI(b, func(_ context.Context, cmd string) (string, error) { return c.api(cmd) })
+		runAPI(b, clients, func(_ context.Context, cmd string) (string, error) { return c.api(cmd) })
 	})
 	b.Run("eslgo", func(b *testing.B) {
 		srv := startServer(b, 0)
@@ -54,7 +66,7 @@ func BenchmarkAPIRoundTrip(b *testing.B) {
 		// necessarily the one that sent the command (its replies carry no
 		// correlation): the count of round trips is right, the pairing is
 		// not checked.
-		runAPI(b, func(ctx context.Context, cmd string) (string, error) {
+		runAPI(b, clients, func(ctx context.Context, cmd string) (string, error) {
 			r, err := c.SendCommand(ctx, command.API{Command: cmd})
 			if err != nil {
 				return "", err
@@ -67,14 +79,14 @@ func BenchmarkAPIRoundTrip(b *testing.B) {
 	})
 }
 
-// runAPI issues b.N calls from apiClients goroutines and checks the answers.
-func runAPI(b *testing.B, call func(ctx context.Context, cmd string) (string, error)) {
+// runAPI issues b.N calls from clients goroutines and checks the answers.
+func runAPI(b *testing.B, clients int, call func(ctx context.Context, cmd string) (string, error)) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	var failed atomic.Value
-	cmds := make([]string, apiClients)
+	cmds := make([]string, clients)
 	for i := range cmds {
 		cmds[i] = "status" + strings.Repeat("x", i)
 	}
@@ -82,7 +94,7 @@ func runAPI(b *testing.B, call func(ctx context.Context, cmd string) (string, er
 	b.ReportAllocs()
 	b.ResetTimer()
 	start := time.Now()
-	for g := 0; g < apiClients; g++ {
+	for g := 0; g < clients; g++ {
 		wg.Add(1)
 		go func(cmd string) {
 			defer wg.Done()
