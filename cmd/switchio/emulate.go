@@ -1,9 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"net"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/switchio/switchio/fsemu"
@@ -11,30 +15,56 @@ import (
 
 func init() { subcommands = append(subcommands, newEmulateCmd) }
 
-func newEmulateCmd() *cobra.Command {
-	var (
-		listen   string
-		password string
-		servers  int
-		sipBase  int
-	)
+// emulateFlags are emulate's settings: where the servers listen, how
+// their far ends treat calls (fsemu.Inbound) and their capacity model.
+type emulateFlags struct {
+	listen   string
+	password string
+	servers  int
+	sipBase  int
+
+	action        string
+	ring          time.Duration
+	earlyMedia    time.Duration
+	answerDelay   time.Duration
+	noAnswerAfter time.Duration
+	noAnswerCause string
+	fail          []fsemu.Failure
+	hangupAfter   time.Duration
+
+	cores     int
+	setupCost time.Duration
+	holdCost  time.Duration
+	rtpPorts  int
+}
+
+func newEmulateCmd() *cobra.Command { return newEmulateCmdWith(&emulateFlags{}) }
+
+// newEmulateCmdWith builds the emulate command on o, which its flags fill.
+func newEmulateCmdWith(o *emulateFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "emulate",
 		Short: "Run emulated FreeSWITCH servers (ESL + simulated calls) until interrupted",
 		Long: "emulate starts N emulated FreeSWITCH 1.10 servers on consecutive ESL ports, each with its own\n" +
 			"SIP address on one in-process SIP network, so they can call each other. It prints one line\n" +
-			"per server (ESL address, SIP address) and runs until Ctrl-C or SIGTERM.",
+			"per server (ESL address, SIP address) and runs until Ctrl-C or SIGTERM.\n\n" +
+			"Calls arriving at a server meet its far end, in this order: it rings (--ring, a 180 without\n" +
+			"media), sends early media (--early-media, a 183; an originate without ignore_early_media=true\n" +
+			"ends +OK here), waits (--answer-delay), then runs --action. --fail makes shares of calls fail\n" +
+			"with given causes instead; --no-answer-after gives up on unanswered calls, --hangup-after ends\n" +
+			"answered ones. Without these flags calls park unanswered, as on the captured server, whose\n" +
+			"dialplan (context switchio) also answers em<ms>, emnoanswer and ring<ms> like\n" +
+			"docs/far-end-dialplan.md. Durations are seconds (30, 1.5) or Go durations (1.5s, 1m).\n\n" +
+			"The capacity model (any of --cores, --setup-cost, --hold-cost, --rtp-ports) gives each server\n" +
+			"a CPU budget: set-ups queue past it, so set-up latency grows under overload; --rtp-ports caps\n" +
+			"concurrent channels (more fail DESTINATION_OUT_OF_ORDER).",
+		Example: "  switchio emulate --servers 2 --ring 2 --answer-delay 0.5 --hangup-after 30 \\\n" +
+			"      --fail 0.1:USER_BUSY,0.05:CALL_REJECTED --cores 2 --setup-cost 19ms",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if servers < 1 {
-				return fmt.Errorf("--servers must be at least 1")
-			}
-			host, portStr, err := net.SplitHostPort(listen)
+			host, port, in, capacity, err := o.settings(cmd)
 			if err != nil {
-				return fmt.Errorf("--listen: %w", err)
-			}
-			port, err := strconv.Atoi(portStr)
-			if err != nil {
-				return fmt.Errorf("--listen: bad port %q", portStr)
+				return err
 			}
 			ctx := cmd.Context()
 			network := fsemu.NewNetwork()
@@ -48,19 +78,25 @@ func newEmulateCmd() *cobra.Command {
 					s.Close()
 				}
 			}()
-			for i := 0; i < servers; i++ {
+			for i := 0; i < o.servers; i++ {
 				esl := net.JoinHostPort(host, strconv.Itoa(port+i))
 				if port == 0 {
 					esl = net.JoinHostPort(host, "0")
 				}
-				s, err := fsemu.Start(ctx, fsemu.Config{
+				cfg := fsemu.Config{
 					ListenAddr:  esl,
-					Password:    password,
-					SIPAddr:     net.JoinHostPort(sipHost, strconv.Itoa(sipBase+2*i)),
+					Password:    o.password,
+					SIPAddr:     net.JoinHostPort(sipHost, strconv.Itoa(o.sipBase+2*i)),
 					Network:     network,
 					AllowRemote: true,
 					Seed:        int64(i + 1),
-				})
+					Inbound:     in,
+				}
+				if capacity != nil {
+					c := *capacity // one model per server
+					cfg.Capacity = &c
+				}
+				s, err := fsemu.Start(ctx, cfg)
 				if err != nil {
 					return err
 				}
@@ -77,9 +113,150 @@ func newEmulateCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8021", "ESL address of the first server (the next ones use the following ports)")
-	cmd.Flags().StringVar(&password, "password", "ClueCon", "ESL password")
-	cmd.Flags().IntVar(&servers, "servers", 1, "number of servers")
-	cmd.Flags().IntVar(&sipBase, "sip-port", 5080, "SIP port of the first server's external profile (then +2 per server)")
+	f := cmd.Flags()
+	f.StringVar(&o.listen, "listen", "127.0.0.1:8021", "ESL address of the first server (the next ones use the following ports)")
+	f.StringVar(&o.password, "password", "ClueCon", "ESL password")
+	f.IntVar(&o.servers, "servers", 1, "number of servers")
+	f.IntVar(&o.sipBase, "sip-port", 5080, "SIP port of the first server's external profile (then +2 per server)")
+
+	f.StringVar(&o.action, "action", "park", "what the far end does after ringing, early media and delay: park (unanswered), answer, echo or noanswer; answer when only --answer-delay or --hangup-after is given")
+	f.Var(seconds{&o.ring}, "ring", "far end rings (180, no media) this long first")
+	f.Var(seconds{&o.earlyMedia}, "early-media", "far end then sends early media (183) this long")
+	f.Var(seconds{&o.answerDelay}, "answer-delay", "far end then waits this long before its action (answering)")
+	f.Var(seconds{&o.noAnswerAfter}, "no-answer-after", "far end hangs up calls it has not answered this long after they arrived")
+	f.StringVar(&o.noAnswerCause, "no-answer-cause", "NO_ANSWER", "hang-up cause of --no-answer-after")
+	f.Var(failures{&o.fail}, "fail", "shares of calls the far end fails, and their causes: SHARE:CAUSE[,SHARE:CAUSE...], e.g. 0.1:USER_BUSY,0.05:CALL_REJECTED (shares in [0,1], at most 1 in all)")
+	f.Var(seconds{&o.hangupAfter}, "hangup-after", "far end hangs up this long after answering (talk time)")
+
+	f.IntVar(&o.cores, "cores", 0, "capacity model: CPU cores per server (default 2 when the model is on)")
+	f.Var(seconds{&o.setupCost}, "setup-cost", "capacity model: CPU time of one call set-up and tear-down (default 19ms)")
+	f.Var(seconds{&o.holdCost}, "hold-cost", "capacity model: CPU time per held call per second (default 3.4ms)")
+	f.IntVar(&o.rtpPorts, "rtp-ports", 0, "capacity model: concurrent channels per server (RTP ports; default 8192)")
 	return cmd
 }
+
+// settings checks every flag and returns the ESL host and first port, the
+// far end's rules and the capacity model (nil when off). Errors are one
+// line naming the flag.
+func (o *emulateFlags) settings(cmd *cobra.Command) (host string, port int, in fsemu.Inbound, capacity *fsemu.Capacity, err error) {
+	if o.servers < 1 {
+		return "", 0, in, nil, fmt.Errorf("--servers must be at least 1, not %d", o.servers)
+	}
+	if last := o.sipBase + 2*(o.servers-1); o.sipBase < 1 || last > 65535 {
+		return "", 0, in, nil, fmt.Errorf("--sip-port %d: the servers' SIP ports (%d to %d) must be within 1-65535", o.sipBase, o.sipBase, last)
+	}
+	host, portStr, err := net.SplitHostPort(o.listen)
+	if err != nil {
+		return "", 0, in, nil, fmt.Errorf("--listen: %w", err)
+	}
+	port, err = strconv.Atoi(portStr)
+	if err != nil || port < 0 || port > 65535 || port > 0 && port+o.servers-1 > 65535 {
+		return "", 0, in, nil, fmt.Errorf("--listen: bad port %q", portStr)
+	}
+	action := o.action
+	if !cmd.Flags().Changed("action") && (o.answerDelay > 0 || o.hangupAfter > 0) {
+		action = "answer"
+	}
+	switch action {
+	case "park", "answer", "echo", "noanswer":
+	default:
+		return "", 0, in, nil, fmt.Errorf("--action %q: want park, answer, echo or noanswer", o.action)
+	}
+	if o.hangupAfter > 0 && (action == "park" || action == "noanswer") {
+		return "", 0, in, nil, fmt.Errorf("--hangup-after needs a far end that answers (--action %s never does)", action)
+	}
+	cause := strings.ToUpper(o.noAnswerCause)
+	if !fsemu.IsCause(cause) {
+		return "", 0, in, nil, fmt.Errorf("--no-answer-cause: unknown cause %q", o.noAnswerCause)
+	}
+	in = fsemu.Inbound{Action: action, RingTime: o.ring, EarlyMedia: o.earlyMedia, AnswerDelay: o.answerDelay,
+		Failures: o.fail, NoAnswerAfter: o.noAnswerAfter, NoAnswerCause: cause, TalkTime: o.hangupAfter}
+	if err := in.Validate(); err != nil {
+		return "", 0, in, nil, err
+	}
+	fl := cmd.Flags()
+	if fl.Changed("cores") || fl.Changed("setup-cost") || fl.Changed("hold-cost") || fl.Changed("rtp-ports") {
+		switch {
+		case fl.Changed("cores") && o.cores < 1:
+			return "", 0, in, nil, fmt.Errorf("--cores must be at least 1, not %d", o.cores)
+		case fl.Changed("rtp-ports") && o.rtpPorts < 1:
+			return "", 0, in, nil, fmt.Errorf("--rtp-ports must be at least 1, not %d", o.rtpPorts)
+		case fl.Changed("setup-cost") && o.setupCost == 0:
+			return "", 0, in, nil, errors.New("--setup-cost must be more than 0")
+		}
+		capacity = &fsemu.Capacity{Cores: o.cores, SetupCost: o.setupCost, HoldCostPerSecond: o.holdCost, RTPPorts: o.rtpPorts}
+	}
+	return host, port, in, capacity, nil
+}
+
+// seconds is a duration flag that takes seconds ("30", "1.5") or a Go
+// duration ("1.5s", "1m"); negative, NaN and infinite values are refused.
+type seconds struct{ d *time.Duration }
+
+func (v seconds) String() string {
+	if v.d == nil || *v.d == 0 {
+		return "0"
+	}
+	return v.d.String()
+}
+
+func (v seconds) Set(s string) error {
+	var d time.Duration
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		if math.IsNaN(f) || math.IsInf(f, 0) || f*float64(time.Second) > math.MaxInt64 {
+			return errors.New("not a duration (30, 1.5, 1.5s, 1m)")
+		}
+		d = time.Duration(f * float64(time.Second))
+	} else if d, err = time.ParseDuration(s); err != nil {
+		return errors.New("not a duration (30, 1.5, 1.5s, 1m)")
+	}
+	if d < 0 {
+		return errors.New("negative")
+	}
+	*v.d = d
+	return nil
+}
+
+func (seconds) Type() string { return "duration" }
+
+// failures is the --fail flag: SHARE:CAUSE[,SHARE:CAUSE...].
+type failures struct{ f *[]fsemu.Failure }
+
+func (v failures) String() string {
+	if v.f == nil {
+		return ""
+	}
+	parts := make([]string, len(*v.f))
+	for i, f := range *v.f {
+		parts[i] = strconv.FormatFloat(f.Share, 'g', -1, 64) + ":" + f.Cause
+	}
+	return strings.Join(parts, ",")
+}
+
+func (v failures) Set(s string) error {
+	var out []fsemu.Failure
+	total := 0.0
+	for _, item := range strings.Split(s, ",") {
+		shareStr, cause, ok := strings.Cut(strings.TrimSpace(item), ":")
+		if !ok {
+			return fmt.Errorf("%q: want SHARE:CAUSE, e.g. 0.1:USER_BUSY", item)
+		}
+		share, err := strconv.ParseFloat(shareStr, 64)
+		if err != nil || math.IsNaN(share) || share < 0 || share > 1 {
+			return fmt.Errorf("%q: share %q is not a number in [0,1]", item, shareStr)
+		}
+		cause = strings.ToUpper(cause)
+		if !fsemu.IsCause(cause) {
+			return fmt.Errorf("%q: unknown cause %q", item, cause)
+		}
+		total += share
+		out = append(out, fsemu.Failure{Cause: cause, Share: share})
+	}
+	if total > 1+1e-9 {
+		return fmt.Errorf("shares add to %v, more than 1", total)
+	}
+	*v.f = out
+	return nil
+}
+
+func (failures) Type() string { return "shares" }

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/switchio/switchio/esl"
+	"github.com/switchio/switchio/fsemu"
+)
+
+// TestEmulateBadFlags: every bad value stops emulate before any server
+// starts, with one line naming the flag, and the command fails (exit 1).
+func TestEmulateBadFlags(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--ring", "-1"}, `"--ring" flag: negative`},
+		{[]string{"--ring", "NaN"}, `"--ring" flag: not a duration`},
+		{[]string{"--ring", "soon"}, `"--ring" flag: not a duration`},
+		{[]string{"--early-media", "-2s"}, `"--early-media" flag: negative`},
+		{[]string{"--answer-delay", "Inf"}, `"--answer-delay" flag: not a duration`},
+		{[]string{"--no-answer-after", "-0.5"}, `"--no-answer-after" flag: negative`},
+		{[]string{"--no-answer-cause", "BUSY"}, `--no-answer-cause: unknown cause "BUSY"`},
+		{[]string{"--hangup-after", "-1m"}, `"--hangup-after" flag: negative`},
+		{[]string{"--hangup-after", "30", "--action", "park"}, "--hangup-after needs a far end that answers"},
+		{[]string{"--action", "dance"}, `--action "dance"`},
+		{[]string{"--fail", "1.5:USER_BUSY"}, `share "1.5" is not a number in [0,1]`},
+		{[]string{"--fail", "NaN:USER_BUSY"}, `share "NaN" is not a number in [0,1]`},
+		{[]string{"--fail", "-0.1:USER_BUSY"}, `share "-0.1" is not a number in [0,1]`},
+		{[]string{"--fail", "0.6:USER_BUSY,0.5:CALL_REJECTED"}, "shares add to 1.1, more than 1"},
+		{[]string{"--fail", "0.1:NOT_A_CAUSE"}, `unknown cause "NOT_A_CAUSE"`},
+		{[]string{"--fail", "0.1"}, "want SHARE:CAUSE"},
+		{[]string{"--cores", "0"}, "--cores must be at least 1"},
+		{[]string{"--rtp-ports", "-3"}, "--rtp-ports must be at least 1"},
+		{[]string{"--setup-cost", "0"}, "--setup-cost must be more than 0"},
+		{[]string{"--hold-cost", "-1ms"}, `"--hold-cost" flag: negative`},
+		{[]string{"--sip-port", "-1"}, "--sip-port -1"},
+		{[]string{"--sip-port", "65535", "--servers", "2"}, "--sip-port 65535"},
+		{[]string{"--servers", "0"}, "--servers must be at least 1"},
+		{[]string{"--listen", "nowhere"}, "--listen"},
+		{[]string{"--listen", "127.0.0.1:99999"}, "--listen: bad port"},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			args := append([]string{"emulate", "--listen", "127.0.0.1:0"}, tc.args...)
+			out, _, err := runRoot(ctx, args...)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("got %v, want one line containing %q", err, tc.want)
+			}
+			if out.String() != "" {
+				t.Fatalf("a server started: %q", out)
+			}
+		})
+	}
+}
+
+// TestEmulateFlags: each far-end and capacity flag reaches fsemu.Inbound
+// and fsemu.Capacity; durations take seconds or Go durations.
+func TestEmulateFlags(t *testing.T) {
+	cases := []struct {
+		args     []string
+		in       fsemu.Inbound
+		capacity *fsemu.Capacity
+	}{
+		{nil, fsemu.Inbound{Action: "park", NoAnswerCause: "NO_ANSWER"}, nil},
+		{[]string{"--ring", "30"}, fsemu.Inbound{Action: "park", RingTime: 30 * time.Second, NoAnswerCause: "NO_ANSWER"}, nil},
+		{[]string{"--early-media", "1.5"}, fsemu.Inbound{Action: "park", EarlyMedia: 1500 * time.Millisecond, NoAnswerCause: "NO_ANSWER"}, nil},
+		{[]string{"--early-media", "1.5s", "--ring", "1m"}, fsemu.Inbound{Action: "park", RingTime: time.Minute,
+			EarlyMedia: 1500 * time.Millisecond, NoAnswerCause: "NO_ANSWER"}, nil},
+		{[]string{"--answer-delay", "0.25"}, fsemu.Inbound{Action: "answer", AnswerDelay: 250 * time.Millisecond, NoAnswerCause: "NO_ANSWER"}, nil},
+		{[]string{"--answer-delay", "2", "--action", "echo"}, fsemu.Inbound{Action: "echo", AnswerDelay: 2 * time.Second, NoAnswerCause: "NO_ANSWER"}, nil},
+		{[]string{"--hangup-after", "90"}, fsemu.Inbound{Action: "answer", TalkTime: 90 * time.Second, NoAnswerCause: "NO_ANSWER"}, nil},
+		{[]string{"--action", "noanswer", "--no-answer-after", "6", "--no-answer-cause", "no_user_response"},
+			fsemu.Inbound{Action: "noanswer", NoAnswerAfter: 6 * time.Second, NoAnswerCause: "NO_USER_RESPONSE"}, nil},
+		{[]string{"--action", "answer", "--fail", "0.1:user_busy, 0.05:CALL_REJECTED"}, fsemu.Inbound{Action: "answer",
+			Failures: []fsemu.Failure{{Cause: "USER_BUSY", Share: 0.1}, {Cause: "CALL_REJECTED", Share: 0.05}}, NoAnswerCause: "NO_ANSWER"}, nil},
+		{[]string{"--cores", "4", "--setup-cost", "10ms"}, fsemu.Inbound{Action: "park", NoAnswerCause: "NO_ANSWER"},
+			&fsemu.Capacity{Cores: 4, SetupCost: 10 * time.Millisecond}},
+		{[]string{"--hold-cost", "0.002", "--rtp-ports", "100"}, fsemu.Inbound{Action: "park", NoAnswerCause: "NO_ANSWER"},
+			&fsemu.Capacity{HoldCostPerSecond: 2 * time.Millisecond, RTPPorts: 100}},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var o emulateFlags
+			cmd := newEmulateCmdWith(&o)
+			if err := cmd.ParseFlags(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			_, _, in, capacity, err := o.settings(cmd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(in, tc.in) {
+				t.Errorf("far end %+v, want %+v", in, tc.in)
+			}
+			if !reflect.DeepEqual(capacity, tc.capacity) {
+				t.Errorf("capacity %+v, want %+v", capacity, tc.capacity)
+			}
+		})
+	}
+}
+
+// TestEmulateFarEnd runs emulate in-process and calls its server from
+// itself: the far-end flags decide the originate's result.
+func TestEmulateFarEnd(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	cases := []struct {
+		flags []string
+		want  string // the job's result: "+OK" (then disp is the A leg's endpoint_disposition) or the error
+		disp  string
+	}{
+		// early media ends the originate before any answer
+		{[]string{"--early-media", "60"}, "+OK", "EARLY MEDIA"},
+		{[]string{"--answer-delay", "0.01"}, "+OK", "ANSWER"},
+		{[]string{"--fail", "1:USER_BUSY"}, "-ERR USER_BUSY", ""},
+		{[]string{"--action", "noanswer", "--no-answer-after", "0.01", "--no-answer-cause", "NO_USER_RESPONSE"},
+			"-ERR NO_USER_RESPONSE", ""},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.flags, " "), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			run, stop := context.WithCancel(ctx)
+			stdout := &outBuffer{}
+			root := newRootCmd()
+			root.SetArgs(append([]string{"emulate", "--listen", "127.0.0.1:0"}, tc.flags...))
+			root.SetOut(stdout)
+			root.SetErr(&outBuffer{})
+			done := make(chan error, 1)
+			go func() { done <- root.ExecuteContext(run) }()
+			defer func() {
+				stop()
+				if err := <-done; err != nil {
+					t.Errorf("emulate: %v", err)
+				}
+			}()
+			var line string
+			for line == "" {
+				select {
+				case <-ctx.Done():
+					t.Fatalf("emulate printed %q", stdout.String())
+				case <-time.After(5 * time.Millisecond):
+					line = stdout.String()
+				}
+			}
+			f := strings.Fields(line) // fs1 esl=... sip=... password=...
+			addr, sip := strings.TrimPrefix(f[1], "esl="), strings.TrimPrefix(f[2], "sip=")
+			conn, err := esl.Dial(ctx, addr, esl.Config{Password: "ClueCon"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			const id = "e0000000-0000-0000-0000-000000000001"
+			job, err := conn.BgAPI(ctx, "originate {origination_uuid="+id+"}sofia/external/1000@"+sip+" &park()")
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := job.Wait(ctx)
+			if tc.want != "+OK" {
+				// a failed job is an error carrying FreeSWITCH's reply
+				if err == nil || !strings.HasSuffix(err.Error(), ": "+tc.want) {
+					t.Fatalf("originate: %q, %v; want the error %q", res, err, tc.want)
+				}
+				return
+			}
+			if err != nil || res != "+OK "+id+"\n" {
+				t.Fatalf("originate: %q, %v", res, err)
+			}
+			if got, _ := conn.API(ctx, "uuid_getvar "+id+" endpoint_disposition"); got != tc.disp {
+				t.Fatalf("A leg endpoint_disposition %q, want %q", got, tc.disp)
+			}
+		})
+	}
+}
