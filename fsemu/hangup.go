@@ -120,11 +120,23 @@ func (s *Server) hangup(ch *channel, cause string) {
 	ch.queue = nil
 	ch.running = csHangup
 	ch.emit(evState, nil, nil)
+	// switch_core_session_hangup_state (switch_core_state_machine.c):
+	// hangup_cause and the timestamps, then CCS_HANGUP, then the
+	// endpoint's on_hangup (sofia: the hang-up disposition), then
+	// switch_core_media_set_stats; CS_REPORTING and HANGUP_COMPLETE
+	// carry all of them.
+	ch.addCDRVars()
+	ch.keepRTPPeer()
 	ch.setCallState(ccsHangup)
+	if ch.endpoint == "sofia" {
+		if _, ok := ch.getVar("sip_hangup_disposition"); !ok {
+			ch.setHangupDisposition()
+		}
+	}
+	ch.addRTPStats()
 	ch.running = csReporting
 	ch.target = csReporting
 	ch.emit(evState, nil, nil)
-	ch.addCDRVars()
 	ch.emit(evHangupDone, []wire.Header{{Name: "Hangup-Cause", Value: cause}}, nil)
 	if done := ch.done; done != nil { // a failed originate ends before CHANNEL_DESTROY (capture 19)
 		ch.done = nil
@@ -168,6 +180,13 @@ func (s *Server) hangup(ch *channel, cause string) {
 		case ch.outbound && !p.answered:
 			pc = "ORIGINATOR_CANCEL"
 		case !ch.outbound && !ch.answered:
+			pc = cause
+		case causeCodes[cause] > 0 && causeCodes[cause] < 128:
+			// the BYE carries "Reason: Q.850;cause=N" (mod_sofia.c
+			// sofia_on_hangup) and the far end hangs up with it
+			// (sofia.c sofia_handle_sip_i_bye); other causes go as
+			// "SIP;cause=N", which it ignores (capture 12: uuid_kill
+			// USER_BUSY ends the far leg USER_BUSY)
 			pc = cause
 		}
 		s.net.reply(s, p.s, func() {
@@ -227,13 +246,14 @@ func stamp(us int64) string {
 	return time.UnixMicro(us).Format("2006-01-02 15:04:05")
 }
 
+// addCDRVars sets the variables switch_core_session_hangup_state sets
+// before CCS_HANGUP: hangup_cause, hangup_cause_q850 and those of
+// switch_channel_set_timestamps (switch_channel.c). The *sec values are
+// differences of whole epoch seconds (time/1e6 truncated, then
+// subtracted), *msec of whole milliseconds, *usec exact: an answer at
+// 24.97 s and a hang-up at 25.51 s bill 1 s and 540 ms.
 func (ch *channel) addCDRVars() {
 	v := ch.setVar
-	if ch.endpoint == "sofia" {
-		if _, ok := ch.getVar("sip_hangup_disposition"); !ok {
-			ch.setHangupDisposition()
-		}
-	}
 	v("hangup_cause", ch.cause)
 	v("hangup_cause_q850", strconv.Itoa(causeCodes[ch.cause]))
 	if ch.dtmfs != "" {
@@ -246,14 +266,14 @@ func (ch *channel) addCDRVars() {
 	if ch.answeredAt != 0 {
 		v("answer_stamp", stamp(ch.answeredAt))
 	}
+	if ch.bridgedAt != 0 {
+		v("bridge_stamp", stamp(ch.bridgedAt))
+	}
 	if ch.progressAt != 0 {
 		v("progress_stamp", stamp(ch.progressAt))
 	}
 	if ch.progressMediaAt != 0 {
 		v("progress_media_stamp", stamp(ch.progressMediaAt))
-	}
-	if ch.bridgedAt != 0 {
-		v("bridge_stamp", stamp(ch.bridgedAt))
 	}
 	v("end_stamp", stamp(ch.hangupAt))
 	ep := func(n string, us int64) {
@@ -274,68 +294,60 @@ func (ch *channel) addCDRVars() {
 	ep("end", ch.hangupAt)
 	v("last_app", ch.varOr("current_application", ""))
 	v("last_arg", ch.varOr("current_application_data", ""))
-	v("caller_id", "\""+ch.prof.cidName+"\" <"+ch.prof.cidNum+">")
-	dur := ch.hangupAt - ch.created
-	bill := int64(0)
-	if ch.answeredAt != 0 {
-		bill = ch.hangupAt - ch.answeredAt
+	if ch.prof.cidName != "" {
+		v("caller_id", "\""+ch.prof.cidName+"\" <"+ch.prof.cidNum+">")
+	} else {
+		v("caller_id", ch.prof.cidNum)
 	}
-	sub := func(t int64) int64 {
-		if t == 0 {
-			return 0
-		}
-		return t - ch.created
-	}
-	prog, ans, wait, pm := sub(ch.progressAt), sub(ch.answeredAt), sub(ch.answeredAt), sub(ch.progressMediaAt)
-	for _, u := range []struct {
-		p   string
-		div int64
-	}{{"", 1e6}, {"m", 1e3}, {"u", 1}} {
-		if u.p == "" {
-			v("duration", strconv.FormatInt(dur/u.div, 10))
-			v("billsec", strconv.FormatInt(bill/u.div, 10))
-			v("progresssec", strconv.FormatInt(prog/u.div, 10))
-			v("answersec", strconv.FormatInt(ans/u.div, 10))
-			v("waitsec", strconv.FormatInt(wait/u.div, 10))
-			v("progress_mediasec", strconv.FormatInt(pm/u.div, 10))
-			v("flow_billsec", strconv.FormatInt(dur/u.div, 10))
-			continue
-		}
-		sfx := "msec"
-		if u.p == "u" {
-			sfx = "usec"
-		}
-		v(u.p+"duration", strconv.FormatInt(dur/u.div, 10))
-		v("bill"+sfx, strconv.FormatInt(bill/u.div, 10))
-		v("progress"+sfx, strconv.FormatInt(prog/u.div, 10))
-		v("answer"+sfx, strconv.FormatInt(ans/u.div, 10))
-		v("wait"+sfx, strconv.FormatInt(wait/u.div, 10))
-		v("progress_media"+sfx, strconv.FormatInt(pm/u.div, 10))
-		v("flow_bill"+sfx, strconv.FormatInt(dur/u.div, 10))
+	d := cdrDurations(ch.created, ch.answeredAt, ch.bridgedAt, ch.progressAt, ch.progressMediaAt, ch.hangupAt)
+	for _, x := range d {
+		v(x.k, strconv.FormatInt(x.v, 10))
 	}
 	if ch.endpoint == "loopback" {
 		v("is_loopback", "1")
 	}
-	if ch.endpoint == "sofia" && (ch.answeredAt != 0 || ch.progressMediaAt != 0) { // early media has RTP too (capture 19)
-		pk := bill / 20000
-		bytes := strconv.FormatInt(pk*172, 10)
-		for _, kvp := range [][2]string{
-			{"rtp_audio_in_raw_bytes", bytes}, {"rtp_audio_in_media_bytes", bytes},
-			{"rtp_audio_in_packet_count", strconv.FormatInt(pk, 10)}, {"rtp_audio_in_media_packet_count", strconv.FormatInt(pk, 10)},
-			{"rtp_audio_in_skip_packet_count", "0"}, {"rtp_audio_in_jitter_packet_count", "0"},
-			{"rtp_audio_in_dtmf_packet_count", "0"}, {"rtp_audio_in_cng_packet_count", "0"},
-			{"rtp_audio_in_flush_packet_count", "0"}, {"rtp_audio_in_largest_jb_size", "0"},
-			{"rtp_audio_in_jitter_min_variance", "0.00"}, {"rtp_audio_in_jitter_max_variance", "0.00"},
-			{"rtp_audio_in_jitter_loss_rate", "0.00"}, {"rtp_audio_in_jitter_burst_rate", "0.00"},
-			{"rtp_audio_in_mean_interval", "20.00"}, {"rtp_audio_in_flaw_total", "0"},
-			{"rtp_audio_in_quality_percentage", "100.00"}, {"rtp_audio_in_mos", "4.50"},
-			{"rtp_audio_out_raw_bytes", bytes}, {"rtp_audio_out_media_bytes", bytes},
-			{"rtp_audio_out_packet_count", strconv.FormatInt(pk, 10)}, {"rtp_audio_out_media_packet_count", strconv.FormatInt(pk, 10)},
-			{"rtp_audio_out_skip_packet_count", "0"}, {"rtp_audio_out_dtmf_packet_count", "0"},
-			{"rtp_audio_out_cng_packet_count", "0"}, {"rtp_audio_rtcp_packet_count", "0"},
-			{"rtp_audio_rtcp_octet_count", "0"},
-		} {
-			v(kvp[0], kvp[1])
-		}
+}
+
+// cdrVal is a named call-detail value.
+type cdrVal struct {
+	k string
+	v int64
+}
+
+// cdrDurations computes switch_channel_set_timestamps' durations from
+// the channel's times (µs since the epoch, 0 for never), in its order.
+// Each unit is a difference of truncated times: whole seconds (time_t),
+// whole milliseconds, microseconds.
+func cdrDurations(created, answered, bridged, progress, progressMedia, hungup int64) []cdrVal {
+	type span struct{ sec, msec, usec int64 }
+	diff := func(from, to int64) span {
+		return span{to/1e6 - from/1e6, to/1e3 - from/1e3, to - from}
+	}
+	dur := diff(created, hungup)
+	var bill, legbill, ans, wait, prog, pm span
+	if bridged > created {
+		wait = diff(created, bridged)
+	}
+	if answered != 0 {
+		bill = diff(answered, hungup)
+		legbill = diff(created, hungup)
+		ans = diff(created, answered)
+	}
+	if progress != 0 {
+		prog = diff(created, progress)
+	}
+	if progressMedia != 0 {
+		pm = diff(created, progressMedia)
+	}
+	return []cdrVal{
+		{"duration", dur.sec}, {"billsec", bill.sec}, {"progresssec", prog.sec},
+		{"answersec", ans.sec}, {"waitsec", wait.sec}, {"progress_mediasec", pm.sec},
+		{"flow_billsec", legbill.sec},
+		{"mduration", dur.msec}, {"billmsec", bill.msec}, {"progressmsec", prog.msec},
+		{"answermsec", ans.msec}, {"waitmsec", wait.msec}, {"progress_mediamsec", pm.msec},
+		{"flow_billmsec", legbill.msec},
+		{"uduration", dur.usec}, {"billusec", bill.usec}, {"progressusec", prog.usec},
+		{"answerusec", ans.usec}, {"waitusec", wait.usec}, {"progress_mediausec", pm.usec},
+		{"flow_billusec", legbill.usec},
 	}
 }

@@ -192,7 +192,12 @@ type recording struct {
 }
 
 type mediaState struct {
-	sent []playSeg // audio this channel played (heard by the far end)
+	sent      []playSeg // audio this channel played (heard by the far end)
+	trimmedUS int64     // playing time of segments dropped from sent
+	bertFrom  int64     // µs: bert_test started sending its pattern (0: never)
+	// rtpPeer is the far end of the channel's RTP stream, kept past the
+	// dialog's end for the hang-up statistics.
+	rtpPeer *channel
 }
 
 // playbackTypeOf is the Playback-File-Type header value.
@@ -219,6 +224,9 @@ func (ch *channel) playback(ap *appRun, done func()) {
 	ap.started = s.clock.Now()
 	ch.media.sent = append(ch.media.sent, playSeg{start: ap.started.UnixMicro(), spec: m})
 	if len(ch.media.sent) > 64 {
+		for _, seg := range ch.media.sent[:len(ch.media.sent)-64] {
+			ch.media.trimmedUS += seg.playedUS(seg.end)
+		}
 		ch.media.sent = ch.media.sent[len(ch.media.sent)-64:]
 	}
 	ch.emit(evPlayStart, nil, playHeaders(path, ""))
@@ -383,6 +391,7 @@ func writeWAV(path string, s []int16) int {
 func (ch *channel) bertTest(ap *appRun, done func()) {
 	s := ch.s
 	ch.answerLocal()
+	ch.media.bertFrom = s.nowMicros()
 	ch.setVar("bert_stats_sync_lost", "false")
 	ch.setVar("bert_stats_sync_lost_count", "0")
 	timeout := 5000 * time.Millisecond
