@@ -389,8 +389,8 @@ func (c *Conn) Logs() <-chan *LogLine { return c.logs }
 func (c *Conn) Done() <-chan struct{} { return c.done }
 
 // Err reports why the connection ended: ErrClosed after Close or Exit,
-// a *DisconnectError, ErrSlowConsumer, a *wire.ProtocolError or an I/O
-// error. It is nil while the connection is alive, and set before Events()
+// a *DisconnectError, ErrSlowConsumer, ErrWriteTimeout, a
+// *wire.ProtocolError or an I/O error. It is nil while the connection is alive, and set before Events()
 // and Logs() are closed and before Done() is.
 func (c *Conn) Err() error {
 	c.mu.Lock()
