@@ -38,16 +38,55 @@
 //
 // Each originate is built by package originate from Config.Request (and
 // Config.PerCall for per-call destinations or caller ids) with:
-// origination_uuid, sip_h_X-switchio_originating_session=<A-leg uuid> and
-// sip_h_X-switchio_app=<app id> (which the cluster core reads to join the
-// legs and pick the app, see cluster.DefaultCorrelationHeaders), and the
-// hold, execute_on_answer='sched_hangup +<Duration> NORMAL_CLEARING', so
-// the server ends the call even if the controller dies; a per-call hang-up
-// sent by the controller would queue behind the originates on a busy
-// server. Config.ControllerHangup is the margin variant: the dialer hangs
-// up after exactly Duration, and the server's sched_hangup, Config.Margin
-// later, only guards against orphans. By default each server calls itself at its own SIP address, read
-// from "sofia status profile <profile>".
+// origination_uuid, sip_h_X-switchio_originating_session=<A-leg uuid>,
+// sip_h_X-switchio_app_id=<app id> (which the cluster core reads to join
+// the legs and pick the app, see cluster.DefaultCorrelationHeaders and
+// cluster.DefaultAppIDHeaders), sip_h_X-switchio_app=<app name> (as the
+// original switchio sent it, for far ends keyed on it),
+// ignore_early_media=true and the server-side hang-up guard. By default
+// each server calls itself at its own SIP address, read from "sofia
+// status profile <profile>".
+//
+// # Answer, early media and outcomes
+//
+// Without ignore_early_media a real FreeSWITCH ends the originate's job
+// +OK at the first CHANNEL_PROGRESS_MEDIA (a 183 with early media), which
+// carriers and IVRs send long before, or instead of, an answer: a
+// 1.5 s early-media far end would show a set-up time of a few ms and a
+// never-answering one would count as answered (captures 18 and 19 of
+// testdata/captures). So every originate carries ignore_early_media=true
+// (a Request variable of that name overrides it), and a call is answered
+// only at its originating leg's CHANNEL_ANSWER. The A leg's
+// CHANNEL_PROGRESS (180) and CHANNEL_PROGRESS_MEDIA (183) times are kept
+// per call: the post-dial delay is the first of them.
+//
+// Each offered call is answered or Failed (never answered, with its
+// cause); each answered call ends Completed (held its time), Dropped
+// (ended early by the far end or the network) or Abandoned (ended early
+// by switchio: Hupall, drain, a lost server). Summary and CallRecord give
+// these; answered + failed == offered.
+//
+// # Hold time
+//
+// FreeSWITCH's scheduler (switch_scheduler.c) runs a task due at
+// "+N" seconds from whole epoch seconds, so execute_on_answer='sched_hangup
+// +2' holds a call between 1 and 2 s. By default the dialer hangs each
+// call up itself, Duration after its CHANNEL_ANSWER reached the
+// controller (uuid_kill), and the server's sched_hangup is only a guard,
+// Margin (at least 2 s) later with cause ALLOTTED_TIMEOUT, for calls whose
+// controller is gone. The hold error (the A leg's billmsec minus
+// Duration) is in the Summary and each CallRecord.
+//
+// Server-side hang-up used to be the default for one reason: a hang-up
+// sent when the hold ends could queue behind originates on a busy server
+// and be late. It does not here: hang-ups have their own sender per
+// server, never behind the originates' queue, and up to 64 are pipelined
+// without waiting for each reply; on FreeSWITCH a bgapi uuid_kill runs in
+// its own thread at once. On a saturated server every command queues
+// behind the CPU backlog (fsemu's capacity model shows it), and the hold
+// error grows with it; see the README's real-servers section for figures.
+// Config.ServerHangup restores the server-only hold (whole seconds,
+// no controller traffic at hang-up).
 //
 // # Saturation
 //

@@ -26,6 +26,17 @@ func (o *Originator) monitor() {
 			s.down = s.c.Conn() == nil || len(s.queue) == cap(s.queue)
 			if s.down && !wasDown {
 				down = append(down, s.addr)
+				s.downSince = now
+			}
+			if !s.down {
+				s.lost = false
+			} else if !s.lost && now.Sub(s.downSince) >= o.cfg.ServerTimeout {
+				o.serverLost(s, now)
+			}
+			if s.down {
+				// A server that cannot be reached is not saturated: its
+				// originates wait for the connection, not for its CPU.
+				continue
 			}
 			for len(s.pendingQ) > 0 && s.pendingQ[0].jobDone {
 				s.pendingQ[0] = nil
@@ -44,6 +55,7 @@ func (o *Originator) monitor() {
 		if n%4 == 0 {
 			o.sweep(now)
 		}
+		o.checkAllLost()
 		if !o.closed && len(down) > 0 {
 			o.notify()
 		}
@@ -75,5 +87,43 @@ func (o *Originator) sweep(now time.Time) {
 		// under switchio's own cause.
 		c.cause = CauseLost
 		o.release(c, now)
+	}
+}
+
+// serverLost gives up on a server unreachable for Config.ServerTimeout:
+// its calls (sent or still queued for it) are released under
+// CauseServerLost (answered ones abandoned, the others failed) and it
+// gets no calls until its connection is back; o.mu held.
+func (o *Originator) serverLost(s *server, now time.Time) {
+	s.lost = true
+	n := 0
+	for _, c := range o.calls {
+		if c.srv != s || c.released {
+			continue
+		}
+		c.cause = CauseServerLost
+		if c.answered != 0 && c.endBy == endNone {
+			c.endBy = endAbandon
+		}
+		o.release(c, now)
+		n++
+	}
+	o.lostServers = append(o.lostServers, LostServer{Addr: s.addr, After: o.since(s.downSince) - o.firstOffer, Calls: n})
+	o.log.Warn("server lost", "server", s.addr, "calls", n)
+}
+
+// checkAllLost stops the run when every server is lost; o.mu held.
+func (o *Originator) checkAllLost() {
+	for _, s := range o.servers {
+		if !s.lost {
+			return
+		}
+	}
+	if !o.allLost {
+		o.allLost = true
+		o.log.Warn("every server lost: stopping")
+	}
+	if o.state == Originating {
+		o.setState(Stopped)
 	}
 }

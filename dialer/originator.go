@@ -53,9 +53,19 @@ var (
 const (
 	// CauseSendError: the originate could not be sent (connection lost).
 	CauseSendError = "SWITCHIO_SEND_ERROR"
-	// CauseLost: the call's result or hang-up never arrived (the server or
-	// its connection went away).
+	// CauseLost: the call's result or hang-up never arrived although its
+	// server stayed reachable.
 	CauseLost = "SWITCHIO_LOST"
+	// CauseServerLost: the call's server was unreachable for
+	// Config.ServerTimeout.
+	CauseServerLost = "SWITCHIO_SERVER_LOST"
+	// CauseDrainTimeout: the call was still up when the drain time after
+	// the run ended (see Abandon).
+	CauseDrainTimeout = "SWITCHIO_DRAIN_TIMEOUT"
+	// CauseInterrupted: the run was interrupted with the call up.
+	CauseInterrupted = "SWITCHIO_INTERRUPTED"
+	// CauseClosed: the dialer was closed with the call still up.
+	CauseClosed = "SWITCHIO_CLOSED"
 )
 
 // Config configures an Originator. Rate, Limit, MaxOffered, Duration and
@@ -102,6 +112,10 @@ type Config struct {
 	Dests    map[string]string
 	// OriginateTimeout bounds ringing (originate_timeout; default 60 s).
 	OriginateTimeout time.Duration
+	// ServerTimeout is how long a server may stay unreachable before its
+	// calls are given up (CauseServerLost) and it is reported lost
+	// (default 10 s); when every server is lost, the dialer stops.
+	ServerTimeout time.Duration
 	// ServerHangup leaves the hold to the server alone
 	// (execute_on_answer=sched_hangup +<Duration rounded up to seconds>).
 	// FreeSWITCH's scheduler runs on whole epoch seconds, so such calls
@@ -157,6 +171,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.OriginateTimeout <= 0 {
 		c.OriginateTimeout = 60 * time.Second
+	}
+	if c.ServerTimeout <= 0 {
+		c.ServerTimeout = 10 * time.Second
 	}
 	c.Margin = max(c.Margin, 2*time.Second)
 	if c.Senders <= 0 {
@@ -225,6 +242,8 @@ type Originator struct {
 	droppedByCause                map[string]uint64
 	holdErr                       *hdrhistogram.Histogram
 	heldShort, heldWithin         uint64
+	lostServers                   []LostServer
+	allLost                       bool
 	setup                         *hdrhistogram.Histogram
 	firstOffer                    time.Duration
 	lastOffer                     time.Duration
@@ -611,9 +630,9 @@ func (o *Originator) State() State {
 func (o *Originator) CheckState(s State) bool { return o.State() == s }
 
 // Hupall stops offering and hangs up this dialer's calls only: on every
-// server "hupall NORMAL_CLEARING sip_h_X-switchio_app <app id>" for each
-// of its app ids; calls whose originate was still on its way are hung up
-// as they show up.
+// reachable server "hupall NORMAL_CLEARING sip_h_X-switchio_app_id <app
+// id>" for each of its app ids; calls whose originate was still on its
+// way are hung up as they show up. Their outcome is abandoned.
 func (o *Originator) Hupall(ctx context.Context) error {
 	o.mu.Lock()
 	if o.state == Originating {
@@ -621,6 +640,15 @@ func (o *Originator) Hupall(ctx context.Context) error {
 	}
 	o.killing = true
 	o.markAbandoned()
+	o.mu.Unlock()
+	return o.hupall(ctx, true)
+}
+
+// hupall sends the hang-ups to every server whose connection is up (an
+// unreachable one would only make the caller wait); own restricts them
+// to this dialer's app ids.
+func (o *Originator) hupall(ctx context.Context, own bool) error {
+	o.mu.Lock()
 	ids := make([]string, len(o.apps))
 	for i, g := range o.apps {
 		ids[i] = g.id
@@ -628,6 +656,15 @@ func (o *Originator) Hupall(ctx context.Context) error {
 	o.mu.Unlock()
 	var errs []error
 	for _, s := range o.servers {
+		if s.c.Conn() == nil {
+			continue
+		}
+		if !own {
+			if err := s.c.Hupall(ctx, "NORMAL_CLEARING", "", ""); err != nil {
+				errs = append(errs, fmt.Errorf("hupall on %s: %w", s.addr, err))
+			}
+			continue
+		}
 		for _, id := range ids {
 			if err := s.c.Hupall(ctx, "NORMAL_CLEARING", "sip_h_"+cluster.HeaderAppID, id); err != nil {
 				errs = append(errs, fmt.Errorf("hupall on %s: %w", s.addr, err))
@@ -647,8 +684,8 @@ func (o *Originator) markAbandoned() {
 	}
 }
 
-// HardHupall stops offering and hangs up every call on every server,
-// this dialer's or not.
+// HardHupall stops offering and hangs up every call on every reachable
+// server, this dialer's or not.
 func (o *Originator) HardHupall(ctx context.Context) error {
 	o.mu.Lock()
 	if o.state == Originating {
@@ -657,13 +694,7 @@ func (o *Originator) HardHupall(ctx context.Context) error {
 	o.killing = true
 	o.markAbandoned()
 	o.mu.Unlock()
-	var errs []error
-	for _, s := range o.servers {
-		if err := s.c.Hupall(ctx, "NORMAL_CLEARING", "", ""); err != nil {
-			errs = append(errs, fmt.Errorf("hupall on %s: %w", s.addr, err))
-		}
-	}
-	return errors.Join(errs...)
+	return o.hupall(ctx, false)
 }
 
 // Shutdown hangs up the dialer's calls, waits (bounded by ctx) for them
@@ -674,31 +705,61 @@ func (o *Originator) Shutdown(ctx context.Context) error {
 	return errors.Join(err, werr, o.Close())
 }
 
-// Close stops the dialer's goroutines, delivers the remaining call
-// records to OnCall and unloads its apps. Calls still up keep their
-// server-side hold time. It is idempotent.
+// Close stops the dialer's goroutines, records every call still up
+// (CauseClosed: answered ones abandoned, the others failed), delivers the
+// remaining call records to OnCall and unloads its apps (waiting at most
+// 5 s for unreachable servers). Calls still up keep their server-side
+// guard. It is idempotent.
 func (o *Originator) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return o.CloseContext(ctx)
+}
+
+// CloseContext is Close with ctx bounding the unloading of apps: with a
+// done ctx it returns at once, records delivered, even when a server is
+// unreachable.
+func (o *Originator) CloseContext(ctx context.Context) error {
 	var err error
 	o.once.Do(func() {
 		o.mu.Lock()
 		if o.state == Originating {
 			o.setState(Stopped)
 		}
+		o.releaseAll(CauseClosed, time.Now())
 		o.closed = true
 		o.notify()
 		o.mu.Unlock()
 		o.cancel()
 		o.wg.Wait()
 		<-o.recordsDone
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
 		var errs []error
 		for _, id := range o.mgr.IDs() {
+			if ctx.Err() != nil {
+				break
+			}
 			errs = append(errs, o.mgr.Unload(ctx, id))
 		}
 		err = errors.Join(errs...)
 	})
 	return err
+}
+
+// Abandon ends the run now: it stops offering, records every call still
+// up under cause (answered ones abandoned, the others failed) without
+// waiting for their ends, and asks the reachable servers to hang up this
+// dialer's calls (bounded by ctx). Use it when a drain time runs out or
+// the user insists on stopping.
+func (o *Originator) Abandon(ctx context.Context, cause string) error {
+	o.mu.Lock()
+	if o.state == Originating {
+		o.setState(Stopped)
+	}
+	o.killing = true
+	o.releaseAll(cause, time.Now())
+	o.mu.Unlock()
+	signal(o.recordsWake)
+	return o.hupall(ctx, true)
 }
 
 // Flush delivers the finished calls' records to OnCall now and returns

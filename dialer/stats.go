@@ -146,8 +146,9 @@ type ServerStats struct {
 	// result yet.
 	Active, Backlog           int
 	Offered, Answered, Failed uint64
-	// Down is true while the connection is lost.
-	Down bool
+	// Down is true while the connection is lost; Lost once it has been
+	// down for Config.ServerTimeout (its calls were given up).
+	Down, Lost bool
 	// SetupMean is the mean set-up latency over the last 2 s;
 	// CompletedCPS the originate results per second over the last 2 s.
 	SetupMean    time.Duration
@@ -175,6 +176,9 @@ type Stats struct {
 	// set and the dialer originates (-1 otherwise).
 	ETA     time.Duration
 	Servers []ServerStats
+	// AllServersLost is true once every server has been unreachable for
+	// Config.ServerTimeout (the dialer then stops).
+	AllServersLost bool
 }
 
 // Stats returns a live snapshot.
@@ -186,7 +190,7 @@ func (o *Originator) Stats() Stats {
 		State: o.state, Offered: o.offered, Answered: o.answered, Failed: o.failed,
 		Active: o.active, PeakActive: o.peakActive, Rate: o.rate,
 		OfferedCPS: o.winOffered.rate(), AnsweredCPS: o.winAnswered.rate(),
-		Limit: o.limit, MaxOffered: o.maxOffered, ETA: -1,
+		Limit: o.limit, MaxOffered: o.maxOffered, ETA: -1, AllServersLost: o.allLost,
 	}
 	if o.firstOffer != 0 {
 		st.Elapsed = o.since(now) - o.firstOffer
@@ -199,7 +203,7 @@ func (o *Originator) Stats() Stats {
 	for _, s := range o.servers {
 		st.Servers = append(st.Servers, ServerStats{
 			Addr: s.addr, Dest: s.dest, Active: s.active, Backlog: s.pending,
-			Offered: s.offered, Answered: s.answered, Failed: s.failed, Down: s.down,
+			Offered: s.offered, Answered: s.answered, Failed: s.failed, Down: s.down, Lost: s.lost,
 			SetupMean: s.sat.mean, CompletedCPS: s.sat.cps,
 			Saturated: s.sat.on, SaturatedCPS: s.sat.capacity(),
 		})
@@ -292,6 +296,22 @@ type Summary struct {
 	Saturation []string          `json:"saturation,omitempty"`
 	CallsByApp map[string]uint64 `json:"calls_by_app"`
 	Servers    []ServerSummary   `json:"servers"`
+	// LostServers lists the servers given up on during the run, when
+	// and with how many calls; AllServersLost tells that every one was.
+	LostServers    []LostServer `json:"lost_servers,omitempty"`
+	AllServersLost bool         `json:"all_servers_lost"`
+}
+
+// LostServer is a server that was unreachable for Config.ServerTimeout.
+type LostServer struct {
+	Addr string `json:"addr"`
+	// After is when its connection was lost, from the first offer.
+	After time.Duration `json:"-"`
+	// AfterS is After in seconds, for JSON.
+	AfterS float64 `json:"after_s"`
+	// Calls is how many calls it took down (released under
+	// CauseServerLost).
+	Calls int `json:"calls"`
 }
 
 // Summary returns the run's outcome so far.
@@ -323,6 +343,11 @@ func (o *Originator) Summary() Summary {
 			end = o.since(now)
 		}
 		sm.DurationS = round2((end - o.firstOffer).Seconds())
+	}
+	sm.AllServersLost = o.allLost
+	for _, l := range o.lostServers {
+		l.AfterS = round2(l.After.Seconds())
+		sm.LostServers = append(sm.LostServers, l)
 	}
 	for _, g := range o.apps {
 		sm.CallsByApp[g.label] = g.calls

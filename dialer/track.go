@@ -67,8 +67,11 @@ type server struct {
 	byCause                 map[string]uint64
 	setup                   *hdrhistogram.Histogram
 	pendingQ                []*call // sent order; completed heads are popped
-	down                    bool
-	sat                     saturation
+	// down is true while the connection is lost (since downSince); lost
+	// once it has been down for Config.ServerTimeout.
+	down, lost bool
+	downSince  time.Time
+	sat        saturation
 }
 
 // callOf returns the tracked call of an event, if it is one of ours; o.mu
@@ -361,4 +364,23 @@ func absDur(d time.Duration) time.Duration {
 		return -d
 	}
 	return d
+}
+
+// releaseAll ends every call still tracked under cause (answered ones
+// abandoned, the others failed), so each offered call has its record
+// even when its end will never be seen; o.mu held.
+func (o *Originator) releaseAll(cause string, now time.Time) {
+	for _, c := range o.calls {
+		if c.released {
+			continue
+		}
+		switch {
+		case c.answered != 0 && c.endBy == endNone:
+			c.endBy = endAbandon
+			c.cause = cause
+		case c.answered == 0 && c.cause == "":
+			c.cause = cause
+		}
+		o.release(c, now)
+	}
 }

@@ -31,8 +31,15 @@ import (
 
 func init() { subcommands = append(subcommands, newDialCmd) }
 
-// exitInterrupted is the exit code of a run stopped by Ctrl-C (128+SIGINT).
-const exitInterrupted = 130
+// Exit codes of dial besides 0 and 1 (could not start).
+const (
+	// exitRunFailed: every server was lost.
+	exitRunFailed = 2
+	// exitInterrupted: stopped by Ctrl-C (128+SIGINT).
+	exitInterrupted = 130
+	// exitTerminated: stopped by SIGTERM (128+SIGTERM).
+	exitTerminated = 143
+)
 
 type dialOpts struct {
 	password       string
@@ -64,6 +71,9 @@ type dialOpts struct {
 	verbose        bool
 	statusInterval time.Duration
 	drain          time.Duration
+	serverTimeout  time.Duration
+	force          bool
+	serversSet     bool
 }
 
 func newDialCmd() *cobra.Command {
@@ -124,13 +134,18 @@ otherwise a status line goes to stderr every --status-interval. A server
 that queues originates instead of setting calls up (set-up latency rising
 with a backlog) is reported as saturated, with the rate it managed.
 
-Ctrl-C stops offering, hangs up this dialer's calls, flushes measurements
-and prints the summary (exit code 130); a second Ctrl-C stops at once,
-still flushing. --out DIR writes calls.csv (one row per call: uuid, server,
+Ctrl-C (or SIGTERM) stops offering, hangs up this dialer's calls, waits
+up to --drain for them to end, flushes measurements and prints the
+summary; a second one records the calls still up as abandoned and stops
+at once, even with a server unreachable. Every offered call gets one row.
+A server unreachable for --server-timeout is given up (its calls recorded
+under SWITCHIO_SERVER_LOST) and named in the summary.
+
+Exit codes: 0 the run completed; 1 it could not start (bad flag,
+unreachable server, bad password, refused setup); 2 every server was
+lost; 130 interrupted by Ctrl-C; 143 terminated by SIGTERM. --out DIR writes calls.csv (one row per call: uuid, server,
 app, offered/ringing/early-media/answered/hangup times, cause, outcome,
-set-up and post-dial latency, billmsec, hold error) and summary.json; --json prints the summary as JSON on stdout. The exit code
-is 1 when the run cannot start (bad flag, unreachable server, bad
-password, refused setup).
+set-up and post-dial latency, billmsec, hold error) and summary.json; --json prints the summary as JSON on stdout.
 
 Unless GOGC is set, dial runs the garbage collector at GOGC=400: the
 controller's heap is small, and this roughly halves its CPU at low rates.`,
@@ -138,6 +153,7 @@ controller's heap is small, and this roughly halves its CPU at low rates.`,
 			sig := make(chan os.Signal, 2)
 			signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 			defer signal.Stop(sig)
+			o.serversSet = cmd.Flags().Changed("servers")
 			code, err := runDial(context.WithoutCancel(cmd.Context()), o, hosts, cmd.OutOrStdout(), cmd.ErrOrStderr(), sig)
 			if err != nil {
 				// One line: joined errors (one per server) are listed with "; ".
@@ -162,7 +178,8 @@ controller's heap is small, and this roughly halves its CPU at low rates.`,
 	durationFlag(f, &o.duration, "duration", 2*time.Second, "hold time from answer, e.g. 2s or 30 (seconds) (0: --limit/--rate + 5s)")
 	durationFlag(f, &o.ramp, "ramp", 0, "ramp the rate up linearly from 0 over this long (0: none)")
 	f.StringArrayVar(&o.apps, "app", nil, "app per call, NAME[/key=value,...][:WEIGHT] (repeatable; default TonePlay)")
-	f.StringVar(&o.out, "out", "", "directory for measurements (calls.csv, summary.json)")
+	f.StringVar(&o.out, "out", "", "directory for measurements (calls.csv, summary.json); must be new or empty unless --force")
+	f.BoolVar(&o.force, "force", false, "let --out overwrite the measurements of an earlier run")
 	f.BoolVar(&o.json, "json", false, "print the summary as JSON on stdout")
 	f.StringVar(&o.cidName, "caller-id-name", "switchio", "caller id name")
 	f.StringVar(&o.cidNum, "caller-id-number", "", "caller id number")
@@ -179,7 +196,8 @@ controller's heap is small, and this roughly halves its CPU at low rates.`,
 	f.StringVar(&o.appHeader, "app-header", "", "value of the X-switchio_app header on every call (default: the app's name)")
 	f.IntVar(&o.servers, "servers", 2, "number of embedded emulated servers when no HOSTS are given")
 	durationFlag(f, &o.statusInterval, "status-interval", 5*time.Second, "status line period when stderr is not a terminal")
-	durationFlag(f, &o.drain, "drain", 15*time.Second, "how long to wait for calls to end after offering stops or Ctrl-C")
+	durationFlag(f, &o.drain, "drain", 0, "how long to wait for calls to end after offering stops or Ctrl-C, then hang them up as abandoned (0: twice --duration + 5s, 5s after Ctrl-C)")
+	durationFlag(f, &o.serverTimeout, "server-timeout", 10*time.Second, "give up on a server unreachable this long (its calls recorded under SWITCHIO_SERVER_LOST); when all are, the run ends with exit code 2")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "log to stderr")
 	return cmd
 }
@@ -250,6 +268,9 @@ func buildConfig(o dialOpts) (dialer.Config, []appArg, error) {
 	}
 	if o.statusInterval <= 0 {
 		return cfg, nil, fmt.Errorf("--status-interval must be positive")
+	}
+	if o.serverTimeout <= 0 {
+		return cfg, nil, fmt.Errorf("--server-timeout must be positive")
 	}
 	if o.limit <= 0 {
 		return cfg, nil, fmt.Errorf("--limit must be positive")
@@ -322,9 +343,41 @@ func buildConfig(o dialOpts) (dialer.Config, []appArg, error) {
 	cfg.MaxOffered, cfg.Duration, cfg.Ramp = o.maxOffered, o.duration, o.ramp
 	cfg.Request = req
 	cfg.OriginateTimeout = o.timeout
+	cfg.ServerTimeout = o.serverTimeout
 	cfg.ServerHangup = o.serverHangup
 	cfg.AppHeader = o.appHeader
 	return cfg, apps, nil
+}
+
+// checkDistinct refuses a server named twice: its calls would be counted
+// under two entries of one pool.
+func checkDistinct(hosts []string) error {
+	seen := map[string]bool{}
+	for _, h := range hosts {
+		if seen[h] {
+			return fmt.Errorf("server %s is given twice", h)
+		}
+		seen[h] = true
+	}
+	return nil
+}
+
+// checkOutDir refuses to write into a directory holding anything unless
+// force: the measurements of an earlier run would be overwritten.
+func checkOutDir(dir string, force bool) error {
+	if dir == "" || force {
+		return nil
+	}
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("--out: %w", err)
+	case len(entries) > 0:
+		return fmt.Errorf("--out %s is not empty (an earlier run?): choose a new directory or add --force", dir)
+	}
+	return nil
 }
 
 // measurements writes calls.csv and summary.json under --out.
@@ -390,6 +443,16 @@ func runDial(ctx context.Context, o dialOpts, hosts []string, stdout, stderr io.
 	if err != nil {
 		return 1, err
 	}
+	if len(hosts) > 0 && o.serversSet {
+		return 1, fmt.Errorf("--servers sets the number of embedded emulated servers: it cannot be used with HOSTS")
+	}
+	hosts = normalizeHosts(hosts)
+	if err := checkDistinct(hosts); err != nil {
+		return 1, err
+	}
+	if err := checkOutDir(o.out, o.force); err != nil {
+		return 1, err
+	}
 	if os.Getenv("GOGC") == "" {
 		// The controller's heap is small (a few hundred bytes per call)
 		// while it parses several KB of events per call: with the default
@@ -418,7 +481,7 @@ func runDial(ctx context.Context, o dialOpts, hosts []string, stdout, stderr io.
 			len(hosts), strings.Join(hosts, ", "))
 	}
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	pool, err := cluster.NewPool(cctx, normalizeHosts(hosts), cluster.Config{Password: o.password, Logger: logger})
+	pool, err := cluster.NewPool(cctx, hosts, cluster.Config{Password: o.password, Logger: logger})
 	cancel()
 	if err != nil {
 		return 1, err
@@ -472,28 +535,38 @@ func runDial(ctx context.Context, o dialOpts, hosts []string, stdout, stderr io.
 	}
 
 	view := newLiveView(stderr, o.statusInterval)
-	interrupted := 0
+	var interrupt os.Signal // the first signal, for the exit code
 	var drainUntil time.Time
+	abandon := func(cause string, wait time.Duration) {
+		actx, acancel := context.WithTimeout(ctx, wait)
+		if err := d.Abandon(actx, cause); err != nil {
+			logger.Warn("hang-up", "err", err)
+		}
+		acancel()
+	}
 	t := time.NewTicker(view.period)
 	defer t.Stop()
+	closeWait := 5 * time.Second
 loop:
 	for {
 		select {
 		case s := <-sig:
-			interrupted++
-			if interrupted >= 2 {
-				view.note(fmt.Sprintf("second %v: stopping now", s))
+			if interrupt != nil {
+				view.note(fmt.Sprintf("second %v: recording the calls still up and stopping now", s))
+				abandon(dialer.CauseInterrupted, 500*time.Millisecond)
+				closeWait = 0
 				break loop
 			}
+			interrupt = s
 			view.note(fmt.Sprintf("%v: stopping, hanging up this dialer's calls (again to stop at once)", s))
-			hctx, hcancel := context.WithTimeout(ctx, 5*time.Second)
+			hctx, hcancel := context.WithTimeout(ctx, 2*time.Second)
 			if err := d.Hupall(hctx); err != nil {
 				logger.Warn("hupall", "err", err)
 			}
 			hcancel()
 			_ = d.Flush(ctx)
 			_ = m.flush(d.Summary())
-			drainUntil = time.Now().Add(o.drain)
+			drainUntil = time.Now().Add(o.interruptDrain())
 		case addr := <-downCh:
 			view.note("lost the connection to " + addr + " (reconnecting); measurements flushed")
 			_ = d.Flush(ctx)
@@ -502,28 +575,34 @@ loop:
 		}
 		st := d.Stats()
 		view.draw(st)
+		if st.AllServersLost {
+			view.note("every server unreachable for --server-timeout: stopping")
+			abandon(dialer.CauseServerLost, 500*time.Millisecond)
+			closeWait = 0
+			break loop
+		}
 		if st.State != dialer.Originating {
 			if st.Active == 0 {
 				break loop
 			}
 			if drainUntil.IsZero() {
-				drainUntil = time.Now().Add(max(o.drain, 2*d.Duration()+5*time.Second))
+				drainUntil = time.Now().Add(o.endDrain(d.Duration()))
 			}
 			if time.Now().After(drainUntil) {
-				view.note(fmt.Sprintf("%d calls still up after the drain time; leaving them to their server-side hold", st.Active))
+				view.note(fmt.Sprintf("%d calls still up after the drain time: hanging them up (abandoned)", st.Active))
+				abandon(dialer.CauseDrainTimeout, 2*time.Second)
 				break loop
 			}
 		}
 	}
 	view.finish(d.Stats())
-	if interrupted < 2 {
-		_ = d.Flush(ctx)
-	}
-	sm := d.Summary()
+	cctx, ccancel := context.WithTimeout(ctx, closeWait)
 	closed = true
-	if err := d.Close(); err != nil {
+	if err := d.CloseContext(cctx); err != nil && closeWait > 0 {
 		logger.Warn("close", "err", err)
 	}
+	ccancel()
+	sm := d.Summary()
 	if err := m.flush(sm); err != nil {
 		fmt.Fprintln(stderr, "switchio dial: writing measurements:", err)
 	}
@@ -533,10 +612,32 @@ loop:
 	} else {
 		printSummary(stdout, sm, o.out)
 	}
-	if interrupted > 0 {
+	switch {
+	case interrupt == syscall.SIGTERM:
+		return exitTerminated, nil
+	case interrupt != nil:
 		return exitInterrupted, nil
+	case sm.AllServersLost:
+		return exitRunFailed, nil
 	}
 	return 0, nil
+}
+
+// interruptDrain is how long calls may take to end after Ctrl-C.
+func (o dialOpts) interruptDrain() time.Duration {
+	if o.drain > 0 {
+		return o.drain
+	}
+	return 5 * time.Second
+}
+
+// endDrain is how long calls may take to end once offering stopped: --drain
+// when given, else twice the hold time plus 5 s.
+func (o dialOpts) endDrain(hold time.Duration) time.Duration {
+	if o.drain > 0 {
+		return o.drain
+	}
+	return 2*hold + 5*time.Second
 }
 
 func printSummary(w io.Writer, sm dialer.Summary, out string) {
@@ -564,6 +665,9 @@ func printSummary(w io.Writer, sm dialer.Summary, out string) {
 		for _, c := range dialer.SortedCauses(s.FailedByCause) {
 			fmt.Fprintf(w, "  failed: %s %d\n", c, s.FailedByCause[c])
 		}
+	}
+	for _, l := range sm.LostServers {
+		fmt.Fprintf(w, "lost: server %s unreachable from %.1f s, %d calls recorded under %s\n", l.Addr, l.AfterS, l.Calls, dialer.CauseServerLost)
 	}
 	for _, l := range sm.Saturation {
 		fmt.Fprintln(w, "saturation:", l)
