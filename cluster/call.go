@@ -95,6 +95,11 @@ func (c *Call) Hangup(ctx context.Context, cause string) error {
 
 // callRegistry joins legs by key; it is shared by all clients of a pool, so
 // a leg that reaches another server joins the same Call.
+//
+// The loops of several servers join and leave the same calls concurrently,
+// so a leg's join and another leg's leave are each one step under the
+// registry lock (taken before the call's): a call is forgotten exactly when
+// its last leg leaves, and a leg never joins a call already forgotten.
 type callRegistry struct {
 	mu    sync.Mutex
 	calls map[string]*Call
@@ -106,12 +111,12 @@ func newCallRegistry() *callRegistry { return &callRegistry{calls: make(map[stri
 // is new.
 func (r *callRegistry) join(key string, s *Session) (*Call, bool) {
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	c, ok := r.calls[key]
 	if !ok {
 		c = &Call{key: key}
 		r.calls[key] = c
 	}
-	r.mu.Unlock()
 	c.mu.Lock()
 	if s.uuid == key && len(c.legs) > 0 {
 		// The originating leg (whose uuid is the key, as the dialer and
@@ -129,6 +134,8 @@ func (r *callRegistry) join(key string, s *Session) (*Call, bool) {
 // ran (under the registry lock, so a call is counted before it is seen
 // gone). It reports whether the call ended.
 func (r *callRegistry) leave(c *Call, s *Session, ended func()) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	c.mu.Lock()
 	for i, l := range c.legs {
 		if l == s {
@@ -141,14 +148,12 @@ func (r *callRegistry) leave(c *Call, s *Session, ended func()) bool {
 	if !empty {
 		return false
 	}
-	r.mu.Lock()
 	if ended != nil {
 		ended()
 	}
 	if r.calls[c.key] == c {
 		delete(r.calls, c.key)
 	}
-	r.mu.Unlock()
 	return true
 }
 

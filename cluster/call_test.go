@@ -1,6 +1,11 @@
 package cluster
 
-import "testing"
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
 
 // TestOriginatingLegFirst: legs of one call reach the pool through different
 // servers' loops in any order; the leg whose uuid is the key comes first.
@@ -43,5 +48,50 @@ func TestNoSessionAfterDestroy(t *testing.T) {
 	k := c.Counters()
 	if n := len(c.Sessions()); n != 0 || k.SessionsActive != 0 || k.SessionsTotal != 2 || c.reg.len() != 0 {
 		t.Fatalf("after the call: %d sessions tracked, active %d, total %d, calls %d", n, k.SessionsActive, k.SessionsTotal, c.reg.len())
+	}
+}
+
+// TestCallRegistryJoinLeaveRace joins and leaves the legs of a few calls
+// from many goroutines, as the loops of several servers do: a leg must
+// never join a call that is no longer registered (Pool.Call would return nil
+// for a live call, and the call would end, and be counted, twice).
+func TestCallRegistryJoinLeaveRace(t *testing.T) {
+	const (
+		keys   = 2
+		legs   = 4 // per key: the loops of four servers
+		rounds = 5000
+	)
+	r := newCallRegistry()
+	var created, ended, orphans atomic.Int64
+	var wg sync.WaitGroup
+	for k := 0; k < keys; k++ {
+		key := fmt.Sprintf("call-%d", k)
+		for l := 0; l < legs; l++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < rounds; i++ {
+					s := &Session{uuid: fmt.Sprintf("%s-leg-%d", key, l)}
+					c, isNew := r.join(key, s)
+					if isNew {
+						created.Add(1)
+					}
+					if r.get(key) != c {
+						orphans.Add(1) // joined a call already forgotten
+					}
+					r.leave(c, s, func() { ended.Add(1) })
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	if n := orphans.Load(); n != 0 {
+		t.Errorf("%d legs joined a call no longer registered", n)
+	}
+	if c, e := created.Load(), ended.Load(); c != e {
+		t.Errorf("%d calls created, %d ended", c, e)
+	}
+	if n := r.len(); n != 0 {
+		t.Errorf("%d calls left registered", n)
 	}
 }
