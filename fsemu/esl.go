@@ -25,6 +25,11 @@ const (
 type conn struct {
 	s  *Server
 	nc net.Conn
+	// cpuAck, when set, is closed once the command that waited for CPU
+	// has been dispatched (read loop only); the clock callback that
+	// released it waits for that, so on a VirtualClock the command runs
+	// at the instant it was due.
+	cpuAck chan struct{}
 
 	// guarded by net.mu
 	authed   bool
@@ -396,6 +401,10 @@ func (c *conn) handle(m *wire.Message) bool {
 		c.send(wire.AppendReply(nil, "-ERR command not found"))
 		return true
 	}
+	if !c.waitCPU() {
+		return false
+	}
+	defer c.dispatched()
 	word := firstWord(cmd)
 	rest := ""
 	if len(cmd) > len(word) {
@@ -498,6 +507,47 @@ var knownCommands = map[string]bool{"auth": true, "userauth": true, "api": true,
 	"filter": true, "sendmsg": true, "sendevent": true, "log": true, "nolog": true, "linger": true,
 	"nolinger": true, "connect": true, "getvar": true, "resume": true, "exit": true, "...": true}
 
+// waitCPU holds the connection's next command until the capacity model's
+// CPU backlog has drained to it (capacity.go). It returns false when the
+// server closed meanwhile.
+func (c *conn) waitCPU() bool {
+	s := c.s
+	s.lock()
+	var d time.Duration
+	if s.capacity != nil {
+		d = s.capacity.commandDelay(s.clock.Now())
+	}
+	s.unlock()
+	if d <= 0 {
+		return true
+	}
+	ready, ack := make(chan struct{}), make(chan struct{})
+	t := s.clock.AfterFunc(d, func() {
+		close(ready)
+		select {
+		case <-ack:
+		case <-s.done:
+		}
+	})
+	select {
+	case <-ready:
+		c.cpuAck = ack
+		return true
+	case <-s.done:
+		t.Stop()
+		return false
+	}
+}
+
+// dispatched reports that the command released by waitCPU has done what
+// it does at once (a blocking api has started).
+func (c *conn) dispatched() {
+	if c.cpuAck != nil {
+		close(c.cpuAck)
+		c.cpuAck = nil
+	}
+}
+
 func firstWord(s string) string {
 	if i := strings.IndexByte(s, ' '); i >= 0 {
 		return s[:i]
@@ -512,6 +562,7 @@ func (c *conn) apiCommand(rest string, m *wire.Message) {
 	s.lock()
 	s.runAPI(rest, c, func(out string) { done <- out })
 	s.unlock()
+	c.dispatched()
 	out := <-done
 	if out == "" {
 		out = "-ERR no reply\n"
