@@ -179,6 +179,12 @@ func TestCallDetailVariables(t *testing.T) {
 		{"06_call_sofia_plain_all", nil},
 		{"10_hupall", nil},
 		{"12_api_originate_sync", autoAnswer},
+		// early media (pre_answer) answered, never answered, ringing:
+		// the far ends are the emulated dialplan's em<ms>, emnoanswer,
+		// ring<ms>
+		{"18_early_media_answered", nil},
+		{"19_early_media_never_answered", nil},
+		{"20_ringing_then_answered", nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
