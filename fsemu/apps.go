@@ -217,14 +217,15 @@ func (ch *channel) runApp(ap *appRun) {
 			done()
 		})
 	case "sched_hangup":
+		// mod_dptools.c sched_hangup_function reads its time as the api
+		// does (atol, epoch-second scheduler; sched.go)
 		f := strings.Fields(ap.arg)
 		if len(f) > 0 {
-			secs, _ := strconv.Atoi(strings.TrimPrefix(f[0], "+"))
 			c := "ALLOTTED_TIMEOUT"
 			if len(f) > 1 {
 				c = f[1]
 			}
-			ch.schedHangup(time.Duration(secs)*time.Second, c)
+			ch.schedHangupCmd(f[0], c)
 		}
 		done()
 	case "echo":
