@@ -61,6 +61,12 @@ func TestCapacityDelaysCommands(t *testing.T) {
 					break
 				}
 				clock.Advance(10 * time.Millisecond)
+				// the connection catches up: it waits for CPU again or
+				// has run the kill
+				pollUntil(t, func() bool {
+					_, up := fs1.Channel(id)
+					return !up || cpuWaiting(fs1)
+				})
 			}
 			want := time.Duration(n) * cost
 			if killed < want || killed > want+20*time.Millisecond {
@@ -101,4 +107,16 @@ func pollUntil(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 	t.Fatal("condition not reached")
+}
+
+// cpuWaiting reports whether a connection of s waits for CPU.
+func cpuWaiting(s *Server) bool {
+	s.lock()
+	defer s.unlock()
+	for c := range s.conns {
+		if c.cpuWaiting.Load() {
+			return true
+		}
+	}
+	return false
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -30,6 +31,9 @@ type conn struct {
 	// released it waits for that, so on a VirtualClock the command runs
 	// at the instant it was due.
 	cpuAck chan struct{}
+	// cpuWaiting is set while a command waits for CPU (for tests that
+	// step a VirtualClock: the connection has caught up with the clock).
+	cpuWaiting atomic.Bool
 
 	// guarded by net.mu
 	authed   bool
@@ -529,6 +533,8 @@ func (c *conn) waitCPU() bool {
 		case <-s.done:
 		}
 	})
+	c.cpuWaiting.Store(true)
+	defer c.cpuWaiting.Store(false)
 	select {
 	case <-ready:
 		c.cpuAck = ack
