@@ -42,7 +42,10 @@
 //
 // When a connection drops, the client reconnects with exponential backoff,
 // re-subscribes, and resynchronises its sessions from "show channels as
-// json"; the other servers of the pool keep working meanwhile. With
+// json": the events queued before the listing are handled first, sessions
+// the server no longer has end with LOST_ON_RECONNECT, and channels made
+// while the client was away are adopted from uuid_dump with their app id
+// and call. The other servers of the pool keep working meanwhile. With
 // Config.NoReconnect the sessions end (SERVER_DISCONNECTED) and commands
 // fail with ErrDisconnected. Close stops the loop and waits for the flows,
 // which see their ctx cancelled.
