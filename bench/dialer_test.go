@@ -60,7 +60,7 @@ type emulator struct {
 	addrs []string
 }
 
-func startEmulator(b *testing.B, servers int) *emulator {
+func startEmulator(b *testing.B, servers int, flags ...string) *emulator {
 	b.Helper()
 	bin := filepath.Join(b.TempDir(), "switchio")
 	// built in the main module (the repository root), which holds the
@@ -71,7 +71,7 @@ func startEmulator(b *testing.B, servers int) *emulator {
 	if err := build.Run(); err != nil {
 		b.Fatalf("go build: %v", err)
 	}
-	cmd := exec.Command(bin, "emulate", "--servers", strconv.Itoa(servers), "--listen", "127.0.0.1:0")
+	cmd := exec.Command(bin, append([]string{"emulate", "--servers", strconv.Itoa(servers), "--listen", "127.0.0.1:0"}, flags...)...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		b.Fatal(err)
