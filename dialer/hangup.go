@@ -2,6 +2,7 @@ package dialer
 
 import (
 	"context"
+	"strings"
 	"sync"
 )
 
@@ -66,10 +67,16 @@ func (o *Originator) hangupSender(s *server) {
 	}
 }
 
-// sendHangup kills one call; bgapi, so the server's reply comes at once
-// and the kill runs in its own thread there.
+// sendHangup kills one call with api uuid_kill: it only flags the
+// channel for hang-up, so FreeSWITCH's listener runs it at once, and
+// unlike bgapi it raises no BACKGROUND_JOB (one event fewer per call).
+// "-ERR No such channel!" means the call ended meanwhile.
 func (o *Originator) sendHangup(ctx context.Context, s *server, id string) {
-	if _, err := s.c.BgAPI(ctx, "uuid_kill "+id+" NORMAL_CLEARING"); err != nil && ctx.Err() == nil {
+	out, err := s.c.API(ctx, "uuid_kill "+id+" NORMAL_CLEARING")
+	switch {
+	case err != nil && ctx.Err() == nil:
 		o.log.Warn("uuid_kill failed", "server", s.addr, "uuid", id, "err", err)
+	case err == nil && strings.HasPrefix(out, "-ERR") && !strings.Contains(out, "No such channel"):
+		o.log.Warn("uuid_kill refused", "server", s.addr, "uuid", id, "reply", strings.TrimSpace(out))
 	}
 }
