@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"sort"
 	"strconv"
@@ -90,8 +91,9 @@ func (e *ParamError) Error() string {
 }
 
 // SetParams sets an app's parameters from "key=value,key=value" (lists are
-// separated by '|'). Unknown keys and values that do not parse are errors
-// naming the key.
+// separated by '|'). Unknown or repeated keys, values that do not parse,
+// NaN and infinite numbers and negative durations are errors naming the
+// key.
 func SetParams(app any, text string) error {
 	v := reflect.ValueOf(app)
 	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
@@ -109,12 +111,18 @@ func SetParams(app any, text string) error {
 	if text == "" {
 		return nil
 	}
+	seen := map[string]bool{}
 	for _, kv := range strings.Split(text, ",") {
 		key, value, ok := strings.Cut(kv, "=")
 		key = strings.TrimSpace(key)
 		if !ok || key == "" {
 			return &ParamError{Key: kv, Msg: "expected key=value"}
 		}
+		if seen[key] {
+			// "freq=440,freq=880": which one was meant cannot be known.
+			return &ParamError{Key: key, Msg: "given twice"}
+		}
+		seen[key] = true
 		p, ok := byName[key]
 		if !ok {
 			var known []string
@@ -136,10 +144,13 @@ func setField(f reflect.Value, s string) error {
 		d, err := time.ParseDuration(s)
 		if err != nil {
 			secs, err2 := strconv.ParseFloat(s, 64)
-			if err2 != nil {
-				return fmt.Errorf("not a duration (e.g. 2s, 500ms)")
+			if err2 != nil || math.IsNaN(secs) || math.IsInf(secs, 0) || math.Abs(secs) > float64(math.MaxInt64)/float64(time.Second) {
+				return fmt.Errorf("not a duration (e.g. 2s, 500ms, or seconds)")
 			}
 			d = time.Duration(secs * float64(time.Second))
+		}
+		if d < 0 {
+			return fmt.Errorf("negative duration")
 		}
 		f.SetInt(int64(d))
 		return nil
@@ -167,8 +178,8 @@ func setField(f reflect.Value, s string) error {
 		f.SetUint(n)
 	case reflect.Float64, reflect.Float32:
 		x, err := strconv.ParseFloat(s, f.Type().Bits())
-		if err != nil {
-			return fmt.Errorf("not a number")
+		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+			return fmt.Errorf("not a finite number")
 		}
 		f.SetFloat(x)
 	case reflect.Slice:

@@ -45,6 +45,13 @@ func TestSetParamsErrors(t *testing.T) {
 		{"enabled=maybe", `not a boolean`},
 		{"freq", `expected key=value`},
 		{"hidden=x", `unknown parameter`},
+		{"freq=440,freq=880", `parameter "freq": given twice`},
+		{"ratio=NaN", `not a finite number`},
+		{"ratio=+Inf", `not a finite number`},
+		{"hold=-2s", `negative duration`},
+		{"hold=-1", `negative duration`},
+		{"hold=NaN", `not a duration`},
+		{"hold=1e300", `not a duration`},
 	}
 	for _, tt := range tests {
 		err := SetParams(&paramApp{}, tt.text)
