@@ -35,13 +35,17 @@ func buildSwitchio(t *testing.T) string {
 
 type emulated struct {
 	esl, sip []string
+	cmd      *exec.Cmd
 }
 
 // startEmulate runs "switchio emulate --servers 2" in a subprocess and
 // returns its servers' addresses.
-func startEmulate(t *testing.T, bin string) emulated {
+func startEmulate(t *testing.T, bin string) emulated { return startEmulateN(t, bin, 2) }
+
+// startEmulateN runs "switchio emulate --servers n" in a subprocess.
+func startEmulateN(t *testing.T, bin string, n int) emulated {
 	t.Helper()
-	cmd := exec.Command(bin, "emulate", "--servers", "2", "--listen", "127.0.0.1:0")
+	cmd := exec.Command(bin, "emulate", "--servers", strconv.Itoa(n), "--listen", "127.0.0.1:0")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -61,17 +65,17 @@ func startEmulate(t *testing.T, bin string) emulated {
 			<-done
 		}
 	})
-	var e emulated
+	e := emulated{cmd: cmd}
 	re := regexp.MustCompile(`esl=(\S+) sip=(\S+)`)
 	sc := bufio.NewScanner(out)
-	for len(e.esl) < 2 && sc.Scan() {
+	for len(e.esl) < n && sc.Scan() {
 		if m := re.FindStringSubmatch(sc.Text()); m != nil {
 			e.esl = append(e.esl, m[1])
 			e.sip = append(e.sip, m[2])
 		}
 	}
-	if len(e.esl) < 2 {
-		t.Fatalf("emulate printed no servers: %v", sc.Err())
+	if len(e.esl) < n {
+		t.Fatalf("emulate printed %d servers: %v", len(e.esl), sc.Err())
 	}
 	go io.Copy(io.Discard, out)
 	return e

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/switchio/switchio/fsemu"
+)
+
+// Every bad value is refused before anything starts: exit 1, one line
+// naming the flag, no call placed.
+func TestDialBadFlags(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs subprocesses")
+	}
+	bin := buildSwitchio(t)
+	srv := fsemu.RunT(t, fsemu.Config{})
+	host := srv.Addr()
+	used := filepath.Join(t.TempDir(), "used")
+	if err := os.MkdirAll(used, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(used, "calls.csv"), []byte("earlier run\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"rate NaN", []string{"--rate", "NaN"}, "--rate"},
+		{"rate Inf", []string{"--rate", "Inf"}, "--rate"},
+		{"rate zero", []string{"--rate", "0"}, "--rate"},
+		{"limit zero", []string{"--limit", "0"}, "--limit"},
+		{"negative server limit", []string{"--server-limit", "-3"}, "--server-limit"},
+		{"zero originate timeout", []string{"--originate-timeout", "0"}, "--originate-timeout"},
+		{"negative originate timeout", []string{"--originate-timeout", "-1s"}, "originate-timeout"},
+		{"zero status interval", []string{"--status-interval", "0"}, "--status-interval"},
+		{"zero server timeout", []string{"--server-timeout", "0"}, "--server-timeout"},
+		{"duration NaN", []string{"--duration", "NaN"}, "duration"},
+		{"negative duration", []string{"--duration", "-5"}, "duration"},
+		{"negative drain", []string{"--drain", "-1"}, "drain"},
+		{"negative max offered", []string{"--max-offered", "-1"}, "max-offered"},
+		{"servers with hosts", []string{"--servers", "3"}, "--servers"},
+		{"host twice", []string{host}, "twice"},
+		{"duplicate app parameter", []string{"--app", "TonePlay/freq=440,freq=880"}, "given twice"},
+		{"app NaN parameter", []string{"--app", "TonePlay/freq=NaN"}, "freq"},
+		{"negative app weight", []string{"--app", "TonePlay:-1"}, "weight"},
+		{"out not empty", []string{"--out", used}, "--force"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := srv.CommandCount("originate")
+			cmd := exec.Command(bin, append(append([]string{"dial", "--max-offered", "5"}, tc.args...), host)...)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			if code := exitCode(err); code != 1 {
+				t.Fatalf("exit code %d, want 1\n%s%s", code, stdout.String(), stderr.String())
+			}
+			msg := strings.TrimSpace(stderr.String())
+			if strings.Count(msg, "\n") != 0 || !strings.Contains(msg, tc.want) {
+				t.Fatalf("want one line naming %q, got:\n%s", tc.want, msg)
+			}
+			if n := srv.CommandCount("originate") - before; n != 0 {
+				t.Fatalf("%d calls placed", n)
+			}
+		})
+	}
+	// --force lets a run write over an earlier one.
+	cmd := exec.Command(bin, "dial", "--max-offered", "2", "--rate", "20", "--duration", "0.1", "--out", used, "--force", host)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("--force: %v\n%s", err, out)
+	}
+	csv, _ := os.ReadFile(filepath.Join(used, "calls.csv"))
+	if strings.Count(string(csv), "\n") != 3 {
+		t.Fatalf("calls.csv after --force:\n%s", csv)
+	}
+}

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/switchio/switchio/dialer"
+)
+
+// readRun reads a finished run's summary.json and calls.csv and checks the
+// outcome table: answered + failed == offered, completed + dropped +
+// abandoned == answered, one row per offered call.
+func readRun(t *testing.T, dir string) (dialer.Summary, [][]string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sm dialer.Summary
+	if err := json.Unmarshal(b, &sm); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(filepath.Join(dir, "calls.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows = rows[1:]
+	if sm.Answered+sm.Failed != sm.Offered || sm.Completed+sm.Dropped+sm.Abandoned != sm.Answered {
+		t.Errorf("summary breaks the outcome table: %+v", sm)
+	}
+	if uint64(len(rows)) != sm.Offered {
+		t.Errorf("calls.csv has %d rows for %d offered calls", len(rows), sm.Offered)
+	}
+	return sm, rows
+}
+
+// startDial starts a dial in a subprocess and returns once it reported
+// answered calls on stderr.
+func startDial(t *testing.T, bin string, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"dial", "--status-interval", "100ms"}, args...)...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout = &stdout
+	errPipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(errPipe)
+	for sc.Scan() {
+		stderr.WriteString(sc.Text() + "\n")
+		if strings.Contains(sc.Text(), "answered=") && !strings.Contains(sc.Text(), "answered=0 ") {
+			break
+		}
+	}
+	go io.Copy(io.Discard, errPipe)
+	return cmd, &stdout, &stderr
+}
+
+func waitExit(t *testing.T, cmd *exec.Cmd, within time.Duration) int {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return exitCode(err)
+	case <-time.After(within):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("dial still running %v later", within)
+	}
+	return -1
+}
+
+func TestDialStopping(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs subprocesses")
+	}
+	bin := buildSwitchio(t)
+
+	t.Run("sigterm", func(t *testing.T) {
+		emu := startEmulate(t, bin)
+		dir := filepath.Join(t.TempDir(), "out")
+		cmd, _, _ := startDial(t, bin, append([]string{"--max-offered", "0", "--rate", "20", "--duration", "60", "--out", dir}, emu.esl...)...)
+		cmd.Process.Signal(syscall.SIGTERM)
+		if code := waitExit(t, cmd, 30*time.Second); code != exitTerminated {
+			t.Fatalf("exit code %d after SIGTERM, want %d", code, exitTerminated)
+		}
+		sm, _ := readRun(t, dir)
+		if sm.Abandoned == 0 {
+			t.Fatalf("calls held 60 s not abandoned: %+v", sm)
+		}
+	})
+
+	t.Run("second ctrl-c records every call", func(t *testing.T) {
+		emu := startEmulate(t, bin)
+		dir := filepath.Join(t.TempDir(), "out")
+		cmd, _, _ := startDial(t, bin, append([]string{"--max-offered", "0", "--rate", "50", "--duration", "60", "--out", dir}, emu.esl...)...)
+		time.Sleep(300 * time.Millisecond) // more calls up, some ringing
+		cmd.Process.Signal(syscall.SIGINT)
+		cmd.Process.Signal(syscall.SIGINT)
+		if code := waitExit(t, cmd, 15*time.Second); code != exitInterrupted {
+			t.Fatalf("exit code %d, want %d", code, exitInterrupted)
+		}
+		sm, rows := readRun(t, dir)
+		abandoned := 0
+		for _, r := range rows {
+			if r[10] == "abandoned" {
+				abandoned++
+			}
+		}
+		if abandoned == 0 || uint64(abandoned) != sm.Abandoned {
+			t.Fatalf("%d rows abandoned, summary %d", abandoned, sm.Abandoned)
+		}
+	})
+
+	t.Run("drain timeout", func(t *testing.T) {
+		// --drain 1s with a 30 s hold: the run ends ~1 s after the last
+		// offer, its calls recorded abandoned, not waited for.
+		emu := startEmulate(t, bin)
+		dir := filepath.Join(t.TempDir(), "out")
+		start := time.Now()
+		cmd := exec.Command(bin, append([]string{"dial", "--max-offered", "20", "--rate", "40", "--duration", "30", "--drain", "1s", "--out", dir}, emu.esl...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("dial: %v\n%s", err, out)
+		}
+		if d := time.Since(start); d > 20*time.Second {
+			t.Fatalf("a 1 s drain took %v: it waited for the 30 s hold", d)
+		}
+		sm, _ := readRun(t, dir)
+		if sm.Abandoned != sm.Answered || sm.Answered == 0 || sm.FailedByCause[dialer.CauseDrainTimeout] != sm.Failed {
+			t.Fatalf("after the drain: %+v", sm)
+		}
+	})
+
+	t.Run("only server killed", func(t *testing.T) {
+		emu := startEmulateN(t, bin, 1)
+		dir := filepath.Join(t.TempDir(), "out")
+		cmd, stdout, _ := startDial(t, bin, "--max-offered", "0", "--rate", "50", "--duration", "60", "--server-timeout", "1s", "--out", dir, emu.esl[0])
+		emu.cmd.Process.Kill()
+		if code := waitExit(t, cmd, 30*time.Second); code != exitRunFailed {
+			t.Fatalf("exit code %d with the only server dead, want %d\n%s", code, exitRunFailed, stdout.String())
+		}
+		sm, _ := readRun(t, dir)
+		if !sm.AllServersLost || len(sm.LostServers) != 1 || sm.Servers[0].Saturated {
+			t.Fatalf("lost servers %+v, all lost %v, saturated %v", sm.LostServers, sm.AllServersLost, sm.Servers[0].Saturated)
+		}
+		if !strings.Contains(stdout.String(), "lost: server "+emu.esl[0]) {
+			t.Fatalf("summary does not name the lost server:\n%s", stdout.String())
+		}
+	})
+}
