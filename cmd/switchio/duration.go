@@ -1,7 +1,7 @@
 package main
 
 import (
-	"fmt"
+	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -25,30 +25,37 @@ func durationFlag(f *pflag.FlagSet, p *time.Duration, name string, value time.Du
 	f.Var(secondsDuration{p}, name, usage)
 }
 
+// Errors of parseSeconds; the flag package already names the flag and the
+// value.
+var (
+	errNotDuration = errors.New("not a duration (seconds such as 30 or 1.5, or 1.5s, 1m, 250ms)")
+	errNegative    = errors.New("negative")
+)
+
 // parseSeconds parses a duration flag value: a bare number means seconds.
 func parseSeconds(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return 0, fmt.Errorf("empty duration")
+		return 0, errNotDuration
 	}
 	if x, err := strconv.ParseFloat(s, 64); err == nil {
 		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return 0, fmt.Errorf("duration %q is not a number of seconds", s)
+			return 0, errNotDuration
 		}
 		if x < 0 {
-			return 0, fmt.Errorf("duration %q is negative", s)
+			return 0, errNegative
 		}
 		if x > float64(math.MaxInt64)/float64(time.Second) {
-			return 0, fmt.Errorf("duration %q is too long", s)
+			return 0, errors.New("too long")
 		}
 		return time.Duration(math.Round(x * float64(time.Second))), nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
-		return 0, fmt.Errorf("duration %q: want seconds (30, 2.5) or a duration (30s, 1m, 250ms)", s)
+		return 0, errNotDuration
 	}
 	if d < 0 {
-		return 0, fmt.Errorf("duration %q is negative", s)
+		return 0, errNegative
 	}
 	return d, nil
 }

@@ -120,17 +120,17 @@ func newEmulateCmdWith(o *emulateFlags) *cobra.Command {
 	f.IntVar(&o.sipBase, "sip-port", 5080, "SIP port of the first server's external profile (then +2 per server)")
 
 	f.StringVar(&o.action, "action", "park", "what the far end does after ringing, early media and delay: park (unanswered), answer, echo or noanswer; answer when only --answer-delay or --hangup-after is given")
-	f.Var(seconds{&o.ring}, "ring", "far end rings (180, no media) this long first")
-	f.Var(seconds{&o.earlyMedia}, "early-media", "far end then sends early media (183) this long")
-	f.Var(seconds{&o.answerDelay}, "answer-delay", "far end then waits this long before its action (answering)")
-	f.Var(seconds{&o.noAnswerAfter}, "no-answer-after", "far end hangs up calls it has not answered this long after they arrived")
+	f.Var(secondsDuration{&o.ring}, "ring", "far end rings (180, no media) this long first")
+	f.Var(secondsDuration{&o.earlyMedia}, "early-media", "far end then sends early media (183) this long")
+	f.Var(secondsDuration{&o.answerDelay}, "answer-delay", "far end then waits this long before its action (answering)")
+	f.Var(secondsDuration{&o.noAnswerAfter}, "no-answer-after", "far end hangs up calls it has not answered this long after they arrived")
 	f.StringVar(&o.noAnswerCause, "no-answer-cause", "NO_ANSWER", "hang-up cause of --no-answer-after")
 	f.Var(failures{&o.fail}, "fail", "shares of calls the far end fails, and their causes: SHARE:CAUSE[,SHARE:CAUSE...], e.g. 0.1:USER_BUSY,0.05:CALL_REJECTED (shares in [0,1], at most 1 in all)")
-	f.Var(seconds{&o.hangupAfter}, "hangup-after", "far end hangs up this long after answering (talk time)")
+	f.Var(secondsDuration{&o.hangupAfter}, "hangup-after", "far end hangs up this long after answering (talk time)")
 
 	f.IntVar(&o.cores, "cores", 0, "capacity model: CPU cores per server (default 2 when the model is on)")
-	f.Var(seconds{&o.setupCost}, "setup-cost", "capacity model: CPU time of one call set-up and tear-down (default 19ms)")
-	f.Var(seconds{&o.holdCost}, "hold-cost", "capacity model: CPU time per held call per second (default 3.4ms)")
+	f.Var(secondsDuration{&o.setupCost}, "setup-cost", "capacity model: CPU time of one call set-up and tear-down (default 19ms)")
+	f.Var(secondsDuration{&o.holdCost}, "hold-cost", "capacity model: CPU time per held call per second (default 3.4ms)")
 	f.IntVar(&o.rtpPorts, "rtp-ports", 0, "capacity model: concurrent channels per server (RTP ports; default 8192)")
 	return cmd
 }
@@ -188,36 +188,6 @@ func (o *emulateFlags) settings(cmd *cobra.Command) (host string, port int, in f
 	}
 	return host, port, in, capacity, nil
 }
-
-// seconds is a duration flag that takes seconds ("30", "1.5") or a Go
-// duration ("1.5s", "1m"); negative, NaN and infinite values are refused.
-type seconds struct{ d *time.Duration }
-
-func (v seconds) String() string {
-	if v.d == nil || *v.d == 0 {
-		return "0"
-	}
-	return v.d.String()
-}
-
-func (v seconds) Set(s string) error {
-	var d time.Duration
-	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		if math.IsNaN(f) || math.IsInf(f, 0) || f*float64(time.Second) > math.MaxInt64 {
-			return errors.New("not a duration (30, 1.5, 1.5s, 1m)")
-		}
-		d = time.Duration(f * float64(time.Second))
-	} else if d, err = time.ParseDuration(s); err != nil {
-		return errors.New("not a duration (30, 1.5, 1.5s, 1m)")
-	}
-	if d < 0 {
-		return errors.New("negative")
-	}
-	*v.d = d
-	return nil
-}
-
-func (seconds) Type() string { return "duration" }
 
 // failures is the --fail flag: SHARE:CAUSE[,SHARE:CAUSE...].
 type failures struct{ f *[]fsemu.Failure }
