@@ -14,7 +14,14 @@
 // which parks it unanswered, as the captured FreeSWITCH's dialplan did;
 // "uuid_answer <b-uuid>" on the second server answers it and completes the
 // job. Config.Inbound (or Server.SetInbound) makes servers answer, ring,
-// echo, reject or ignore calls instead, optionally at random rates. Events, replies and api bodies are
+// echo, reject or ignore calls instead: ring (180) for a while, send early
+// media (183) for a while, answer after a delay, never answer and hang up
+// with a cause, fail a share of calls with given causes, hang up after a
+// talk time — the far ends of captures 18-20, also reached by dialling
+// em<ms>, emnoanswer and ring<ms> in the switchio context, as the
+// captured dialplan did. An originate ends +OK at early media unless it
+// sets ignore_early_media=true, as FreeSWITCH's does
+// (switch_ivr_originate.c). Events, replies and api bodies are
 // byte-for-byte FreeSWITCH's for everything supported: the ESL server
 // (auth, api, bgapi, event plain|json|xml, filter, myevents, sendmsg,
 // sendevent, log, exit), channel state machines and their events, the
@@ -42,6 +49,10 @@
 // its queued applications in order either way; the capacity model charges
 // a call to the server that originates it; mod_bert's sync events follow
 // the configured link impairment rather than an analysis of the audio.
+//
+// sched_* tasks run as FreeSWITCH's scheduler runs them: whole epoch
+// seconds, passes up to 500 ms apart (switch_scheduler.c). Call-detail
+// variables carry FreeSWITCH's values on FreeSWITCH's events.
 //
 // Everything runs on a Clock; with a *VirtualClock tests advance time
 // explicitly (ring times, sched_hangup, playback length, heartbeats) and
