@@ -13,7 +13,8 @@ import (
 // matching routes do not run.
 var StopRouting = errors.New("app: stop routing")
 
-// RouteFunc handles a routed call in its own goroutine; ctx waits (a flow).
+// RouteFunc handles a routed call in its own goroutine (a flow), where the
+// Session methods wait for their outcome.
 // match holds the regexp's submatches of the routed field.
 type RouteFunc func(ctx context.Context, s *cluster.Session, match []string) error
 
@@ -93,7 +94,7 @@ func (r *Router) Setup(ctx context.Context, reg *cluster.Registrar) error {
 		s.SetLocal("switchio_routed", "1")
 		for h, want := range r.Guards {
 			if got, ok := ev.Lookup(h); !ok || got != want {
-				_ = s.Hangup(ctx, "NO_ROUTE_DESTINATION")
+				_ = s.Queue().Hangup("NO_ROUTE_DESTINATION")
 				return
 			}
 		}
@@ -119,7 +120,7 @@ func (r *Router) Setup(ctx context.Context, reg *cluster.Registrar) error {
 			}
 		}
 		if len(hits) == 0 {
-			_ = s.Hangup(ctx, "NO_ROUTE_DESTINATION")
+			_ = s.Queue().Hangup("NO_ROUTE_DESTINATION")
 			return
 		}
 		client.Go(ev, func(ctx context.Context) error {

@@ -65,11 +65,13 @@ func (e *Event) Call() *Call {
 }
 
 // HandlerFunc handles an event on the client's event loop. It must not
-// block: Session commands called with its ctx are queued and return at once.
+// block: it sends commands with their queued form (Session.Queue), which
+// returns at once; the waiting Session methods called with its ctx fail
+// with ErrWouldBlock.
 type HandlerFunc func(ctx context.Context, ev *Event)
 
 // FlowFunc is a sequential call flow started by an event in its own
-// goroutine; Session methods called with its ctx wait for their results.
+// goroutine, where the Session methods wait for their results.
 // Its error is logged with the call id.
 type FlowFunc func(ctx context.Context, ev *Event) error
 
@@ -129,11 +131,6 @@ type loadedApp struct {
 // ErrAppLoaded is returned when an app of the same name is already loaded
 // under the app id.
 var ErrAppLoaded = errors.New("cluster: app already loaded under this id")
-
-// ErrOnLoop is returned by waiting Session methods called with an event
-// handler's context: the loop cannot wait for events it delivers itself. Use
-// a Flow for sequential logic.
-var ErrOnLoop = errors.New("cluster: blocking wait on the event loop; use Registrar.Flow")
 
 // Load sets up apps under appID on this client, in order: events for
 // sessions of that id run their handlers in load order. Loading is atomic:

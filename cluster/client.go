@@ -81,11 +81,20 @@ type Config struct {
 	// and commands fail with ErrDisconnected.
 	ReconnectMin, ReconnectMax time.Duration
 	NoReconnect                bool
-	// Senders is the number of ordered command senders (default 4) that
-	// send the commands handlers queue; commands of one session always use
-	// the same sender, so they stay in order. Their queues are unbounded:
-	// queueing never blocks the event loop.
+	// Senders bounds how many queued commands (Session.Queue) are being
+	// sent at once: written and awaiting the server's acknowledgement
+	// (default DefaultSenders, 64). Commands of different sessions are
+	// pipelined on the connection, up to this many; those of one session
+	// go one after the other, each once the previous one was acknowledged,
+	// so they reach FreeSWITCH in the order queued.
 	Senders int
+	// QueueDepth bounds the queued commands waiting for a sender (default
+	// DefaultQueueDepth, 10000), as while the server is slow or the
+	// connection is being re-established. Queueing never blocks the event
+	// loop: beyond the depth a command fails at once with ErrQueueFull,
+	// counted in Counters.QueueFull (Counters.Queued and QueueHighWater
+	// report the depth).
+	QueueDepth int
 	// FailedPerCause bounds how many failed session uuids are kept per
 	// hang-up cause (default 1000).
 	FailedPerCause int
@@ -110,7 +119,10 @@ func (cfg *Config) setDefaults() {
 		cfg.ReconnectMax = 5 * time.Second
 	}
 	if cfg.Senders <= 0 {
-		cfg.Senders = 4
+		cfg.Senders = DefaultSenders
+	}
+	if cfg.QueueDepth <= 0 {
+		cfg.QueueDepth = DefaultQueueDepth
 	}
 	if cfg.FailedPerCause <= 0 {
 		cfg.FailedPerCause = 1000
@@ -157,7 +169,7 @@ type Client struct {
 	jobsMu  sync.Mutex
 	ownJobs map[string]struct{} // Job-UUIDs of this client's pending jobs
 
-	senders []*sender
+	cmdq cmdQueue
 
 	counters counters
 	closed   atomic.Bool
@@ -165,6 +177,9 @@ type Client struct {
 	once     sync.Once
 }
 
+// loopKey marks the context handlers receive on the event loop. It changes
+// no command's behaviour: waiting methods called with it fail with
+// ErrWouldBlock instead of stalling (or deadlocking) the loop.
 type loopKey struct{}
 
 func onLoop(ctx context.Context) bool { return ctx.Value(loopKey{}) != nil }
@@ -1045,76 +1060,6 @@ func (c *Client) startFlow(e *Event, f FlowFunc) {
 			c.log.Warn("flow failed", "event", key, "call", callID(e), "err", err)
 		}
 	}()
-}
-
-// sender runs queued commands in order. Its queue is unbounded so that
-// queueing never blocks the event loop, even while the server is slow or
-// the connection is being re-established; it holds only what the loop's
-// events asked for meanwhile.
-type sender struct {
-	mu   sync.Mutex
-	q    []func(context.Context)
-	wake chan struct{} // capacity 1: "the queue is not empty"
-}
-
-func (s *sender) push(f func(context.Context)) {
-	s.mu.Lock()
-	s.q = append(s.q, f)
-	s.mu.Unlock()
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
-
-func (s *sender) run(ctx context.Context) {
-	for {
-		s.mu.Lock()
-		q := s.q
-		s.q = nil
-		s.mu.Unlock()
-		if len(q) == 0 {
-			select {
-			case <-s.wake:
-				continue
-			case <-ctx.Done():
-				return
-			}
-		}
-		for i, f := range q {
-			if ctx.Err() != nil {
-				return
-			}
-			f(ctx)
-			q[i] = nil
-		}
-	}
-}
-
-func (c *Client) startSenders() {
-	c.senders = make([]*sender, c.cfg.Senders)
-	for i := range c.senders {
-		s := &sender{wake: make(chan struct{}, 1)}
-		c.senders[i] = s
-		c.wg.Add(1)
-		go func() {
-			defer c.wg.Done()
-			s.run(c.ctx)
-		}()
-	}
-}
-
-// enqueue queues f on the sender of uuid, preserving per-session order. It
-// never blocks.
-func (c *Client) enqueue(uuid string, f func(context.Context)) {
-	if c.ctx.Err() != nil {
-		return
-	}
-	h := uint32(2166136261)
-	for i := 0; i < len(uuid); i++ {
-		h = (h ^ uint32(uuid[i])) * 16777619
-	}
-	c.senders[h%uint32(len(c.senders))].push(f)
 }
 
 // Go runs f as a flow of ev's call, in its own goroutine: Session methods

@@ -135,7 +135,7 @@ func (a *answerApp) Setup(ctx context.Context, r *cluster.Registrar) error {
 	r.On("CHANNEL_PARK", func(ctx context.Context, ev *cluster.Event) {
 		if ev.Session.IsInbound() {
 			a.parks.Add(1)
-			if err := ev.Session.Answer(ctx); err != nil {
+			if err := ev.Session.Queue().Answer(); err != nil {
 				panic(err)
 			}
 		}
@@ -332,7 +332,7 @@ func TestLoopWaitRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	call(t, ctx, pool.Clients()[0], s2.SIPAddr(), "loop")
-	if err := <-got; !errors.Is(err, cluster.ErrOnLoop) {
+	if err := <-got; !errors.Is(err, cluster.ErrWouldBlock) {
 		t.Fatalf("got %v", err)
 	}
 }

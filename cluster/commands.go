@@ -45,61 +45,88 @@ func QuoteArg(s string) string {
 	return b.String()
 }
 
-// do runs a command for the session. With an event handler's ctx it is
-// queued on the session's sender and do returns at once (failures are
-// logged and counted); otherwise it runs now and returns its error.
-func (s *Session) do(ctx context.Context, what string, f func(ctx context.Context, conn *esl.Conn) error) error {
-	c := s.client
-	if onLoop(ctx) {
-		c.enqueue(s.uuid, func(ctx context.Context) {
-			if err := c.exec(ctx, f); err != nil {
-				c.counters.flowErrors.Add(1)
-				c.log.Warn("command failed", "cmd", what, "session", s.uuid, "err", err)
-			}
-		})
-		return nil
+// command is one Session command, built and checked once, then either
+// sent and waited for (the Session methods) or queued (Session.Queue). err
+// holds a validation failure: nothing is sent.
+type command struct {
+	what string // for errors and logs: the api or application name
+	// line is the bgapi command line; when app is set, the command is a
+	// sendmsg execute of app with arg instead.
+	line      string
+	app, arg  string
+	eventUUID string // Event-UUID of a sendmsg execute (ExecuteWait)
+	err       error
+}
+
+// apiCmd builds "name uuid args..." for bgapi.
+func (s *Session) apiCmd(name string, args ...string) command {
+	if err := checkArgs(args...); err != nil {
+		return command{what: name, err: err}
 	}
-	if err := c.exec(ctx, f); err != nil {
-		return fmt.Errorf("%s on %s: %w", what, s.uuid, err)
+	line := name + " " + s.uuid
+	for _, a := range args {
+		line += " " + a
+	}
+	return command{what: name, line: line}
+}
+
+// executeCmd builds a sendmsg execute of a dialplan application.
+func executeCmd(app, arg string) command {
+	if err := checkArgs(app, arg); err != nil {
+		return command{what: app, err: err}
+	}
+	return command{what: app, app: app, arg: arg}
+}
+
+func badArg(what string, err error) command { return command{what: what, err: err} }
+
+// send writes cmd on conn. A bgapi command returns its job (nil for a
+// sendmsg) once the server acknowledged it.
+func (s *Session) send(ctx context.Context, conn *esl.Conn, cmd command) (*esl.Job, error) {
+	if cmd.app != "" {
+		return nil, conn.SendMsg(ctx, s.uuid, esl.SendMsg{Command: "execute", App: cmd.app, Arg: cmd.arg, EventUUID: cmd.eventUUID})
+	}
+	return s.client.bgapi(ctx, conn, cmd.line, "")
+}
+
+// run sends cmd and waits for its outcome: a bgapi job's result (a -ERR
+// reply is an error) or a sendmsg's reply. Called with an event handler's
+// ctx it fails at once with ErrWouldBlock.
+func (s *Session) run(ctx context.Context, cmd command) error {
+	if cmd.err != nil {
+		return cmd.err
+	}
+	if onLoop(ctx) {
+		return fmt.Errorf("%s on %s: %w", cmd.what, s.uuid, ErrWouldBlock)
+	}
+	conn, err := s.client.waitConn(ctx)
+	if err == nil {
+		var job *esl.Job
+		if job, err = s.send(ctx, conn, cmd); err == nil && job != nil {
+			_, err = job.Wait(ctx)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("%s on %s: %w", cmd.what, s.uuid, err)
 	}
 	return nil
 }
 
-func (c *Client) exec(ctx context.Context, f func(ctx context.Context, conn *esl.Conn) error) error {
-	conn, err := c.waitConn(ctx)
-	if err != nil {
-		return err
+// runAll runs cmds in order, stopping at the first failure.
+func (s *Session) runAll(ctx context.Context, cmds []command) error {
+	for _, cmd := range cmds {
+		if err := s.run(ctx, cmd); err != nil {
+			return err
+		}
 	}
-	return f(ctx, conn)
+	return nil
 }
 
-// api runs "name uuid args..." as a background job; outside the loop it
-// waits for the job's result so -ERR replies surface as errors.
-func (s *Session) api(ctx context.Context, name string, args ...string) error {
-	if err := checkArgs(args...); err != nil {
-		return err
-	}
-	cmd := name + " " + s.uuid
-	for _, a := range args {
-		cmd += " " + a
-	}
-	return s.rawAPI(ctx, name, cmd)
-}
-
-// execute runs a dialplan application on the channel (sendmsg execute).
-func (s *Session) execute(ctx context.Context, app, arg string, eventUUID string) error {
-	if err := checkArgs(app, arg); err != nil {
-		return err
-	}
-	return s.do(ctx, app, func(ctx context.Context, conn *esl.Conn) error {
-		return conn.SendMsg(ctx, s.uuid, esl.SendMsg{Command: "execute", App: app, Arg: arg, EventUUID: eventUUID})
-	})
-}
-
-// Execute runs a dialplan application on the channel without waiting for
-// it to finish.
+// Execute runs a dialplan application on the channel and returns once the
+// server has queued it (sendmsg's reply), without waiting for it to finish
+// (see ExecuteWait).
 func (s *Session) Execute(ctx context.Context, app, arg string) error {
-	return s.execute(ctx, app, arg, "")
+	return s.run(ctx, executeCmd(app, arg))
 }
 
 // ExecuteWait runs an application and waits for its
@@ -107,28 +134,34 @@ func (s *Session) Execute(ctx context.Context, app, arg string) error {
 // the result). Executions stay ordered: the next starts after this one ends.
 func (s *Session) ExecuteWait(ctx context.Context, app, arg string) (*Event, error) {
 	if onLoop(ctx) {
-		return nil, ErrOnLoop
+		return nil, fmt.Errorf("%s on %s: %w", app, s.uuid, ErrWouldBlock)
+	}
+	cmd := executeCmd(app, arg)
+	if cmd.err != nil {
+		return nil, cmd.err
 	}
 	if err := s.client.Subscribe(ctx, "CHANNEL_EXECUTE_COMPLETE"); err != nil {
 		return nil, err
 	}
-	id := uuid.NewString()
-	w, err := s.watch("CHANNEL_EXECUTE_COMPLETE", func(ev *Event) bool { return ev.Get("Application-UUID") == id })
+	cmd.eventUUID = uuid.NewString()
+	w, err := s.watch("CHANNEL_EXECUTE_COMPLETE", func(ev *Event) bool { return ev.Get("Application-UUID") == cmd.eventUUID })
 	if err != nil {
 		return nil, err
 	}
-	if err := s.execute(ctx, app, arg, id); err != nil {
+	if err := s.run(ctx, cmd); err != nil {
 		s.removeWaiter(w)
 		return nil, err
 	}
 	return s.await(ctx, w)
 }
 
-// Answer answers the channel (uuid_answer) and, outside the loop, returns
-// once CHANNEL_ANSWER arrived.
+func (s *Session) answerCmd() command { return s.apiCmd("uuid_answer") }
+
+// Answer answers the channel (uuid_answer) and returns once CHANNEL_ANSWER
+// arrived (at once if it already had).
 func (s *Session) Answer(ctx context.Context) error {
 	if onLoop(ctx) {
-		return s.api(ctx, "uuid_answer")
+		return fmt.Errorf("uuid_answer on %s: %w", s.uuid, ErrWouldBlock)
 	}
 	if s.Answered() {
 		return nil
@@ -137,7 +170,7 @@ func (s *Session) Answer(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.api(ctx, "uuid_answer"); err != nil {
+	if err := s.run(ctx, s.answerCmd()); err != nil {
 		s.removeWaiter(w)
 		return err
 	}
@@ -149,47 +182,36 @@ func (s *Session) Answer(ctx context.Context) error {
 	return err
 }
 
-// Hangup hangs up the channel with cause ("" = NORMAL_CLEARING).
-func (s *Session) Hangup(ctx context.Context, cause string) error {
+func (s *Session) hangupCmd(cause string) command {
 	if cause == "" {
 		cause = "NORMAL_CLEARING"
 	}
-	return s.api(ctx, "uuid_kill", cause)
+	return s.apiCmd("uuid_kill", cause)
+}
+
+// Hangup hangs up the channel with cause ("" = NORMAL_CLEARING).
+func (s *Session) Hangup(ctx context.Context, cause string) error {
+	return s.run(ctx, s.hangupCmd(cause))
 }
 
 // Park parks the channel (uuid_park).
-func (s *Session) Park(ctx context.Context) error { return s.api(ctx, "uuid_park") }
+func (s *Session) Park(ctx context.Context) error { return s.run(ctx, s.apiCmd("uuid_park")) }
+
+func (s *Session) schedHangupCmd(d time.Duration, cause string) command {
+	if cause == "" {
+		cause = "NORMAL_CLEARING"
+	}
+	if err := checkArgs(cause); err != nil {
+		return badArg("sched_hangup", err)
+	}
+	return command{what: "sched_hangup", line: "sched_hangup +" + wholeSeconds(d) + " " + s.uuid + " " + cause}
+}
 
 // SchedHangup hangs the channel up after d with cause ("" =
 // NORMAL_CLEARING), scheduled on the server so it happens even if the
 // controller dies.
 func (s *Session) SchedHangup(ctx context.Context, d time.Duration, cause string) error {
-	if cause == "" {
-		cause = "NORMAL_CLEARING"
-	}
-	if err := checkArgs(cause); err != nil {
-		return err
-	}
-	secs := wholeSeconds(d)
-	cmd := "sched_hangup +" + secs + " " + s.uuid + " " + cause
-	return s.rawAPI(ctx, "sched_hangup", cmd)
-}
-
-// rawAPI runs a full command line as a background job (counted in Jobs);
-// outside the loop it waits for the job's result.
-func (s *Session) rawAPI(ctx context.Context, what, cmd string) error {
-	wait := !onLoop(ctx)
-	return s.do(ctx, what, func(ctx context.Context, conn *esl.Conn) error {
-		job, err := s.client.bgapi(ctx, conn, cmd, "")
-		if err != nil {
-			return err
-		}
-		if !wait {
-			return nil
-		}
-		_, err = job.Wait(ctx)
-		return err
-	})
+	return s.run(ctx, s.schedHangupCmd(d, cause))
 }
 
 // wholeSeconds rounds a delay up to whole seconds for sched_* commands; a
@@ -201,33 +223,49 @@ func wholeSeconds(d time.Duration) string {
 	return strconv.FormatInt(int64((d+time.Second-1)/time.Second), 10)
 }
 
-// ClearTasks removes the channel's scheduled tasks (sched_del).
-func (s *Session) ClearTasks(ctx context.Context) error {
-	return s.rawAPI(ctx, "sched_del", "sched_del "+s.uuid)
+func (s *Session) clearTasksCmd() command {
+	return command{what: "sched_del", line: "sched_del " + s.uuid}
 }
 
-// SendDTMF sends digits to the channel; duration 0 uses the server default.
-func (s *Session) SendDTMF(ctx context.Context, digits string, duration time.Duration) error {
+// ClearTasks removes the channel's scheduled tasks (sched_del).
+func (s *Session) ClearTasks(ctx context.Context) error { return s.run(ctx, s.clearTasksCmd()) }
+
+func checkDigits(digits string) error {
 	if strings.ContainsAny(digits, " \t") || digits == "" {
 		return fmt.Errorf("%w: DTMF digits %q", ErrBadArgument, digits)
+	}
+	return nil
+}
+
+func (s *Session) sendDTMFCmd(digits string, duration time.Duration) command {
+	if err := checkDigits(digits); err != nil {
+		return badArg("uuid_send_dtmf", err)
 	}
 	arg := digits
 	if duration > 0 {
 		arg += "@" + strconv.FormatInt(duration.Milliseconds(), 10)
 	}
-	return s.api(ctx, "uuid_send_dtmf", arg)
+	return s.apiCmd("uuid_send_dtmf", arg)
+}
+
+// SendDTMF sends digits to the channel; duration 0 uses the server default.
+func (s *Session) SendDTMF(ctx context.Context, digits string, duration time.Duration) error {
+	return s.run(ctx, s.sendDTMFCmd(digits, duration))
+}
+
+func (s *Session) schedDTMFCmd(delay time.Duration, digits string) command {
+	if err := checkDigits(digits); err != nil {
+		return badArg("sched_api", err)
+	}
+	// the channel's uuid as the task group, as sched_hangup's, so that
+	// ClearTasks cancels it too
+	return command{what: "sched_api", line: "sched_api +" + wholeSeconds(delay) + " " + s.uuid + " uuid_send_dtmf " + s.uuid + " " + digits}
 }
 
 // SchedDTMF sends digits after delay, scheduled on the server; ClearTasks
 // cancels it.
 func (s *Session) SchedDTMF(ctx context.Context, delay time.Duration, digits string) error {
-	if strings.ContainsAny(digits, " \t") || digits == "" {
-		return fmt.Errorf("%w: DTMF digits %q", ErrBadArgument, digits)
-	}
-	secs := wholeSeconds(delay)
-	// the channel's uuid as the task group, as sched_hangup's, so that
-	// ClearTasks cancels it too
-	return s.rawAPI(ctx, "sched_api", "sched_api +"+secs+" "+s.uuid+" uuid_send_dtmf "+s.uuid+" "+digits)
+	return s.run(ctx, s.schedDTMFCmd(delay, digits))
 }
 
 // PlaybackOptions tune Playback.
@@ -240,15 +278,13 @@ type PlaybackOptions struct {
 	Endless bool
 }
 
-// Playback plays one or several files (or tone_stream:// / silence_stream://
-// URLs) in order on the channel.
-func (s *Session) Playback(ctx context.Context, opts PlaybackOptions, files ...string) error {
+func playbackCmd(opts PlaybackOptions, files []string) command {
 	if len(files) == 0 {
-		return fmt.Errorf("%w: no file to play", ErrBadArgument)
+		return badArg("playback", fmt.Errorf("%w: no file to play", ErrBadArgument))
 	}
 	for _, f := range files {
 		if f == "" || (len(files) > 1 && strings.Contains(f, "!")) {
-			return fmt.Errorf("%w: file %q (empty, or holding the file_string separator '!')", ErrBadArgument, f)
+			return badArg("playback", fmt.Errorf("%w: file %q (empty, or holding the file_string separator '!')", ErrBadArgument, f))
 		}
 	}
 	arg := files[0]
@@ -259,7 +295,7 @@ func (s *Session) Playback(ctx context.Context, opts PlaybackOptions, files ...s
 		var kv []string
 		for k, v := range opts.Params {
 			if k == "" || strings.ContainsAny(k, "=,{} ") || strings.ContainsAny(v, ",{}") {
-				return fmt.Errorf("%w: playback parameter %q=%q would split the {...} block", ErrBadArgument, k, v)
+				return badArg("playback", fmt.Errorf("%w: playback parameter %q=%q would split the {...} block", ErrBadArgument, k, v))
 			}
 			kv = append(kv, k+"="+v)
 		}
@@ -273,111 +309,137 @@ func (s *Session) Playback(ctx context.Context, opts PlaybackOptions, files ...s
 	if opts.Endless {
 		app = "endless_playback"
 	}
-	return s.Execute(ctx, app, arg)
+	return executeCmd(app, arg)
+}
+
+// Playback plays one or several files (or tone_stream:// / silence_stream://
+// URLs) in order on the channel.
+func (s *Session) Playback(ctx context.Context, opts PlaybackOptions, files ...string) error {
+	return s.run(ctx, playbackCmd(opts, files))
 }
 
 // StartRecord records the channel to path (record_session).
 func (s *Session) StartRecord(ctx context.Context, path string) error {
-	return s.Execute(ctx, "record_session", path)
+	return s.run(ctx, executeCmd("record_session", path))
 }
 
 // StopRecord stops a record_session to path.
 func (s *Session) StopRecord(ctx context.Context, path string) error {
-	return s.Execute(ctx, "stop_record_session", path)
+	return s.run(ctx, executeCmd("stop_record_session", path))
 }
 
-// Record controls uuid_record: action is start, stop, mask or unmask;
-// limit > 0 bounds a recording's length.
-func (s *Session) Record(ctx context.Context, action, path string, limit time.Duration) error {
+func (s *Session) recordCmd(action, path string, limit time.Duration) command {
 	switch action {
 	case "start", "stop", "mask", "unmask", "pause", "resume":
 	default:
-		return fmt.Errorf("%w: record action %q", ErrBadArgument, action)
+		return badArg("uuid_record", fmt.Errorf("%w: record action %q", ErrBadArgument, action))
 	}
 	args := []string{action, QuoteArg(path)}
 	if limit > 0 {
 		args = append(args, strconv.FormatInt(int64(limit/time.Second), 10))
 	}
-	return s.api(ctx, "uuid_record", args...)
+	return s.apiCmd("uuid_record", args...)
+}
+
+// Record controls uuid_record: action is start, stop, mask, unmask, pause
+// or resume; limit > 0 bounds a recording's length.
+func (s *Session) Record(ctx context.Context, action, path string, limit time.Duration) error {
+	return s.run(ctx, s.recordCmd(action, path, limit))
 }
 
 // Echo echoes the channel's audio back to it.
-func (s *Session) Echo(ctx context.Context) error { return s.Execute(ctx, "echo", "") }
+func (s *Session) Echo(ctx context.Context) error { return s.run(ctx, executeCmd("echo", "")) }
+
+func (s *Session) bypassMediaCmd(on bool) command {
+	if on {
+		return command{what: "uuid_media", line: "uuid_media off " + s.uuid}
+	}
+	return s.apiCmd("uuid_media")
+}
 
 // BypassMedia takes the server out of (on) or back into (off) the media path
 // (FreeSWITCH's "uuid_media [off] <uuid>": off comes before the uuid).
 func (s *Session) BypassMedia(ctx context.Context, on bool) error {
-	if on {
-		return s.rawAPI(ctx, "uuid_media", "uuid_media off "+s.uuid)
-	}
-	return s.api(ctx, "uuid_media")
+	return s.run(ctx, s.bypassMediaCmd(on))
 }
 
 // StartAMD starts answering-machine detection (mod_avmd).
-func (s *Session) StartAMD(ctx context.Context) error { return s.Execute(ctx, "avmd_start", "") }
+func (s *Session) StartAMD(ctx context.Context) error {
+	return s.run(ctx, executeCmd("avmd_start", ""))
+}
 
 // StopAMD stops answering-machine detection.
-func (s *Session) StopAMD(ctx context.Context) error { return s.Execute(ctx, "avmd_stop", "") }
+func (s *Session) StopAMD(ctx context.Context) error { return s.run(ctx, executeCmd("avmd_stop", "")) }
+
+func (s *Session) broadcastCmd(path, leg string) command {
+	if leg == "" {
+		leg = "aleg"
+	}
+	return s.apiCmd("uuid_broadcast", QuoteArg(path), leg)
+}
 
 // Broadcast plays path (or "app::args") to the channel; leg is aleg, bleg
 // or both ("" = aleg).
 func (s *Session) Broadcast(ctx context.Context, path, leg string) error {
-	if leg == "" {
-		leg = "aleg"
-	}
-	return s.api(ctx, "uuid_broadcast", QuoteArg(path), leg)
+	return s.run(ctx, s.broadcastCmd(path, leg))
 }
 
 // Bridge bridges the channel to a dial string (bridge application).
 func (s *Session) Bridge(ctx context.Context, dialString string) error {
-	return s.Execute(ctx, "bridge", dialString)
+	return s.run(ctx, executeCmd("bridge", dialString))
+}
+
+func (s *Session) breakMediaCmd(all bool) command {
+	if all {
+		return s.apiCmd("uuid_break", "all")
+	}
+	return s.apiCmd("uuid_break")
 }
 
 // BreakMedia stops what the channel is playing (uuid_break); all also
 // flushes queued files.
 func (s *Session) BreakMedia(ctx context.Context, all bool) error {
-	if all {
-		return s.api(ctx, "uuid_break", "all")
+	return s.run(ctx, s.breakMediaCmd(all))
+}
+
+func (s *Session) muteCmd(direction, flag string) command {
+	if direction == "" {
+		direction = "write"
 	}
-	return s.api(ctx, "uuid_break")
+	return s.apiCmd("uuid_audio", "start", direction, "mute", flag)
 }
 
 // Mute mutes the audio the channel sends (direction write) or hears (read).
 func (s *Session) Mute(ctx context.Context, direction string) error {
-	if direction == "" {
-		direction = "write"
-	}
-	return s.api(ctx, "uuid_audio", "start", direction, "mute", "1")
+	return s.run(ctx, s.muteCmd(direction, "1"))
 }
 
 // Unmute undoes Mute.
 func (s *Session) Unmute(ctx context.Context, direction string) error {
-	if direction == "" {
-		direction = "write"
-	}
-	return s.api(ctx, "uuid_audio", "start", direction, "mute", "0")
+	return s.run(ctx, s.muteCmd(direction, "0"))
 }
 
 // Respond answers an inbound call with a SIP response ("486", "180" ...).
 func (s *Session) Respond(ctx context.Context, response string) error {
-	return s.Execute(ctx, "respond", response)
+	return s.run(ctx, executeCmd("respond", response))
 }
 
 // Deflect sends a REFER to uri for an answered inbound call.
 func (s *Session) Deflect(ctx context.Context, uri string) error {
-	return s.Execute(ctx, "deflect", uri)
+	return s.run(ctx, executeCmd("deflect", uri))
 }
 
 // Speak speaks text with a TTS engine and voice.
 func (s *Session) Speak(ctx context.Context, engine, voice, text string) error {
-	return s.Execute(ctx, "speak", engine+"|"+voice+"|"+text)
+	return s.run(ctx, executeCmd("speak", engine+"|"+voice+"|"+text))
 }
 
 // GetVar reads a channel variable from the server ("" when unset). It
-// waits for the answer, so it must not be called on the loop.
+// waits for the answer: called with an event handler's ctx it fails with
+// ErrWouldBlock (there is no queued form).
 func (s *Session) GetVar(ctx context.Context, name string) (string, error) {
 	if onLoop(ctx) {
-		return "", ErrOnLoop
+		return "", fmt.Errorf("uuid_getvar on %s: %w", s.uuid, ErrWouldBlock)
 	}
 	if err := checkArgs(name); err != nil {
 		return "", err
@@ -395,43 +457,65 @@ func (s *Session) GetVar(ctx context.Context, name string) (string, error) {
 	return out, nil
 }
 
+func (s *Session) setVarCmd(name, value string) command {
+	if strings.ContainsAny(name, " \t") || name == "" {
+		return badArg("uuid_setvar", fmt.Errorf("%w: variable name %q", ErrBadArgument, name))
+	}
+	return s.apiCmd("uuid_setvar", name, value)
+}
+
 // SetVar sets a channel variable on the server.
 func (s *Session) SetVar(ctx context.Context, name, value string) error {
-	if strings.ContainsAny(name, " \t") || name == "" {
-		return fmt.Errorf("%w: variable name %q", ErrBadArgument, name)
+	return s.run(ctx, s.setVarCmd(name, value))
+}
+
+// setVarsCmds builds uuid_setvar_multi for vars, and one uuid_setvar per
+// value holding ';' (the multi separator would split it).
+func (s *Session) setVarsCmds(vars map[string]string) ([]command, error) {
+	var cmds []command
+	var kv []string
+	for k, v := range vars {
+		if strings.ContainsAny(k, " \t;=") || k == "" {
+			return nil, fmt.Errorf("%w: variable name %q", ErrBadArgument, k)
+		}
+		if strings.Contains(v, ";") {
+			cmds = append(cmds, s.setVarCmd(k, v))
+			continue
+		}
+		kv = append(kv, k+"="+v)
 	}
-	return s.api(ctx, "uuid_setvar", name, value)
+	sortStrings(kv)
+	if len(kv) > 0 {
+		cmds = append(cmds, s.apiCmd("uuid_setvar_multi", strings.Join(kv, ";")))
+	}
+	for _, c := range cmds {
+		if c.err != nil {
+			return nil, c.err
+		}
+	}
+	return cmds, nil
 }
 
 // SetVars sets several channel variables at once (uuid_setvar_multi);
 // values holding ';' are set one by one so the separator cannot split them.
 func (s *Session) SetVars(ctx context.Context, vars map[string]string) error {
-	var kv []string
-	for k, v := range vars {
-		if strings.ContainsAny(k, " \t;=") || k == "" {
-			return fmt.Errorf("%w: variable name %q", ErrBadArgument, k)
-		}
-		if strings.Contains(v, ";") {
-			if err := s.SetVar(ctx, k, v); err != nil {
-				return err
-			}
-			continue
-		}
-		kv = append(kv, k+"="+v)
+	cmds, err := s.setVarsCmds(vars)
+	if err != nil {
+		return err
 	}
-	if len(kv) == 0 {
-		return nil
+	return s.runAll(ctx, cmds)
+}
+
+func (s *Session) unsetVarCmd(name string) command {
+	if strings.ContainsAny(name, " \t") || name == "" {
+		return badArg("uuid_setvar", fmt.Errorf("%w: variable name %q", ErrBadArgument, name))
 	}
-	sortStrings(kv)
-	return s.api(ctx, "uuid_setvar_multi", strings.Join(kv, ";"))
+	return s.apiCmd("uuid_setvar", name)
 }
 
 // UnsetVar removes a channel variable.
 func (s *Session) UnsetVar(ctx context.Context, name string) error {
-	if strings.ContainsAny(name, " \t") || name == "" {
-		return fmt.Errorf("%w: variable name %q", ErrBadArgument, name)
-	}
-	return s.api(ctx, "uuid_setvar", name)
+	return s.run(ctx, s.unsetVarCmd(name))
 }
 
 func sortStrings(s []string) {

@@ -36,9 +36,18 @@ type Counters struct {
 	AppPanics, FlowErrors uint64
 	// Disconnects and Reconnects count connection losses and recoveries.
 	Disconnects, Reconnects uint64
+	// Queued is the number of queued commands (Session.Queue) waiting for
+	// a sender now, QueueHighWater the largest it has been (a pool's is the
+	// largest of its servers'), and QueueFull counts the commands refused
+	// with ErrQueueFull (see Config.QueueDepth).
+	Queued, QueueHighWater int64
+	QueueFull              uint64
+	// CommandsFailed counts queued commands that failed once sent (each
+	// also logged).
+	CommandsFailed uint64
 }
 
-// Add sums o into c.
+// Add sums o into c (QueueHighWater: the larger of the two).
 func (c *Counters) Add(o Counters) {
 	c.Events += o.Events
 	c.SessionsActive += o.SessionsActive
@@ -51,6 +60,10 @@ func (c *Counters) Add(o Counters) {
 	c.FlowErrors += o.FlowErrors
 	c.Disconnects += o.Disconnects
 	c.Reconnects += o.Reconnects
+	c.Queued += o.Queued
+	c.QueueHighWater = max(c.QueueHighWater, o.QueueHighWater)
+	c.QueueFull += o.QueueFull
+	c.CommandsFailed += o.CommandsFailed
 	c.HangupCauses = addMap(c.HangupCauses, o.HangupCauses)
 	c.FailedByCause = addMap(c.FailedByCause, o.FailedByCause)
 	c.SessionsPerApp = addMap(c.SessionsPerApp, o.SessionsPerApp)
@@ -86,7 +99,7 @@ func incKey(m map[string]uint64, k string) string {
 type counters struct {
 	events, sessionsTotal, callsDone, jobs, jobsFailed atomic.Uint64
 	failed, appPanics, flowErrors                      atomic.Uint64
-	disconnects, reconnects                            atomic.Uint64
+	disconnects, reconnects, commandsFailed            atomic.Uint64
 	sessionsActive                                     atomic.Int64
 
 	mu            sync.Mutex
@@ -154,6 +167,11 @@ func (c *Client) Counters() Counters {
 	out.FlowErrors = k.flowErrors.Load()
 	out.Disconnects = k.disconnects.Load()
 	out.Reconnects = k.reconnects.Load()
+	out.CommandsFailed = k.commandsFailed.Load()
+	q := &c.cmdq
+	q.mu.Lock()
+	out.Queued, out.QueueHighWater, out.QueueFull = int64(q.depth), int64(q.high), q.full
+	q.mu.Unlock()
 	return out
 }
 

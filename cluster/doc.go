@@ -23,13 +23,15 @@
 // events are subscribed automatically. Events are dispatched to the apps of
 // the session's app id (from the session, else the first non-empty of
 // Config.AppIDHeaders, else "default") in load order. A handler runs on the
-// loop and must not block: Session commands called with its context are
-// queued in order and return at once. Sequential call flows use
-// Registrar.Flow or Client.Go: they run in their own goroutine, where
-// Session methods wait (Answer returns once CHANNEL_ANSWER arrived, Recv
-// waits for the next event of a kind, and every wait fails with ErrHungUp as
-// soon as the channel hangs up). A handler's panic or a flow's error is
-// logged with the call id and stops neither the other apps nor the loop.
+// loop and must not block: it sends commands with their queued form,
+// Session.Queue (s.Queue().Answer()), which returns at once. Sequential
+// call flows use Registrar.Flow or Client.Go: they run in their own
+// goroutine, where the Session methods wait (Answer returns once
+// CHANNEL_ANSWER arrived, Recv waits for the next event of a kind, and every
+// wait fails with ErrHungUp as soon as the channel hangs up). A waiting
+// method called with a handler's context fails at once with ErrWouldBlock
+// rather than stall the loop. A handler's panic or a flow's error is logged
+// with the call id and stops neither the other apps nor the loop.
 //
 // # Commands
 //
@@ -37,6 +39,17 @@
 // calls, so a slow command never holds up the connection's events. Values
 // that could break a command line are rejected (ErrBadArgument) or quoted
 // (QuoteArg).
+//
+// Each command has two forms. The Session method waits for its outcome (a
+// job's result, a sendmsg's reply) and takes a ctx. The queued form
+// (Session.Queue) checks its arguments and queues it: queued commands of
+// one session are sent in order, each once the previous one was
+// acknowledged, while those of different sessions are pipelined on the
+// connection (Config.Senders at once). The queue is bounded
+// (Config.QueueDepth): a command beyond it fails at once with ErrQueueFull,
+// so a slow or unreachable server pushes back instead of piling up memory.
+// Counters report the queue's depth, high-water mark, refusals and the
+// queued commands that failed once sent.
 //
 // # Reconnect
 //

@@ -12,13 +12,14 @@ import (
 )
 
 // Answerer is a tiny app: it answers inbound calls when they park. Its
-// handler runs on the event loop, so Answer is queued and returns at once.
+// handler runs on the event loop, so it queues the answer, which returns at
+// once (the waiting Answer would fail there with ErrWouldBlock).
 type Answerer struct{}
 
 func (Answerer) Setup(ctx context.Context, r *cluster.Registrar) error {
 	r.On("CHANNEL_PARK", func(ctx context.Context, ev *cluster.Event) {
 		if ev.Session.IsInbound() {
-			_ = ev.Session.Answer(ctx)
+			_ = ev.Session.Queue().Answer()
 		}
 	})
 	return nil

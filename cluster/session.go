@@ -44,6 +44,8 @@ type Session struct {
 	callerID    string
 	vars        map[string]string // app state and kept variables; nil until used
 	waiters     []*waiter
+	pending     []command     // queued commands; guarded by client.cmdq.mu
+	inQueue     bool          // pending or being sent; guarded by client.cmdq.mu
 	done        chan struct{} // closed at hang-up; created lazily
 }
 
@@ -148,10 +150,10 @@ func (s *Session) Done() <-chan struct{} {
 // event that still comes after hang-up (CHANNEL_HANGUP_COMPLETE, ...).
 //
 // Recv must not be called with the context of an event handler running on
-// the loop (ErrOnLoop): the loop is what delivers the event.
+// the loop (ErrWouldBlock): the loop is what delivers the event.
 func (s *Session) Recv(ctx context.Context, name string) (*Event, error) {
 	if onLoop(ctx) {
-		return nil, ErrOnLoop
+		return nil, fmt.Errorf("waiting for %s on %s: %w", name, s.uuid, ErrWouldBlock)
 	}
 	name = normalizeKey(name)
 	if name != "" {

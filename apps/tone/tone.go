@@ -37,7 +37,7 @@ func (t *TonePlay) Setup(ctx context.Context, r *cluster.Registrar) error {
 	}
 	r.On("CHANNEL_PARK", func(ctx context.Context, ev *cluster.Event) {
 		if s := ev.Session; s != nil && s.IsInbound() && !s.Answered() {
-			_ = s.Answer(ctx)
+			_ = s.Queue().Answer()
 		}
 	})
 	r.On("CHANNEL_ANSWER", func(ctx context.Context, ev *cluster.Event) {
@@ -46,10 +46,10 @@ func (t *TonePlay) Setup(ctx context.Context, r *cluster.Registrar) error {
 			return
 		}
 		if s.IsInbound() {
-			_ = s.Echo(ctx)
+			_ = s.Queue().Echo()
 			return
 		}
-		_ = s.Playback(ctx, cluster.PlaybackOptions{Params: map[string]string{"loops": "-1"}}, t.ToneStream())
+		_ = s.Queue().Playback(cluster.PlaybackOptions{Params: map[string]string{"loops": "-1"}}, t.ToneStream())
 	})
 	return nil
 }
