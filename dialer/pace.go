@@ -96,7 +96,7 @@ func (o *Originator) step() (time.Duration, bool) {
 			o.setState(Stopped)
 			return time.Hour, false
 		}
-		c := &call{uuid: uuid.NewString(), n: o.offered, srv: s, app: g, hold: o.duration, offered: o.since(now), billmsec: -1}
+		c := &call{uuid: uuid.NewString(), n: o.offered, srv: s, app: g, hold: o.duration, offered: o.since(now), picked: o.since(now), billmsec: -1}
 		select {
 		case s.queue <- c:
 		default:

@@ -5,6 +5,8 @@ import (
 	"io"
 	"strconv"
 	"time"
+
+	"github.com/switchio/switchio/measure"
 )
 
 // CallRecord is one offered call, written when it has ended: every
@@ -17,11 +19,13 @@ type CallRecord struct {
 	// Server is the event socket address of the server that placed the
 	// call; App the app's label (its spec, e.g. "TonePlay/freq=440").
 	Server, App string
-	// Offered is when the originate was sent; Ringing and EarlyMedia when
+	// Picked is when the call was handed to its server's sender (its
+	// offer time in the schedule); Offered when the originate was sent
+	// (zero for a call never sent); Ringing and EarlyMedia when
 	// the originating leg got 180 (CHANNEL_PROGRESS) and 183
 	// (CHANNEL_PROGRESS_MEDIA); Answered its CHANNEL_ANSWER; HungUp its
 	// hang-up. Zero when not reached. Local clock.
-	Offered, Ringing, EarlyMedia, Answered, HungUp time.Time
+	Picked, Offered, Ringing, EarlyMedia, Answered, HungUp time.Time
 	// Cause is the A leg's hang-up cause or the originate's -ERR cause.
 	Cause string
 	// Outcome is failed, or for answered calls completed, dropped or
@@ -44,9 +48,12 @@ type CallRecord struct {
 // record builds a CallRecord; o.mu held.
 func (o *Originator) record(c *call, out Outcome) CallRecord {
 	r := CallRecord{UUID: c.uuid, Seq: c.n, Server: c.srv.addr, App: c.app.label,
-		Offered: o.at(c.offered), Ringing: o.at(c.ringing), EarlyMedia: o.at(c.earlyMedia),
+		Picked: o.at(c.picked), Offered: o.at(c.offered), Ringing: o.at(c.ringing), EarlyMedia: o.at(c.earlyMedia),
 		Answered: o.at(c.answered), HungUp: o.at(c.hungUp), Cause: c.cause,
 		Outcome: out, OK: out == Completed, Hold: c.hold, BillMsec: c.billmsec}
+	if !c.sent {
+		r.Offered = time.Time{}
+	}
 	if c.answered != 0 {
 		r.Setup = c.answered - c.offered
 	}
@@ -130,4 +137,12 @@ func (c *CSVWriter) Flush() error {
 	}
 	c.w.Flush()
 	return c.w.Error()
+}
+
+// Facts returns what the dialer knows of the call for a CDR
+// (measure.CDR.Complete): exactly one per offered call.
+func (r CallRecord) Facts() measure.Facts {
+	return measure.Facts{CallID: r.UUID, Seq: int64(r.Seq), Server: r.Server, App: r.App,
+		Outcome: r.Outcome.String(), Cause: r.Cause, Picked: r.Picked, Sent: r.Offered,
+		LocalAnswer: r.Answered, LocalHangup: r.HungUp, Hold: r.Hold, BillMsec: r.BillMsec}
 }

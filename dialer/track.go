@@ -27,6 +27,7 @@ type call struct {
 	srv     *server
 	app     *appGroup
 	hold    time.Duration
+	picked  time.Duration // handed to a sender
 	offered time.Duration // picked, then sent
 	acked   time.Duration
 	jobAt   time.Duration // BACKGROUND_JOB result

@@ -1,0 +1,562 @@
+package measure
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/switchio/switchio/cluster"
+)
+
+// cdrEvents are the events the CDR needs beyond the cluster core's.
+var cdrEvents = []string{"CHANNEL_ORIGINATE", "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA"}
+
+// Facts are what a load test's dialer knows of one offered call and the
+// servers do not: when it was picked and written, its outcome in the
+// outcome table (docs/outcomes.md), its app and hold. In a load test the
+// CDR writes a call's record when its Facts arrive, so there is exactly
+// one record per offered call, sent or not.
+type Facts struct {
+	CallID      string
+	Seq         int64
+	Server      string
+	App         string
+	Destination string
+	// Outcome is failed, completed, dropped or abandoned; Cause the
+	// hang-up or originate cause (or a SWITCHIO_* cause).
+	Outcome, Cause string
+	// Picked is when the call was handed to a sender, Sent when its
+	// originate was written, LocalAnswer and LocalHangup when its A leg's
+	// answer and hang-up reached the controller (local clock; zero when
+	// not reached).
+	Picked, Sent, LocalAnswer, LocalHangup time.Time
+	Hold                                   time.Duration
+	// BillMsec is the A leg's billmsec as reported (-1: not reported).
+	BillMsec int64
+}
+
+// CDRConfig configures a CDR.
+type CDRConfig struct {
+	// LoadTest makes the CDR write a call's record when Complete gives
+	// its Facts (one record per offered call); calls no Facts claim are
+	// dropped after Linger (they are not the load test's). Otherwise a
+	// call's record is written when its last leg is destroyed (one record
+	// per call seen).
+	LoadTest bool
+	// Linger bounds how long a finished call waits for its Facts, and
+	// how long Facts wait for a call's events (default 30 s).
+	Linger time.Duration
+	// OnRecord receives each record, from the CDR's goroutines, in
+	// completion order; it must not block for long.
+	OnRecord func(Record)
+}
+
+// CDR builds one call-detail record per call from the pool's events (both
+// legs, on their servers' clocks, FreeSWITCH's own billsec and RTP
+// figures) and, in a load test, the dialer's Facts. It is switchio's CDR
+// measurer; Attach it to a pool before calls start.
+type CDR struct {
+	cfg CDRConfig
+
+	mu      sync.Mutex
+	calls   map[string]*partial // by call key
+	waiting map[string]waitingFacts
+	failed  int64
+	active  int64 // legs up
+	up      int64 // calls answered and not hung up
+	stats   CDRStats
+	offsets map[string]ClockOffset
+	closed  bool
+}
+
+// CDRStats counts what the CDR did, for tests and diagnostics.
+type CDRStats struct {
+	// Records written; Unclaimed calls dropped because no Facts came
+	// (load test only); InFlight calls tracked now.
+	Records, Unclaimed, InFlight int64
+}
+
+type waitingFacts struct {
+	f  Facts
+	at time.Time
+}
+
+// partial is a call's record while its legs are up: each leg's facts
+// apart, assembled into a Record (caller and callee) when it is written.
+type partial struct {
+	key     string
+	legs    map[string]*leg
+	up      int       // legs not yet destroyed
+	ended   time.Time // when its last leg was destroyed (local)
+	counted bool      // counted in CDR.up
+	// base holds the fields the dialer's facts fill (merge).
+	base Record
+}
+
+// leg is one leg's facts.
+type leg struct {
+	uuid, server, dest                       string
+	create, originate, ringing, earlyMedia   time.Time
+	answer, hangup, localAnswer, localHangup time.Time
+	activeAtCreate                           int64
+	erlangsAtCreate                          float64
+	vars                                     *Record // call-detail values at hang-up (fillCallerVars)
+	rtp                                      *RTP
+}
+
+// record assembles the call's Record: the caller is the leg whose uuid is
+// the call key (the A leg of a call switchio placed, or FreeSWITCH's call
+// uuid), else the first created.
+func (p *partial) record() *Record {
+	r := p.base
+	r.CallID = p.key
+	caller := p.legs[p.key]
+	if caller == nil {
+		caller = p.earliest(nil)
+	}
+	callee := p.earliest(caller)
+	if caller != nil {
+		r.Server = caller.server
+		r.Destination = caller.dest
+		r.CallerCreate, r.CallerOriginate = caller.create, caller.originate
+		r.CallerRinging, r.CallerEarlyMedia = caller.ringing, caller.earlyMedia
+		r.CallerAnswer, r.CallerHangup = caller.answer, caller.hangup
+		r.LocalAnswer, r.LocalHangup = caller.localAnswer, caller.localHangup
+		r.ActiveSessions, r.Erlangs = caller.activeAtCreate, caller.erlangsAtCreate
+		if v := caller.vars; v != nil {
+			r.HangupCause, r.SIPCallID, r.SIPTermStatus, r.Q850Cause = v.HangupCause, v.SIPCallID, v.SIPTermStatus, v.Q850Cause
+			r.BillSec, r.BillMsec, r.ProgressSec, r.ProgressMediaSec = v.BillSec, v.BillMsec, v.ProgressSec, v.ProgressMediaSec
+			r.HangupBy = v.HangupBy
+		}
+		r.CallerRTP = caller.rtp
+	}
+	if callee != nil {
+		r.CalleeServer = callee.server
+		r.CalleeCreate, r.CalleeAnswer, r.CalleeHangup = callee.create, callee.answer, callee.hangup
+		r.CalleeRTP = callee.rtp
+		if r.SIPTermStatus == "" && callee.vars != nil {
+			// The leg that received the final response or BYE carries it.
+			r.SIPTermStatus = callee.vars.SIPTermStatus
+		}
+	}
+	return &r
+}
+
+// earliest returns the first created leg other than but (nil if none).
+func (p *partial) earliest(but *leg) *leg {
+	var first *leg
+	for _, l := range p.legs {
+		if l != but && (first == nil || l.create.Before(first.create)) {
+			first = l
+		}
+	}
+	return first
+}
+
+// NewCDR returns a CDR; Attach it to a pool.
+func NewCDR(cfg CDRConfig) *CDR {
+	if cfg.Linger <= 0 {
+		cfg.Linger = 30 * time.Second
+	}
+	return &CDR{cfg: cfg, calls: map[string]*partial{}, waiting: map[string]waitingFacts{}, offsets: map[string]ClockOffset{}}
+}
+
+// Attach subscribes the events the CDR needs on every server of the pool
+// and observes them. Attach it before the dialer (or apps) so a call's
+// events are seen here before the call is reported finished.
+func (m *CDR) Attach(ctx context.Context, pool *cluster.Pool) error {
+	for _, c := range pool.Clients() {
+		if err := c.Subscribe(ctx, cdrEvents...); err != nil {
+			return fmt.Errorf("measure: subscribe on %s: %w", c.Addr(), err)
+		}
+		c := c
+		c.Observe(func(e *cluster.Event) { m.observe(c, e) })
+	}
+	return nil
+}
+
+// ClockOffsets returns each server's clock offset against the
+// controller's as measured so far (local = server + offset, within the
+// smallest delivery delay seen).
+func (m *CDR) ClockOffsets() map[string]ClockOffset {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make(map[string]ClockOffset, len(m.offsets))
+	for k, v := range m.offsets {
+		v.OffsetMs = round4(v.OffsetMs)
+		out[k] = v
+	}
+	return out
+}
+
+// Stats returns the CDR's counters.
+func (m *CDR) Stats() CDRStats {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	st := m.stats
+	st.InFlight = int64(len(m.calls))
+	return st
+}
+
+func (m *CDR) observe(c *cluster.Client, e *cluster.Event) {
+	switch e.Key {
+	case "CHANNEL_CREATE", "CHANNEL_ORIGINATE", "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA", "CHANNEL_ANSWER",
+		"CHANNEL_HANGUP_COMPLETE", "CHANNEL_DESTROY":
+	default:
+		return
+	}
+	call := e.Call()
+	if call == nil || e.Session == nil {
+		return
+	}
+	key := call.Key()
+	uuid := e.Session.UUID()
+	now := time.Now()
+	var out []Record
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return
+	}
+	p := m.calls[key]
+	if p == nil {
+		if e.Key != "CHANNEL_CREATE" {
+			m.mu.Unlock()
+			return
+		}
+		p = &partial{key: key, legs: map[string]*leg{}}
+		m.calls[key] = p
+	}
+	l := p.legs[uuid]
+	if l == nil {
+		if e.Key != "CHANNEL_CREATE" {
+			m.mu.Unlock()
+			return
+		}
+		l = &leg{uuid: uuid, server: c.Addr()}
+		p.legs[uuid] = l
+	}
+	ts := e.Timestamp()
+	switch e.Key {
+	case "CHANNEL_CREATE":
+		p.up++
+		m.active++
+		l.create = ts
+		l.dest = strings.Clone(e.Get("Caller-Destination-Number"))
+		l.activeAtCreate = m.active
+		l.erlangsAtCreate = float64(m.up)
+	case "CHANNEL_ORIGINATE":
+		l.originate = ts
+	case "CHANNEL_PROGRESS":
+		if l.ringing.IsZero() {
+			l.ringing = ts
+		}
+	case "CHANNEL_PROGRESS_MEDIA":
+		if l.earlyMedia.IsZero() {
+			l.earlyMedia = ts
+		}
+	case "CHANNEL_ANSWER":
+		l.answer, l.localAnswer = ts, now
+		if !p.counted {
+			p.counted = true
+			m.up++
+		}
+	case "CHANNEL_HANGUP_COMPLETE":
+		l.hangup, l.localHangup = ts, now
+		l.vars = &Record{}
+		fillCallerVars(l.vars, e)
+		l.rtp = l.vars.CallerRTP
+		l.vars.CallerRTP = nil
+		if p.counted {
+			p.counted = false
+			m.up--
+		}
+	case "CHANNEL_DESTROY":
+		p.up--
+		m.active--
+		if p.up > 0 {
+			break
+		}
+		if p.counted {
+			p.counted = false
+			m.up--
+		}
+		p.ended = now
+		if !m.cfg.LoadTest {
+			delete(m.calls, key)
+			r := p.record()
+			out = append(out, m.finish(r, observedOutcome(r), r.HangupCause))
+		} else if w, ok := m.waiting[key]; ok {
+			delete(m.waiting, key)
+			delete(m.calls, key)
+			out = append(out, m.merge(p.record(), w.f))
+		}
+	}
+	m.mu.Unlock()
+	m.emit(out)
+}
+
+// Complete gives the Facts of one offered call (load test). Its record is
+// written now if its legs are gone (or never came), else when its last
+// leg is destroyed.
+func (m *CDR) Complete(f Facts) {
+	var out []Record
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return
+	}
+	p := m.calls[f.CallID]
+	switch {
+	case p == nil:
+		// Never created on a server (refused, never sent, or its server
+		// was lost before its events came): the dialer's facts alone.
+		out = append(out, m.merge(&Record{CallID: f.CallID}, f))
+	case p.up <= 0:
+		delete(m.calls, f.CallID)
+		out = append(out, m.merge(p.record(), f))
+	case isSwitchioCause(f.Cause):
+		// Given up by switchio (server lost, drain, interrupt): its legs'
+		// ends may never be seen. Write it now.
+		delete(m.calls, f.CallID)
+		m.active -= int64(p.up)
+		if p.counted {
+			m.up--
+		}
+		out = append(out, m.merge(p.record(), f))
+	default:
+		m.waiting[f.CallID] = waitingFacts{f: f, at: time.Now()}
+	}
+	m.mu.Unlock()
+	m.emit(out)
+}
+
+func isSwitchioCause(c string) bool { return strings.HasPrefix(c, "SWITCHIO_") }
+
+// Sweep writes calls whose Facts waited longer than Linger for their
+// legs, and drops finished calls no Facts claimed (load test). Call it
+// now and then (Run does).
+func (m *CDR) Sweep(now time.Time) {
+	var out []Record
+	m.mu.Lock()
+	for k, w := range m.waiting {
+		if now.Sub(w.at) < m.cfg.Linger {
+			continue
+		}
+		delete(m.waiting, k)
+		r := &Record{CallID: k}
+		if p := m.calls[k]; p != nil {
+			r = p.record()
+			m.active -= int64(max(p.up, 0))
+			delete(m.calls, k)
+		}
+		out = append(out, m.merge(r, w.f))
+	}
+	if m.cfg.LoadTest {
+		for k, p := range m.calls {
+			if p.up <= 0 && now.Sub(p.ended) >= m.cfg.Linger {
+				delete(m.calls, k)
+				m.stats.Unclaimed++
+			}
+		}
+	}
+	m.mu.Unlock()
+	m.emit(out)
+}
+
+// Run sweeps every second until ctx ends.
+func (m *CDR) Run(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			m.Sweep(now)
+		}
+	}
+}
+
+// Close writes what is still waiting: Facts without their legs' ends
+// (load test) or calls still up (their outcome as seen so far), then
+// stops taking events.
+func (m *CDR) Close() {
+	var out []Record
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return
+	}
+	m.closed = true
+	for k, w := range m.waiting {
+		r := &Record{CallID: k}
+		if p := m.calls[k]; p != nil {
+			r = p.record()
+			delete(m.calls, k)
+		}
+		out = append(out, m.merge(r, w.f))
+	}
+	m.waiting = nil
+	if !m.cfg.LoadTest {
+		for _, p := range m.calls {
+			r := p.record()
+			out = append(out, m.finish(r, observedOutcome(r), r.HangupCause))
+		}
+	}
+	m.calls = map[string]*partial{}
+	m.mu.Unlock()
+	m.emit(out)
+}
+
+// merge completes a record with the dialer's facts; m.mu held.
+func (m *CDR) merge(r *Record, f Facts) Record {
+	r.Seq = f.Seq
+	if f.Server != "" {
+		r.Server = f.Server
+	}
+	r.App = f.App
+	if r.Destination == "" {
+		r.Destination = f.Destination
+	}
+	r.JobLaunch = f.Picked
+	r.CallerReqOriginate = f.Sent
+	if !f.LocalAnswer.IsZero() && r.LocalAnswer.IsZero() {
+		r.LocalAnswer = f.LocalAnswer
+	}
+	if !f.LocalHangup.IsZero() && r.LocalHangup.IsZero() {
+		r.LocalHangup = f.LocalHangup
+	}
+	r.HoldMs = f.Hold.Milliseconds()
+	if r.BillMsec == nil && f.BillMsec >= 0 {
+		v := f.BillMsec
+		r.BillMsec = &v
+	}
+	r.HangupBy = hangupBy(f.Outcome, f.Cause, r.HangupBy)
+	return m.finish(r, f.Outcome, f.Cause)
+}
+
+// finish stamps the outcome and the cumulative failure count; m.mu held.
+func (m *CDR) finish(r *Record, outcome, cause string) Record {
+	r.Outcome = outcome
+	if cause != "" {
+		r.HangupCause = cause
+	}
+	if outcome == "failed" {
+		m.failed++
+	}
+	r.FailedCalls = m.failed
+	m.stats.Records++
+	return *r
+}
+
+func (m *CDR) emit(rs []Record) {
+	if m.cfg.OnRecord == nil {
+		return
+	}
+	for _, r := range rs {
+		m.cfg.OnRecord(r)
+	}
+}
+
+// observedOutcome is the outcome of a call only observed (not placed by
+// a load test): answered or failed.
+func observedOutcome(r *Record) string {
+	if r.CallerAnswer.IsZero() {
+		return "failed"
+	}
+	return "answered"
+}
+
+// hangupBy says who ended the call, from the load test's outcome, or from
+// FreeSWITCH's sip_hangup_disposition for calls only observed.
+func hangupBy(outcome, cause, observed string) string {
+	switch outcome {
+	case "completed":
+		if cause == "ALLOTTED_TIMEOUT" {
+			return "server"
+		}
+		return "switchio"
+	case "abandoned":
+		return "switchio"
+	case "dropped":
+		return "far_end"
+	}
+	return observed
+}
+
+// fillCallerVars reads a leg's call-detail variables at hang-up into r
+// (RTP into CallerRTP); m.mu held.
+func fillCallerVars(r *Record, e *cluster.Event) {
+	r.HangupCause = strings.Clone(e.HangupCause())
+	r.SIPCallID = strings.Clone(e.Get("variable_sip_call_id"))
+	r.SIPTermStatus = strings.Clone(e.Get("variable_sip_term_status"))
+	if v, ok := intVar(e, "variable_hangup_cause_q850"); ok {
+		q := int32(v)
+		r.Q850Cause = &q
+	}
+	r.BillSec = int64Var(e, "variable_billsec")
+	r.BillMsec = int64Var(e, "variable_billmsec")
+	r.ProgressSec = int64Var(e, "variable_progresssec")
+	r.ProgressMediaSec = int64Var(e, "variable_progress_mediasec")
+	switch e.Get("variable_sip_hangup_disposition") {
+	case "send_bye", "send_cancel", "send_refuse":
+		r.HangupBy = "switchio"
+	case "recv_bye", "recv_cancel", "recv_refuse":
+		r.HangupBy = "far_end"
+	}
+	r.CallerRTP = rtpOf(e)
+}
+
+// rtpOf reads one leg's RTP figures; nil when the leg had no RTP session
+// (FreeSWITCH sets no rtp_audio_* variables then).
+func rtpOf(e *cluster.Event) *RTP {
+	in, ok := intVar(e, "variable_rtp_audio_in_media_packet_count")
+	if !ok {
+		return nil
+	}
+	r := &RTP{InPackets: in}
+	r.OutPackets, _ = intVar(e, "variable_rtp_audio_out_media_packet_count")
+	r.InSkipped, _ = intVar(e, "variable_rtp_audio_in_skip_packet_count")
+	r.InFlaws, _ = intVar(e, "variable_rtp_audio_in_flaw_total")
+	if in > 0 {
+		// FreeSWITCH reports 0 jitter and a perfect MOS for a leg that
+		// received nothing: unknown, not perfect.
+		r.JitterMinMs = floatVar(e, "variable_rtp_audio_in_jitter_min_variance")
+		r.JitterMaxMs = floatVar(e, "variable_rtp_audio_in_jitter_max_variance")
+		r.MOS = floatVar(e, "variable_rtp_audio_in_mos")
+		r.Quality = floatVar(e, "variable_rtp_audio_in_quality_percentage")
+	}
+	return r
+}
+
+func intVar(e *cluster.Event, name string) (int64, bool) {
+	v := e.Get(name)
+	if v == "" {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	return n, err == nil
+}
+
+func int64Var(e *cluster.Event, name string) *int64 {
+	if n, ok := intVar(e, name); ok {
+		return &n
+	}
+	return nil
+}
+
+func floatVar(e *cluster.Event, name string) *float64 {
+	v := e.Get(name)
+	if v == "" {
+		return nil
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return nil
+	}
+	return &f
+}

@@ -1,0 +1,184 @@
+package measure_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	_ "github.com/switchio/switchio/apps/tone"
+	"github.com/switchio/switchio/cluster"
+	"github.com/switchio/switchio/dialer"
+	"github.com/switchio/switchio/fsemu"
+	"github.com/switchio/switchio/measure"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// loadTest runs a dial over n emulated servers with a CDR attached and
+// returns the records, the dialer's summary and the aggregated figures.
+func loadTest(t *testing.T, n int, cfg dialer.Config, emu fsemu.Config, after func(*fsemu.Cluster, *dialer.Originator)) ([]measure.Record, dialer.Summary, measure.MetricsSummary) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cl := fsemu.RunClusterT(t, n, emu)
+	var addrs []string
+	for _, s := range cl.Servers {
+		addrs = append(addrs, s.Addr())
+	}
+	pool, err := cluster.NewPool(ctx, addrs, cluster.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	var mu sync.Mutex
+	var recs []measure.Record
+	agg := measure.NewAggregator(time.Time{})
+	cdr := measure.NewCDR(measure.CDRConfig{LoadTest: true, OnRecord: func(r measure.Record) {
+		mu.Lock()
+		recs = append(recs, r)
+		agg.Add(r)
+		mu.Unlock()
+	}})
+	if err := cdr.Attach(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	cfg.OnCall = func(r dialer.CallRecord) { cdr.Complete(r.Facts()) }
+	o, err := dialer.New(ctx, pool, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.LoadSpec(ctx, nil, "TonePlay", 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if after != nil {
+		after(cl, o)
+	}
+	if err := o.Wait(ctx); err != nil {
+		t.Fatalf("wait: %v (%+v)", err, o.Stats())
+	}
+	o.Close()
+	cdr.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	agg.SetClockOffsets(cdr.ClockOffsets())
+	return recs, o.Summary(), agg.Summary()
+}
+
+func near(got, want, tol time.Duration) bool { return got >= want-tol && got <= want+tol }
+
+// Against fsemu's far-end rules every latency matches its delay: ring
+// 300 ms (180), then early media 400 ms (183), then answer. Server
+// timestamps step ~20 ms on a real FreeSWITCH: tolerances are 25 ms.
+func TestCDRLatenciesMatchFarEnd(t *testing.T) {
+	const tol = 25 * time.Millisecond
+	cfg := dialer.Config{Rate: 20, Limit: 100, MaxOffered: 20, Duration: 500 * time.Millisecond}
+	emu := fsemu.Config{Inbound: fsemu.Inbound{RingTime: 300 * time.Millisecond, EarlyMedia: 400 * time.Millisecond, Action: "answer"}}
+	recs, sm, ms := loadTest(t, 1, cfg, emu, nil)
+	if len(recs) != 20 || sm.Offered != 20 || ms.Offered != 20 || ms.Completed != sm.Completed {
+		t.Fatalf("%d records, dialer offered %d completed %d, figures offered %d completed %d", len(recs), sm.Offered, sm.Completed, ms.Offered, ms.Completed)
+	}
+	for _, r := range recs {
+		if r.Outcome != "completed" || r.CallerCreate.IsZero() || r.CalleeCreate.IsZero() || r.CalleeServer == "" {
+			t.Fatalf("record %+v", r)
+		}
+		if d := r.CallerEarlyMedia.Sub(r.CallerRinging); !near(d, 300*time.Millisecond, tol) {
+			t.Errorf("%s: 180 -> 183 %v, want 300 ms", r.CallID, d)
+		}
+		if d := r.CallerAnswer.Sub(r.CallerEarlyMedia); !near(d, 400*time.Millisecond, tol) {
+			t.Errorf("%s: 183 -> answer %v, want 400 ms", r.CallID, d)
+		}
+		if d := r.CallerRinging.Sub(r.CallerCreate); !near(d, 0, tol) {
+			t.Errorf("%s: pdd %v, want ~0", r.CallID, d)
+		}
+		if r.BillMsec == nil || r.BillSec == nil || r.ProgressSec == nil || r.SIPCallID == "" || r.SIPTermStatus == "" || r.Q850Cause == nil {
+			t.Errorf("%s: call-detail values missing: %+v", r.CallID, r)
+		}
+		if r.JobLaunch.IsZero() || r.CallerReqOriginate.Before(r.JobLaunch) || r.HoldMs != 500 || r.App != "TonePlay" {
+			t.Errorf("%s: dialer facts %+v", r.CallID, r)
+		}
+		if r.HangupBy != "switchio" {
+			t.Errorf("%s: hung up by %q", r.CallID, r.HangupBy)
+		}
+	}
+	setup := ms.Latencies[measure.MetricCallSetupLatency]
+	if setup.Count != 20 || setup.P50 < 700-25 || setup.P50 > 700+60 {
+		t.Fatalf("call_setup_latency %+v, want ~700 ms", setup)
+	}
+	if pdd := ms.Latencies[measure.MetricPDD]; pdd.Count != 20 || pdd.P99 > 25 {
+		t.Fatalf("pdd %+v", pdd)
+	}
+	if ms.Ratios[measure.MetricASR] != 1 || ms.Ratios[measure.MetricDropRate] != 0 {
+		t.Fatalf("ratios %v", ms.Ratios)
+	}
+}
+
+// One record per offered call when a server dies mid-run, and the
+// figures agree with the dialer's outcome table.
+func TestCDROneRecordPerOfferedCall(t *testing.T) {
+	cfg := dialer.Config{Rate: 200, Limit: 1000, MaxOffered: 300, Duration: time.Second, ServerTimeout: 300 * time.Millisecond}
+	kill := func(cl *fsemu.Cluster, o *dialer.Originator) {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		_ = o.WaitWhile(ctx, func(st dialer.Stats) bool { return st.Answered < 60 })
+		cl.Server(1).Kill()
+	}
+	recs, sm, ms := loadTest(t, 2, cfg, fsemu.Config{}, kill)
+	seen := map[string]bool{}
+	for _, r := range recs {
+		if seen[r.CallID] {
+			t.Fatalf("two records for %s", r.CallID)
+		}
+		seen[r.CallID] = true
+	}
+	if uint64(len(recs)) != sm.Offered || ms.Offered != sm.Offered || ms.Answered != sm.Answered || ms.Failed != sm.Failed ||
+		ms.Completed != sm.Completed || ms.Dropped != sm.Dropped || ms.Abandoned != sm.Abandoned {
+		t.Fatalf("records %d; dialer %+v; figures %+v", len(recs), sm, ms.Figures)
+	}
+	if ms.Abandoned == 0 {
+		t.Fatalf("no call abandoned with a server killed: %+v", ms.Figures)
+	}
+}
+
+// Calls only observed (switchio serve): one record per call, written when
+// its last leg is destroyed.
+func TestCDRObservedCalls(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cl := fsemu.RunClusterT(t, 2, fsemu.Config{Inbound: fsemu.Inbound{Action: "answer", TalkTime: 200 * time.Millisecond}})
+	pool, err := cluster.NewPool(ctx, []string{cl.Server(0).Addr(), cl.Server(1).Addr()}, cluster.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	got := make(chan measure.Record, 10)
+	cdr := measure.NewCDR(measure.CDRConfig{OnRecord: func(r measure.Record) { got <- r }})
+	if err := cdr.Attach(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	defer cdr.Close()
+	id := "11111111-2222-4333-8444-555555555555"
+	if _, err := pool.Clients()[0].BgAPI(ctx, "originate {origination_uuid="+id+",sip_h_X-switchio_originating_session="+id+
+		"}sofia/external/1000@"+cl.Server(1).SIPAddr()+" &park()"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-got:
+		if r.CallID != id || r.Outcome != "answered" || r.Server != cl.Server(0).Addr() || r.CalleeServer != cl.Server(1).Addr() || r.HangupBy != "far_end" {
+			t.Fatalf("record %+v", r)
+		}
+		if r.CallerRTP == nil || r.CalleeRTP == nil {
+			t.Fatalf("no RTP figures: %+v %+v", r.CallerRTP, r.CalleeRTP)
+		}
+	case <-ctx.Done():
+		t.Fatal("no record")
+	}
+	if st := cdr.Stats(); st.Records != 1 || st.InFlight != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}

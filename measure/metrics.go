@@ -1,0 +1,287 @@
+package measure
+
+import (
+	"math"
+	"sort"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Percentiles summarise one latency metric, in its catalogue unit (ms or
+// s).
+type Percentiles struct {
+	Count uint64  `json:"count"`
+	P50   float64 `json:"p50"`
+	P90   float64 `json:"p90"`
+	P99   float64 `json:"p99"`
+	P999  float64 `json:"p99_9"`
+	Max   float64 `json:"max"`
+}
+
+// Figures are the catalogue's figures over a set of records.
+type Figures struct {
+	Offered   uint64 `json:"offered"`
+	Answered  uint64 `json:"answered"`
+	Failed    uint64 `json:"failed"`
+	Completed uint64 `json:"completed"`
+	Dropped   uint64 `json:"dropped"`
+	Abandoned uint64 `json:"abandoned"`
+	// FailedByCause counts failed calls by cause.
+	FailedByCause map[string]uint64 `json:"failed_by_cause"`
+	// Ratios and means by catalogue name (asr, ner, drop_rate,
+	// seizure_fail_rate, answer_seizure_ratio, acd); absent when their
+	// denominator is zero.
+	Ratios map[string]float64 `json:"ratios"`
+	// Latencies by catalogue name.
+	Latencies map[string]Percentiles `json:"latencies"`
+}
+
+// MetricsSummary is the catalogue's figures for a run: overall, per
+// server and per app, with the warm-up apart.
+type MetricsSummary struct {
+	Figures
+	PerServer map[string]Figures `json:"per_server"`
+	PerApp    map[string]Figures `json:"per_app"`
+	// Warmup holds the calls offered during the warm-up window, left out
+	// of everything above (nil without a warm-up).
+	Warmup *Figures `json:"warmup,omitempty"`
+	// ClockOffsets are the servers' clocks against the controller's.
+	ClockOffsets map[string]ClockOffset `json:"clock_offsets"`
+}
+
+// ClockOffset is a server's clock against the controller's, estimated
+// from its events: the smallest (local receive time - event timestamp)
+// seen, which is the offset plus the smallest delivery delay.
+type ClockOffset struct {
+	OffsetMs float64 `json:"offset_ms"`
+	Samples  uint64  `json:"samples"`
+}
+
+// figures accumulates Figures.
+type figures struct {
+	f    Figures
+	acd  float64
+	nacd int
+	ner  uint64
+	hist map[string]*hdrhistogram.Histogram
+}
+
+func newFigures() *figures {
+	return &figures{f: Figures{FailedByCause: map[string]uint64{}}, hist: map[string]*hdrhistogram.Histogram{}}
+}
+
+// record adds a value (microseconds) to a latency metric.
+func (g *figures) record(name string, d time.Duration) {
+	if d < 0 {
+		return
+	}
+	h := g.hist[name]
+	if h == nil {
+		// 1 µs .. 1 h at 3 significant digits.
+		h = hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3)
+		g.hist[name] = h
+	}
+	_ = h.RecordValue(max(int64(d/time.Microsecond), 1))
+}
+
+// Aggregator computes the catalogue's figures from records as they come,
+// in bounded memory (histograms and counters, no per-call state).
+type Aggregator struct {
+	warmupEnd time.Time
+	all       *figures
+	warm      *figures
+	perServer map[string]*figures
+	perApp    map[string]*figures
+	offsets   map[string]ClockOffset
+}
+
+// NewAggregator returns an Aggregator; calls offered before warmupEnd
+// (zero: none) are counted apart.
+func NewAggregator(warmupEnd time.Time) *Aggregator {
+	return &Aggregator{warmupEnd: warmupEnd, all: newFigures(), perServer: map[string]*figures{},
+		perApp: map[string]*figures{}, offsets: map[string]ClockOffset{}}
+}
+
+// SetClockOffsets gives the servers' measured clock offsets (see
+// CDR.ClockOffsets): cross-server latencies use them.
+func (a *Aggregator) SetClockOffsets(o map[string]ClockOffset) { a.offsets = o }
+
+// Add counts one record.
+func (a *Aggregator) Add(r Record) {
+	start := r.JobLaunch
+	if start.IsZero() {
+		start = r.CallerCreate
+	}
+	if !a.warmupEnd.IsZero() && !start.IsZero() && start.Before(a.warmupEnd) {
+		if a.warm == nil {
+			a.warm = newFigures()
+		}
+		a.add(a.warm, r)
+		return
+	}
+	a.add(a.all, r)
+	a.add(groupOf(a.perServer, r.Server), r)
+	a.add(groupOf(a.perApp, r.App), r)
+}
+
+func groupOf(m map[string]*figures, k string) *figures {
+	g := m[k]
+	if g == nil {
+		g = newFigures()
+		m[k] = g
+	}
+	return g
+}
+
+func (a *Aggregator) add(g *figures, r Record) {
+	f := &g.f
+	f.Offered++
+	answered := r.Outcome != "failed"
+	switch r.Outcome {
+	case "failed":
+		f.Failed++
+		f.FailedByCause[r.HangupCause]++
+		if userCauses[r.HangupCause] {
+			g.ner++
+		}
+	case "completed":
+		f.Completed++
+	case "dropped":
+		f.Dropped++
+	case "abandoned":
+		f.Abandoned++
+	}
+	if answered {
+		f.Answered++
+		g.ner++
+		switch {
+		case r.BillMsec != nil:
+			g.acd += float64(*r.BillMsec) / 1000
+			g.nacd++
+		case !r.CallerHangup.IsZero() && !r.CallerAnswer.IsZero():
+			g.acd += r.CallerHangup.Sub(r.CallerAnswer).Seconds()
+			g.nacd++
+		}
+	}
+	if first := firstTime(r.CallerRinging, r.CallerEarlyMedia); !first.IsZero() && !r.CallerCreate.IsZero() {
+		g.record(MetricPDD, first.Sub(r.CallerCreate))
+	}
+	if !r.CallerAnswer.IsZero() && !r.CallerCreate.IsZero() {
+		g.record(MetricCallSetupLatency, r.CallerAnswer.Sub(r.CallerCreate))
+	}
+	if d, ok := a.across(r, r.CallerCreate, r.CalleeCreate); ok {
+		g.record(MetricInviteLatency, d)
+	}
+	if d, ok := a.across(r, r.CalleeAnswer, r.CallerAnswer); ok {
+		g.record(MetricAnswerLatency, d)
+	}
+	if !r.JobLaunch.IsZero() && !r.CallerReqOriginate.IsZero() {
+		g.record(MetricOriginateLatency, r.CallerReqOriginate.Sub(r.JobLaunch))
+	}
+	if !r.CallerReqOriginate.IsZero() && !r.LocalAnswer.IsZero() && answered {
+		g.record(MetricLocalSetupLatency, r.LocalAnswer.Sub(r.CallerReqOriginate))
+	}
+	if !r.CallerHangup.IsZero() && !r.CallerCreate.IsZero() {
+		g.record(MetricCallDuration, r.CallerHangup.Sub(r.CallerCreate))
+	}
+	if r.Outcome == "completed" && r.BillMsec != nil && r.HoldMs > 0 {
+		d := time.Duration(*r.BillMsec-r.HoldMs) * time.Millisecond
+		if d < 0 {
+			d = -d
+		}
+		g.record(MetricHoldError, d)
+	}
+}
+
+// across returns to - from for times on the caller's and the callee's
+// clocks: directly when one server holds both legs, with the measured
+// offsets otherwise (false when they are unknown).
+func (a *Aggregator) across(r Record, from, to time.Time) (time.Duration, bool) {
+	if from.IsZero() || to.IsZero() {
+		return 0, false
+	}
+	if r.CalleeServer == "" || r.CalleeServer == r.Server {
+		return to.Sub(from), true
+	}
+	oc, ok1 := a.offsets[r.Server]
+	oe, ok2 := a.offsets[r.CalleeServer]
+	if !ok1 || !ok2 {
+		return 0, false
+	}
+	// local = server + offset
+	skew := time.Duration((oe.OffsetMs - oc.OffsetMs) * float64(time.Millisecond))
+	return to.Sub(from) + skew, true
+}
+
+func firstTime(ts ...time.Time) time.Time {
+	var first time.Time
+	for _, t := range ts {
+		if !t.IsZero() && (first.IsZero() || t.Before(first)) {
+			first = t
+		}
+	}
+	return first
+}
+
+// Summary returns the figures so far.
+func (a *Aggregator) Summary() MetricsSummary {
+	s := MetricsSummary{Figures: a.all.figures(), PerServer: map[string]Figures{}, PerApp: map[string]Figures{},
+		ClockOffsets: a.offsets}
+	for k, g := range a.perServer {
+		s.PerServer[k] = g.figures()
+	}
+	for k, g := range a.perApp {
+		s.PerApp[k] = g.figures()
+	}
+	if a.warm != nil {
+		w := a.warm.figures()
+		s.Warmup = &w
+	}
+	return s
+}
+
+func (g *figures) figures() Figures {
+	f := g.f
+	f.FailedByCause = make(map[string]uint64, len(g.f.FailedByCause))
+	for k, v := range g.f.FailedByCause {
+		f.FailedByCause[k] = v
+	}
+	f.Ratios = map[string]float64{}
+	if f.Offered > 0 {
+		n := float64(f.Offered)
+		f.Ratios[MetricASR] = round4(float64(f.Answered) / n)
+		f.Ratios[MetricNER] = round4(float64(g.ner) / n)
+		f.Ratios[MetricSeizureFailRate] = round4(float64(f.Failed) / n)
+		f.Ratios[MetricAnswerSeizure] = round4(1 - float64(f.Failed)/n)
+	}
+	if f.Answered > 0 {
+		f.Ratios[MetricDropRate] = round4(float64(f.Dropped) / float64(f.Answered))
+	}
+	if g.nacd > 0 {
+		f.Ratios[MetricACD] = round4(g.acd / float64(g.nacd))
+	}
+	f.Latencies = map[string]Percentiles{}
+	names := make([]string, 0, len(g.hist))
+	for k := range g.hist {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		m, _ := Lookup(k)
+		f.Latencies[k] = percentilesOf(g.hist[k], m.Unit)
+	}
+	return f
+}
+
+func percentilesOf(h *hdrhistogram.Histogram, unit string) Percentiles {
+	scale := 1000.0 // µs -> ms
+	if unit == "s" {
+		scale = 1e6
+	}
+	v := func(x int64) float64 { return round4(float64(x) / scale) }
+	return Percentiles{Count: uint64(h.TotalCount()), P50: v(h.ValueAtQuantile(50)), P90: v(h.ValueAtQuantile(90)),
+		P99: v(h.ValueAtQuantile(99)), P999: v(h.ValueAtQuantile(99.9)), Max: v(h.Max())}
+}
+
+func round4(f float64) float64 { return math.Round(f*10000) / 10000 }
