@@ -114,7 +114,13 @@ func apiStatus(s *Server, _ string, done func(string)) {
 	b.WriteString(strconv.Itoa(len(s.channels)) + " session(s) - peak " + strconv.Itoa(s.peak) + ", last 5min " + strconv.Itoa(s.peak) + " \n")
 	b.WriteString(strconv.Itoa(s.lastSPS) + " session(s) per Sec out of max " + strconv.Itoa(s.sps) + ", peak " + strconv.Itoa(s.peakSPS) + ", last 5min " + strconv.Itoa(s.peakSPS) + " \n")
 	b.WriteString(strconv.Itoa(s.maxSessions) + " session(s) max\n")
-	b.WriteString("min idle cpu 0.00/98.00\n")
+	// The second figure is the idle CPU (switch_core_idle_cpu): the
+	// capacity model's when it is on, else the captured server's.
+	idle := 98.0
+	if s.capacity != nil {
+		idle = s.capacity.idleCPU(s.clock.Now())
+	}
+	b.WriteString("min idle cpu 0.00/" + strconv.FormatFloat(idle, 'f', 2, 64) + "\n")
 	b.WriteString("Current Stack Size/Max 240K/8192K\n")
 	done(b.String())
 }
