@@ -182,7 +182,7 @@ type Conn struct {
 	events  chan *Event
 	logs    chan *LogLine
 	quit    chan struct{} // closed when the connection starts ending
-	done    chan struct{} // closed when it has ended and the reader is gone
+	done    chan struct{} // closed when it has ended and the reader and writer are gone
 	linger  chan struct{} // closed on a linger disconnect-notice (outbound)
 	quitOne sync.Once
 
@@ -201,9 +201,9 @@ type result struct {
 }
 
 // request is one command from the moment it is queued until its reply (or
-// failure) is handed over. ch receives exactly one result, sent by whoever
-// removes the request from queue or pending under Conn.mu (the reader, the
-// writer or finish), and never a second one.
+// failure) is handed over. ch receives at most one result, sent by the
+// reader or by finish after it took the request off pending or queue under
+// Conn.mu, marking it taken.
 type request struct {
 	prefix, cmd string // the command line is prefix+cmd ("api " + cmd)
 	headers     []wire.Header
@@ -216,10 +216,13 @@ type request struct {
 	batch   uint64 // the writer batch that took it
 	expired bool   // its caller's ctx ended while its batch was being written
 	dropped bool   // not written, and never will be: withdrawn after expired
+	taken   bool   // its result is on its way to ch
 }
 
-// requests recycles requests whose result was received by their caller: by
-// then nothing else refers to them (see request).
+// requests recycles requests whose result was received by their caller, or
+// that were withdrawn before the writer took them: nothing reads their
+// fields any more (the writer's batch may still point to one, but reads it
+// no more once encoded, see Conn.encoded).
 var requests = sync.Pool{New: func() any { return &request{ch: make(chan result, 1)} }}
 
 func putRequest(r *request) {
@@ -458,6 +461,12 @@ func (c *Conn) finish() {
 	ferr := closedErr(c.err)
 	pending, queued := c.pending, c.queue
 	c.pending, c.queue = nil, nil
+	for _, r := range pending {
+		r.taken = true
+	}
+	for _, r := range queued {
+		r.taken = true
+	}
 	jobs := c.jobs
 	c.jobs = map[string]*Job{}
 	cause := c.err
@@ -528,6 +537,7 @@ func (c *Conn) dispatch(m *wire.Message) bool {
 		// be genuine: it is unsolicited like a reply with nothing pending.
 		if len(c.pending) > 0 && c.pending[0].batch <= c.encoded.Load() {
 			w = c.pending[0]
+			w.taken = true
 			c.pending[0] = nil
 			c.pending = c.pending[1:]
 		}
@@ -699,11 +709,17 @@ var aLongTimeAgo = time.Unix(1, 0)
 // abandon deals with a request whose ctx ended before its result came.
 func (c *Conn) abandon(ctx context.Context, r *request) (*wire.Message, error) {
 	c.mu.Lock()
+	if r.taken {
+		// The reply (or the connection's end) raced with ctx and wins.
+		c.mu.Unlock()
+		res := <-r.ch
+		putRequest(r)
+		return res.msg, res.err
+	}
 	if r.queued {
 		// Not yet taken by the writer: withdraw it.
-		if i := slices.Index(c.queue, r); i >= 0 {
-			c.queue = slices.Delete(c.queue, i, i+1)
-		}
+		i := slices.Index(c.queue, r)
+		c.queue = slices.Delete(c.queue, i, i+1)
 		c.mu.Unlock()
 		putRequest(r)
 		return nil, ctx.Err()

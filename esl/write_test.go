@@ -414,3 +414,47 @@ func TestWritesBatched(t *testing.T) {
 		t.Fatalf("peer got %v", got)
 	}
 }
+
+// TestCloseRacingCancel: commands whose ctx ends while the connection is
+// closing get one result each, and a request recycled by one of them never
+// receives the closing connection's failure later: a healthy connection
+// using requests after them gets its own replies.
+func TestCloseRacingCancel(t *testing.T) {
+	tp := newTestPeer(t, func(p *peerConn) {
+		p.authOK()
+		for m := p.read(); m != nil; m = p.read() {
+			p.api(m.Command)
+		}
+	})
+	healthy := dialPeer(t, tp, Config{})
+	for i := range 100 {
+		c, srv, _ := pipeConn(t, Config{})
+		block := goAPI(testCtx(t), c, "block")
+		readFull(t, srv, 1) // the writer is stuck: the next ones stay queued
+		ctx, cancel := context.WithCancel(context.Background())
+		var queued []<-chan apiResult
+		for range 8 {
+			queued = append(queued, goAPI(ctx, c, "q"))
+		}
+		waitUntil(t, "queued", func() bool { return c.Stats().Queued == 8 })
+		closed := make(chan struct{})
+		go func() { c.Close(); close(closed) }()
+		cancel()
+		for _, ch := range append(queued, block) {
+			if r := await(t, ch, "queued command"); r.err == nil {
+				t.Fatalf("round %d: command on a closed connection succeeded: %q", i, r.body)
+			}
+		}
+		select {
+		case <-closed:
+		case <-time.After(guard):
+			t.Fatalf("round %d: Close never returned (a result sent to a recycled request blocked it)", i)
+		}
+		for j := range 8 {
+			cmd := fmt.Sprintf("check %d %d", i, j)
+			if got, err := healthy.API(testCtx(t), cmd); err != nil || got != "api "+cmd {
+				t.Fatalf("round %d: healthy connection: %q %v", i, got, err)
+			}
+		}
+	}
+}
