@@ -1,7 +1,8 @@
 package fsemu
 
 import (
-	"strconv"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -9,91 +10,113 @@ import (
 	"github.com/switchio/switchio/esl/wire"
 )
 
-// TestCapacityDelaysCommands: on a saturated server a controller's
-// hang-up queues behind the originates it sent before. One connection
-// sends n bgapi originates (100 ms of CPU each on one core) and then
-// "api uuid_kill" of a call already up: the kill takes effect only once
-// the n set-ups have had their CPU, and the replies keep their order.
-func TestCapacityDelaysCommands(t *testing.T) {
-	const cost = 100 * time.Millisecond
-	for _, n := range []int{0, 1, 10, 30} {
-		t.Run(strconv.Itoa(n), func(t *testing.T) {
+// TestCapacityCommandDelay: on a server with set-ups waiting for CPU an
+// ESL command is delayed by processor sharing with them, not by their
+// backlog (Capacity): n originates wait in the backlog (10 s of CPU each,
+// so none is done during the test), then one connection sends
+// "api uuid_kill" and "bgapi uuid_kill" of two calls already up. Each
+// command completes CommandCost × max(1, (n+1)/Cores) after the one
+// before it, at most CommandCost plus one scheduler slice; the bgapi's
+// job kills at its +OK; the replies keep their order.
+func TestCapacityCommandDelay(t *testing.T) {
+	const (
+		cost = 100 * time.Microsecond
+		step = time.Microsecond // virtual clock step: the measure's resolution
+	)
+	for _, tc := range []struct {
+		cores, n int
+		want     time.Duration // each command's delay
+	}{
+		{2, 0, 100 * time.Microsecond},    // idle: the command's own CPU
+		{2, 1, 100 * time.Microsecond},    // a core each
+		{2, 3, 200 * time.Microsecond},    // 4 threads on 2 cores
+		{2, 9, 500 * time.Microsecond},    // 10 threads on 2 cores
+		{2, 29, 1500 * time.Microsecond},  // 30 threads on 2 cores
+		{2, 200, 1600 * time.Microsecond}, // bound: 100 µs + 1.5 ms slice
+		{1, 4, 500 * time.Microsecond},    // 5 threads on 1 core
+		{1, 100, 850 * time.Microsecond},  // bound: 100 µs + 0.75 ms slice
+	} {
+		t.Run(fmt.Sprintf("cores=%d/setups=%d", tc.cores, tc.n), func(t *testing.T) {
 			clock := NewVirtualClock(captureEpoch)
 			c := RunClusterT(t, 2, Config{Clock: clock, HeartbeatInterval: -1, Inbound: Inbound{Action: "answer"},
 				MaxSessions: 100000, SessionsPerSecond: 100000,
-				Capacity: &Capacity{Cores: 1, SetupCost: cost, HoldCostPerSecond: time.Nanosecond, CommandCost: time.Nanosecond}})
+				Capacity: &Capacity{Cores: tc.cores, SetupCost: 10 * time.Second, HoldCostPerSecond: time.Nanosecond, CommandCost: cost}})
 			fs1, fs2 := c.Server(0), c.Server(1)
-			const id = "ca9ac000-0000-0000-0000-000000000001"
-			res := bgOriginate(fs1, "{origination_uuid="+id+"}sofia/external/1000@"+fs2.SIPAddr()+" &park()")
-			if r := waitResult(t, res, clock, 10*time.Millisecond); r[0] != '+' {
-				t.Fatal(r)
+			dial := "sofia/external/1000@" + fs2.SIPAddr() + " &park()"
+			ids := []string{"ca9ac000-0000-0000-0000-000000000001", "ca9ac000-0000-0000-0000-000000000002"}
+			var res []chan string
+			for _, id := range ids {
+				res = append(res, bgOriginate(fs1, "{origination_uuid="+id+"}"+dial))
 			}
-			clock.Advance(time.Second) // the set-up's CPU is long paid
+			for _, ch := range res {
+				if r := waitResult(t, ch, clock, 100*time.Millisecond); r[0] != '+' {
+					t.Fatal(r)
+				}
+			}
+			clock.Advance(time.Minute) // their set-ups' CPU is long paid
+
+			for i := 0; i < tc.n; i++ {
+				fs1.lock()
+				fs1.runAPI("originate "+dial, nil, func(string) {})
+				fs1.unlock()
+			}
+			pollUntil(t, func() bool { return setupsPending(fs1) == tc.n })
 
 			g := newGoldenRun(t, fs1, clock, nil)
 			g.prepare(nil)
 			g.step(txCommand{raw: []byte("auth ClueCon\n\n")})
-			var batch strings.Builder
-			for i := 0; i < n; i++ {
-				batch.WriteString("bgapi originate sofia/external/1000@" + fs2.SIPAddr() + " &park()\n\n")
-			}
-			batch.WriteString("api uuid_kill " + id + "\n\n")
 			start := clock.Now()
-			if _, err := g.conn.Write([]byte(batch.String())); err != nil {
+			if _, err := g.conn.Write([]byte("api uuid_kill " + ids[0] + "\n\nbgapi uuid_kill " + ids[1] + "\n\n")); err != nil {
 				t.Fatal(err)
 			}
-			killed := time.Duration(-1)
-			for step := 0; step < 1000 && killed < 0; step++ {
-				if step == 0 {
-					// let the connection take what it can at this instant:
-					// the kill when nothing is queued, else the first
-					// originate (done once a second command is read)
-					pollUntil(t, func() bool {
-						if n == 0 {
-							_, up := fs1.Channel(id)
-							return !up
-						}
-						return fs1.CommandCount("bgapi")+fs1.CommandCount("api") >= 2
-					})
-				}
-				if _, ok := fs1.Channel(id); !ok {
-					killed = clock.Now().Sub(start)
-					break
-				}
-				clock.Advance(10 * time.Millisecond)
+			killed := []time.Duration{-1, -1}
+			up := func(i int) bool { _, ok := fs1.Channel(ids[i]); return ok }
+			pollUntil(t, func() bool { return cpuWaiting(fs1) })
+			for i := 0; i < 10000 && killed[1] < 0; i++ {
+				clock.Advance(step)
 				// the connection catches up: it waits for CPU again or
-				// has run the kill
-				pollUntil(t, func() bool {
-					_, up := fs1.Channel(id)
-					return !up || cpuWaiting(fs1)
-				})
+				// has run both commands
+				pollUntil(t, func() bool { return !up(1) || cpuWaiting(fs1) })
+				for k := range killed {
+					if killed[k] < 0 && !up(k) {
+						killed[k] = clock.Now().Sub(start)
+					}
+				}
 			}
-			want := time.Duration(n) * cost
-			if killed < want || killed > want+20*time.Millisecond {
-				t.Errorf("uuid_kill took effect after %v, want the %v of CPU queued ahead of it", killed, want)
+			if setupsPending(fs1) != tc.n {
+				t.Fatalf("%d set-ups in the backlog at the end, want %d", setupsPending(fs1), tc.n)
 			}
-			// replies in order: n "+OK Job-UUID", then the kill's +OK
+			// the first command's delay is counted from the write; the
+			// second's from the step that released the first
+			if d := killed[0]; d < tc.want || d > tc.want+step {
+				t.Errorf("api uuid_kill took effect after %v, want %v", d, tc.want)
+			}
+			if d := killed[1] - killed[0]; d < tc.want-step || d > tc.want+step {
+				t.Errorf("bgapi uuid_kill took effect %v after the api one, want %v", d, tc.want)
+			}
+			// replies in order: the api's response, then the bgapi's +OK
 			var replies []string
-			for len(replies) < n+1 {
+			for len(replies) < 2 {
 				f, ok := g.readFrame(5 * time.Second)
 				if !ok {
-					t.Fatalf("%d replies of %d", len(replies), n+1)
+					t.Fatalf("%d replies of 2", len(replies))
 				}
 				if f.ev == nil {
 					replies = append(replies, f.ct+" "+firstWord(strings.TrimSpace(f.msg.Get("Reply-Text")+string(f.msg.Body))))
 				}
 			}
-			for i, r := range replies {
-				want := wire.TypeCommandReply + " +OK"
-				if i == n {
-					want = wire.TypeAPIResponse + " +OK"
-				}
-				if r != want {
-					t.Errorf("reply %d: %q, want %q", i, r, want)
-				}
+			if want := []string{wire.TypeAPIResponse + " +OK", wire.TypeCommandReply + " +OK"}; !slices.Equal(replies, want) {
+				t.Errorf("replies %q, want %q", replies, want)
 			}
 		})
 	}
+}
+
+// setupsPending reports how many set-ups wait in s's CPU backlog.
+func setupsPending(s *Server) int {
+	s.lock()
+	defer s.unlock()
+	return s.capacity.pending(s.clock.Now())
 }
 
 // pollUntil waits for the emulator's goroutines to reach cond (the

@@ -511,9 +511,10 @@ var knownCommands = map[string]bool{"auth": true, "userauth": true, "api": true,
 	"filter": true, "sendmsg": true, "sendevent": true, "log": true, "nolog": true, "linger": true,
 	"nolinger": true, "connect": true, "getvar": true, "resume": true, "exit": true, "...": true}
 
-// waitCPU holds the connection's next command until the capacity model's
-// CPU backlog has drained to it (capacity.go). It returns false when the
-// server closed meanwhile.
+// waitCPU holds the connection's next command for the time the capacity
+// model's time-shared CPU takes to run it (capState.commandDelay in
+// capacity.go): the listener thread's own work, not the set-ups queued
+// ahead. It returns false when the server closed meanwhile.
 func (c *conn) waitCPU() bool {
 	s := c.s
 	s.lock()
