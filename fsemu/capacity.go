@@ -102,7 +102,6 @@ func (cs *capState) setupDelay(now time.Time) time.Duration {
 	d := cs.queue(now, cs.c.SetupCost)
 	cs.pending(now)
 	cs.setups = append(cs.setups, cs.busy)
-	cs.held++
 	return d
 }
 
@@ -139,14 +138,20 @@ func (cs *capState) pending(now time.Time) int {
 		i++
 	}
 	if i > 0 {
+		// These calls' set-ups have had their CPU: their media now
+		// costs HoldCostPerSecond each.
+		cs.held += i
 		cs.setups = append(cs.setups[:0], cs.setups[i:]...)
 	}
 	return len(cs.setups)
 }
 
-// free returns the cores left over by held calls (at least 0.05).
+// free returns the cores left over by held calls (at least 0.05). A call
+// counts as held once its set-up has had its CPU (see pending), not while
+// it waits in the backlog: a queued set-up carries no media yet, and
+// charging it would make any backlog shrink the capacity that drains it.
 func (cs *capState) free() float64 {
-	holdShare := float64(cs.held) * float64(cs.c.HoldCostPerSecond) / float64(time.Second)
+	holdShare := float64(max(cs.held, 0)) * float64(cs.c.HoldCostPerSecond) / float64(time.Second)
 	return max(float64(cs.c.Cores)-holdShare, 0.05)
 }
 
@@ -162,8 +167,12 @@ func (cs *capState) queue(now time.Time, cost time.Duration) time.Duration {
 	return wait
 }
 
+// callEnded ends a call's hold. A call that ends before its set-up had
+// its CPU makes held dip below the calls really held until that set-up
+// leaves the backlog; free clamps it at 0.
 func (cs *capState) callEnded(now time.Time, ch *channel) {
-	if ch.outbound && cs.held > 0 {
+	if ch.outbound {
+		cs.pending(now)
 		cs.held--
 	}
 }

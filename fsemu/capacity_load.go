@@ -15,7 +15,7 @@ const loadWindow = time.Second
 // bursts, as FreeSWITCH's own idle figure falls on a loaded host.
 func (cs *capState) load(now time.Time) float64 {
 	cores := float64(cs.c.Cores)
-	hold := min(float64(cs.held)*float64(cs.c.HoldCostPerSecond)/float64(time.Second), cores)
+	hold := min(float64(max(cs.held, 0))*float64(cs.c.HoldCostPerSecond)/float64(time.Second), cores)
 	var backlog float64
 	if cs.busy.After(now) {
 		backlog = min(1, float64(cs.busy.Sub(now))/float64(loadWindow))
