@@ -400,3 +400,17 @@ func SortedCauses(m map[string]uint64) []string {
 	})
 	return out
 }
+
+// Watermark is the earliest offer (pick) time of the calls still in
+// flight, or now when none is: every call that ends from now on was
+// offered at or after it, so per-second figures before it are final.
+func (o *Originator) Watermark() time.Time {
+	now := time.Now()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	w := o.since(now)
+	for _, c := range o.calls {
+		w = min(w, c.picked)
+	}
+	return o.at(w)
+}
