@@ -1,9 +1,6 @@
 package dialer
 
 import (
-	"encoding/csv"
-	"io"
-	"strconv"
 	"time"
 
 	"github.com/switchio/switchio/measure"
@@ -75,68 +72,6 @@ func firstOf(ts ...time.Duration) time.Duration {
 		}
 	}
 	return first
-}
-
-// CSVHeader is the header row CSVWriter writes.
-var CSVHeader = []string{"uuid", "seq", "server", "app", "offered", "answered", "hangup", "cause", "ok", "setup_ms",
-	"outcome", "ringing", "early_media", "pdd_ms", "hold_ms", "billmsec", "hold_error_ms"}
-
-// CSVWriter writes call records as CSV rows (times in RFC 3339 with
-// nanoseconds, UTC; empty when not reached).
-type CSVWriter struct {
-	w      *csv.Writer
-	header bool
-	row    []string
-}
-
-// NewCSVWriter returns a writer to w; the header is written with the
-// first row (or on Flush).
-func NewCSVWriter(w io.Writer) *CSVWriter { return &CSVWriter{w: csv.NewWriter(w)} }
-
-func (c *CSVWriter) writeHeader() error {
-	if c.header {
-		return nil
-	}
-	c.header = true
-	return c.w.Write(CSVHeader)
-}
-
-// Write writes one record.
-func (c *CSVWriter) Write(r CallRecord) error {
-	if err := c.writeHeader(); err != nil {
-		return err
-	}
-	ts := func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.UTC().Format(time.RFC3339Nano)
-	}
-	ms := func(d time.Duration, ok bool) string {
-		if !ok {
-			return ""
-		}
-		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 3, 64)
-	}
-	answered := !r.Answered.IsZero()
-	bill := ""
-	if r.BillMsec >= 0 {
-		bill = strconv.FormatInt(r.BillMsec, 10)
-	}
-	c.row = append(c.row[:0], r.UUID, strconv.FormatUint(r.Seq, 10), r.Server, r.App, ts(r.Offered), ts(r.Answered),
-		ts(r.HungUp), r.Cause, strconv.FormatBool(r.OK), ms(r.Setup, r.Setup > 0),
-		r.Outcome.String(), ts(r.Ringing), ts(r.EarlyMedia), ms(r.PostDialDelay, r.PostDialDelay > 0),
-		ms(r.Hold, true), bill, ms(r.HoldError, answered))
-	return c.w.Write(c.row)
-}
-
-// Flush writes buffered rows to the underlying writer.
-func (c *CSVWriter) Flush() error {
-	if err := c.writeHeader(); err != nil {
-		return err
-	}
-	c.w.Flush()
-	return c.w.Error()
 }
 
 // Facts returns what the dialer knows of the call for a CDR

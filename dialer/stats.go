@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/switchio/switchio/measure"
 )
 
 const (
@@ -300,6 +302,9 @@ type Summary struct {
 	// and with how many calls; AllServersLost tells that every one was.
 	LostServers    []LostServer `json:"lost_servers,omitempty"`
 	AllServersLost bool         `json:"all_servers_lost"`
+	// Metrics are the catalogue's figures (docs/metrics.md) computed
+	// from the run's call records, when a CDR measured the run.
+	Metrics *measure.MetricsSummary `json:"metrics,omitempty"`
 }
 
 // LostServer is a server that was unreachable for Config.ServerTimeout.

@@ -178,6 +178,21 @@ func (m *CDR) Attach(ctx context.Context, pool *cluster.Pool) error {
 	return nil
 }
 
+// clockSample updates a server's clock offset from one event: the
+// smallest (receive time - event time) seen; m.mu held.
+func (m *CDR) clockSample(server string, now, ts time.Time) {
+	if ts.IsZero() {
+		return
+	}
+	off := float64(now.Sub(ts)) / float64(time.Millisecond)
+	o := m.offsets[server]
+	if o.Samples == 0 || off < o.OffsetMs {
+		o.OffsetMs = off
+	}
+	o.Samples++
+	m.offsets[server] = o
+}
+
 // ClockOffsets returns each server's clock offset against the
 // controller's as measured so far (local = server + offset, within the
 // smallest delivery delay seen).
@@ -240,6 +255,7 @@ func (m *CDR) observe(c *cluster.Client, e *cluster.Event) {
 		p.legs[uuid] = l
 	}
 	ts := e.Timestamp()
+	m.clockSample(c.Addr(), now, ts)
 	switch e.Key {
 	case "CHANNEL_CREATE":
 		p.up++

@@ -103,6 +103,10 @@ func NewAggregator(warmupEnd time.Time) *Aggregator {
 		perApp: map[string]*figures{}, offsets: map[string]ClockOffset{}}
 }
 
+// SetWarmupEnd sets the end of the warm-up window (zero: none), before
+// any record is added.
+func (a *Aggregator) SetWarmupEnd(t time.Time) { a.warmupEnd = t }
+
 // SetClockOffsets gives the servers' measured clock offsets (see
 // CDR.ClockOffsets): cross-server latencies use them.
 func (a *Aggregator) SetClockOffsets(o map[string]ClockOffset) { a.offsets = o }

@@ -11,11 +11,9 @@ import (
 	"math"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -74,6 +72,7 @@ type dialOpts struct {
 	serverTimeout  time.Duration
 	force          bool
 	serversSet     bool
+	warmup         time.Duration
 }
 
 func newDialCmd() *cobra.Command {
@@ -178,8 +177,9 @@ controller's heap is small, and this roughly halves its CPU at low rates.`,
 	durationFlag(f, &o.duration, "duration", 2*time.Second, "hold time from answer, e.g. 2s or 30 (seconds) (0: --limit/--rate + 5s)")
 	durationFlag(f, &o.ramp, "ramp", 0, "ramp the rate up linearly from 0 over this long (0: none)")
 	f.StringArrayVar(&o.apps, "app", nil, "app per call, NAME[/key=value,...][:WEIGHT] (repeatable; default TonePlay)")
-	f.StringVar(&o.out, "out", "", "directory for measurements (calls.csv, summary.json); must be new or empty unless --force")
+	f.StringVar(&o.out, "out", "", "directory for measurements (cdr.parquet, timeseries.parquet, sysstats.parquet, calls.csv, summary.json); must be new or empty unless --force")
 	f.BoolVar(&o.force, "force", false, "let --out overwrite the measurements of an earlier run")
+	durationFlag(f, &o.warmup, "warmup", 0, "leave the calls offered during this first part of the run out of the summary's figures (reported apart)")
 	f.BoolVar(&o.json, "json", false, "print the summary as JSON on stdout")
 	f.StringVar(&o.cidName, "caller-id-name", "switchio", "caller id name")
 	f.StringVar(&o.cidNum, "caller-id-number", "", "caller id number")
@@ -380,62 +380,6 @@ func checkOutDir(dir string, force bool) error {
 	return nil
 }
 
-// measurements writes calls.csv and summary.json under --out.
-type measurements struct {
-	dir string
-	mu  sync.Mutex
-	f   *os.File
-	csv *dialer.CSVWriter
-}
-
-func openMeasurements(dir string) (*measurements, error) {
-	if dir == "" {
-		return nil, nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("--out: %w", err)
-	}
-	f, err := os.Create(filepath.Join(dir, "calls.csv"))
-	if err != nil {
-		return nil, fmt.Errorf("--out: %w", err)
-	}
-	return &measurements{dir: dir, f: f, csv: dialer.NewCSVWriter(f)}, nil
-}
-
-func (m *measurements) record(r dialer.CallRecord) {
-	if m == nil {
-		return
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	_ = m.csv.Write(r)
-}
-
-// flush writes buffered rows and the summary so far.
-func (m *measurements) flush(sm dialer.Summary) error {
-	if m == nil {
-		return nil
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	err := m.csv.Flush()
-	b, jerr := json.MarshalIndent(sm, "", "  ")
-	if jerr == nil {
-		tmp := filepath.Join(m.dir, "summary.json.tmp")
-		if jerr = os.WriteFile(tmp, append(b, '\n'), 0o644); jerr == nil {
-			jerr = os.Rename(tmp, filepath.Join(m.dir, "summary.json"))
-		}
-	}
-	return errors.Join(err, jerr)
-}
-
-func (m *measurements) close() error {
-	if m == nil {
-		return nil
-	}
-	return m.f.Close()
-}
-
 // runDial runs the dialer until it is done or interrupted and returns the
 // exit code; an error means the run could not start.
 func runDial(ctx context.Context, o dialOpts, hosts []string, stdout, stderr io.Writer, sig <-chan os.Signal) (int, error) {
@@ -487,16 +431,21 @@ func runDial(ctx context.Context, o dialOpts, hosts []string, stdout, stderr io.
 		return 1, err
 	}
 	defer pool.Close()
-	m, err := openMeasurements(o.out)
+	m, err := startMeasures(ctx, o.out, o.force, pool, logger)
 	if err != nil {
 		return 1, err
 	}
-	defer m.close()
+	started := false
+	defer func() {
+		if !started {
+			m.abort()
+		}
+	}()
 
 	var d *dialer.Originator
 	downCh := make(chan string, 16)
 	cfg.Logger = logger
-	cfg.OnCall = m.record
+	cfg.OnCall = m.call
 	cfg.OnServerDown = func(addr string) {
 		select {
 		case downCh <- addr:
@@ -533,6 +482,8 @@ func runDial(ctx context.Context, o dialOpts, hosts []string, stdout, stderr io.
 	if err := d.Start(); err != nil {
 		return 1, err
 	}
+	started = true
+	m.setWarmup(time.Now().Add(o.warmup))
 
 	view := newLiveView(stderr, o.statusInterval)
 	var interrupt os.Signal // the first signal, for the exit code
@@ -573,6 +524,7 @@ loop:
 			_ = m.flush(d.Summary())
 		case <-t.C:
 		}
+		m.tick(d)
 		st := d.Stats()
 		view.draw(st)
 		if st.AllServersLost {
@@ -602,8 +554,8 @@ loop:
 		logger.Warn("close", "err", err)
 	}
 	ccancel()
-	sm := d.Summary()
-	if err := m.flush(sm); err != nil {
+	sm, err := m.close(d)
+	if err != nil {
 		fmt.Fprintln(stderr, "switchio dial: writing measurements:", err)
 	}
 	if o.json {
@@ -673,7 +625,7 @@ func printSummary(w io.Writer, sm dialer.Summary, out string) {
 		fmt.Fprintln(w, "saturation:", l)
 	}
 	if out != "" {
-		fmt.Fprintf(w, "measurements: %s, %s\n", filepath.Join(out, "calls.csv"), filepath.Join(out, "summary.json"))
+		fmt.Fprintf(w, "measurements: %s (cdr.parquet, timeseries.parquet, sysstats.parquet, calls.csv, summary.json)\n", out)
 	}
 }
 

@@ -3,10 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"encoding/csv"
-	"encoding/json"
 	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -15,38 +12,55 @@ import (
 	"time"
 
 	"github.com/switchio/switchio/dialer"
+	"github.com/switchio/switchio/measure"
+	"github.com/switchio/switchio/measure/store"
 )
 
-// readRun reads a finished run's summary.json and calls.csv and checks the
+// readRun reads a finished run back (measure/store) and checks the
 // outcome table: answered + failed == offered, completed + dropped +
-// abandoned == answered, one row per offered call.
-func readRun(t *testing.T, dir string) (dialer.Summary, [][]string) {
+// abandoned == answered, one record per offered call, the catalogue's
+// figures computed from the same records.
+func readRun(t *testing.T, dir string) (dialer.Summary, []measure.Record) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	run, err := store.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var sm dialer.Summary
-	if err := json.Unmarshal(b, &sm); err != nil {
+	if err := run.Summary(&sm); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(filepath.Join(dir, "calls.csv"))
-	if err != nil {
-		t.Fatal(err)
+	var recs []measure.Record
+	for r, err := range run.Records() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, r)
 	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows = rows[1:]
 	if sm.Answered+sm.Failed != sm.Offered || sm.Completed+sm.Dropped+sm.Abandoned != sm.Answered {
 		t.Errorf("summary breaks the outcome table: %+v", sm)
 	}
-	if uint64(len(rows)) != sm.Offered {
-		t.Errorf("calls.csv has %d rows for %d offered calls", len(rows), sm.Offered)
+	if uint64(len(recs)) != sm.Offered {
+		t.Errorf("%d records for %d offered calls", len(recs), sm.Offered)
 	}
-	return sm, rows
+	if f := sm.Metrics; f == nil || f.Offered+warmupOffered(f) != sm.Offered || f.Abandoned+warmupAbandoned(f) != sm.Abandoned {
+		t.Errorf("summary figures %+v disagree with the dialer's %+v", f, sm)
+	}
+	return sm, recs
+}
+
+func warmupOffered(f *measure.MetricsSummary) uint64 {
+	if f.Warmup == nil {
+		return 0
+	}
+	return f.Warmup.Offered
+}
+
+func warmupAbandoned(f *measure.MetricsSummary) uint64 {
+	if f.Warmup == nil {
+		return 0
+	}
+	return f.Warmup.Abandoned
 }
 
 // startDial starts a dial in a subprocess and returns once it reported
@@ -119,10 +133,10 @@ func TestDialStopping(t *testing.T) {
 		if code := waitExit(t, cmd, 15*time.Second); code != exitInterrupted {
 			t.Fatalf("exit code %d, want %d", code, exitInterrupted)
 		}
-		sm, rows := readRun(t, dir)
+		sm, recs := readRun(t, dir)
 		abandoned := 0
-		for _, r := range rows {
-			if r[10] == "abandoned" {
+		for _, r := range recs {
+			if r.Outcome == "abandoned" {
 				abandoned++
 			}
 		}

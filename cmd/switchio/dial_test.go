@@ -19,6 +19,7 @@ import (
 
 	"github.com/switchio/switchio/dialer"
 	"github.com/switchio/switchio/esl"
+	"github.com/switchio/switchio/measure/store"
 )
 
 // buildSwitchio builds the command into a temporary directory.
@@ -147,11 +148,37 @@ func TestDialCLI(t *testing.T) {
 			t.Fatal(err)
 		}
 		lines := strings.Split(strings.TrimSpace(string(csv)), "\n")
-		if len(lines) != 31 || lines[0] != strings.Join(dialer.CSVHeader, ",") {
+		if len(lines) != 31 || !strings.HasPrefix(lines[0], "call_id,seq,server,") {
 			t.Fatalf("calls.csv: %d lines, header %q", len(lines), lines[0])
 		}
-		if _, err := os.Stat(filepath.Join(dir, "summary.json")); err != nil {
+		run, recs := readRun(t, dir)
+		if run.Offered != 30 || len(recs) != 30 || run.Metrics == nil || run.Metrics.Offered != 30 {
+			t.Fatalf("summary.json %+v, %d records", run, len(recs))
+		}
+		loaded, err := store.Load(dir)
+		if err != nil {
 			t.Fatal(err)
+		}
+		var seconds, offered int64
+		for s, err := range loaded.Seconds() {
+			if err != nil {
+				t.Fatal(err)
+			}
+			seconds++
+			offered += s.Offered
+		}
+		sources := map[string]int{}
+		for s, err := range loaded.SysStats() {
+			if err != nil {
+				t.Fatal(err)
+			}
+			sources[s.Source]++
+		}
+		if seconds == 0 || offered != 30 {
+			t.Fatalf("time series: %d seconds, %d offered", seconds, offered)
+		}
+		if sources["controller"] == 0 || sources[emu.esl[0]] == 0 || sources[emu.esl[1]] == 0 {
+			t.Fatalf("system statistics by source: %v", sources)
 		}
 	})
 
