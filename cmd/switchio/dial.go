@@ -23,6 +23,7 @@ import (
 	"github.com/switchio/switchio/app"
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/dialer"
+	"github.com/switchio/switchio/dialer/measured"
 	"github.com/switchio/switchio/fsemu"
 	"github.com/switchio/switchio/originate"
 )
@@ -431,21 +432,21 @@ func runDial(ctx context.Context, o dialOpts, hosts []string, stdout, stderr io.
 		return 1, err
 	}
 	defer pool.Close()
-	m, err := startMeasures(ctx, o.out, o.force, pool, logger)
+	m, err := measured.Start(ctx, pool, measured.Options{Dir: o.out, Overwrite: o.force, Logger: logger})
 	if err != nil {
-		return 1, err
+		return 1, fmt.Errorf("--out: %w", err)
 	}
 	started := false
 	defer func() {
 		if !started {
-			m.abort()
+			m.Abort()
 		}
 	}()
 
 	var d *dialer.Originator
 	downCh := make(chan string, 16)
 	cfg.Logger = logger
-	cfg.OnCall = m.call
+	cfg.OnCall = m.Call
 	cfg.OnServerDown = func(addr string) {
 		select {
 		case downCh <- addr:
@@ -483,7 +484,7 @@ func runDial(ctx context.Context, o dialOpts, hosts []string, stdout, stderr io.
 		return 1, err
 	}
 	started = true
-	m.setWarmup(time.Now().Add(o.warmup))
+	m.SetWarmup(time.Now().Add(o.warmup))
 
 	view := newLiveView(stderr, o.statusInterval)
 	var interrupt os.Signal // the first signal, for the exit code
@@ -516,15 +517,15 @@ loop:
 			}
 			hcancel()
 			_ = d.Flush(ctx)
-			_ = m.flush(d.Summary())
+			_ = m.Flush(d.Summary())
 			drainUntil = time.Now().Add(o.interruptDrain())
 		case addr := <-downCh:
 			view.note("lost the connection to " + addr + " (reconnecting); measurements flushed")
 			_ = d.Flush(ctx)
-			_ = m.flush(d.Summary())
+			_ = m.Flush(d.Summary())
 		case <-t.C:
 		}
-		m.tick(d)
+		m.Tick(d)
 		st := d.Stats()
 		view.draw(st)
 		if st.AllServersLost {
@@ -554,7 +555,7 @@ loop:
 		logger.Warn("close", "err", err)
 	}
 	ccancel()
-	sm, err := m.close(d)
+	sm, err := m.Close(d)
 	if err != nil {
 		fmt.Fprintln(stderr, "switchio dial: writing measurements:", err)
 	}
