@@ -38,6 +38,7 @@ import (
 	_ "github.com/switchio/switchio/apps/tone" // registers TonePlay, the default app
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/dialer"
+	"github.com/switchio/switchio/dialer/measured"
 )
 
 func envInt(name string, def int) int {
@@ -137,12 +138,27 @@ func heapMB() float64 {
 }
 
 func benchDialer(b *testing.B, e *emulator, cfg dialer.Config, verbose bool) (*dialer.Originator, *cluster.Pool) {
+	o, pool, _ := benchMeasuredDialer(b, e, cfg, verbose, false)
+	return o, pool
+}
+
+// benchMeasuredDialer is benchDialer with, when measured, the run
+// measured as switchio dial --out does (CDR, figures, time series,
+// system statistics, Parquet under a temporary directory).
+func benchMeasuredDialer(b *testing.B, e *emulator, cfg dialer.Config, verbose, measure bool) (*dialer.Originator, *cluster.Pool, *measured.Run) {
 	b.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	pool, err := cluster.NewPool(ctx, e.addrs, cluster.Config{})
 	if err != nil {
 		b.Fatal(err)
+	}
+	var m *measured.Run
+	if measure {
+		if m, err = measured.Start(ctx, pool, measured.Options{Dir: b.TempDir()}); err != nil {
+			b.Fatal(err)
+		}
+		cfg.OnCall = m.Call
 	}
 	o, err := dialer.New(ctx, pool, cfg)
 	if err != nil {
@@ -154,7 +170,7 @@ func benchDialer(b *testing.B, e *emulator, cfg dialer.Config, verbose bool) (*d
 	if _, err := o.LoadSpec(ctx, nil, "TonePlay", 1); err != nil {
 		b.Fatal(err)
 	}
-	return o, pool
+	return o, pool, m
 }
 
 // BenchmarkDialerRate offers calls at each target rate for a fixed time
@@ -173,62 +189,79 @@ func BenchmarkDialerRate(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.Run(fmt.Sprintf("rate=%g", rate), func(b *testing.B) {
-			e := startEmulator(b, 2)
-			n := uint64(rate * float64(secs))
-			verbose := os.Getenv("SWITCHIO_BENCH_VERBOSE") != "false"
-			o, pool := benchDialer(b, e, dialer.Config{Rate: rate, Limit: limit, MaxOffered: n, Duration: hold}, verbose)
-			defer pool.Close()
-			defer o.Close()
-			heap0 := heapMB()
-			cpu0, ecpu0, t0 := selfCPU(), e.cpu(), time.Now()
-			if err := o.Start(); err != nil {
-				b.Fatal(err)
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), time.Duration(secs)*time.Second*3+hold+time.Minute)
-			defer cancel()
-			var peakHeap float64
-			_ = o.WaitWhile(ctx, func(st dialer.Stats) bool {
-				if st.Active > 0 && st.Elapsed > time.Duration(secs)*time.Second/2 && peakHeap == 0 {
-					var m runtime.MemStats
-					runtime.ReadMemStats(&m)
-					peakHeap = float64(m.HeapInuse) / (1 << 20)
+		for _, measure := range []bool{false, true} {
+			b.Run(fmt.Sprintf("rate=%g/measure=%v", rate, measure), func(b *testing.B) {
+				e := startEmulator(b, 2)
+				n := uint64(rate * float64(secs))
+				verbose := os.Getenv("SWITCHIO_BENCH_VERBOSE") != "false"
+				o, pool, m := benchMeasuredDialer(b, e, dialer.Config{Rate: rate, Limit: limit, MaxOffered: n, Duration: hold}, verbose, measure)
+				defer pool.Close()
+				defer o.Close()
+				var inFlight int64
+				heap0 := heapMB()
+				cpu0, ecpu0, t0 := selfCPU(), e.cpu(), time.Now()
+				if err := o.Start(); err != nil {
+					b.Fatal(err)
 				}
-				return st.State == dialer.Originating
+				ctx, cancel := context.WithTimeout(context.Background(), time.Duration(secs)*time.Second*3+hold+time.Minute)
+				defer cancel()
+				var peakHeap float64
+				_ = o.WaitWhile(ctx, func(st dialer.Stats) bool {
+					if m != nil {
+						m.Tick(o)
+					}
+					if st.Active > 0 && st.Elapsed > time.Duration(secs)*time.Second/2 && peakHeap == 0 {
+						var ms runtime.MemStats
+						runtime.ReadMemStats(&ms)
+						peakHeap = float64(ms.HeapInuse) / (1 << 20)
+						if m != nil {
+							inFlight = m.CDRStats().InFlight
+						}
+					}
+					return st.State == dialer.Originating
+				})
+				offerEnd := time.Now()
+				cpuOffer, ecpuOffer := selfCPU()-cpu0, e.cpu()-ecpu0
+				if err := o.Wait(ctx); err != nil {
+					b.Fatalf("wait: %v", err)
+				}
+				sm := o.Summary()
+				if m != nil {
+					o.Close()
+					if _, err := m.Close(o); err != nil {
+						b.Fatal(err)
+					}
+					b.ReportMetric(float64(inFlight), "cdr_calls_in_flight")
+				}
+				wall := offerEnd.Sub(t0)
+				var events, bytes uint64
+				for _, c := range pool.Clients() {
+					if conn := c.Conn(); conn != nil {
+						st := conn.Stats()
+						events += st.EventsReceived
+						bytes += st.BytesRead
+						b.Logf("%s: controller event queue high water %d", c.Addr(), st.EventsHighWater)
+					}
+				}
+				if sm.Offered > 0 {
+					b.ReportMetric(float64(events)/float64(sm.Offered), "events/call")
+					b.ReportMetric(float64(bytes)/1024/float64(sm.Offered), "KB/call")
+				}
+				b.ReportMetric(sm.AchievedRate, "achieved_cps")
+				b.ReportMetric(100*sm.AchievedRate/rate, "achieved_%")
+				b.ReportMetric(float64(sm.Failed), "failed")
+				b.ReportMetric(sm.SetupMs.P50, "setup_p50_ms")
+				b.ReportMetric(sm.SetupMs.P99, "setup_p99_ms")
+				b.ReportMetric(100*cpuOffer.Seconds()/wall.Seconds(), "ctrl_cpu_%")
+				b.ReportMetric(100*ecpuOffer.Seconds()/wall.Seconds(), "emu_cpu_%")
+				b.ReportMetric(peakHeap-heap0, "ctrl_heap_MB")
+				b.ReportMetric(float64(sm.PeakActive), "peak_calls")
+				b.Logf("rate %g: offered %d answered %d failed %d %v achieved %.1f cps (%.2f%%), set-up p50 %.1f ms p99 %.1f ms, ctrl CPU %.1f%% of a core, emulator %.1f%%, peak active %d, saturation %v",
+					rate, sm.Offered, sm.Answered, sm.Failed, sm.FailedByCause, sm.AchievedRate, 100*sm.AchievedRate/rate,
+					sm.SetupMs.P50, sm.SetupMs.P99, 100*cpuOffer.Seconds()/wall.Seconds(), 100*ecpuOffer.Seconds()/wall.Seconds(), sm.PeakActive, sm.Saturation)
+				b.ReportMetric(float64(cpuOffer.Microseconds())/float64(sm.Offered), "ctrl_cpu_us/call")
 			})
-			offerEnd := time.Now()
-			cpuOffer, ecpuOffer := selfCPU()-cpu0, e.cpu()-ecpu0
-			if err := o.Wait(ctx); err != nil {
-				b.Fatalf("wait: %v", err)
-			}
-			sm := o.Summary()
-			wall := offerEnd.Sub(t0)
-			var events, bytes uint64
-			for _, c := range pool.Clients() {
-				if conn := c.Conn(); conn != nil {
-					st := conn.Stats()
-					events += st.EventsReceived
-					bytes += st.BytesRead
-					b.Logf("%s: controller event queue high water %d", c.Addr(), st.EventsHighWater)
-				}
-			}
-			if sm.Offered > 0 {
-				b.ReportMetric(float64(events)/float64(sm.Offered), "events/call")
-				b.ReportMetric(float64(bytes)/1024/float64(sm.Offered), "KB/call")
-			}
-			b.ReportMetric(sm.AchievedRate, "achieved_cps")
-			b.ReportMetric(100*sm.AchievedRate/rate, "achieved_%")
-			b.ReportMetric(float64(sm.Failed), "failed")
-			b.ReportMetric(sm.SetupMs.P50, "setup_p50_ms")
-			b.ReportMetric(sm.SetupMs.P99, "setup_p99_ms")
-			b.ReportMetric(100*cpuOffer.Seconds()/wall.Seconds(), "ctrl_cpu_%")
-			b.ReportMetric(100*ecpuOffer.Seconds()/wall.Seconds(), "emu_cpu_%")
-			b.ReportMetric(peakHeap-heap0, "ctrl_heap_MB")
-			b.ReportMetric(float64(sm.PeakActive), "peak_calls")
-			b.Logf("rate %g: offered %d answered %d failed %d %v achieved %.1f cps (%.2f%%), set-up p50 %.1f ms p99 %.1f ms, ctrl CPU %.1f%% of a core, emulator %.1f%%, peak active %d, saturation %v",
-				rate, sm.Offered, sm.Answered, sm.Failed, sm.FailedByCause, sm.AchievedRate, 100*sm.AchievedRate/rate,
-				sm.SetupMs.P50, sm.SetupMs.P99, 100*cpuOffer.Seconds()/wall.Seconds(), 100*ecpuOffer.Seconds()/wall.Seconds(), sm.PeakActive, sm.Saturation)
-		})
+		}
 	}
 }
 
