@@ -52,6 +52,11 @@ type CDRConfig struct {
 	// OnRecord receives each record, from the CDR's goroutines, in
 	// completion order; it must not block for long.
 	OnRecord func(Record)
+	// Verdicts declares the verdict columns of the run's apps (see
+	// Verdicter); VerdictWait bounds how long a record waits for a
+	// verdict marked pending (default 5 s).
+	Verdicts    []VerdictSpec
+	VerdictWait time.Duration
 }
 
 // CDR builds one call-detail record per call from the pool's events (both
@@ -69,6 +74,10 @@ type CDR struct {
 	up      int64 // calls answered and not hung up
 	stats   CDRStats
 	offsets map[string]ClockOffset
+	held    []heldRecord // waiting for pending verdicts
+	// live holds each tracked call's cluster.Call (its verdicts) until
+	// its record is written.
+	live map[string]*cluster.Call
 	closed  bool
 }
 
@@ -77,6 +86,12 @@ type CDRStats struct {
 	// Records written; Unclaimed calls dropped because no Facts came
 	// (load test only); InFlight calls tracked now.
 	Records, Unclaimed, InFlight int64
+}
+
+// heldRecord is a finished record waiting for its pending verdicts.
+type heldRecord struct {
+	r     Record
+	until time.Time
 }
 
 type waitingFacts struct {
@@ -88,6 +103,7 @@ type waitingFacts struct {
 // apart, assembled into a Record (caller and callee) when it is written.
 type partial struct {
 	key     string
+	call    *cluster.Call
 	legs    map[string]*leg
 	up      int       // legs not yet destroyed
 	ended   time.Time // when its last leg was destroyed (local)
@@ -161,7 +177,11 @@ func NewCDR(cfg CDRConfig) *CDR {
 	if cfg.Linger <= 0 {
 		cfg.Linger = 30 * time.Second
 	}
-	return &CDR{cfg: cfg, calls: map[string]*partial{}, waiting: map[string]waitingFacts{}, offsets: map[string]ClockOffset{}}
+	if cfg.VerdictWait <= 0 {
+		cfg.VerdictWait = 5 * time.Second
+	}
+	return &CDR{cfg: cfg, calls: map[string]*partial{}, waiting: map[string]waitingFacts{}, offsets: map[string]ClockOffset{},
+		live: map[string]*cluster.Call{}}
 }
 
 // Attach subscribes the events the CDR needs on every server of the pool
@@ -244,6 +264,10 @@ func (m *CDR) observe(c *cluster.Client, e *cluster.Event) {
 		}
 		p = &partial{key: key, legs: map[string]*leg{}}
 		m.calls[key] = p
+	}
+	if p.call == nil {
+		p.call = call
+		m.live[key] = call
 	}
 	l := p.legs[uuid]
 	if l == nil {
@@ -375,12 +399,14 @@ func (m *CDR) Sweep(now time.Time) {
 		for k, p := range m.calls {
 			if p.up <= 0 && now.Sub(p.ended) >= m.cfg.Linger {
 				delete(m.calls, k)
+				delete(m.live, k)
 				m.stats.Unclaimed++
 			}
 		}
 	}
 	m.mu.Unlock()
 	m.emit(out)
+	m.release(now, false)
 }
 
 // Run sweeps every second until ctx ends.
@@ -398,8 +424,8 @@ func (m *CDR) Run(ctx context.Context) {
 }
 
 // Close writes what is still waiting: Facts without their legs' ends
-// (load test) or calls still up (their outcome as seen so far), then
-// stops taking events.
+// (load test), calls still up (their outcome as seen so far) and records
+// held for pending verdicts (without them), then stops taking events.
 func (m *CDR) Close() {
 	var out []Record
 	m.mu.Lock()
@@ -426,6 +452,7 @@ func (m *CDR) Close() {
 	m.calls = map[string]*partial{}
 	m.mu.Unlock()
 	m.emit(out)
+	m.release(time.Now(), true)
 }
 
 // merge completes a record with the dialer's facts; m.mu held.
@@ -470,10 +497,50 @@ func (m *CDR) finish(r *Record, outcome, cause string) Record {
 }
 
 func (m *CDR) emit(rs []Record) {
-	if m.cfg.OnRecord == nil {
-		return
-	}
+	now := time.Now()
 	for _, r := range rs {
+		if m.ready(&r, now, false) {
+			m.deliver(r)
+		}
+	}
+}
+
+// ready reads a record's verdicts; a record with one still pending is
+// held (false) until it is set or VerdictWait passes (or force).
+func (m *CDR) ready(r *Record, now time.Time, force bool) bool {
+	m.mu.Lock()
+	call := m.live[r.CallID]
+	m.mu.Unlock()
+	v, pending := verdictsOf(call, m.cfg.Verdicts)
+	r.Verdicts = v
+	if pending && !force {
+		m.mu.Lock()
+		m.held = append(m.held, heldRecord{r: *r, until: now.Add(m.cfg.VerdictWait)})
+		m.mu.Unlock()
+		return false
+	}
+	return true
+}
+
+// release writes the held records whose verdicts are in or whose wait is
+// over (all with force).
+func (m *CDR) release(now time.Time, force bool) {
+	m.mu.Lock()
+	held := m.held
+	m.held = nil
+	m.mu.Unlock()
+	for _, h := range held {
+		if m.ready(&h.r, now, force || !now.Before(h.until)) {
+			m.deliver(h.r)
+		}
+	}
+}
+
+func (m *CDR) deliver(r Record) {
+	m.mu.Lock()
+	delete(m.live, r.CallID)
+	m.mu.Unlock()
+	if m.cfg.OnRecord != nil {
 		m.cfg.OnRecord(r)
 	}
 }

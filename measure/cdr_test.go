@@ -182,3 +182,71 @@ func TestCDRObservedCalls(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 }
+
+// An app's verdicts become typed columns of its calls' records; a record
+// waits for a verdict marked pending, at most VerdictWait.
+func TestCDRVerdicts(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cl := fsemu.RunClusterT(t, 1, fsemu.Config{Inbound: fsemu.Inbound{Action: "answer", TalkTime: 100 * time.Millisecond}})
+	pool, err := cluster.NewPool(ctx, []string{cl.Server(0).Addr()}, cluster.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	specs := []measure.VerdictSpec{
+		{Name: "digits_ok", Kind: measure.KindBool},
+		{Name: "ber", Kind: measure.KindFloat},
+		{Name: "never", Kind: measure.KindInt},
+	}
+	got := make(chan measure.Record, 10)
+	cdr := measure.NewCDR(measure.CDRConfig{Verdicts: specs, VerdictWait: 2 * time.Second, OnRecord: func(r measure.Record) { got <- r }})
+	if err := cdr.Attach(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	defer cdr.Close()
+	sweep, stop := context.WithCancel(ctx)
+	defer stop()
+	go cdr.Run(sweep)
+	// The app: digits_ok at answer; ber computed 1.2 s after the call
+	// ended (pending meanwhile).
+	var once sync.Once
+	pool.Clients()[0].Observe(func(e *cluster.Event) {
+		c := e.Call()
+		if c == nil {
+			return
+		}
+		switch e.Key {
+		case "CHANNEL_ANSWER":
+			once.Do(func() {
+				_ = measure.SetVerdict(c, "digits_ok", true)
+				measure.PendVerdict(c, "ber")
+			})
+		case "CHANNEL_DESTROY":
+			time.AfterFunc(1200*time.Millisecond, func() { _ = measure.SetVerdict(c, "ber", 0.25) })
+		}
+	})
+	id := "21111111-2222-4333-8444-555555555555"
+	if _, err := pool.Clients()[0].BgAPI(ctx, "originate {origination_uuid="+id+",sip_h_X-switchio_originating_session="+id+
+		"}sofia/external/1000@"+cl.Server(0).SIPAddr()+" &park()"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-got:
+		v := r.Verdicts
+		if r.CallID != id {
+			t.Fatalf("record of %s", r.CallID)
+		}
+		if v["digits_ok"].Bool == nil || !*v["digits_ok"].Bool || v["ber"].Float == nil || *v["ber"].Float != 0.25 {
+			t.Fatalf("verdicts %+v", v)
+		}
+		if _, ok := v["never"]; ok {
+			t.Fatalf("a verdict never set has a value: %+v", v["never"])
+		}
+		if d := time.Since(r.LocalHangup); d < time.Second {
+			t.Fatalf("record written %v after the call, before its pending verdict", d)
+		}
+	case <-ctx.Done():
+		t.Fatal("no record")
+	}
+}

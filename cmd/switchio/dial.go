@@ -432,7 +432,13 @@ func runDial(ctx context.Context, o dialOpts, hosts []string, stdout, stderr io.
 		return 1, err
 	}
 	defer pool.Close()
-	m, err := measured.Start(ctx, pool, measured.Options{Dir: o.out, Overwrite: o.force, Logger: logger})
+	var instances []cluster.App
+	for _, a := range apps {
+		inst, _ := app.Default.New(a.spec)
+		instances = append(instances, inst)
+	}
+	m, err := measured.Start(ctx, pool, measured.Options{Dir: o.out, Overwrite: o.force, Logger: logger,
+		Verdicts: measured.VerdictsOf(instances...)})
 	if err != nil {
 		return 1, fmt.Errorf("--out: %w", err)
 	}

@@ -50,8 +50,31 @@ type Options struct {
 	// pool's clients); NoSysStats turns them off.
 	SysStats   measure.SysStatsConfig
 	NoSysStats bool
+	// Verdicts declares the verdict columns of the run's apps (see
+	// measure.Verdicter; VerdictsOf collects them).
+	Verdicts []measure.VerdictSpec
 	// Logger receives write errors (nil discards them).
 	Logger *slog.Logger
+}
+
+// VerdictsOf collects the verdict columns the apps declare, each name
+// once.
+func VerdictsOf(apps ...cluster.App) []measure.VerdictSpec {
+	var out []measure.VerdictSpec
+	seen := map[string]bool{}
+	for _, a := range apps {
+		v, ok := a.(measure.Verdicter)
+		if !ok {
+			continue
+		}
+		for _, sp := range v.Verdicts() {
+			if !seen[sp.Name] {
+				seen[sp.Name] = true
+				out = append(out, sp)
+			}
+		}
+	}
+	return out
 }
 
 // Start attaches the CDR to the pool (before the dialer is created, so a
@@ -63,7 +86,7 @@ func Start(ctx context.Context, pool *cluster.Pool, opts Options) (*Run, error) 
 	}
 	m := &Run{log: opts.Logger, agg: measure.NewAggregator(time.Time{})}
 	if opts.Dir != "" {
-		w, err := store.Create(opts.Dir, store.Options{Overwrite: opts.Overwrite})
+		w, err := store.Create(opts.Dir, store.Options{Overwrite: opts.Overwrite, Verdicts: opts.Verdicts})
 		if err != nil {
 			return nil, fmt.Errorf("measured: %w", err)
 		}
@@ -74,7 +97,7 @@ func Start(ctx context.Context, pool *cluster.Pool, opts Options) (*Run, error) 
 			m.keep(m.w.WriteSecond(&s))
 		}
 	})
-	m.cdr = measure.NewCDR(measure.CDRConfig{LoadTest: true, OnRecord: m.onRecord})
+	m.cdr = measure.NewCDR(measure.CDRConfig{LoadTest: true, OnRecord: m.onRecord, Verdicts: opts.Verdicts})
 	if err := m.cdr.Attach(ctx, pool); err != nil {
 		m.Abort()
 		return nil, err
