@@ -77,7 +77,8 @@ type CDR struct {
 	held    []heldRecord // waiting for pending verdicts
 	// live holds each tracked call's cluster.Call (its verdicts) until
 	// its record is written.
-	live map[string]*cluster.Call
+	live     map[string]*cluster.Call
+	attached map[*cluster.Client]bool
 	closed  bool
 }
 
@@ -189,12 +190,30 @@ func NewCDR(cfg CDRConfig) *CDR {
 // events are seen here before the call is reported finished.
 func (m *CDR) Attach(ctx context.Context, pool *cluster.Pool) error {
 	for _, c := range pool.Clients() {
-		if err := c.Subscribe(ctx, cdrEvents...); err != nil {
-			return fmt.Errorf("measure: subscribe on %s: %w", c.Addr(), err)
+		if err := m.AttachClient(ctx, c); err != nil {
+			return err
 		}
-		c := c
-		c.Observe(func(e *cluster.Event) { m.observe(c, e) })
 	}
+	return nil
+}
+
+// AttachClient attaches the CDR to one server's client; a client already
+// attached is left alone, so no call is counted twice.
+func (m *CDR) AttachClient(ctx context.Context, c *cluster.Client) error {
+	m.mu.Lock()
+	if m.attached == nil {
+		m.attached = map[*cluster.Client]bool{}
+	}
+	if m.attached[c] {
+		m.mu.Unlock()
+		return nil
+	}
+	m.attached[c] = true
+	m.mu.Unlock()
+	if err := c.Subscribe(ctx, cdrEvents...); err != nil {
+		return fmt.Errorf("measure: subscribe on %s: %w", c.Addr(), err)
+	}
+	c.Observe(func(e *cluster.Event) { m.observe(c, e) })
 	return nil
 }
 

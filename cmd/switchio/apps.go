@@ -8,6 +8,7 @@ import (
 
 	"github.com/switchio/switchio/app"
 	// Built-in apps register themselves in app.Default.
+	_ "github.com/switchio/switchio/apps/cdr"
 	_ "github.com/switchio/switchio/apps/tone"
 )
 

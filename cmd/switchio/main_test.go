@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/switchio/switchio/app"
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/fsemu"
+	"github.com/switchio/switchio/measure/store"
 	"github.com/switchio/switchio/originate"
 )
 
@@ -93,13 +95,14 @@ func TestServeTonePlay(t *testing.T) {
 	done := make(chan error, 1)
 	var logs *outBuffer
 	started := make(chan struct{})
+	out := filepath.Join(t.TempDir(), "served")
 	go func() {
 		var err error
 		stdout, stderr := &outBuffer{}, &outBuffer{}
 		logs = stderr
 		close(started)
 		root := newRootCmd()
-		root.SetArgs([]string{"serve", callee.Addr(), "--app", "TonePlay/freq=800"})
+		root.SetArgs([]string{"serve", callee.Addr(), "--app", "TonePlay/freq=800", "--out", out})
 		root.SetOut(stdout)
 		root.SetErr(stderr)
 		err = root.ExecuteContext(serveCtx)
@@ -160,6 +163,24 @@ func TestServeTonePlay(t *testing.T) {
 		}
 	case <-ctx.Done():
 		t.Fatal("serve did not stop on cancel")
+	}
+	// --out: the call seen on the served server was recorded.
+	run, err := store.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	records := 0
+	for r, err := range run.Records() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Server != callee.Addr() || r.Outcome != "answered" {
+			t.Fatalf("record %+v", r)
+		}
+		records++
+	}
+	if records != 1 || !run.Closed {
+		t.Fatalf("%d records (closed %v), want the one call", records, run.Closed)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/switchio/switchio/app"
+	"github.com/switchio/switchio/apps/cdr"
 	"github.com/switchio/switchio/cluster"
 )
 
@@ -20,18 +21,25 @@ func newServeCmd() *cobra.Command {
 		specs    []string
 		appID    string
 		verbose  bool
+		out      string
+		force    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "serve HOST[:PORT]... --app NAME[/key=value,...]",
 		Short: "Run registered apps on FreeSWITCH servers until interrupted",
 		Long: `Connects to every server, loads the given apps (one instance per server)
-under one app id, and runs them until Ctrl-C or SIGTERM. Apps of your own: build
+under one app id, and runs them until Ctrl-C or SIGTERM. --out DIR records every
+call seen on the servers, whatever app handles it (the CDR app), and writes
+cdr.parquet, calls.csv and summary.json there when stopped. Apps of your own: build
 your own binary that imports your app packages and calls app.Service (see the
 examples in package app).`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, hosts []string) error {
-			if len(specs) == 0 {
-				return fmt.Errorf("serve: at least one --app is required (see switchio list-apps)")
+			if len(specs) == 0 && out == "" {
+				return fmt.Errorf("serve: at least one --app (see switchio list-apps) or --out is required")
+			}
+			if err := checkOutDir(out, force); err != nil {
+				return err
 			}
 			var loads []app.Loadable
 			for _, spec := range specs {
@@ -43,6 +51,11 @@ examples in package app).`,
 					a, _ := app.Default.New(spec)
 					return a
 				}))
+			}
+			if out != "" {
+				// One recorder for every server, so a call with legs on
+				// two of them is one record.
+				loads = append(loads, app.Shared(&cdr.CDR{Dir: out, Force: force}))
 			}
 			level := slog.LevelInfo
 			if verbose {
@@ -64,6 +77,8 @@ examples in package app).`,
 	cmd.Flags().StringArrayVar(&specs, "app", nil, "app to run, NAME[/key=value,...] (repeatable)")
 	cmd.Flags().StringVar(&appID, "app-id", cluster.DefaultAppID, "app id the apps are loaded under")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "debug logging")
+	cmd.Flags().StringVar(&out, "out", "", "record every call seen (all app ids) to this directory: cdr.parquet, calls.csv, summary.json (the CDR app)")
+	cmd.Flags().BoolVar(&force, "force", false, "let --out overwrite an earlier run's files")
 	return cmd
 }
 

@@ -1,0 +1,75 @@
+package cdr_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/switchio/switchio/apps/cdr"
+	"github.com/switchio/switchio/cluster"
+	"github.com/switchio/switchio/fsemu"
+	"github.com/switchio/switchio/measure/store"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// Loaded under two app ids on two servers, the CDR app records each call
+// once: one record per call, legs on both servers joined.
+func TestCDRAppRecordsEveryCallOnce(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cl := fsemu.RunClusterT(t, 2, fsemu.Config{Inbound: fsemu.Inbound{Action: "answer", TalkTime: 100 * time.Millisecond}})
+	pool, err := cluster.NewPool(ctx, []string{cl.Server(0).Addr(), cl.Server(1).Addr()}, cluster.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	dir := t.TempDir()
+	a := &cdr.CDR{Dir: dir}
+	for _, id := range []string{"one", "two"} {
+		if err := pool.Load(ctx, id, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 3; i++ {
+		id := fmt.Sprintf("31111111-2222-4333-8444-55555555555%d", i)
+		if _, err := pool.Clients()[0].BgAPI(ctx, "originate {origination_uuid="+id+",sip_h_X-switchio_originating_session="+id+
+			"}sofia/external/100"+fmt.Sprint(i)+"@"+cl.Server(1).SIPAddr()+" &park()"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) && (len(cl.Server(0).Channels())+len(cl.Server(1).Channels()) > 0 || pool.Counters().CallsDone < 3) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, c := range pool.Clients() {
+		for _, id := range []string{"one", "two"} {
+			if err := c.Unload(ctx, id); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if sm := a.Summary(); sm.Offered != 3 || sm.Answered != 3 {
+		t.Fatalf("figures %+v", sm.Figures)
+	}
+	run, err := store.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for r, err := range run.Records() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[r.CallID] || r.Server != cl.Server(0).Addr() || r.CalleeServer != cl.Server(1).Addr() {
+			t.Fatalf("record %+v (seen %v)", r, seen[r.CallID])
+		}
+		seen[r.CallID] = true
+	}
+	if len(seen) != 3 {
+		t.Fatalf("%d records, want 3", len(seen))
+	}
+}
