@@ -1,0 +1,184 @@
+package dialer
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/switchio/switchio/originate"
+)
+
+// State is the Originator's state: Initial -> Originating <-> Stopped.
+type State int32
+
+// States.
+const (
+	Initial State = iota
+	Originating
+	Stopped
+)
+
+func (s State) String() string {
+	switch s {
+	case Initial:
+		return "INITIAL"
+	case Originating:
+		return "ORIGINATING"
+	case Stopped:
+		return "STOPPED"
+	}
+	return fmt.Sprintf("State(%d)", int32(s))
+}
+
+// Errors.
+var (
+	// ErrNoApp is returned by Start when no app with a positive weight is
+	// loaded.
+	ErrNoApp = errors.New("dialer: no app with a positive weight loaded")
+	// ErrClosed is returned by calls on a closed Originator.
+	ErrClosed = errors.New("dialer: originator closed")
+)
+
+// Causes the dialer records for calls that never got a server's answer.
+const (
+	// CauseSendError: the originate could not be sent (connection lost).
+	CauseSendError = "SWITCHIO_SEND_ERROR"
+	// CauseLost: the call's result or hang-up never arrived although its
+	// server stayed reachable.
+	CauseLost = "SWITCHIO_LOST"
+	// CauseServerLost: the call's server was unreachable for
+	// Config.ServerTimeout.
+	CauseServerLost = "SWITCHIO_SERVER_LOST"
+	// CauseDrainTimeout: the call was still up when the drain time after
+	// the run ended (see Abandon).
+	CauseDrainTimeout = "SWITCHIO_DRAIN_TIMEOUT"
+	// CauseInterrupted: the run was interrupted with the call up.
+	CauseInterrupted = "SWITCHIO_INTERRUPTED"
+	// CauseClosed: the dialer was closed with the call still up.
+	CauseClosed = "SWITCHIO_CLOSED"
+)
+
+// Config configures an Originator. Rate, Limit, MaxOffered, Duration and
+// Ramp are initial values; each can be changed while running.
+type Config struct {
+	// ID names this dialer; its app ids are "<ID>-<app name>" and its
+	// hupall only touches calls carrying them. Default: random.
+	ID string
+	// Rate is the target in calls per second over the whole pool
+	// (fractional allowed; default 30).
+	Rate float64
+	// Limit caps concurrent calls ("erlangs") over the pool (default 1). A
+	// call holds its slot from the moment it is offered until its last leg
+	// is destroyed, so the servers never carry more.
+	Limit int
+	// MaxOffered stops offering after exactly this many calls (0: no cap).
+	MaxOffered uint64
+	// Duration is how long a call is held from answer. 0 means automatic:
+	// Limit/Rate + AutoDurationOffset, recomputed when they change.
+	Duration time.Duration
+	// AutoDurationOffset is added to Limit/Rate for the automatic duration
+	// (default 5 s).
+	AutoDurationOffset time.Duration
+	// Ramp raises the rate linearly from 0 to Rate over this long at Start.
+	Ramp time.Duration
+	// ServerLimit caps concurrent calls per server (0: only Limit);
+	// ServerLimits overrides it per server address. Calls go to the
+	// server with the lowest load relative to its cap.
+	ServerLimit  int
+	ServerLimits map[string]int
+	// Request is the originate template (endpoint or profile/gateway,
+	// destination, proxy, caller id, codec, headers, variables). Its UUID
+	// is set per call; App/AppArg default to park.
+	Request originate.Request
+	// PerCall sets per-call fields (destination or caller id from a list).
+	PerCall []originate.PerCall
+	// DestUser is the user part of the default destination (default
+	// "switchio"). With no Request.Endpoint or Request.Dest, each server
+	// calls DestUser@<its own SIP address>, read from "sofia status
+	// profile <profile>"; a Request.Dest (or per-call destination)
+	// without "@" is completed the same way. Dests overrides the
+	// destination per server address.
+	DestUser string
+	Dests    map[string]string
+	// OriginateTimeout bounds ringing (originate_timeout; default 60 s).
+	OriginateTimeout time.Duration
+	// ServerTimeout is how long a server may stay unreachable before its
+	// calls are given up (CauseServerLost) and it is reported lost
+	// (default 10 s); when every server is lost, the dialer stops.
+	ServerTimeout time.Duration
+	// ServerHangup leaves the hold to the server alone
+	// (execute_on_answer=sched_hangup +<Duration rounded up to seconds>).
+	// FreeSWITCH's scheduler runs on whole epoch seconds, so such calls
+	// are held up to a second short. By default the dialer hangs each call
+	// up itself (uuid_kill) Duration after its answer, and the server's
+	// sched_hangup is only a guard, Margin later, for when the dialer dies.
+	ServerHangup bool
+	// Margin is how long after the hold the server-side guard hangs a
+	// call up (default and minimum 2 s: whole-second scheduling may fire
+	// it up to a second early, and it must never beat the controller).
+	Margin time.Duration
+	// AppHeader, if set, is sent in the X-switchio_app header of every
+	// call instead of the app's name, for far ends that key on it.
+	AppHeader string
+	// Senders is the number of originates being written per server at
+	// once (default 8). Results come back asynchronously
+	// (BACKGROUND_JOB), so many more are in flight.
+	Senders int
+	// CatchUp is how late the pacer may be and still send the missed calls
+	// at once (default 500 ms); beyond it, and after waiting for a free
+	// slot, the schedule restarts from now instead of bursting.
+	CatchUp time.Duration
+	// SaturationLatency is the set-up latency above which a server with a
+	// backlog of originates is reported saturated (default 500 ms, or 5x
+	// the lowest latency seen if higher).
+	SaturationLatency time.Duration
+	// OnCall receives every finished call, in order of completion, from a
+	// goroutine of the dialer.
+	OnCall func(CallRecord)
+	// OnServerDown is called when a server's connection is lost.
+	OnServerDown func(addr string)
+	// Logger receives the dialer's logs (nil discards them).
+	Logger *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.ID == "" {
+		var b [4]byte
+		_, _ = rand.Read(b[:])
+		c.ID = "dial" + hex.EncodeToString(b[:])
+	}
+	if c.Rate <= 0 {
+		c.Rate = 30
+	}
+	if c.Limit <= 0 {
+		c.Limit = 1
+	}
+	if c.AutoDurationOffset <= 0 {
+		c.AutoDurationOffset = 5 * time.Second
+	}
+	if c.DestUser == "" {
+		c.DestUser = "switchio"
+	}
+	if c.OriginateTimeout <= 0 {
+		c.OriginateTimeout = 60 * time.Second
+	}
+	if c.ServerTimeout <= 0 {
+		c.ServerTimeout = 10 * time.Second
+	}
+	c.Margin = max(c.Margin, 2*time.Second)
+	if c.Senders <= 0 {
+		c.Senders = 8
+	}
+	if c.CatchUp <= 0 {
+		c.CatchUp = 500 * time.Millisecond
+	}
+	if c.SaturationLatency <= 0 {
+		c.SaturationLatency = 500 * time.Millisecond
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}

@@ -1,0 +1,281 @@
+package dialer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/switchio/switchio/cluster"
+)
+
+// Start starts (or resumes) offering calls: Initial|Stopped -> Originating.
+func (o *Originator) Start() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return ErrClosed
+	}
+	if o.state == Originating {
+		return nil
+	}
+	ok := false
+	for _, g := range o.apps {
+		ok = ok || g.weight > 0
+	}
+	if !ok {
+		return ErrNoApp
+	}
+	if o.maxOffered > 0 && o.offered >= o.maxOffered {
+		return fmt.Errorf("dialer: max offered (%d) already reached", o.maxOffered)
+	}
+	now := time.Now()
+	r0 := o.rate
+	if o.ramp > 0 {
+		r0 = 0
+	}
+	o.seg = segment{t0: now, n0: o.offered, r0: r0, r1: o.rate, ramp: o.ramp}
+	o.killing = false
+	o.startedAt = o.since(now)
+	o.setState(Originating)
+	return nil
+}
+
+// Stop stops offering calls; calls up keep their hold time.
+// Originating -> Stopped.
+func (o *Originator) Stop() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.state == Originating {
+		o.setState(Stopped)
+	}
+}
+
+// setState changes state; o.mu held.
+func (o *Originator) setState(s State) {
+	if o.state == s {
+		return
+	}
+	if s == Stopped {
+		o.stoppedAt = o.since(time.Now())
+	}
+	o.log.Info("state", "from", o.state, "to", s)
+	o.state = s
+	o.notify()
+}
+
+// State returns the current state.
+func (o *Originator) State() State {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.state
+}
+
+// CheckState reports whether the state is s.
+func (o *Originator) CheckState(s State) bool { return o.State() == s }
+
+// Hupall stops offering and hangs up this dialer's calls only: on every
+// reachable server "hupall NORMAL_CLEARING sip_h_X-switchio_app_id <app
+// id>" for each of its app ids; calls whose originate was still on its
+// way are hung up as they show up. Their outcome is abandoned.
+func (o *Originator) Hupall(ctx context.Context) error {
+	o.mu.Lock()
+	if o.state == Originating {
+		o.setState(Stopped)
+	}
+	o.killing = true
+	o.markAbandoned()
+	o.mu.Unlock()
+	return o.hupall(ctx, true)
+}
+
+// hupall sends the hang-ups to every server whose connection is up (an
+// unreachable one would only make the caller wait); own restricts them
+// to this dialer's app ids.
+func (o *Originator) hupall(ctx context.Context, own bool) error {
+	o.mu.Lock()
+	ids := make([]string, len(o.apps))
+	for i, g := range o.apps {
+		ids[i] = g.id
+	}
+	o.mu.Unlock()
+	var errs []error
+	for _, s := range o.servers {
+		if s.c.Conn() == nil {
+			continue
+		}
+		if !own {
+			if err := s.c.Hupall(ctx, "NORMAL_CLEARING", "", ""); err != nil {
+				errs = append(errs, fmt.Errorf("hupall on %s: %w", s.addr, err))
+			}
+			continue
+		}
+		for _, id := range ids {
+			if err := s.c.Hupall(ctx, "NORMAL_CLEARING", "sip_h_"+cluster.HeaderAppID, id); err != nil {
+				errs = append(errs, fmt.Errorf("hupall on %s: %w", s.addr, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// markAbandoned marks every call up as ended by switchio (a hupall is on
+// its way); o.mu held.
+func (o *Originator) markAbandoned() {
+	for _, c := range o.calls {
+		if c.endBy == endNone {
+			c.endBy = endAbandon
+		}
+	}
+}
+
+// HardHupall stops offering and hangs up every call on every reachable
+// server, this dialer's or not.
+func (o *Originator) HardHupall(ctx context.Context) error {
+	o.mu.Lock()
+	if o.state == Originating {
+		o.setState(Stopped)
+	}
+	o.killing = true
+	o.markAbandoned()
+	o.mu.Unlock()
+	return o.hupall(ctx, false)
+}
+
+// Shutdown hangs up the dialer's calls, waits (bounded by ctx) for them
+// to end and closes the dialer.
+func (o *Originator) Shutdown(ctx context.Context) error {
+	err := o.Hupall(ctx)
+	werr := o.Wait(ctx)
+	return errors.Join(err, werr, o.Close())
+}
+
+// Close stops the dialer's goroutines, records every call still up
+// (CauseClosed: answered ones abandoned, the others failed), delivers the
+// remaining call records to OnCall and unloads its apps (waiting at most
+// 5 s for unreachable servers). Calls still up keep their server-side
+// guard. It is idempotent.
+func (o *Originator) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return o.CloseContext(ctx)
+}
+
+// CloseContext is Close with ctx bounding the unloading of apps: with a
+// done ctx it returns at once, records delivered, even when a server is
+// unreachable.
+func (o *Originator) CloseContext(ctx context.Context) error {
+	var err error
+	o.once.Do(func() {
+		o.mu.Lock()
+		if o.state == Originating {
+			o.setState(Stopped)
+		}
+		o.releaseAll(CauseClosed, time.Now())
+		o.closed = true
+		o.notify()
+		o.mu.Unlock()
+		o.cancel()
+		o.wg.Wait()
+		<-o.recordsDone
+		var errs []error
+		for _, id := range o.mgr.IDs() {
+			if ctx.Err() != nil {
+				break
+			}
+			errs = append(errs, o.mgr.Unload(ctx, id))
+		}
+		err = errors.Join(errs...)
+	})
+	return err
+}
+
+// Abandon ends the run now: it stops offering, records every call still
+// up under cause (answered ones abandoned, the others failed) without
+// waiting for their ends, and asks the reachable servers to hang up this
+// dialer's calls (bounded by ctx). Use it when a drain time runs out or
+// the user insists on stopping.
+func (o *Originator) Abandon(ctx context.Context, cause string) error {
+	o.mu.Lock()
+	if o.state == Originating {
+		o.setState(Stopped)
+	}
+	o.killing = true
+	o.releaseAll(cause, time.Now())
+	o.mu.Unlock()
+	signal(o.recordsWake)
+	return o.hupall(ctx, true)
+}
+
+// Flush delivers the finished calls' records to OnCall now and returns
+// once they are delivered (or ctx ends).
+func (o *Originator) Flush(ctx context.Context) error {
+	done := make(chan struct{})
+	o.mu.Lock()
+	if o.closed {
+		o.mu.Unlock()
+		return nil
+	}
+	o.pendingFlush = append(o.pendingFlush, done)
+	o.mu.Unlock()
+	signal(o.recordsWake)
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-o.recordsDone:
+		return nil
+	}
+}
+
+// notify wakes the pacer and every waiter; o.mu held.
+func (o *Originator) notify() {
+	if o.changed != nil {
+		close(o.changed)
+		o.changed = nil
+	}
+	signal(o.wake)
+}
+
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// WaitForState blocks until the state is s (or ctx ends).
+func (o *Originator) WaitForState(ctx context.Context, s State) error {
+	return o.WaitWhile(ctx, func(st Stats) bool { return st.State != s })
+}
+
+// WaitWhile blocks while cond holds (or until ctx ends). cond is checked at
+// every state change and call completion, and at least every 250 ms.
+func (o *Originator) WaitWhile(ctx context.Context, cond func(Stats) bool) error {
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	for {
+		o.mu.Lock()
+		if o.changed == nil {
+			o.changed = make(chan struct{})
+		}
+		ch := o.changed
+		o.mu.Unlock()
+		if !cond(o.Stats()) {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-t.C:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Wait blocks until the dialer is not originating and none of its calls
+// is up (the default wait of a load test).
+func (o *Originator) Wait(ctx context.Context) error {
+	return o.WaitWhile(ctx, func(st Stats) bool { return st.State == Originating || st.Active > 0 })
+}
