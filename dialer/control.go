@@ -78,22 +78,16 @@ func (o *Originator) CheckState(s State) bool { return o.State() == s }
 // reachable server "hupall NORMAL_CLEARING sip_h_X-switchio_app_id <app
 // id>" for each of its app ids; calls whose originate was still on its
 // way are hung up as they show up. Their outcome is abandoned.
-func (o *Originator) Hupall(ctx context.Context) error {
-	o.mu.Lock()
-	if o.state == Originating {
-		o.setState(Stopped)
-	}
-	o.killing = true
-	o.markAbandoned()
-	o.mu.Unlock()
-	return o.hupall(ctx, true)
-}
+func (o *Originator) Hupall(ctx context.Context) error { return o.hupall(ctx, true) }
 
-// hupall sends the hang-ups to every server whose connection is up (an
-// unreachable one would only make the caller wait); own restricts them
-// to this dialer's app ids.
+// hupall stops offering, marks the calls up abandoned and sends the
+// hang-ups to every server whose connection is up (an unreachable one
+// would only make the caller wait); own restricts them to this dialer's
+// app ids.
 func (o *Originator) hupall(ctx context.Context, own bool) error {
 	o.mu.Lock()
+	o.stopOffering()
+	o.markAbandoned()
 	ids := make([]string, len(o.apps))
 	for i, g := range o.apps {
 		ids[i] = g.id
@@ -119,6 +113,15 @@ func (o *Originator) hupall(ctx context.Context, own bool) error {
 	return errors.Join(errs...)
 }
 
+// stopOffering stops offering calls and makes the calls still on their
+// way be hung up as they show up; o.mu held.
+func (o *Originator) stopOffering() {
+	if o.state == Originating {
+		o.setState(Stopped)
+	}
+	o.killing = true
+}
+
 // markAbandoned marks every call up as ended by switchio (a hupall is on
 // its way); o.mu held.
 func (o *Originator) markAbandoned() {
@@ -131,16 +134,7 @@ func (o *Originator) markAbandoned() {
 
 // HardHupall stops offering and hangs up every call on every reachable
 // server, this dialer's or not.
-func (o *Originator) HardHupall(ctx context.Context) error {
-	o.mu.Lock()
-	if o.state == Originating {
-		o.setState(Stopped)
-	}
-	o.killing = true
-	o.markAbandoned()
-	o.mu.Unlock()
-	return o.hupall(ctx, false)
-}
+func (o *Originator) HardHupall(ctx context.Context) error { return o.hupall(ctx, false) }
 
 // Shutdown hangs up the dialer's calls, waits (bounded by ctx) for them
 // to end and closes the dialer.
@@ -197,10 +191,7 @@ func (o *Originator) CloseContext(ctx context.Context) error {
 // the user insists on stopping.
 func (o *Originator) Abandon(ctx context.Context, cause string) error {
 	o.mu.Lock()
-	if o.state == Originating {
-		o.setState(Stopped)
-	}
-	o.killing = true
+	o.stopOffering()
 	o.releaseAll(cause, time.Now())
 	o.mu.Unlock()
 	signal(o.recordsWake)

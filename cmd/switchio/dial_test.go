@@ -184,85 +184,26 @@ func TestDialCLI(t *testing.T) {
 
 	t.Run("ctrl-c", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "out")
-		cmd := exec.Command(bin, append([]string{"dial", "--max-offered", "0", "--rate", "20", "--duration", "60s",
-			"--status-interval", "100ms", "--out", dir}, emu.esl...)...)
-		var stdout bytes.Buffer
-		cmd.Stdout = &stdout
-		errPipe, err := cmd.StderrPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		re := regexp.MustCompile(`answered=(\d+)`)
-		sc := bufio.NewScanner(errPipe)
-		var stderr strings.Builder
-		for sc.Scan() {
-			stderr.WriteString(sc.Text() + "\n")
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				if n, _ := strconv.Atoi(m[1]); n >= 10 {
-					break
-				}
-			}
-		}
+		cmd, stdout, _ := startDial(t, bin, append([]string{"--max-offered", "0", "--rate", "20", "--duration", "60s", "--out", dir}, emu.esl...)...)
 		if channels(t, emu.esl[0])+channels(t, emu.esl[1]) == 0 {
 			t.Fatal("no calls up before Ctrl-C")
 		}
 		cmd.Process.Signal(syscall.SIGINT)
-		go io.Copy(&stderr, errPipe)
-		err = cmd.Wait()
-		if code := exitCode(err); code != exitInterrupted {
-			t.Fatalf("exit code %d after Ctrl-C, want %d\n%s", code, exitInterrupted, stderr.String())
+		if code := waitExit(t, cmd, 30*time.Second); code != exitInterrupted {
+			t.Fatalf("exit code %d after Ctrl-C, want %d", code, exitInterrupted)
 		}
 		out := stdout.String()
 		if !strings.Contains(out, "offered") || !strings.Contains(out, "achieved") {
 			t.Fatalf("no summary after Ctrl-C:\n%s", out)
 		}
-		// Its calls (held 60 s) were hung up.
+		// Its calls (held 60 s) were hung up, and recorded abandoned; a
+		// call still ringing at Ctrl-C may fail (cancelled).
 		if n := channels(t, emu.esl[0]) + channels(t, emu.esl[1]); n != 0 {
 			t.Fatalf("%d channels left after Ctrl-C", n)
 		}
-		b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var sm dialer.Summary
-		// A call still ringing at Ctrl-C may fail (cancelled); the others
-		// were answered and cleared normally.
-		if err := json.Unmarshal(b, &sm); err != nil || sm.Answered < 10 || sm.Failed > 2 {
-			t.Fatalf("summary.json %+v (%v)", sm, err)
-		}
-		csv, _ := os.ReadFile(filepath.Join(dir, "calls.csv"))
-		if rows := strings.Count(string(csv), "\n") - 1; uint64(rows) != sm.Offered {
-			t.Fatalf("calls.csv has %d rows for %d calls", rows, sm.Offered)
-		}
-	})
-
-	t.Run("second ctrl-c", func(t *testing.T) {
-		dir := filepath.Join(t.TempDir(), "out")
-		cmd := exec.Command(bin, append([]string{"dial", "--max-offered", "0", "--rate", "20", "--duration", "60s",
-			"--status-interval", "100ms", "--out", dir}, emu.esl...)...)
-		var stdout bytes.Buffer
-		cmd.Stdout = &stdout
-		errPipe, _ := cmd.StderrPipe()
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(errPipe)
-		for sc.Scan() && !strings.Contains(sc.Text(), "answered=") {
-		}
-		cmd.Process.Signal(syscall.SIGINT)
-		cmd.Process.Signal(syscall.SIGINT)
-		go io.Copy(io.Discard, errPipe)
-		if code := exitCode(cmd.Wait()); code != exitInterrupted {
-			t.Fatalf("exit code %d, want %d", code, exitInterrupted)
-		}
-		if !strings.Contains(stdout.String(), "offered") {
-			t.Fatalf("no summary:\n%s", stdout.String())
-		}
-		if _, err := os.Stat(filepath.Join(dir, "summary.json")); err != nil {
-			t.Fatal(err)
+		sm, _ := readRun(t, dir)
+		if sm.Answered == 0 || sm.Abandoned != sm.Answered || sm.Failed > 2 {
+			t.Fatalf("summary.json %+v", sm)
 		}
 	})
 
