@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/switchio/switchio/app"
 	"github.com/switchio/switchio/cluster"
@@ -409,7 +408,8 @@ func runDial(ctx context.Context, o dialOpts, hosts []string, stdout, stderr io.
 	if o.verbose {
 		level = slog.LevelInfo
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	view := newLiveView(stderr, o.statusInterval)
+	logger := slog.New(slog.NewTextHandler(view.Logs(), &slog.HandlerOptions{Level: level}))
 	if len(hosts) == 0 {
 		if o.servers < 1 {
 			return 1, fmt.Errorf("--servers must be at least 1")
@@ -492,7 +492,6 @@ func runDial(ctx context.Context, o dialOpts, hosts []string, stdout, stderr io.
 	started = true
 	m.SetWarmup(time.Now().Add(o.warmup))
 
-	view := newLiveView(stderr, o.statusInterval)
 	var interrupt os.Signal // the first signal, for the exit code
 	var drainUntil time.Time
 	abandon := func(cause string, wait time.Duration) {
@@ -634,119 +633,4 @@ func printSummary(w io.Writer, sm dialer.Summary, out string) {
 	if out != "" {
 		fmt.Fprintf(w, "measurements: %s (cdr.parquet, timeseries.parquet, sysstats.parquet, calls.csv, summary.json)\n", out)
 	}
-}
-
-// liveView draws the dialer's progress on stderr: a block redrawn in
-// place in a terminal, a status line now and then otherwise.
-type liveView struct {
-	w      io.Writer
-	tty    bool
-	period time.Duration
-	lines  int
-	last   time.Time
-	every  time.Duration
-	notes  []string
-}
-
-func newLiveView(w io.Writer, every time.Duration) *liveView {
-	v := &liveView{w: w, period: 250 * time.Millisecond, every: every}
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		v.tty = true
-	}
-	if v.every <= 0 {
-		v.every = 5 * time.Second
-	}
-	return v
-}
-
-func (v *liveView) note(s string) {
-	if v.tty {
-		v.notes = append(v.notes, s)
-		return
-	}
-	fmt.Fprintln(v.w, "switchio dial:", s)
-}
-
-func fmtDur(d time.Duration) string {
-	if d < 0 {
-		return "-"
-	}
-	return d.Round(100 * time.Millisecond).String()
-}
-
-func (v *liveView) lines4(st dialer.Stats) []string {
-	eta := ""
-	if st.ETA >= 0 {
-		eta = "  ETA " + fmtDur(st.ETA)
-	}
-	limit := "unlimited"
-	if st.MaxOffered > 0 {
-		limit = strconv.FormatUint(st.MaxOffered, 10)
-	}
-	out := []string{
-		fmt.Sprintf("%-11s elapsed %s%s", st.State, fmtDur(st.Elapsed), eta),
-		fmt.Sprintf("offered %d/%s  active %d/%d (peak %d)  answered %d  failed %d",
-			st.Offered, limit, st.Active, st.Limit, st.PeakActive, st.Answered, st.Failed),
-		fmt.Sprintf("rate: target %.1f  offered %.1f  answered %.1f cps", st.Rate, st.OfferedCPS, st.AnsweredCPS),
-	}
-	for _, s := range st.Servers {
-		state := "ok"
-		switch {
-		case s.Down:
-			state = "DOWN"
-		case s.Saturated:
-			state = fmt.Sprintf("SATURATED at ~%.0f cps", s.SaturatedCPS)
-		}
-		out = append(out, fmt.Sprintf("  %s  active %d  backlog %d  set-up %.1f ms  %.1f cps  %s",
-			s.Addr, s.Active, s.Backlog, float64(s.SetupMean)/float64(time.Millisecond), s.CompletedCPS, state))
-	}
-	return out
-}
-
-func (v *liveView) draw(st dialer.Stats) {
-	if !v.tty {
-		if time.Since(v.last) < v.every {
-			return
-		}
-		v.last = time.Now()
-		var sat []string
-		for _, s := range st.Servers {
-			if s.Saturated {
-				sat = append(sat, fmt.Sprintf("%s SATURATED ~%.0f cps backlog %d", s.Addr, s.SaturatedCPS, s.Backlog))
-			}
-			if s.Down {
-				sat = append(sat, s.Addr+" DOWN")
-			}
-		}
-		extra := ""
-		if len(sat) > 0 {
-			extra = " [" + strings.Join(sat, "; ") + "]"
-		}
-		if st.ETA >= 0 {
-			extra = " eta=" + fmtDur(st.ETA) + extra
-		}
-		fmt.Fprintf(v.w, "switchio dial: %s elapsed=%s offered=%d active=%d answered=%d failed=%d answered_cps=%.1f%s\n",
-			st.State, fmtDur(st.Elapsed), st.Offered, st.Active, st.Answered, st.Failed, st.AnsweredCPS, extra)
-		return
-	}
-	var b strings.Builder
-	if v.lines > 0 {
-		fmt.Fprintf(&b, "\x1b[%dA\x1b[J", v.lines)
-	}
-	ls := append(v.notes, v.lines4(st)...)
-	for _, l := range ls {
-		b.WriteString(l)
-		b.WriteByte('\n')
-	}
-	v.lines = len(ls)
-	io.WriteString(v.w, b.String())
-}
-
-func (v *liveView) finish(st dialer.Stats) {
-	if v.tty {
-		v.draw(st)
-		return
-	}
-	v.last = time.Time{}
-	v.draw(st)
 }
