@@ -31,7 +31,7 @@ func init() { subcommands = append(subcommands, newDialCmd) }
 
 // Exit codes of dial besides 0 and 1 (could not start).
 const (
-	// exitRunFailed: every server was lost.
+	// exitRunFailed: every server was lost, or no call was answered.
 	exitRunFailed = 2
 	// exitInterrupted: stopped by Ctrl-C (128+SIGINT).
 	exitInterrupted = 130
@@ -140,9 +140,10 @@ at once, even with a server unreachable. Every offered call gets one row.
 A server unreachable for --server-timeout is given up (its calls recorded
 under SWITCHIO_SERVER_LOST) and named in the summary.
 
-Exit codes: 0 the run completed; 1 it could not start (bad flag,
-unreachable server, bad password, refused setup); 2 every server was
-lost; 130 interrupted by Ctrl-C; 143 terminated by SIGTERM. --out DIR writes calls.csv (one row per call: uuid, server,
+Exit codes, first match wins: 1 the run could not start (bad flag,
+unreachable server, bad password, refused setup); 130 interrupted by
+Ctrl-C, 143 by SIGTERM; 2 the run failed (every server lost, or no call
+answered); 0 otherwise. --out DIR writes calls.csv (one row per call: uuid, server,
 app, offered/ringing/early-media/answered/hangup times, cause, outcome,
 set-up and post-dial latency, billmsec, hold error) and summary.json; --json prints the summary as JSON on stdout.
 
@@ -570,15 +571,23 @@ loop:
 	} else {
 		printSummary(stdout, sm, o.out)
 	}
+	return exitCodeOf(interrupt, sm), nil
+}
+
+// exitCodeOf is the exit code of a run that started, by precedence: an
+// interrupted run (its figures are partial), then a failed run (every
+// server lost, or calls offered and none answered), then success
+// (docs/outcomes.md has the table).
+func exitCodeOf(interrupt os.Signal, sm dialer.Summary) int {
 	switch {
 	case interrupt == syscall.SIGTERM:
-		return exitTerminated, nil
+		return exitTerminated
 	case interrupt != nil:
-		return exitInterrupted, nil
-	case sm.AllServersLost:
-		return exitRunFailed, nil
+		return exitInterrupted
+	case sm.AllServersLost, sm.Offered > 0 && sm.Answered == 0:
+		return exitRunFailed
 	}
-	return 0, nil
+	return 0
 }
 
 // interruptDrain is how long calls may take to end after Ctrl-C.

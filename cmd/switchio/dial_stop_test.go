@@ -164,6 +164,22 @@ func TestDialStopping(t *testing.T) {
 		}
 	})
 
+	t.Run("no call answered", func(t *testing.T) {
+		// Every call to a SIP address nobody listens on fails: the run
+		// failed, exit 2.
+		emu := startEmulateN(t, bin, 1)
+		dir := filepath.Join(t.TempDir(), "out")
+		cmd := exec.Command(bin, "dial", "--max-offered", "20", "--rate", "40", "--dest", "nobody@127.0.0.1:1", "--out", dir, emu.esl[0])
+		out, err := cmd.CombinedOutput()
+		if code := exitCode(err); code != exitRunFailed {
+			t.Fatalf("exit code %d with every call failed, want %d\n%s", code, exitRunFailed, out)
+		}
+		sm, _ := readRun(t, dir)
+		if sm.Offered != 20 || sm.Failed != 20 {
+			t.Fatalf("summary %+v", sm)
+		}
+	})
+
 	t.Run("only server killed", func(t *testing.T) {
 		emu := startEmulateN(t, bin, 1)
 		dir := filepath.Join(t.TempDir(), "out")
