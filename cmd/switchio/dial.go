@@ -143,9 +143,16 @@ under SWITCHIO_SERVER_LOST) and named in the summary.
 Exit codes, first match wins: 1 the run could not start (bad flag,
 unreachable server, bad password, refused setup); 130 interrupted by
 Ctrl-C, 143 by SIGTERM; 2 the run failed (every server lost, or no call
-answered); 0 otherwise. --out DIR writes calls.csv (one row per call: uuid, server,
-app, offered/ringing/early-media/answered/hangup times, cause, outcome,
-set-up and post-dial latency, billmsec, hold error) and summary.json; --json prints the summary as JSON on stdout.
+answered); 0 otherwise.
+
+Measurements: every run is measured (one call-detail record per offered
+call, the metric catalogue's figures in the summary: ASR, NER, ACD, PDD,
+latency percentiles overall, per server and per app). --out DIR keeps
+them: cdr.parquet, timeseries.parquet (per second), sysstats.parquet
+(controller and servers), calls.csv and summary.json, written as they
+come and kept on Ctrl-C, a lost server or a kill; --warmup leaves the
+first calls out of the figures. --json prints the summary as JSON on
+stdout.
 
 Unless GOGC is set, dial runs the garbage collector at GOGC=400: the
 controller's heap is small, and this roughly halves its CPU at low rates.`,
