@@ -23,6 +23,7 @@ import (
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/dialer"
 	"github.com/switchio/switchio/dialer/measured"
+	"github.com/switchio/switchio/dialer/promexport"
 	"github.com/switchio/switchio/fsemu"
 	"github.com/switchio/switchio/originate"
 )
@@ -73,6 +74,8 @@ type dialOpts struct {
 	force          bool
 	serversSet     bool
 	warmup         time.Duration
+	metricsAddr    string
+	metricsRemote  bool
 }
 
 func newDialCmd() *cobra.Command {
@@ -187,6 +190,8 @@ controller's heap is small, and this roughly halves its CPU at low rates.`,
 	f.StringArrayVar(&o.apps, "app", nil, "app per call, NAME[/key=value,...][:WEIGHT] (repeatable; default TonePlay)")
 	f.StringVar(&o.out, "out", "", "directory for measurements (cdr.parquet, timeseries.parquet, sysstats.parquet, calls.csv, summary.json); must be new or empty unless --force")
 	f.BoolVar(&o.force, "force", false, "let --out overwrite the measurements of an earlier run")
+	f.StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at this address (e.g. 127.0.0.1:9090; loopback only unless --metrics-allow-remote), path /metrics")
+	f.BoolVar(&o.metricsRemote, "metrics-allow-remote", false, "let --metrics-addr listen on a non-loopback address")
 	durationFlag(f, &o.warmup, "warmup", 0, "leave the calls offered during this first part of the run out of the summary's figures (reported apart)")
 	f.BoolVar(&o.json, "json", false, "print the summary as JSON on stdout")
 	f.StringVar(&o.cidName, "caller-id-name", "switchio", "caller id name")
@@ -279,6 +284,11 @@ func buildConfig(o dialOpts) (dialer.Config, []appArg, error) {
 	}
 	if o.serverTimeout <= 0 {
 		return cfg, nil, fmt.Errorf("--server-timeout must be positive")
+	}
+	if o.metricsAddr != "" {
+		if err := promexport.CheckAddr(o.metricsAddr, o.metricsRemote); err != nil {
+			return cfg, nil, fmt.Errorf("--metrics-addr: %w", err)
+		}
 	}
 	if o.limit <= 0 {
 		return cfg, nil, fmt.Errorf("--limit must be positive")
@@ -460,7 +470,12 @@ func runDial(ctx context.Context, o dialOpts, hosts []string, stdout, stderr io.
 	var d *dialer.Originator
 	downCh := make(chan string, 16)
 	cfg.Logger = logger
+	var prom *promexport.Exporter
 	cfg.OnCall = m.Call
+	if o.metricsAddr != "" {
+		prom = promexport.New(promexport.Options{Runtime: true})
+		cfg.OnCall = prom.OnCall(m.Call)
+	}
 	cfg.OnServerDown = func(addr string) {
 		select {
 		case downCh <- addr:
@@ -472,6 +487,17 @@ func runDial(ctx context.Context, o dialOpts, hosts []string, stdout, stderr io.
 	d, err = dialer.New(sctx, pool, cfg)
 	if err != nil {
 		return 1, err
+	}
+	if prom != nil {
+		prom.Attach(d)
+		pctx, pcancel := context.WithCancel(ctx)
+		srv, err := promexport.Serve(pctx, o.metricsAddr, o.metricsRemote, prom.Handler())
+		if err != nil {
+			pcancel()
+			return 1, fmt.Errorf("--metrics-addr: %w", err)
+		}
+		defer func() { pcancel(); _ = srv.Wait() }()
+		fmt.Fprintf(stderr, "switchio dial: Prometheus metrics at http://%s%s\n", srv.Addr(), promexport.Path)
 	}
 	closed := false
 	defer func() {

@@ -51,6 +51,8 @@ func TestDialBadFlags(t *testing.T) {
 		{"app NaN parameter", []string{"--app", "TonePlay/freq=NaN"}, "freq"},
 		{"negative app weight", []string{"--app", "TonePlay:-1"}, "weight"},
 		{"out not empty", []string{"--out", used}, "--force"},
+		{"metrics on every address", []string{"--metrics-addr", "0.0.0.0:9090"}, "--metrics-addr"},
+		{"metrics bad address", []string{"--metrics-addr", "nowhere"}, "--metrics-addr"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := srv.CommandCount("originate")

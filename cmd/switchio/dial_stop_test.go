@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"net/http"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -161,6 +163,32 @@ func TestDialStopping(t *testing.T) {
 		sm, _ := readRun(t, dir)
 		if sm.Abandoned != sm.Answered || sm.Answered == 0 || sm.FailedByCause[dialer.CauseDrainTimeout] != sm.Failed {
 			t.Fatalf("after the drain: %+v", sm)
+		}
+	})
+
+	t.Run("prometheus", func(t *testing.T) {
+		emu := startEmulateN(t, bin, 1)
+		cmd, _, stderr := startDial(t, bin, "--max-offered", "0", "--rate", "20", "--duration", "60", "--metrics-addr", "127.0.0.1:0", emu.esl[0])
+		m := regexp.MustCompile(`Prometheus metrics at (http://\S+)`).FindStringSubmatch(stderr.String())
+		if m == nil {
+			cmd.Process.Kill()
+			t.Fatalf("no metrics address printed:\n%s", stderr)
+		}
+		resp, err := http.Get(m[1])
+		if err != nil {
+			cmd.Process.Kill()
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		cmd.Process.Signal(syscall.SIGINT)
+		if code := waitExit(t, cmd, 30*time.Second); code != exitInterrupted {
+			t.Fatalf("exit code %d", code)
+		}
+		for _, want := range []string{"switchio_offered_calls_total{server=", "switchio_active_calls{server=", "switchio_local_setup_latency_seconds_bucket"} {
+			if !strings.Contains(string(body), want) {
+				t.Fatalf("metrics lack %s:\n%.2000s", want, body)
+			}
 		}
 	})
 
