@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchio/switchio/dialer"
+	"github.com/switchio/switchio/measure"
+	"github.com/switchio/switchio/measure/store"
+)
+
+// writeTinyRun writes a run of a few calls with measure/store.
+func writeTinyRun(t *testing.T, dir string) {
+	t.Helper()
+	w, err := store.Create(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2025, 3, 14, 9, 30, 0, 0, time.UTC)
+	ts := measure.NewTimeSeries(func(s measure.Second) {
+		if err := w.WriteSecond(&s); err != nil {
+			t.Error(err)
+		}
+	})
+	for i := range 20 {
+		at := start.Add(time.Duration(i) * 100 * time.Millisecond)
+		r := measure.Record{CallID: "c" + string(rune('a'+i)), Seq: int64(i), Server: "127.0.0.1:8021", App: "TonePlay",
+			Outcome: "completed", HangupCause: "NORMAL_CLEARING", JobLaunch: at, CallerReqOriginate: at,
+			CallerCreate: at, CallerAnswer: at.Add(50 * time.Millisecond), LocalAnswer: at.Add(51 * time.Millisecond),
+			CallerHangup: at.Add(time.Second), LocalHangup: at.Add(time.Second)}
+		if i%4 == 0 {
+			r.Outcome, r.HangupCause, r.CallerAnswer, r.LocalAnswer = "failed", "USER_BUSY", time.Time{}, time.Time{}
+		}
+		if err := w.WriteRecord(&r); err != nil {
+			t.Fatal(err)
+		}
+		ts.Add(r)
+	}
+	ts.Close()
+	if err := w.WriteSummary(dialer.Summary{ID: "tiny", Offered: 20, Answered: 15, Failed: 5, TargetRate: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestReportCmd(t *testing.T) {
+	run := t.TempDir()
+	writeTinyRun(t, run)
+	for _, tc := range []struct {
+		name    string
+		args    []string
+		wantErr string
+		pngs    bool
+	}{
+		{"report", []string{"report", run}, "", true},
+		{"plot alias without PNG", []string{"plot", "--no-png", run}, "", false},
+		{"no directory", []string{"report"}, "accepts 1 arg", false},
+		{"not a run", []string{"report", t.TempDir()}, "no run", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			os.RemoveAll(filepath.Join(run, "plots"))
+			out, _, err := runRoot(context.Background(), tc.args...)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := strings.TrimSpace(out.String()), filepath.Join(run, "report.html"); got != want {
+				t.Fatalf("printed %q, want %q", got, want)
+			}
+			pngs, _ := filepath.Glob(filepath.Join(run, "plots", "*.png"))
+			if (len(pngs) > 0) != tc.pngs {
+				t.Fatalf("%d PNGs", len(pngs))
+			}
+		})
+	}
+}
