@@ -79,7 +79,7 @@ type CDR struct {
 	// its record is written.
 	live     map[string]*cluster.Call
 	attached map[*cluster.Client]bool
-	closed  bool
+	closed   bool
 }
 
 // CDRStats counts what the CDR did, for tests and diagnostics.

@@ -140,7 +140,7 @@ func (ts *TimeSeries) Add(r Record) {
 	sa.row.Erlangs += time.Unix(as+1, 0).Sub(ans).Seconds()
 	ts.acc(es).row.Erlangs += end.Sub(time.Unix(es, 0)).Seconds()
 	if es > as+1 {
-		ts.acc(as + 1).fullDelta++
+		ts.acc(as+1).fullDelta++
 		ts.acc(es).fullDelta--
 	}
 }
