@@ -9,6 +9,7 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/switchio/switchio/measure"
+	"github.com/switchio/switchio/measure/threshold"
 )
 
 const (
@@ -305,6 +306,9 @@ type Summary struct {
 	// Metrics are the catalogue's figures (docs/metrics.md) computed
 	// from the run's call records, when a CDR measured the run.
 	Metrics *measure.MetricsSummary `json:"metrics,omitempty"`
+	// Thresholds are the run's thresholds (docs/thresholds.md) evaluated
+	// on Metrics, when any were given.
+	Thresholds threshold.Results `json:"thresholds,omitempty"`
 }
 
 // LostServer is a server that was unreachable for Config.ServerTimeout.

@@ -25,6 +25,7 @@ import (
 	"github.com/switchio/switchio/dialer/measured"
 	"github.com/switchio/switchio/dialer/promexport"
 	"github.com/switchio/switchio/fsemu"
+	"github.com/switchio/switchio/measure/threshold"
 	"github.com/switchio/switchio/originate"
 )
 
@@ -34,6 +35,8 @@ func init() { subcommands = append(subcommands, newDialCmd) }
 const (
 	// exitRunFailed: every server was lost, or no call was answered.
 	exitRunFailed = 2
+	// exitThreshold: a threshold broke (k6's code).
+	exitThreshold = 99
 	// exitInterrupted: stopped by Ctrl-C (128+SIGINT).
 	exitInterrupted = 130
 	// exitTerminated: stopped by SIGTERM (128+SIGTERM).
@@ -76,6 +79,7 @@ type dialOpts struct {
 	warmup         time.Duration
 	metricsAddr    string
 	metricsRemote  bool
+	thresholds     threshold.List
 }
 
 func newDialCmd() *cobra.Command {
@@ -146,7 +150,7 @@ under SWITCHIO_SERVER_LOST) and named in the summary.
 Exit codes, first match wins: 1 the run could not start (bad flag,
 unreachable server, bad password, refused setup); 130 interrupted by
 Ctrl-C, 143 by SIGTERM; 2 the run failed (every server lost, or no call
-answered); 0 otherwise.
+answered); 99 a --threshold broke; 0 otherwise.
 
 Measurements: every run is measured (one call-detail record per offered
 call, the metric catalogue's figures in the summary: ASR, NER, ACD, PDD,
@@ -190,6 +194,7 @@ controller's heap is small, and this roughly halves its CPU at low rates.`,
 	f.StringArrayVar(&o.apps, "app", nil, "app per call, NAME[/key=value,...][:WEIGHT] (repeatable; default TonePlay)")
 	f.StringVar(&o.out, "out", "", "directory for measurements (cdr.parquet, timeseries.parquet, sysstats.parquet, calls.csv, summary.json); must be new or empty unless --force")
 	f.BoolVar(&o.force, "force", false, "let --out overwrite the measurements of an earlier run")
+	f.Var(&o.thresholds, "threshold", "pass/fail criterion on the run's figures, e.g. 'p99(call_setup_latency)<200ms' or 'asr>=0.99' (repeatable; docs/thresholds.md); a broken one exits 99")
 	f.StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at this address (e.g. 127.0.0.1:9090; loopback only unless --metrics-allow-remote), path /metrics")
 	f.BoolVar(&o.metricsRemote, "metrics-allow-remote", false, "let --metrics-addr listen on a non-loopback address")
 	durationFlag(f, &o.warmup, "warmup", 0, "leave the calls offered during this first part of the run out of the summary's figures (reported apart)")
@@ -456,7 +461,7 @@ func runDial(ctx context.Context, o dialOpts, hosts []string, stdout, stderr io.
 		instances = append(instances, inst)
 	}
 	m, err := measured.Start(ctx, pool, measured.Options{Dir: o.out, Overwrite: o.force, Logger: logger,
-		Verdicts: measured.VerdictsOf(instances...)})
+		Verdicts: measured.VerdictsOf(instances...), Thresholds: o.thresholds})
 	if err != nil {
 		return 1, fmt.Errorf("--out: %w", err)
 	}
@@ -609,8 +614,8 @@ loop:
 
 // exitCodeOf is the exit code of a run that started, by precedence: an
 // interrupted run (its figures are partial), then a failed run (every
-// server lost, or calls offered and none answered), then success
-// (docs/outcomes.md has the table).
+// server lost, or calls offered and none answered), then a broken
+// threshold, then success (docs/outcomes.md has the table).
 func exitCodeOf(interrupt os.Signal, sm dialer.Summary) int {
 	switch {
 	case interrupt == syscall.SIGTERM:
@@ -619,6 +624,8 @@ func exitCodeOf(interrupt os.Signal, sm dialer.Summary) int {
 		return exitInterrupted
 	case sm.AllServersLost, sm.Offered > 0 && sm.Answered == 0:
 		return exitRunFailed
+	case !sm.Thresholds.Passed():
+		return exitThreshold
 	}
 	return 0
 }
@@ -665,6 +672,9 @@ func printSummary(w io.Writer, sm dialer.Summary, out string) {
 		for _, c := range dialer.SortedCauses(s.FailedByCause) {
 			fmt.Fprintf(w, "  failed: %s %d\n", c, s.FailedByCause[c])
 		}
+	}
+	if len(sm.Thresholds) > 0 {
+		fmt.Fprint(w, "thresholds:\n", sm.Thresholds)
 	}
 	for _, l := range sm.LostServers {
 		fmt.Fprintf(w, "lost: server %s unreachable from %.1f s, %d calls recorded under %s\n", l.Addr, l.AfterS, l.Calls, dialer.CauseServerLost)

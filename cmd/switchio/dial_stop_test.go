@@ -192,6 +192,38 @@ func TestDialStopping(t *testing.T) {
 		}
 	})
 
+	t.Run("thresholds", func(t *testing.T) {
+		emu := startEmulateN(t, bin, 1)
+		for _, tc := range []struct {
+			thresholds []string
+			code       int
+			lines      []string
+		}{
+			{[]string{"asr>=0.99", "p99(local_setup_latency)<5s"}, 0, []string{"✓ asr>=0.99", "✓ p99(local_setup_latency)<5s"}},
+			{[]string{"asr>=0.99", "completed<5"}, exitThreshold, []string{"✓ asr>=0.99", "✗ completed<5"}},
+			{[]string{"max(pdd)<1s"}, exitThreshold, []string{"✗ max(pdd)<1s  (no data)"}},
+		} {
+			dir := filepath.Join(t.TempDir(), "out")
+			args := []string{"dial", "--max-offered", "20", "--rate", "50", "--duration", "0.2", "--out", dir}
+			for _, th := range tc.thresholds {
+				args = append(args, "--threshold", th)
+			}
+			out, err := exec.Command(bin, append(args, emu.esl[0])...).Output()
+			if code := exitCode(err); code != tc.code {
+				t.Fatalf("%v: exit code %d, want %d\n%s", tc.thresholds, code, tc.code, out)
+			}
+			for _, l := range tc.lines {
+				if !strings.Contains(string(out), l) {
+					t.Fatalf("%v: summary lacks %q:\n%s", tc.thresholds, l, out)
+				}
+			}
+			sm, _ := readRun(t, dir)
+			if len(sm.Thresholds) != len(tc.thresholds) || sm.Thresholds.Passed() != (tc.code == 0) {
+				t.Fatalf("summary.json thresholds %+v", sm.Thresholds)
+			}
+		}
+	})
+
 	t.Run("no call answered", func(t *testing.T) {
 		// Every call to a SIP address nobody listens on fails: the run
 		// failed, exit 2.

@@ -17,6 +17,7 @@ import (
 	"github.com/switchio/switchio/dialer"
 	"github.com/switchio/switchio/measure"
 	"github.com/switchio/switchio/measure/store"
+	"github.com/switchio/switchio/measure/threshold"
 )
 
 // Run is a load test's measurement: the CDR (one record per offered
@@ -35,9 +36,10 @@ type Run struct {
 	agg *measure.Aggregator
 	err error // the first write error
 
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	closed bool
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
+	closed     bool
+	thresholds threshold.List
 }
 
 // Options configure a Run.
@@ -53,6 +55,9 @@ type Options struct {
 	// Verdicts declares the verdict columns of the run's apps (see
 	// measure.Verdicter; VerdictsOf collects them).
 	Verdicts []measure.VerdictSpec
+	// Thresholds are evaluated on the final figures into the summary
+	// (dialer.Summary.Thresholds).
+	Thresholds threshold.List
 	// Logger receives write errors (nil discards them).
 	Logger *slog.Logger
 }
@@ -84,7 +89,7 @@ func Start(ctx context.Context, pool *cluster.Pool, opts Options) (*Run, error) 
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	m := &Run{log: opts.Logger, agg: measure.NewAggregator(time.Time{})}
+	m := &Run{log: opts.Logger, agg: measure.NewAggregator(time.Time{}), thresholds: opts.Thresholds}
 	if opts.Dir != "" {
 		w, err := store.Create(opts.Dir, store.Options{Overwrite: opts.Overwrite, Verdicts: opts.Verdicts})
 		if err != nil {
@@ -196,6 +201,9 @@ func (m *Run) Close(d *dialer.Originator) (dialer.Summary, error) {
 	m.ts.Close()
 	m.stop()
 	sm := m.Summary(d.Summary())
+	if len(m.thresholds) > 0 {
+		sm.Thresholds = m.thresholds.Evaluate(sm.Metrics)
+	}
 	if m.w == nil {
 		return sm, nil
 	}
