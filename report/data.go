@@ -285,6 +285,12 @@ func (c *collector) timeCharts() []*chart {
 	if c.sum == nil || c.sum.TargetRate <= 0 || first < 0 {
 		rate, cols = rate[1:], cols[1:]
 	} else {
+		// Offering lasted (offered-1)/offered_rate seconds from the first
+		// offer (late records may put offers in later seconds).
+		if c.sum.OfferedRate > 0 && c.sum.Offered > 1 {
+			span := int(math.Ceil(float64(c.sum.Offered-1) / c.sum.OfferedRate))
+			last = min(first+span, n-1)
+		}
 		for i := first; i <= last; i++ {
 			target[i] = c.sum.TargetRate
 		}

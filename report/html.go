@@ -374,7 +374,7 @@ func (v *view) tables(sm *dialer.Summary, f *measure.Figures) {
 			}
 		}
 		if s.Saturated {
-			r.Saturated, r.Bad = fmt.Sprintf("at ~%s calls/s, after %s", fmtNum(s.SaturatedAtCPS), seconds(s.SaturatedAfterS)), true
+			r.Saturated, r.Bad = fmt.Sprintf("~%s/s after %s", fmtNum(s.SaturatedAtCPS), seconds(s.SaturatedAfterS)), true
 		}
 		if lost[s.Addr] {
 			r.Saturated, r.Bad = strings.TrimPrefix(r.Saturated+"; lost", "no; "), true

@@ -1,0 +1,220 @@
+package report
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	cdppage "github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	_ "github.com/switchio/switchio/apps/tone"
+	"github.com/switchio/switchio/cluster"
+	"github.com/switchio/switchio/dialer"
+	"github.com/switchio/switchio/dialer/measured"
+	"github.com/switchio/switchio/fsemu"
+)
+
+// ScreenshotEnv names a file TestReportInBrowser writes its screenshot
+// to (docs/report.png), besides the test's temporary directory.
+const screenshotEnv = "SWITCHIO_REPORT_SCREENSHOT"
+
+// fsemuRun runs a measured dial against two emulated servers with the
+// capacity model (each sets up ~80 calls/s, offered 200/s: they
+// saturate and set-up latency climbs) and 20% of calls failing with
+// USER_BUSY, into dir.
+func fsemuRun(t *testing.T, dir string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cl := fsemu.RunClusterT(t, 2, fsemu.Config{
+		Capacity: &fsemu.Capacity{Cores: 1, SetupCost: 12 * time.Millisecond},
+		Inbound:  fsemu.Inbound{Failures: []fsemu.Failure{{Share: 0.2, Cause: "USER_BUSY"}}},
+	})
+	pool, err := cluster.NewPool(ctx, []string{cl.Server(0).Addr(), cl.Server(1).Addr()}, cluster.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	m, err := measured.Start(ctx, pool, measured.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := dialer.New(ctx, pool, dialer.Config{Rate: 200, Limit: 1000, MaxOffered: 1200, Duration: 2 * time.Second, OnCall: m.Call})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.LoadSpec(ctx, nil, "TonePlay", 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				m.Tick(o)
+			}
+		}
+	})
+	for o.Wait(ctx) != nil {
+		if ctx.Err() != nil {
+			t.Fatal(ctx.Err())
+		}
+	}
+	close(done)
+	wg.Wait()
+	m.Tick(o)
+	o.Close()
+	if _, err := m.Close(o); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The report of an emulated run renders in a headless browser from a
+// file:// URL with the network off: no console error or exception, no
+// request but the page itself, and every chart drawn with data.
+func TestReportInBrowser(t *testing.T) {
+	bin, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Skip("chromium not installed (apt-get install chromium): skipping the browser test")
+	}
+	dir := t.TempDir()
+	fsemuRun(t, dir)
+	path, err := Build(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pageURL := (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	actx, acancel := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(bin),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-default-browser-check", true),
+		// No network: every host resolves to nothing and any proxied
+		// request goes to a closed port.
+		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND"),
+		chromedp.Flag("proxy-server", "http://127.0.0.1:9"),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 1600),
+	)
+	defer acancel()
+
+	var mu sync.Mutex
+	var problems, requests []string
+	listen := func(ev any) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch e := ev.(type) {
+		case *runtime.EventConsoleAPICalled:
+			if e.Type == runtime.ConsoleAPICalledTypeError || e.Type == runtime.ConsoleAPICalledTypeAssert {
+				var args []string
+				for _, a := range e.Args {
+					args = append(args, string(a.Value)+a.Description)
+				}
+				problems = append(problems, "console."+string(e.Type)+": "+strings.Join(args, " "))
+			}
+		case *runtime.EventExceptionThrown:
+			problems = append(problems, fmt.Sprintf("exception: %s %s", e.ExceptionDetails.Text, e.ExceptionDetails.Exception.Description))
+		case *cdplog.EventEntryAdded:
+			if e.Entry.Level == cdplog.EntryLevelError {
+				problems = append(problems, "log: "+e.Entry.Text+" "+e.Entry.URL)
+			}
+		case *network.EventRequestWillBeSent:
+			requests = append(requests, e.Request.URL)
+		}
+	}
+	bctx, bcancel := chromedp.NewContext(actx, chromedp.WithListener(listen))
+	defer bcancel()
+
+	enable := func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		if _, err := cdp.Call(ctx, tg, runtime.Enable, cdp.Empty{}); err != nil {
+			return chromedp.Void{}, err
+		}
+		if _, err := cdp.Call(ctx, tg, cdplog.Enable, cdp.Empty{}); err != nil {
+			return chromedp.Void{}, err
+		}
+		_, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{})
+		return chromedp.Void{}, err
+	}
+	if err := chromedp.Do(bctx, enable, chromedp.Navigate(pageURL), chromedp.WaitVisible(`body[data-charts]`)); err != nil {
+		t.Fatal(err)
+	}
+	type chartState struct {
+		ID       string `json:"id"`
+		Rendered string `json:"rendered"`
+		Points   int    `json:"points"`
+		Canvas   bool   `json:"canvas"`
+	}
+	charts, err := chromedp.Run(bctx, chromedp.Evaluate[[]chartState](`[...document.querySelectorAll("[data-chart]")].map(e => ({
+		id: e.dataset.chart, rendered: e.dataset.rendered, points: +e.dataset.points, canvas: !!e.querySelector("canvas")}))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(charts) < 10 {
+		t.Errorf("%d charts on the page: %+v", len(charts), charts)
+	}
+	for _, c := range charts {
+		if c.Rendered != "1" || c.Points == 0 || !c.Canvas {
+			t.Errorf("chart %s: rendered %q, %d points, canvas %v", c.ID, c.Rendered, c.Points, c.Canvas)
+		}
+	}
+	shot, err := chromedp.Run(bctx, func(ctx context.Context, tg *chromedp.Target) ([]byte, error) {
+		// The summary and the first charts, at 60%: small enough for
+		// the docs.
+		beyond := true
+		r, err := cdp.Call(ctx, tg, cdppage.CaptureScreenshot, cdppage.CaptureScreenshotParams{Format: cdppage.CaptureScreenshotFormatPng,
+			CaptureBeyondViewport: &beyond, Clip: &cdppage.Viewport{Width: 1280, Height: 2500, Scale: 0.6}})
+		return r.Data, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "screenshot.png"), shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out := os.Getenv(screenshotEnv); out != "" {
+		if err := os.WriteFile(out, shot, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, p := range problems {
+		t.Error(p)
+	}
+	for _, r := range requests {
+		if r != pageURL {
+			t.Errorf("request to %s", r)
+		}
+	}
+	t.Logf("%d charts, %d requests, screenshot %d bytes", len(charts), len(requests), len(shot))
+}
