@@ -152,7 +152,8 @@ func TestHoldServerHangupWholeSeconds(t *testing.T) {
 	if len(hs) != 80 {
 		t.Fatalf("%d completed calls, want 80", len(hs))
 	}
-	if hs[0] < 900*time.Millisecond || hs[len(hs)-1] > 2600*time.Millisecond || hs[len(hs)-1]-hs[0] < 500*time.Millisecond {
+	// 300 ms of slack over 2.5 s for the emulator's timers under -race.
+	if hs[0] < 900*time.Millisecond || hs[len(hs)-1] > 2800*time.Millisecond || hs[len(hs)-1]-hs[0] < 500*time.Millisecond {
 		t.Fatalf("server-side holds from %v to %v; FreeSWITCH's whole-second scheduler spreads them over 1-2.5 s", hs[0], hs[len(hs)-1])
 	}
 }
