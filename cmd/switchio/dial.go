@@ -26,6 +26,7 @@ import (
 	"github.com/switchio/switchio/dialer/promexport"
 	"github.com/switchio/switchio/fsemu"
 	"github.com/switchio/switchio/measure/threshold"
+	"github.com/switchio/switchio/report"
 	"github.com/switchio/switchio/originate"
 )
 
@@ -158,8 +159,9 @@ latency percentiles overall, per server and per app). --out DIR keeps
 them: cdr.parquet, timeseries.parquet (per second), sysstats.parquet
 (controller and servers), calls.csv and summary.json, written as they
 come and kept on Ctrl-C, a lost server or a kill; --warmup leaves the
-first calls out of the figures. --json prints the summary as JSON on
-stdout.
+first calls out of the figures. At the end of the run report.html (charts,
+offline) and plots/*.png are built there (switchio report DIR rebuilds
+them). --json prints the summary as JSON on stdout.
 
 Unless GOGC is set, dial runs the garbage collector at GOGC=400: the
 controller's heap is small, and this roughly halves its CPU at low rates.`,
@@ -602,6 +604,15 @@ loop:
 	sm, err := m.Close(d)
 	if err != nil {
 		fmt.Fprintln(stderr, "switchio dial: writing measurements:", err)
+	}
+	if o.out != "" && closeWait > 0 {
+		// Not after a second interrupt: the user wants out now (switchio
+		// report DIR builds it later).
+		if path, err := report.Build(o.out, report.Options{}); err != nil {
+			fmt.Fprintln(stderr, "switchio dial: report:", err)
+		} else {
+			fmt.Fprintln(stderr, "switchio dial: report:", path)
+		}
 	}
 	if o.json {
 		b, _ := json.MarshalIndent(sm, "", "  ")

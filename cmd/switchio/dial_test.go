@@ -180,6 +180,13 @@ func TestDialCLI(t *testing.T) {
 		if sources["controller"] == 0 || sources[emu.esl[0]] == 0 || sources[emu.esl[1]] == 0 {
 			t.Fatalf("system statistics by source: %v", sources)
 		}
+		// The report is built at the end of the run.
+		if fi, err := os.Stat(filepath.Join(dir, "report.html")); err != nil || fi.Size() < 10000 {
+			t.Fatalf("report.html: %v", err)
+		}
+		if pngs, _ := filepath.Glob(filepath.Join(dir, "plots", "*.png")); len(pngs) == 0 {
+			t.Fatal("no plots/*.png")
+		}
 	})
 
 	t.Run("ctrl-c", func(t *testing.T) {
