@@ -3,6 +3,7 @@ package dialer
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/switchio/switchio/app"
 	"github.com/switchio/switchio/cluster"
@@ -125,6 +126,7 @@ func (o *Originator) SetWeight(appID string, weight int) error {
 	}
 	o.apps[i].weight = weight
 	o.notify()
+	o.logChange("weight "+o.apps[i].label, strconv.Itoa(weight))
 	return nil
 }
 

@@ -596,3 +596,42 @@ func TestSetupReportsRefusingServer(t *testing.T) {
 		t.Fatalf("after allowing fsctl again: %v", err)
 	}
 }
+
+func TestChangesLogged(t *testing.T) {
+	o, _ := newDialer(t, 1, dialer.Config{Rate: 50, Limit: 10, MaxOffered: 0, Duration: 200 * time.Millisecond}, fsemu.Config{}, true)
+	// Before the run: settings, not changes.
+	if err := o.SetRate(40); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxT(t, 20*time.Second)
+	if err := o.WaitWhile(ctx, func(st dialer.Stats) bool { return st.Offered < 5 }); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.SetRate(80); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.SetLimit(20); err != nil {
+		t.Fatal(err)
+	}
+	o.SetDuration(time.Second)
+	if err := o.SetWeight(o.AppIDs()[0], 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Hupall(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_ = o.Wait(ctx)
+	got := o.Summary().Changes
+	want := []string{"rate=80", "limit=20", "duration=1s", "weight TonePlay=2"}
+	if len(got) != len(want) {
+		t.Fatalf("changes %+v, want %v", got, want)
+	}
+	for i, c := range got {
+		if c.Setting+"="+c.Value != want[i] || c.At <= 0 || (i > 0 && c.At < got[i-1].At) {
+			t.Fatalf("change %d: %+v, want %s after the start, in order", i, c, want[i])
+		}
+	}
+}

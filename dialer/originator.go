@@ -68,6 +68,7 @@ type Originator struct {
 	holdErr                       *hdrhistogram.Histogram
 	heldShort, heldWithin         uint64
 	lostServers                   []LostServer
+	changes                       []Change
 	allLost                       bool
 	setup                         *hdrhistogram.Histogram
 	firstOffer                    time.Duration

@@ -3,6 +3,7 @@ package dialer
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -18,6 +19,7 @@ func (o *Originator) SetRate(r float64) error {
 	o.rate = r
 	o.recomputeDuration()
 	o.rebase(time.Now(), o.seg.rampLeft(time.Now()))
+	o.logChange("rate", strconv.FormatFloat(r, 'g', -1, 64))
 	return nil
 }
 
@@ -28,6 +30,7 @@ func (o *Originator) SetRamp(d time.Duration) {
 	defer o.mu.Unlock()
 	o.ramp = d
 	o.rebase(time.Now(), d)
+	o.logChange("ramp", d.String())
 }
 
 // rebase restarts the schedule at now from the current rate; o.mu held.
@@ -48,6 +51,7 @@ func (o *Originator) SetLimit(n int) error {
 	o.limit = n
 	o.recomputeDuration()
 	o.notify()
+	o.logChange("limit", strconv.Itoa(n))
 	return nil
 }
 
@@ -59,6 +63,7 @@ func (o *Originator) SetServerLimit(addr string, n int) error {
 		if s.addr == addr {
 			s.limit = n
 			o.notify()
+			o.logChange("server_limit "+addr, strconv.Itoa(n))
 			return nil
 		}
 	}
@@ -71,6 +76,7 @@ func (o *Originator) SetMaxOffered(n uint64) {
 	defer o.mu.Unlock()
 	o.maxOffered = n
 	o.notify()
+	o.logChange("max_offered", strconv.FormatUint(n, 10))
 }
 
 // SetDuration changes the hold time of calls offered from now on (0:
@@ -80,6 +86,7 @@ func (o *Originator) SetDuration(d time.Duration) {
 	defer o.mu.Unlock()
 	o.duration, o.autoDuration = d, d <= 0
 	o.recomputeDuration()
+	o.logChange("duration", d.String())
 }
 
 // recomputeDuration applies the automatic duration; o.mu held.
@@ -119,4 +126,31 @@ func (o *Originator) at(d time.Duration) time.Time {
 func newHist() *hdrhistogram.Histogram {
 	// 1 µs .. 1 h at 2 significant digits (~20 KB).
 	return hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 2)
+}
+
+// Change is one setting changed while the dialer ran (SetRate, SetLimit,
+// SetDuration, SetMaxOffered, SetRamp, SetServerLimit, SetWeight), for the
+// summary and the report.
+type Change struct {
+	// At is when, from the first offer (negative: before it).
+	At time.Duration `json:"-"`
+	// AtS is At in seconds, for JSON.
+	AtS float64 `json:"at_s"`
+	// Setting is the setting's name ("rate", "weight <app>" ...); Value
+	// its new value, as text.
+	Setting string `json:"setting"`
+	Value   string `json:"value"`
+}
+
+// maxChanges bounds the change log: a program turning a knob in a loop
+// must not grow the summary without end.
+const maxChanges = 1000
+
+// logChange logs a setting's change once the dialer has started; o.mu held.
+func (o *Originator) logChange(setting, value string) {
+	if o.startedAt == 0 && o.firstOffer == 0 || len(o.changes) >= maxChanges {
+		return
+	}
+	at := o.since(time.Now()) - o.firstOffer
+	o.changes = append(o.changes, Change{At: at, AtS: round2(at.Seconds()), Setting: setting, Value: value})
 }

@@ -306,6 +306,8 @@ type Summary struct {
 	// Metrics are the catalogue's figures (docs/metrics.md) computed
 	// from the run's call records, when a CDR measured the run.
 	Metrics *measure.MetricsSummary `json:"metrics,omitempty"`
+	// Changes are the settings changed while the run went, in order.
+	Changes []Change `json:"changes,omitempty"`
 	// Thresholds are the run's thresholds (docs/thresholds.md) evaluated
 	// on Metrics, when any were given.
 	Thresholds threshold.Results `json:"thresholds,omitempty"`
@@ -354,6 +356,7 @@ func (o *Originator) Summary() Summary {
 		sm.DurationS = round2((end - o.firstOffer).Seconds())
 	}
 	sm.AllServersLost = o.allLost
+	sm.Changes = append([]Change(nil), o.changes...)
 	for _, l := range o.lostServers {
 		l.AfterS = round2(l.After.Seconds())
 		sm.LostServers = append(sm.LostServers, l)

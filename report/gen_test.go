@@ -10,6 +10,7 @@ import (
 	"github.com/switchio/switchio/dialer"
 	"github.com/switchio/switchio/measure"
 	"github.com/switchio/switchio/measure/store"
+	"github.com/switchio/switchio/measure/threshold"
 )
 
 // genRun is a synthetic run: calls offered at rate per second to servers
@@ -131,6 +132,14 @@ func (g genRun) write(tb testing.TB, dir string) dialer.Summary {
 	sm.DurationS = end.Sub(genStart).Seconds()
 	ms := agg.Summary()
 	sm.Metrics = &ms
+	sm.Changes = []dialer.Change{{AtS: 12.5, Setting: "rate", Value: "80"}}
+	var ths threshold.List
+	for _, e := range []string{"asr>=0.99", "p99(call_setup_latency)<10s"} {
+		if err := ths.Set(e); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	sm.Thresholds = ths.Evaluate(&ms)
 	if !g.noSummary {
 		if err := w.WriteSummary(sm); err != nil {
 			tb.Fatal(err)

@@ -65,6 +65,12 @@ type appRow struct {
 	App, Offered, Answered, ASR, SetupP50, SetupP99 string
 }
 
+// thresholdRow is one threshold's verdict.
+type thresholdRow struct {
+	Line string
+	Pass bool
+}
+
 // chartView is a chart's place on the page.
 type chartView struct {
 	ID, Title, Note string
@@ -88,6 +94,8 @@ type view struct {
 	Latencies                           []latencyRow
 	Servers                             []serverRow
 	Apps                                []appRow
+	Thresholds                          []thresholdRow
+	Changes                             []kv
 	Groups                              []groupView
 	Empty                               []string
 	UPlotJS                             template.JS
@@ -161,6 +169,7 @@ func newView(m *model) (*view, error) {
 	}
 	v.header(m, sm)
 	v.alerts(m, sm)
+	v.verdicts(sm)
 	v.kpis(sm, f)
 	v.tables(sm, f)
 	for _, g := range groups {
@@ -241,6 +250,20 @@ func (v *view) header(m *model, sm *dialer.Summary) {
 			offs = append(offs, fmt.Sprintf("%s %s ms", srv, fmtNum(sm.Metrics.ClockOffsets[srv].OffsetMs)))
 		}
 		add("clock offsets", strings.Join(offs, ", "), "")
+	}
+}
+
+// verdicts lists the thresholds' verdicts and the settings changed while
+// the run went.
+func (v *view) verdicts(sm *dialer.Summary) {
+	if sm == nil {
+		return
+	}
+	for _, r := range sm.Thresholds {
+		v.Thresholds = append(v.Thresholds, thresholdRow{Line: r.String(), Pass: r.Pass})
+	}
+	for _, c := range sm.Changes {
+		v.Changes = append(v.Changes, kv{Label: seconds(c.AtS), Value: c.Setting + " = " + c.Value})
 	}
 }
 
