@@ -42,6 +42,7 @@ const (
 	MetricCallDuration      = "call_duration"
 	MetricHoldError         = "hold_error"
 	MetricCallRate          = "call_rate"
+	MetricAvgCallRate       = "avg_call_rate"
 	MetricActiveCalls       = "active_calls"
 	MetricErlangs           = "erlangs"
 )
@@ -71,6 +72,7 @@ var Catalogue = []Metric{
 	{MetricCallDuration, "s", "caller", "caller_hangup - caller_create (switchio's)", true},
 	{MetricHoldError, "ms", "caller", "|billmsec - hold_ms| over completed calls", true},
 	{MetricCallRate, "calls/s", "local", "offered per second (time series); switchio's call_rate = 1/diff(caller_create)", false},
+	{MetricAvgCallRate, "calls/s", "local", "(offered - 1) / (last job_launch - first job_launch): the run's mean call rate (switchio's avg_call_rate was a rolling mean over 100 calls; the time series' offered column is the rate per second)", false},
 	{MetricActiveCalls, "calls", "local", "calls offered and not yet ended, sampled each second (time series)", false},
 	{MetricErlangs, "erlang", "caller", "answered calls up, averaged over each second (time series)", false},
 }

@@ -122,6 +122,10 @@ func TestCDRLatenciesMatchFarEnd(t *testing.T) {
 	if ms.Ratios[measure.MetricASR] != 1 || ms.Ratios[measure.MetricDropRate] != 0 {
 		t.Fatalf("ratios %v", ms.Ratios)
 	}
+	// 20 calls offered at 20 calls/s: avg_call_rate = 19 gaps / 0.95 s.
+	if r := ms.Ratios[measure.MetricAvgCallRate]; r < 18 || r > 22 {
+		t.Fatalf("avg_call_rate %v, want ~20", r)
+	}
 }
 
 // One record per offered call when a server dies mid-run, and the

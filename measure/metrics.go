@@ -30,8 +30,8 @@ type Figures struct {
 	// FailedByCause counts failed calls by cause.
 	FailedByCause map[string]uint64 `json:"failed_by_cause"`
 	// Ratios and means by catalogue name (asr, ner, drop_rate,
-	// seizure_fail_rate, answer_seizure_ratio, acd); absent when their
-	// denominator is zero.
+	// seizure_fail_rate, answer_seizure_ratio, acd, avg_call_rate);
+	// absent when their denominator is zero.
 	Ratios map[string]float64 `json:"ratios"`
 	// Latencies by catalogue name.
 	Latencies map[string]Percentiles `json:"latencies"`
@@ -61,6 +61,8 @@ type ClockOffset struct {
 // figures accumulates Figures.
 type figures struct {
 	f    Figures
+	// first and last job launch (or caller create), for avg_call_rate.
+	first, last time.Time
 	acd  float64
 	nacd int
 	ner  uint64
@@ -141,6 +143,14 @@ func groupOf(m map[string]*figures, k string) *figures {
 func (a *Aggregator) add(g *figures, r Record) {
 	f := &g.f
 	f.Offered++
+	if at := firstTime(r.JobLaunch, r.CallerCreate); !at.IsZero() {
+		if g.first.IsZero() || at.Before(g.first) {
+			g.first = at
+		}
+		if at.After(g.last) {
+			g.last = at
+		}
+	}
 	answered := r.Outcome != "failed"
 	switch r.Outcome {
 	case "failed":
@@ -264,6 +274,9 @@ func (g *figures) figures() Figures {
 	}
 	if g.nacd > 0 {
 		f.Ratios[MetricACD] = round4(g.acd / float64(g.nacd))
+	}
+	if f.Offered > 1 && g.last.After(g.first) {
+		f.Ratios[MetricAvgCallRate] = round4(float64(f.Offered-1) / g.last.Sub(g.first).Seconds())
 	}
 	f.Latencies = map[string]Percentiles{}
 	names := make([]string, 0, len(g.hist))

@@ -62,7 +62,7 @@ func figure(t Threshold, s measure.MetricsSummary) (float64, bool) {
 			return float64(f.FailedByCause[t.Cause]), true
 		}
 		return float64(counts[t.Metric](f)), true
-	case kindRatio, kindMean:
+	case kindRatio, kindMean, kindRate:
 		v, ok := f.Ratios[t.Metric]
 		return v, ok
 	case kindLatency:
@@ -112,6 +112,8 @@ func (r Result) figureText() string {
 	switch kindOf(m) {
 	case kindCount:
 		return round(v, 0)
+	case kindRate:
+		return round(v, 2) + " calls/s"
 	case kindRatio:
 		if t.Unit == "%" {
 			return round(v*100, 2) + "%"

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"strings"
 	"testing"
 
 	"github.com/switchio/switchio/measure"
@@ -202,5 +203,19 @@ func TestResultJSON(t *testing.T) {
 	var back Result
 	if err := json.Unmarshal(b, &back); err != nil || back != r {
 		t.Errorf("Unmarshal = %+v, %v; want %+v", back, err, r)
+	}
+}
+
+func TestAvgCallRate(t *testing.T) {
+	th, err := Parse("avg_call_rate>=49.5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := measure.MetricsSummary{Figures: measure.Figures{Offered: 100, Ratios: map[string]float64{measure.MetricAvgCallRate: 49.9}}}
+	if r := Evaluate(th, s); !r.Pass || r.Value != 49.9 || r.String() != "✓ avg_call_rate>=49.5  (49.9 calls/s)" {
+		t.Fatalf("%+v %q", r, r.String())
+	}
+	if _, err := Parse("avg_call_rate>=50ms"); err == nil || !strings.Contains(err.Error(), "calls per second") {
+		t.Fatalf("a duration on a rate: %v", err)
 	}
 }

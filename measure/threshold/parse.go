@@ -38,6 +38,7 @@ const (
 	kindCount   kind = iota + 1 // a Figures counter; a plain number
 	kindRatio                   // Figures.Ratios, 0..1; a number or a percentage
 	kindMean                    // Figures.Ratios, a duration in the catalogue unit (acd)
+	kindRate                    // Figures.Ratios, calls per second; a plain number
 	kindLatency                 // Figures.Latencies; needs an aggregation
 	kindSeries                  // a time series: no figure in the summary
 )
@@ -56,6 +57,7 @@ var counts = map[string]func(measure.Figures) uint64{
 var inRatios = map[string]bool{
 	measure.MetricASR: true, measure.MetricNER: true, measure.MetricDropRate: true,
 	measure.MetricSeizureFailRate: true, measure.MetricAnswerSeizure: true, measure.MetricACD: true,
+	measure.MetricAvgCallRate: true,
 }
 
 // kindOf classifies a catalogue metric.
@@ -67,6 +69,8 @@ func kindOf(m measure.Metric) kind {
 		return kindCount
 	case inRatios[m.Name] && m.Unit == "ratio":
 		return kindRatio
+	case inRatios[m.Name] && m.Unit == "calls/s":
+		return kindRate
 	case inRatios[m.Name]:
 		return kindMean
 	}
@@ -237,6 +241,8 @@ func kindNoun(k kind) string {
 		return "a ratio"
 	case kindMean:
 		return "a mean"
+	case kindRate:
+		return "a rate"
 	case kindLatency:
 		return "a latency"
 	}
@@ -389,6 +395,10 @@ func (p *parser) value(t *Threshold, m measure.Metric, k kind) error {
 	case kindCount:
 		if unit != "" {
 			return p.fail(unitAt, "%s is a count of calls: give a plain number, without %q", m.Name, unit)
+		}
+	case kindRate:
+		if unit != "" {
+			return p.fail(unitAt, "%s is in calls per second: give a plain number, without %q", m.Name, unit)
 		}
 	}
 	v, ok := scale(lit, unit, m.Unit)
