@@ -57,7 +57,9 @@ func newEmulateCmdWith(o *emulateFlags) *cobra.Command {
 			"docs/far-end-dialplan.md. Durations are seconds (30, 1.5) or Go durations (1.5s, 1m).\n\n" +
 			"The capacity model (any of --cores, --setup-cost, --hold-cost, --rtp-ports) gives each server\n" +
 			"a CPU budget: set-ups queue past it, so set-up latency grows under overload; --rtp-ports caps\n" +
-			"concurrent channels (more fail DESTINATION_OUT_OF_ORDER).",
+			"concurrent channels (more fail DESTINATION_OUT_OF_ORDER).\n\n" +
+			"--listen is loopback by default. Any other address (0.0.0.0, a LAN address, a host name) lets\n" +
+			"remote clients in, so it needs --password set to one of your own: the default ClueCon is public.",
 		Example: "  switchio emulate --servers 2 --ring 2 --answer-delay 0.5 --hangup-after 30 \\\n" +
 			"      --fail 0.1:USER_BUSY,0.05:CALL_REJECTED --cores 2 --setup-cost 19ms",
 		Args: cobra.NoArgs,
@@ -88,7 +90,7 @@ func newEmulateCmdWith(o *emulateFlags) *cobra.Command {
 					Password:    o.password,
 					SIPAddr:     net.JoinHostPort(sipHost, strconv.Itoa(o.sipBase+2*i)),
 					Network:     network,
-					AllowRemote: true,
+					AllowRemote: !isLoopbackHost(host),
 					Seed:        int64(i + 1),
 					Inbound:     in,
 				}
@@ -104,8 +106,8 @@ func newEmulateCmdWith(o *emulateFlags) *cobra.Command {
 				// FreeSWITCH's well-known default is shown; a chosen
 				// password is a secret and is not printed.
 				shown := "(as given)"
-				if s.Password() == "ClueCon" {
-					shown = "ClueCon"
+				if s.Password() == defaultPassword {
+					shown = defaultPassword
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "fs%d esl=%s sip=%s password=%s\n", i+1, s.Addr(), s.SIPAddr(), shown)
 			}
@@ -115,7 +117,7 @@ func newEmulateCmdWith(o *emulateFlags) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.listen, "listen", "127.0.0.1:8021", "ESL address of the first server (the next ones use the following ports)")
-	f.StringVar(&o.password, "password", "ClueCon", "ESL password")
+	f.StringVar(&o.password, "password", defaultPassword, "ESL password (one of your own is required when --listen is not a loopback address)")
 	f.IntVar(&o.servers, "servers", 1, "number of servers")
 	f.IntVar(&o.sipBase, "sip-port", 5080, "SIP port of the first server's external profile (then +2 per server)")
 
@@ -153,6 +155,9 @@ func (o *emulateFlags) settings(cmd *cobra.Command) (host string, port int, in f
 	if err != nil || port < 0 || port > 65535 || port > 0 && port+o.servers-1 > 65535 {
 		return "", 0, in, nil, fmt.Errorf("--listen: bad port %q", portStr)
 	}
+	if !isLoopbackHost(host) && (o.password == "" || o.password == defaultPassword) {
+		return "", 0, in, nil, fmt.Errorf("--listen %s is not a loopback address: anyone who reaches it could log in with the well-known default password, so set --password to one of your own", o.listen)
+	}
 	action := o.action
 	if !cmd.Flags().Changed("action") && (o.answerDelay > 0 || o.hangupAfter > 0) {
 		action = "answer"
@@ -187,6 +192,20 @@ func (o *emulateFlags) settings(cmd *cobra.Command) (host string, port int, in f
 		capacity = &fsemu.Capacity{Cores: o.cores, SetupCost: o.setupCost, HoldCostPerSecond: o.holdCost, RTPPorts: o.rtpPorts}
 	}
 	return host, port, in, capacity, nil
+}
+
+// defaultPassword is FreeSWITCH's well-known default ESL password.
+const defaultPassword = "ClueCon"
+
+// isLoopbackHost reports whether a listen host only accepts connections
+// from this machine: "localhost" or a loopback IP. An empty host, an
+// unspecified address (0.0.0.0, ::) and any other name or address are not.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // failures is the --fail flag: SHARE:CAUSE[,SHARE:CAUSE...].

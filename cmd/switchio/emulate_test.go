@@ -46,6 +46,14 @@ func TestEmulateBadFlags(t *testing.T) {
 		{[]string{"--servers", "0"}, "--servers must be at least 1"},
 		{[]string{"--listen", "nowhere"}, "--listen"},
 		{[]string{"--listen", "127.0.0.1:99999"}, "--listen: bad port"},
+		// Remote clients would log in with the well-known default password.
+		{[]string{"--listen", "0.0.0.0:0"}, "--listen 0.0.0.0:0 is not a loopback address"},
+		{[]string{"--listen", "0.0.0.0:0", "--password", "ClueCon"}, "is not a loopback address"},
+		{[]string{"--listen", "0.0.0.0:0", "--password", ""}, "is not a loopback address"},
+		{[]string{"--listen", ":0"}, "--listen :0 is not a loopback address"},
+		{[]string{"--listen", "[::]:0"}, "is not a loopback address"},
+		{[]string{"--listen", "192.0.2.1:0"}, "is not a loopback address"},
+		{[]string{"--listen", "fs.example.com:0"}, "is not a loopback address"},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -58,6 +66,51 @@ func TestEmulateBadFlags(t *testing.T) {
 			}
 			if out.String() != "" {
 				t.Fatalf("a server started: %q", out)
+			}
+		})
+	}
+}
+
+// TestEmulateListen: a loopback listener may keep the default password; any
+// other needs one of the user's own, and only then accepts remote clients.
+func TestEmulateListen(t *testing.T) {
+	cases := []struct {
+		args     []string
+		ok       bool
+		loopback bool
+	}{
+		{nil, true, true},
+		{[]string{"--listen", "127.0.0.1:8021"}, true, true},
+		{[]string{"--listen", "127.0.0.2:0"}, true, true},
+		{[]string{"--listen", "[::1]:8021"}, true, true},
+		{[]string{"--listen", "localhost:8021"}, true, true},
+		{[]string{"--listen", "127.0.0.1:0", "--password", "s3cret"}, true, true},
+		{[]string{"--listen", "0.0.0.0:8021", "--password", "s3cret"}, true, false},
+		{[]string{"--listen", "[::]:8021", "--password", "s3cret"}, true, false},
+		{[]string{"--listen", "10.1.2.3:8021", "--password", "s3cret"}, true, false},
+		{[]string{"--listen", "0.0.0.0:8021"}, false, false},
+		{[]string{"--listen", "10.1.2.3:8021", "--password", "ClueCon"}, false, false},
+		{[]string{"--listen", "fs1:8021"}, false, false},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var o emulateFlags
+			cmd := newEmulateCmdWith(&o)
+			if err := cmd.ParseFlags(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			host, _, _, _, err := o.settings(cmd)
+			if (err == nil) != tc.ok {
+				t.Fatalf("settings: %v, want ok=%v", err, tc.ok)
+			}
+			if err != nil {
+				if strings.Contains(err.Error(), "s3cret") {
+					t.Fatalf("the error shows the password: %v", err)
+				}
+				return
+			}
+			if got := isLoopbackHost(host); got != tc.loopback {
+				t.Fatalf("host %q: loopback %v, want %v", host, got, tc.loopback)
 			}
 		})
 	}
