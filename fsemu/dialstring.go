@@ -15,32 +15,51 @@ const originateUsage = "-USAGE: <call url> <exten>|&<application_name>(<app_args
 
 // splitArgs splits an api argument string on spaces as
 // switch_separate_string does: single quotes group and are removed,
-// backslash escapes the next byte; braces and brackets keep their content
-// together so dial-string variables survive.
+// backslash escapes the next byte; a variable block ({..}, [..] or <..>)
+// keeps its content together so dial-string variables survive. Inside a
+// block only its own kind of bracket nests, and quotes and backslashes
+// are kept for the block's parser, so a quoted or escaped bracket in a
+// value does not end the block.
 func splitArgs(s string) []string {
 	var out []string
 	var cur strings.Builder
 	depth := 0
+	var open, close byte // the outermost block's brackets
 	inq := false
 	has := false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
-		case c == '\\' && i+1 < len(s) && depth == 0:
+		case depth > 0:
+			cur.WriteByte(c)
+			switch {
+			case c == '\\' && i+1 < len(s):
+				i++
+				cur.WriteByte(s[i])
+			case c == '\'':
+				inq = !inq
+			case inq:
+			case c == open:
+				depth++
+			case c == close:
+				depth--
+				if depth == 0 {
+					inq = false
+				}
+			}
+		case c == '\\' && i+1 < len(s):
 			i++
 			cur.WriteByte(s[i])
 			has = true
-		case c == '\'' && depth == 0:
+		case c == '\'':
 			inq = !inq
 			has = true
 		case (c == '{' || c == '[' || c == '<') && !inq:
+			open, close = c, closer(c)
 			depth++
 			cur.WriteByte(c)
 			has = true
-		case (c == '}' || c == ']' || c == '>') && !inq && depth > 0:
-			depth--
-			cur.WriteByte(c)
-		case c == ' ' && !inq && depth == 0:
+		case c == ' ' && !inq:
 			if has {
 				out = append(out, cur.String())
 				cur.Reset()
@@ -55,6 +74,17 @@ func splitArgs(s string) []string {
 		out = append(out, cur.String())
 	}
 	return out
+}
+
+// closer is the bracket closing open ('{', '[' or '<').
+func closer(open byte) byte {
+	switch open {
+	case '{':
+		return '}'
+	case '[':
+		return ']'
+	}
+	return '>'
 }
 
 // parseVarBlock parses "a=b,c='x y',d=e\,f" (the inside of {} or []).

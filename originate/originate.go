@@ -60,10 +60,36 @@ type Request struct {
 var ErrInvalid = errors.New("originate: invalid request")
 
 func checkToken(what, s string) error {
-	if strings.ContainsAny(s, " \t\r\n{}'\"") {
-		return fmt.Errorf("%w: %s %q contains a space, quote, brace or line break", ErrInvalid, what, s)
+	if strings.ContainsAny(s, " \t\r\n{}'\"\\") {
+		return fmt.Errorf("%w: %s %q contains a space, quote, brace, backslash or line break", ErrInvalid, what, s)
+	}
+	if unclosed(s) {
+		return fmt.Errorf("%w: %s %q opens a '<' or '[' it does not close", ErrInvalid, what, s)
 	}
 	return nil
+}
+
+// unclosed reports whether s opens a '<' or '[' group it does not close:
+// FreeSWITCH keeps such a group together as one argument, so the rest of
+// the command would join it.
+func unclosed(s string) bool {
+	depth := 0
+	var open, close byte
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case depth == 0 && (c == '<' || c == '['):
+			open, close = c, '>'
+			if c == '[' {
+				close = ']'
+			}
+			depth = 1
+		case depth > 0 && c == open:
+			depth++
+		case depth > 0 && c == close:
+			depth--
+		}
+	}
+	return depth > 0
 }
 
 // checkTarget is checkToken for parts of a built dial target, which must
@@ -169,6 +195,10 @@ func (r *Request) Command() (string, error) {
 		if err := checkToken("extension", r.Exten); err != nil {
 			return "", err
 		}
+		if r.Exten[0] == '&' {
+			// "&name(arg)" runs an application instead
+			return "", fmt.Errorf("%w: extension %q starts with '&'", ErrInvalid, r.Exten)
+		}
 		cmd := "originate " + ds + " " + r.Exten
 		if r.Dialplan != "" || r.Context != "" {
 			dp := r.Dialplan
@@ -189,8 +219,11 @@ func (r *Request) Command() (string, error) {
 	if err := checkToken("app", app); err != nil {
 		return "", err
 	}
-	if strings.ContainsAny(r.AppArg, "\r\n()") || strings.ContainsAny(r.AppArg, " '") {
-		return "", fmt.Errorf("%w: app argument %q holds a space, quote, parenthesis or line break; set it as a variable instead", ErrInvalid, r.AppArg)
+	if strings.ContainsAny(app, "()") {
+		return "", fmt.Errorf("%w: app %q holds a parenthesis", ErrInvalid, app)
+	}
+	if strings.ContainsAny(r.AppArg, "\r\n() '\\") {
+		return "", fmt.Errorf("%w: app argument %q holds a space, quote, parenthesis, backslash or line break; set it as a variable instead", ErrInvalid, r.AppArg)
 	}
 	return "originate " + ds + " &" + app + "(" + r.AppArg + ")", nil
 }
@@ -202,8 +235,8 @@ func VarBlock(vs []Var) (string, error) {
 	}
 	sep := byte(',')
 	for _, v := range vs {
-		if v.Name == "" || strings.ContainsAny(v.Name, " \t\r\n{}'\",=") {
-			return "", fmt.Errorf("%w: variable name %q", ErrInvalid, v.Name)
+		if !validName(v.Name) {
+			return "", fmt.Errorf("%w: variable name %q (want letters, digits, '_', '-' and '.')", ErrInvalid, v.Name)
 		}
 		if strings.ContainsAny(v.Value, "\r\n") {
 			return "", fmt.Errorf("%w: variable %s holds a line break", ErrInvalid, v.Name)
@@ -244,6 +277,22 @@ func VarBlock(vs []Var) (string, error) {
 	}
 	b.WriteByte('}')
 	return b.String(), nil
+}
+
+// validName reports whether a variable name is non-empty and made of ASCII
+// letters, digits, '_', '-' and '.': other characters are FreeSWITCH's
+// syntax (separators, quotes, brackets, escapes) or blanks it trims.
+func validName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 func quoteValue(s string) string {

@@ -56,6 +56,17 @@ func TestCommandRejectsUnsafe(t *testing.T) {
 		{Gateway: "gw1,gw2", Dest: "5551234"},
 		{Dest: "a@b", Proxy: "p1|p2"},
 		{Profile: "a,b", Dest: "a@b"},
+		// found by fsemu's FuzzOriginateRequest: each would not parse back
+		{Endpoint: "loopback/1000", Exten: "&park()"},   // an application, not an extension
+		{Dest: "a@b", App: "pa(rk"},                     // the argument would start early
+		{Dest: "a@b", Exten: `10\00`},                   // backslash escapes
+		{Dest: "a@b", AppArg: `x\`},                     // backslash escapes
+		{Dest: "a<b@c"},                                 // an unclosed '<' joins the next arguments
+		{Endpoint: "loopback/[1000"},                    // an unclosed '[' likewise
+		{Dest: "a@b", Vars: []Var{{"\vname", "v"}}},     // a blank FreeSWITCH trims
+		{Dest: "a@b", Vars: []Var{{"^^;x", "v"}}},       // would change the separator
+		{Dest: "a@b", Headers: []Var{{"X-A;B", "v"}}},   // a separator in a name
+		{Dest: "a@b", Vars: []Var{{`back\slash`, "v"}}}, // an escape in a name
 	}
 	for i, r := range bad {
 		if _, err := r.Command(); !errors.Is(err, ErrInvalid) {
