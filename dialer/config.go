@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/switchio/switchio/originate"
@@ -84,6 +85,29 @@ type Config struct {
 	AutoDurationOffset time.Duration
 	// Ramp raises the rate linearly from 0 to Rate over this long at Start.
 	Ramp time.Duration
+	// Arrivals spaces the offers: Fixed (evenly, the default) or Poisson
+	// (exponential gaps at the mean rate, drawn ahead on the schedule's
+	// clock; ramps, stages and rate changes give a Poisson process of the
+	// time-varying rate).
+	Arrivals Arrivals
+	// HoldDist draws each call's hold time (default HoldFixed: Duration).
+	// The controller's hang-up and the server-side guard use each call's
+	// own hold; draws are clipped at HoldClip times the mean.
+	HoldDist HoldDist
+	// Seed seeds the dialer's random streams (arrival gaps and holds) for
+	// a repeatable run; 0 draws a random seed, reported in Summary.Seed
+	// so the run can be repeated.
+	Seed uint64
+	// Stages is a load profile that replaces Rate and Ramp (setting
+	// either with it is an error): from Start each stage ramps the rate
+	// linearly from the previous stage's target (0 at first) to its own
+	// over its duration, k6-style, and the dialer stops offering after
+	// the last one (or at MaxOffered, if first). Each stage's start is in
+	// the change log (Summary.Changes). SetRate and SetRamp abandon the
+	// profile; Stop does not pause its clock. With an automatic Duration
+	// the hold follows each stage's target (the highest rate of the
+	// profile while a target is 0).
+	Stages []Stage
 	// ServerLimit caps concurrent calls per server (0: only Limit);
 	// ServerLimits overrides it per server address. Calls go to the
 	// server with the lowest load relative to its cap.
@@ -144,13 +168,36 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// validate refuses values New cannot use; before setDefaults, which
+// fills zeros in.
+func (c *Config) validate() error {
+	if math.IsNaN(c.Rate) || math.IsInf(c.Rate, 0) || c.Rate < 0 {
+		return fmt.Errorf("dialer: rate %v must be a positive number", c.Rate)
+	}
+	if c.Arrivals != Fixed && c.Arrivals != Poisson {
+		return fmt.Errorf("dialer: arrivals %v unknown", c.Arrivals)
+	}
+	if err := c.HoldDist.Validate(); err != nil {
+		return fmt.Errorf("dialer: %w", err)
+	}
+	if len(c.Stages) > 0 {
+		if c.Rate != 0 || c.Ramp > 0 {
+			return errors.New("dialer: Stages set the rate: Rate and Ramp must be left 0 with them")
+		}
+		if err := CheckStages(c.Stages); err != nil {
+			return fmt.Errorf("dialer: %w", err)
+		}
+	}
+	return nil
+}
+
 func (c *Config) setDefaults() {
 	if c.ID == "" {
 		var b [4]byte
 		_, _ = rand.Read(b[:])
 		c.ID = "dial" + hex.EncodeToString(b[:])
 	}
-	if c.Rate <= 0 {
+	if c.Rate <= 0 && len(c.Stages) == 0 {
 		c.Rate = 30
 	}
 	if c.Limit <= 0 {

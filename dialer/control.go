@@ -30,11 +30,9 @@ func (o *Originator) Start() error {
 		return fmt.Errorf("dialer: max offered (%d) already reached", o.maxOffered)
 	}
 	now := time.Now()
-	r0 := o.rate
-	if o.ramp > 0 {
-		r0 = 0
+	if err := o.startSchedule(now); err != nil {
+		return err
 	}
-	o.seg = segment{t0: now, n0: o.offered, r0: r0, r1: o.rate, ramp: o.ramp}
 	o.killing = false
 	o.startedAt = o.since(now)
 	o.setState(Originating)

@@ -8,7 +8,9 @@
 // (concurrent calls, "erlangs"), MaxOffered (exact: never one call more),
 // Duration (hold time from answer; Limit/Rate + 5 s when unset) and Ramp
 // (a linear ramp-up) all change while running (SetRate, SetLimit,
-// SetMaxOffered, SetDuration, SetRamp, SetServerLimit, SetWeight). The
+// SetMaxOffered, SetDuration, SetHoldDist, SetRamp, SetServerLimit,
+// SetWeight); Arrivals, HoldDist, Seed and Stages set the traffic model
+// (see Traffic models). The
 // Originator moves INITIAL -> ORIGINATING <-> STOPPED: Start, Stop, Hupall
 // (this dialer's calls only), HardHupall (every call), Shutdown, Close;
 // Wait, WaitForState and WaitWhile block; CheckState compares.
@@ -23,6 +25,29 @@
 // leg's uuid as Job-UUID, a few senders per server write them, and the
 // BACKGROUND_JOB events complete them, so many are in flight on one
 // connection.
+//
+// # Traffic models
+//
+// Config.Arrivals spaces the offers: Fixed (evenly: call k of a schedule
+// at the point where the integrated rate reaches k) or Poisson
+// (exponential gaps of mean 1/rate). Poisson gaps are unit-rate
+// exponential draws in the integrated-rate domain, mapped to time through
+// the same schedule, so they too are drawn ahead (open loop, CatchUp
+// applies), and a ramp, a stage or SetRate gives a Poisson process of the
+// time-varying rate; a rate change keeps the next call's place in that
+// domain. Config.HoldDist draws each call's hold at offer time: HoldFixed
+// (Duration), HoldExp (mean), HoldUniform (min, max) or HoldLognormal
+// (median and sigma, the standard deviation of the hold's logarithm),
+// clipped at HoldClip (10) times the mean so the drain and the
+// server-side guard stay bounded; the controller's hang-up and the guard
+// use each call's own hold, and Duration() is then the mean.
+// Config.Stages is a k6-style load profile replacing Rate and Ramp: each
+// stage ramps linearly from the previous target (0 first) to its own over
+// its duration (0: a jump), each stage's start is in the change log, and
+// the dialer stops after the last one. Arrival gaps and holds come from
+// two PCG streams (math/rand/v2) of one seed, Config.Seed (random when 0,
+// reported in Summary.Seed): a seed repeats a run's draws, and its
+// arrivals do not depend on the hold distribution.
 //
 // # Capacity
 //

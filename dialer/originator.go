@@ -51,6 +51,7 @@ type Originator struct {
 	autoDuration bool
 	ramp         time.Duration
 	seg          segment
+	tr           traffic
 	apps         []*appGroup
 	weights      []int
 	rr           wrr
@@ -94,6 +95,9 @@ type Originator struct {
 // starts the pacer in state Initial. Load apps with LoadApp or LoadSpec,
 // then Start.
 func New(ctx context.Context, pool *cluster.Pool, cfg Config) (*Originator, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
 	cfg.setDefaults()
 	if err := checkToken("dialer id", cfg.ID); err != nil {
 		return nil, err
@@ -122,6 +126,7 @@ func New(ctx context.Context, pool *cluster.Pool, cfg Config) (*Originator, erro
 		recordsWake:    make(chan struct{}, 1),
 		recordsDone:    make(chan struct{}),
 	}
+	o.tr = newTraffic(&cfg)
 	o.duration, o.autoDuration = cfg.Duration, cfg.Duration <= 0
 	o.recomputeDuration()
 	for i, c := range pool.Clients() {
@@ -232,7 +237,7 @@ type Settings struct {
 // refuses, by address and reply.
 func (o *Originator) Setup(ctx context.Context, st Settings) error {
 	o.mu.Lock()
-	rate, limit := o.rate, o.limit
+	rate, limit := max(o.rate, o.tr.peakRate()), o.limit
 	o.mu.Unlock()
 	if st.SPS <= 0 {
 		st.SPS = max(10000, int(math.Ceil(4*rate)))

@@ -1,6 +1,8 @@
 package dialer
 
 import (
+	"errors"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -49,9 +51,90 @@ func (o *Originator) unblocked() {
 		return
 	}
 	now := time.Now()
-	if due, ok := o.seg.due(o.offered); ok && now.Sub(due) > o.cfg.CatchUp {
-		o.seg = segment{t0: now, n0: o.offered, r0: o.seg.rateAt(now), r1: o.seg.r1, ramp: o.seg.rampLeft(now)}
+	if due, ok := o.seg.dueAt(o.tr.next); ok && now.Sub(due) > o.cfg.CatchUp {
+		o.restart(now)
 	}
+}
+
+// restart restarts the schedule at now with the next call due at once,
+// on from the current rate (and what is left of a ramp or stage): after
+// a lag beyond CatchUp, so missed calls are skipped, not burst; o.mu
+// held.
+func (o *Originator) restart(now time.Time) {
+	o.seg = segment{t0: now, r0: o.seg.rateAt(now), r1: o.seg.r1, ramp: o.seg.rampLeft(now)}
+	o.tr.next = 0
+}
+
+// startSchedule starts (or resumes) the schedule at now; o.mu held.
+func (o *Originator) startSchedule(now time.Time) error {
+	switch {
+	case o.tr.stage < 0:
+		// The pacer enters the first stage at once.
+		o.seg = segment{t0: now}
+		o.tr.stageEnd = now
+	case o.tr.staged():
+		// Resumed within a stage (its clock ran on while stopped).
+		o.seg = segment{t0: now, r0: o.seg.rateAt(now), r1: o.seg.r1, ramp: o.seg.rampLeft(now)}
+	case o.rate <= 0:
+		return errors.New("dialer: the rate is 0 (where the load profile ended): SetRate first")
+	default:
+		r0 := o.rate
+		if o.ramp > 0 {
+			r0 = 0
+		}
+		o.seg = segment{t0: now, r0: r0, r1: o.rate, ramp: o.ramp}
+	}
+	o.tr.next = o.tr.first()
+	return nil
+}
+
+// nextDue returns when the next call is due, after entering the stages of
+// the load profile that now has reached. wait > 0 when it is not due in
+// the current stage (then wait until the stage ends) or never is (zero
+// rate: check again in wait); over when the profile has ended. o.mu held.
+func (o *Originator) nextDue(now time.Time) (due time.Time, wait time.Duration, over bool) {
+	if o.tr.staged() && o.advanceStages(now) {
+		return time.Time{}, 0, true
+	}
+	due, ok := o.seg.dueAt(o.tr.next)
+	if o.tr.staged() && (!ok || !due.Before(o.tr.stageEnd)) {
+		// Due in a later stage (or never in this one).
+		return due, o.tr.stageEnd.Sub(now), false
+	}
+	if !ok {
+		return due, time.Second, false
+	}
+	return due, 0, false
+}
+
+// advanceStages enters the next stages of the load profile whose start
+// (the current stage's end) now has reached, once the calls due before
+// it are out; it reports that the profile is over. o.mu held.
+func (o *Originator) advanceStages(now time.Time) bool {
+	for o.tr.staged() {
+		if o.tr.stage >= 0 {
+			if now.Before(o.tr.stageEnd) {
+				return false
+			}
+			if due, ok := o.seg.dueAt(o.tr.next); ok && due.Before(o.tr.stageEnd) {
+				return false
+			}
+		}
+		at := o.tr.stageEnd
+		st, ok := o.tr.enterStage(&o.seg, at)
+		if !ok {
+			o.logChangeAt(at, "stages", "done")
+			return true
+		}
+		o.rate = st.Rate
+		o.recomputeDuration()
+		v := strconv.FormatFloat(st.Rate, 'g', -1, 64) + " cps over " + st.Duration.String()
+		if st.Duration == 0 {
+			v = strconv.FormatFloat(st.Rate, 'g', -1, 64) + " cps at once"
+		}
+		o.logChangeAt(at, "stage "+strconv.Itoa(o.tr.stage+1)+"/"+strconv.Itoa(len(o.tr.stages)), v)
+	}
+	return false
 }
 
 // step offers every call that is due and returns how long to wait before
@@ -72,14 +155,18 @@ func (o *Originator) step() (time.Duration, bool) {
 			return time.Hour, false
 		}
 		now := time.Now()
-		due, ok := o.seg.due(o.offered)
-		if !ok {
-			return time.Second, false
+		due, wait, over := o.nextDue(now)
+		if over {
+			o.setState(Stopped)
+			return time.Hour, false
+		}
+		if wait > 0 {
+			return wait, false
 		}
 		if lag := now.Sub(due); lag > o.cfg.CatchUp {
 			// Too late to catch up (a stall, a long GC, a slow host):
 			// restart the schedule from now rather than burst.
-			o.seg = segment{t0: now, n0: o.offered, r0: o.seg.rateAt(now), r1: o.seg.r1, ramp: o.seg.rampLeft(now)}
+			o.restart(now)
 			due = now
 		} else if lag < 0 {
 			return -lag, false
@@ -96,7 +183,8 @@ func (o *Originator) step() (time.Duration, bool) {
 			o.setState(Stopped)
 			return time.Hour, false
 		}
-		c := &call{uuid: uuid.NewString(), n: o.offered, srv: s, app: g, hold: o.duration, offered: o.since(now), picked: o.since(now), billmsec: -1}
+		hold := o.tr.hold.draw(o.tr.holdRand, o.duration)
+		c := &call{uuid: uuid.NewString(), n: o.offered, srv: s, app: g, hold: hold, offered: o.since(now), picked: o.since(now), billmsec: -1}
 		select {
 		case s.queue <- c:
 		default:
@@ -106,6 +194,7 @@ func (o *Originator) step() (time.Duration, bool) {
 		}
 		o.calls[c.uuid] = c
 		o.offered++
+		o.tr.next += o.tr.gap() // the schedule's next call
 		g.calls++
 		o.active++
 		o.peakActive = max(o.peakActive, o.active)
@@ -116,6 +205,7 @@ func (o *Originator) step() (time.Duration, bool) {
 		s.offered++
 		if o.firstOffer == 0 {
 			o.firstOffer = c.offered
+			o.rebaseChanges()
 		}
 		o.lastOffer = c.offered
 		o.winOffered.add(1)

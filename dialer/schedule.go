@@ -5,14 +5,15 @@ import (
 	"time"
 )
 
-// segment is one piece of the open-loop schedule: from time t0 and call
-// count n0 the rate moves linearly from r0 to r1 over ramp, then stays at
-// r1. Call n0+k is due when the cumulative number of calls reaches k, so
-// calls are scheduled at absolute times and a late wake-up catches up
-// instead of drifting (no sleep-after-send).
+// segment is one piece of the open-loop schedule: from time t0 the rate
+// moves linearly from r0 to r1 over ramp, then stays at r1. A call at
+// position k (in calls, from t0) is due when the integrated rate reaches
+// k: fixed arrivals put calls at whole positions, Poisson arrivals at
+// sums of unit-rate exponential gaps. Calls are so scheduled at absolute
+// times, and a late wake-up catches up instead of drifting (no
+// sleep-after-send).
 type segment struct {
 	t0     time.Time
-	n0     uint64
 	r0, r1 float64
 	ramp   time.Duration
 }
@@ -29,10 +30,25 @@ func (s segment) rateAt(t time.Time) float64 {
 	return s.r0 + (s.r1-s.r0)*float64(d)/float64(s.ramp)
 }
 
-// due returns when call number n (n >= n0) is scheduled; ok is false when
-// the rate is zero and it never is.
-func (s segment) due(n uint64) (time.Time, bool) {
-	k := float64(n - s.n0)
+// count returns the integrated rate from t0 to t: the position due at t.
+func (s segment) count(t time.Time) float64 {
+	d := t.Sub(s.t0).Seconds()
+	if d <= 0 {
+		return 0
+	}
+	T := s.ramp.Seconds()
+	if T <= 0 {
+		return s.r1 * d
+	}
+	if d <= T {
+		return s.r0*d + (s.r1-s.r0)/(2*T)*d*d
+	}
+	return (s.r0+s.r1)/2*T + s.r1*(d-T)
+}
+
+// dueAt returns when the call at position k is due; ok is false when the
+// rate stays zero and it never is.
+func (s segment) dueAt(k float64) (time.Time, bool) {
 	if k <= 0 {
 		return s.t0, true
 	}
@@ -53,7 +69,9 @@ func (s segment) due(n uint64) (time.Time, bool) {
 			if disc < 0 {
 				return time.Time{}, false
 			}
-			secs = (-s.r0 + math.Sqrt(disc)) / (2 * a)
+			// The root of r0 t + a t² = k in [0, T]; this form keeps
+			// its precision when a is small next to r0.
+			secs = 2 * k / (s.r0 + math.Sqrt(disc))
 		}
 	default:
 		if s.r1 <= 0 {

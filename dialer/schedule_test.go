@@ -8,9 +8,9 @@ import (
 
 func TestSegmentConstantRate(t *testing.T) {
 	t0 := time.Unix(1000, 0)
-	s := segment{t0: t0, n0: 10, r0: 4, r1: 4}
+	s := segment{t0: t0, r0: 4, r1: 4}
 	for k := uint64(0); k < 100; k++ {
-		due, ok := s.due(10 + k)
+		due, ok := s.dueAt(float64(k))
 		if !ok {
 			t.Fatal("never due")
 		}
@@ -24,7 +24,7 @@ func TestSegmentConstantRate(t *testing.T) {
 func TestSegmentFractionalRate(t *testing.T) {
 	t0 := time.Unix(0, 0)
 	s := segment{t0: t0, r0: 0.5, r1: 0.5}
-	due, _ := s.due(3)
+	due, _ := s.dueAt(3)
 	if due.Sub(t0) != 6*time.Second {
 		t.Fatalf("call 3 at 0.5 cps due %v, want 6s", due.Sub(t0))
 	}
@@ -36,7 +36,7 @@ func TestSegmentRamp(t *testing.T) {
 	s := segment{t0: t0, r0: 0, r1: 100, ramp: 10 * time.Second}
 	check := func(n uint64, want float64) {
 		t.Helper()
-		due, ok := s.due(n)
+		due, ok := s.dueAt(float64(n))
 		if !ok {
 			t.Fatalf("call %d never due", n)
 		}
@@ -58,7 +58,7 @@ func TestSegmentRamp(t *testing.T) {
 
 func TestSegmentZeroRate(t *testing.T) {
 	s := segment{t0: time.Unix(0, 0)}
-	if _, ok := s.due(1); ok {
+	if _, ok := s.dueAt(1); ok {
 		t.Fatal("zero rate scheduled a call")
 	}
 }

@@ -16,6 +16,7 @@ func (o *Originator) SetRate(r float64) error {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.abandonStages("rate")
 	o.rate = r
 	o.recomputeDuration()
 	o.rebase(time.Now(), o.seg.rampLeft(time.Now()))
@@ -28,15 +29,29 @@ func (o *Originator) SetRate(r float64) error {
 func (o *Originator) SetRamp(d time.Duration) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.abandonStages("ramp")
 	o.ramp = d
 	o.rebase(time.Now(), d)
 	o.logChange("ramp", d.String())
 }
 
-// rebase restarts the schedule at now from the current rate; o.mu held.
+// abandonStages ends a load profile still to run: a rate or ramp set by
+// hand takes over from it; o.mu held.
+func (o *Originator) abandonStages(by string) {
+	if o.tr.staged() {
+		o.tr.stage = len(o.tr.stages)
+		o.logChange("stages", "abandoned (by "+by+")")
+	}
+}
+
+// rebase restarts the schedule at now from the current rate, keeping the
+// next call's place in the integrated-rate domain (so a Poisson process
+// stays one, and an even spacing carries on at the new rate); o.mu held.
 func (o *Originator) rebase(now time.Time, ramp time.Duration) {
 	if o.state == Originating {
-		o.seg = segment{t0: now, n0: o.offered, r0: o.seg.rateAt(now), r1: o.rate, ramp: ramp}
+		left := max(o.tr.next-o.seg.count(now), 0)
+		o.seg = segment{t0: now, r0: o.seg.rateAt(now), r1: o.rate, ramp: ramp}
+		o.tr.next = left
 	}
 	o.notify()
 }
@@ -80,28 +95,80 @@ func (o *Originator) SetMaxOffered(n uint64) {
 }
 
 // SetDuration changes the hold time of calls offered from now on (0:
-// automatic, Limit/Rate + AutoDurationOffset).
+// automatic, Limit/Rate + AutoDurationOffset); every call is then held
+// that long (it replaces a hold distribution).
 func (o *Originator) SetDuration(d time.Duration) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.tr.hold.Kind != HoldFixed {
+		o.tr.hold = HoldDist{}
+		o.logChange("duration_dist", "fixed")
+	}
 	o.duration, o.autoDuration = d, d <= 0
 	o.recomputeDuration()
 	o.logChange("duration", d.String())
 }
 
-// recomputeDuration applies the automatic duration; o.mu held.
+// SetHoldDist changes the distribution the hold time of calls offered
+// from now on is drawn from (HoldFixed: Duration).
+func (o *Originator) SetHoldDist(h HoldDist) error {
+	if err := h.Validate(); err != nil {
+		return fmt.Errorf("dialer: %w", err)
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if h.Kind == HoldFixed && o.tr.hold.Kind != HoldFixed && !o.autoDuration {
+		// Back to the fixed Duration it replaced.
+		o.duration = o.cfg.Duration
+	}
+	o.tr.hold = h
+	o.recomputeDuration()
+	o.logChange("duration_dist", h.String())
+	return nil
+}
+
+// recomputeDuration applies the hold distribution's mean or the
+// automatic duration; o.mu held.
 func (o *Originator) recomputeDuration() {
-	if o.autoDuration {
-		o.duration = time.Duration(float64(o.limit)/o.rate*float64(time.Second)) + o.cfg.AutoDurationOffset
+	if o.tr.hold.Kind != HoldFixed {
+		o.duration = o.tr.hold.MeanHold()
+		return
+	}
+	if !o.autoDuration {
+		return
+	}
+	r := o.rate
+	if r <= 0 {
+		r = o.tr.peakRate() // a stage's target of 0
+	}
+	if r > 0 {
+		o.duration = time.Duration(float64(o.limit)/r*float64(time.Second)) + o.cfg.AutoDurationOffset
 	}
 }
 
-// Duration returns the hold time given to new calls.
+// Duration returns the hold time given to new calls: their mean hold
+// with a hold distribution.
 func (o *Originator) Duration() time.Duration {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.duration
 }
+
+// MaxHold returns the longest hold a new call may get: Duration, or the
+// hold distribution's clip (HoldDist.MaxHold). A drain that waits for
+// every call to end waits this long.
+func (o *Originator) MaxHold() time.Duration {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.tr.hold.Kind != HoldFixed {
+		return o.tr.hold.MaxHold()
+	}
+	return o.duration
+}
+
+// Seed returns the seed of the dialer's random streams: Config.Seed, or
+// the one drawn when it was 0.
+func (o *Originator) Seed() uint64 { return o.tr.seed }
 
 // Rate returns the target rate.
 func (o *Originator) Rate() float64 { o.mu.Lock(); defer o.mu.Unlock(); return o.rate }
@@ -136,10 +203,13 @@ type Change struct {
 	At time.Duration `json:"-"`
 	// AtS is At in seconds, for JSON.
 	AtS float64 `json:"at_s"`
-	// Setting is the setting's name ("rate", "weight <app>" ...); Value
-	// its new value, as text.
+	// Setting is the setting's name ("rate", "weight <app>", "stage
+	// 2/3" ...); Value its new value, as text.
 	Setting string `json:"setting"`
 	Value   string `json:"value"`
+	// epoch is when, from the dialer's epoch, to compute At once the
+	// first offer is known.
+	epoch time.Duration
 }
 
 // maxChanges bounds the change log: a program turning a knob in a loop
@@ -147,10 +217,25 @@ type Change struct {
 const maxChanges = 1000
 
 // logChange logs a setting's change once the dialer has started; o.mu held.
-func (o *Originator) logChange(setting, value string) {
+func (o *Originator) logChange(setting, value string) { o.logChangeAt(time.Now(), setting, value) }
+
+// logChangeAt logs a change that took effect at t (a stage's start); o.mu
+// held.
+func (o *Originator) logChangeAt(t time.Time, setting, value string) {
 	if o.startedAt == 0 && o.firstOffer == 0 || len(o.changes) >= maxChanges {
 		return
 	}
-	at := o.since(time.Now()) - o.firstOffer
-	o.changes = append(o.changes, Change{At: at, AtS: round2(at.Seconds()), Setting: setting, Value: value})
+	e := o.since(t)
+	at := e - o.firstOffer
+	o.changes = append(o.changes, Change{At: at, AtS: round2(at.Seconds()), Setting: setting, Value: value, epoch: e})
+}
+
+// rebaseChanges makes the changes logged before the first offer (a
+// stage entered at Start) count from it; o.mu held.
+func (o *Originator) rebaseChanges() {
+	for i := range o.changes {
+		c := &o.changes[i]
+		c.At = c.epoch - o.firstOffer
+		c.AtS = round2(c.At.Seconds())
+	}
 }

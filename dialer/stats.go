@@ -199,7 +199,8 @@ func (o *Originator) Stats() Stats {
 		st.Elapsed = o.since(now) - o.firstOffer
 	}
 	if o.state == Originating && o.maxOffered > 0 && o.offered < o.maxOffered {
-		if due, ok := o.seg.due(o.maxOffered - 1); ok {
+		// Expected for Poisson arrivals; within the current segment.
+		if due, ok := o.seg.dueAt(o.tr.next + float64(o.maxOffered-1-o.offered)); ok {
 			st.ETA = max(due.Sub(now), 0)
 		}
 	}
@@ -306,8 +307,15 @@ type Summary struct {
 	// Metrics are the catalogue's figures (docs/metrics.md) computed
 	// from the run's call records, when a CDR measured the run.
 	Metrics *measure.MetricsSummary `json:"metrics,omitempty"`
-	// Changes are the settings changed while the run went, in order.
+	// Changes are the settings changed while the run went, in order,
+	// with each stage of a load profile as it began.
 	Changes []Change `json:"changes,omitempty"`
+	// Seed seeded the run's arrival gaps and hold times: Config.Seed
+	// (switchio dial --seed) repeats them. Arrivals and HoldDist name
+	// the traffic model (HoldS is then the mean hold).
+	Seed     uint64 `json:"seed"`
+	Arrivals string `json:"arrivals"`
+	HoldDist string `json:"hold_dist"`
 	// Thresholds are the run's thresholds (docs/thresholds.md) evaluated
 	// on Metrics, when any were given.
 	Thresholds threshold.Results `json:"thresholds,omitempty"`
@@ -357,6 +365,7 @@ func (o *Originator) Summary() Summary {
 	}
 	sm.AllServersLost = o.allLost
 	sm.Changes = append([]Change(nil), o.changes...)
+	sm.Seed, sm.Arrivals, sm.HoldDist = o.tr.seed, o.tr.arrivals.String(), o.tr.hold.String()
 	for _, l := range o.lostServers {
 		l.AfterS = round2(l.After.Seconds())
 		sm.LostServers = append(sm.LostServers, l)

@@ -26,8 +26,8 @@ import (
 	"github.com/switchio/switchio/dialer/promexport"
 	"github.com/switchio/switchio/fsemu"
 	"github.com/switchio/switchio/measure/threshold"
-	"github.com/switchio/switchio/report"
 	"github.com/switchio/switchio/originate"
+	"github.com/switchio/switchio/report"
 )
 
 func init() { subcommands = append(subcommands, newDialCmd) }
@@ -81,6 +81,12 @@ type dialOpts struct {
 	metricsAddr    string
 	metricsRemote  bool
 	thresholds     threshold.List
+	arrivals       string
+	durationDist   string
+	seed           uint64
+	stages         []string
+	// changed tells whether a flag was given (nil: none was).
+	changed func(name string) bool
 }
 
 func newDialCmd() *cobra.Command {
@@ -125,6 +131,21 @@ switchio. --server-hangup leaves the hold to the server alone: FreeSWITCH's
 scheduler runs on whole seconds, so those calls are held up to a second
 short. Durations take Go syntax (2s, 1m30s, 250ms) or a bare number of
 seconds (30), as in switchio.
+
+Traffic models: --arrivals poisson spaces the calls with exponential gaps
+at the mean rate (drawn ahead on the schedule's clock: ramps, stages and
+rate changes give a Poisson process of the varying rate) instead of evenly.
+--duration-dist draws each call's hold: exp:MEAN, uniform:MIN-MAX, or
+lognormal:MEDIAN,SIGMA (SIGMA the standard deviation of the hold's
+logarithm; lognormal:1m,0.5 has a 1 m median and a 1m8s mean); holds are
+clipped at 10x the mean. --stage DURATION:RATE (repeatable) is a load
+profile, k6-style: each stage ramps the rate linearly from the previous
+stage's target (0 first) to its own over its duration (0: a jump), and
+the run ends after the last stage unless --max-offered (then only if
+given) ends it first. --stage replaces --rate and --ramp (giving either
+with it is an error; start with --stage 0:R to begin at R). Each stage's
+start is in the report's changes. --seed N repeats a run's arrival gaps
+and holds; by default the seed is random and printed in the summary.
 
 Outcomes: every offered call is answered or failed; every answered call
 is completed (held its time), dropped (ended early by the far end) or
@@ -216,9 +237,14 @@ controller's heap is small, and this roughly halves its CPU at low rates.`,
 	f.StringVar(&o.appHeader, "app-header", "", "value of the X-switchio_app header on every call (default: the app's name)")
 	f.IntVar(&o.servers, "servers", 2, "number of embedded emulated servers when no HOSTS are given")
 	durationFlag(f, &o.statusInterval, "status-interval", 5*time.Second, "status line period when stderr is not a terminal")
-	durationFlag(f, &o.drain, "drain", 0, "how long to wait for calls to end after offering stops or Ctrl-C, then hang them up as abandoned (0: twice --duration + 5s, 5s after Ctrl-C)")
+	durationFlag(f, &o.drain, "drain", 0, "how long to wait for calls to end after offering stops or Ctrl-C, then hang them up as abandoned (0: twice the longest hold + 5s, 5s after Ctrl-C)")
 	durationFlag(f, &o.serverTimeout, "server-timeout", 10*time.Second, "give up on a server unreachable this long (its calls recorded under SWITCHIO_SERVER_LOST); when all are, the run ends with exit code 2")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "log to stderr")
+	f.StringVar(&o.arrivals, "arrivals", "fixed", "how calls are spaced at the rate: fixed (evenly) or poisson (exponential gaps at the mean rate)")
+	f.StringVar(&o.durationDist, "duration-dist", "fixed", "hold-time distribution: fixed (--duration), exp:MEAN, uniform:MIN-MAX or lognormal:MEDIAN,SIGMA (e.g. exp:2m, uniform:30s-90s, lognormal:1m,0.5); clipped at 10x the mean")
+	f.Uint64Var(&o.seed, "seed", 0, "seed of the arrival gaps and holds, to repeat a run (0: random, printed in the summary)")
+	f.StringArrayVar(&o.stages, "stage", nil, "load profile stage DURATION:RATE: ramp linearly to RATE calls/s over DURATION (0: jump); repeatable, the run ends after the last; replaces --rate and --ramp")
+	o.changed = f.Changed
 	return cmd
 }
 
@@ -366,12 +392,59 @@ func buildConfig(o dialOpts) (dialer.Config, []appArg, error) {
 	}
 	cfg.Rate, cfg.Limit, cfg.ServerLimit = o.rate, o.limit, o.serverLimit
 	cfg.MaxOffered, cfg.Duration, cfg.Ramp = o.maxOffered, o.duration, o.ramp
+	if err := o.traffic(&cfg); err != nil {
+		return cfg, nil, err
+	}
 	cfg.Request = req
 	cfg.OriginateTimeout = o.timeout
 	cfg.ServerTimeout = o.serverTimeout
 	cfg.ServerHangup = o.serverHangup
 	cfg.AppHeader = o.appHeader
 	return cfg, apps, nil
+}
+
+// traffic validates the traffic model's flags into cfg: --arrivals,
+// --duration-dist (which refuses a --duration given with a distribution),
+// --seed and --stage (which replaces --rate and --ramp, refused with it,
+// and leaves the run's end to the profile unless --max-offered is given).
+func (o dialOpts) traffic(cfg *dialer.Config) error {
+	changed := func(name string) bool { return o.changed != nil && o.changed(name) }
+	arr, err := dialer.ParseArrivals(o.arrivals)
+	if err != nil {
+		return fmt.Errorf("--arrivals %q: want fixed or poisson", o.arrivals)
+	}
+	hd, err := dialer.ParseHoldDist(o.durationDist)
+	if err != nil {
+		return fmt.Errorf("--duration-dist: %w", err)
+	}
+	if hd.Kind != dialer.HoldFixed && changed("duration") {
+		return fmt.Errorf("--duration-dist %s draws the hold times: --duration cannot be given with it", hd)
+	}
+	cfg.Arrivals, cfg.HoldDist, cfg.Seed = arr, hd, o.seed
+	if len(o.stages) == 0 {
+		return nil
+	}
+	for _, s := range o.stages {
+		st, err := dialer.ParseStage(s)
+		if err != nil {
+			return fmt.Errorf("--stage: %w", err)
+		}
+		cfg.Stages = append(cfg.Stages, st)
+	}
+	if err := dialer.CheckStages(cfg.Stages); err != nil {
+		return fmt.Errorf("--stage: %w", err)
+	}
+	switch {
+	case changed("rate"):
+		return errors.New("--stage sets the rate: --rate cannot be given with it (--stage 0:R first starts at R)")
+	case o.ramp > 0:
+		return errors.New("--stage ramps the rate: --ramp cannot be given with it")
+	}
+	cfg.Rate, cfg.Ramp = 0, 0
+	if !changed("max-offered") {
+		cfg.MaxOffered = 0 // the profile ends the run
+	}
+	return nil
 }
 
 // checkDistinct refuses a server named twice: its calls would be counted
@@ -585,7 +658,7 @@ loop:
 				break loop
 			}
 			if drainUntil.IsZero() {
-				drainUntil = time.Now().Add(o.endDrain(d.Duration()))
+				drainUntil = time.Now().Add(o.endDrain(d.MaxHold()))
 			}
 			if time.Now().After(drainUntil) {
 				view.note(fmt.Sprintf("%d calls still up after the drain time: hanging them up (abandoned)", st.Active))
@@ -650,7 +723,8 @@ func (o dialOpts) interruptDrain() time.Duration {
 }
 
 // endDrain is how long calls may take to end once offering stopped: --drain
-// when given, else twice the hold time plus 5 s.
+// when given, else twice the longest hold (--duration, or the clip of
+// --duration-dist) plus 5 s.
 func (o dialOpts) endDrain(hold time.Duration) time.Duration {
 	if o.drain > 0 {
 		return o.drain
@@ -667,6 +741,7 @@ func printSummary(w io.Writer, sm dialer.Summary, out string) {
 	}
 	fmt.Fprintf(w, "rate: target %.2f cps, offered %.2f cps, achieved %.2f cps; peak active %d (limit %d), hold %.1f s\n",
 		sm.TargetRate, sm.OfferedRate, sm.AchievedRate, sm.PeakActive, sm.Limit, sm.HoldS)
+	fmt.Fprintf(w, "traffic: %s arrivals, holds %s; seed %d (--seed %d repeats them)\n", sm.Arrivals, sm.HoldDist, sm.Seed, sm.Seed)
 	if sm.SetupMs.Count > 0 {
 		fmt.Fprintf(w, "set-up latency: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms\n",
 			sm.SetupMs.P50, sm.SetupMs.P90, sm.SetupMs.P99, sm.SetupMs.Max)
