@@ -417,3 +417,24 @@ func TestSeedRepeats(t *testing.T) {
 		t.Fatal("seed 0 not replaced by a random one")
 	}
 }
+
+// TestGuardUsesCallHold: the server-side guard is set from each call's
+// own hold (plus Margin), and a clipped draw keeps it bounded.
+func TestGuardUsesCallHold(t *testing.T) {
+	o := &Originator{cfg: Config{Margin: 2 * time.Second, OriginateTimeout: time.Minute}}
+	s := &server{dest: "switchio@127.0.0.1"}
+	g := &appGroup{id: "d-app", header: "app"}
+	for _, tc := range []struct {
+		hold time.Duration
+		want string
+	}{
+		{37 * time.Second, "sched_hangup +39 "},
+		{1500 * time.Millisecond, "sched_hangup +4 "},
+		{HoldDist{Kind: HoldExp, Mean: time.Minute}.MaxHold(), "sched_hangup +602 "},
+	} {
+		cmd, err := o.command(s, &call{uuid: "u", srv: s, app: g, hold: tc.hold})
+		if err != nil || !strings.Contains(cmd, tc.want) {
+			t.Errorf("hold %v: %q (%v), want %q", tc.hold, cmd, err, tc.want)
+		}
+	}
+}
