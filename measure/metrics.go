@@ -60,13 +60,13 @@ type ClockOffset struct {
 
 // figures accumulates Figures.
 type figures struct {
-	f    Figures
+	f Figures
 	// first and last job launch (or caller create), for avg_call_rate.
 	first, last time.Time
-	acd  float64
-	nacd int
-	ner  uint64
-	hist map[string]*hdrhistogram.Histogram
+	acd         float64
+	nacd        int
+	ner         uint64
+	hist        map[string]*hdrhistogram.Histogram
 }
 
 func newFigures() *figures {
