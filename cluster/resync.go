@@ -207,5 +207,23 @@ func (c *Client) endSession(ctx context.Context, s *Session, cause string) {
 	ev := wire.NewEvent("CHANNEL_DESTROY")
 	ev.Add("Unique-ID", s.uuid)
 	ev.Add("Hangup-Cause", cause)
-	c.destroy(ctx, s, &Event{Event: ev, Key: "CHANNEL_DESTROY", Session: s, Client: c})
+	ev.Add(SynthesizedHeader, "true")
+	e := &Event{Event: ev, Key: "CHANNEL_DESTROY", Session: s, Client: c}
+	// Observers, apps and waiters see the end as they would a server's
+	// CHANNEL_DESTROY: a dialer or a CDR tracking the call must not wait
+	// for one that will never come.
+	if obs := c.observers.Load(); obs != nil {
+		for _, f := range *obs {
+			c.safe(e, "observer", func() { f(e) })
+		}
+	}
+	c.dispatch(ctx, e)
+	s.deliver("CHANNEL_DESTROY", e)
+	c.destroy(ctx, s, e)
 }
+
+// SynthesizedHeader marks the CHANNEL_DESTROY the client makes up for a
+// session whose end the server will never report (lost on a reconnect,
+// or the connection lost for good): its Hangup-Cause is
+// LOST_ON_RECONNECT or SERVER_DISCONNECTED.
+const SynthesizedHeader = "X-Switchio-Synthesized"
