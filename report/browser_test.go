@@ -93,16 +93,88 @@ func fsemuRun(t *testing.T, dir string) {
 // file:// URL with the network off: no console error or exception, no
 // request but the page itself, and every chart drawn with data.
 func TestReportInBrowser(t *testing.T) {
-	bin, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Skip("chromium not installed (apt-get install chromium): skipping the browser test")
-	}
+	bin := chromium(t)
 	dir := t.TempDir()
 	fsemuRun(t, dir)
 	path, err := Build(dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	inBrowser(t, bin, path, func(bctx context.Context) {
+		charts := renderedCharts(t, bctx)
+		if len(charts) < 10 {
+			t.Errorf("%d charts on the page: %+v", len(charts), charts)
+		}
+		shot, err := chromedp.Run(bctx, func(ctx context.Context, tg *chromedp.Target) ([]byte, error) {
+			// The summary and the first charts, at 60%: small enough for
+			// the docs.
+			beyond := true
+			r, err := cdp.Call(ctx, tg, cdppage.CaptureScreenshot, cdppage.CaptureScreenshotParams{Format: cdppage.CaptureScreenshotFormatPng,
+				CaptureBeyondViewport: &beyond, Clip: &cdppage.Viewport{Width: 1280, Height: 2500, Scale: 0.6}})
+			return r.Data, err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "screenshot.png"), shot, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if out := os.Getenv(screenshotEnv); out != "" {
+			if err := os.WriteFile(out, shot, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t.Logf("%d charts, screenshot %d bytes", len(charts), len(shot))
+	})
+}
+
+// chromium is the headless browser's path; the test is skipped without
+// one.
+func chromium(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Skip("chromium not installed (apt-get install chromium): skipping the browser test")
+	}
+	return bin
+}
+
+// chartState is a chart element's state once the page has run.
+type chartState struct {
+	ID       string `json:"id"`
+	Rendered string `json:"rendered"`
+	Points   int    `json:"points"`
+	Canvas   bool   `json:"canvas"`
+	// Legend is the chart's legend text.
+	Legend string `json:"legend"`
+	// Runs is data-runs (comparisons: runs with data in the chart).
+	Runs string `json:"runs"`
+}
+
+// renderedCharts reads every chart's state, and fails the test for a
+// chart not drawn, without a canvas or without points.
+func renderedCharts(t *testing.T, bctx context.Context) []chartState {
+	t.Helper()
+	charts, err := chromedp.Run(bctx, chromedp.Evaluate[[]chartState](`[...document.querySelectorAll("[data-chart]")].map(e => ({
+		id: e.dataset.chart, rendered: e.dataset.rendered, points: +e.dataset.points, canvas: !!e.querySelector("canvas"),
+		legend: (e.querySelector(".u-legend") || {}).textContent || "", runs: e.dataset.runs || ""}))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range charts {
+		if c.Rendered != "1" || c.Points == 0 || !c.Canvas {
+			t.Errorf("chart %s: rendered %q, %d points, canvas %v", c.ID, c.Rendered, c.Points, c.Canvas)
+		}
+	}
+	return charts
+}
+
+// inBrowser opens the page at path in headless chromium from a file://
+// URL with the network off, runs check once it has drawn its charts,
+// then fails the test for any console error, exception or request but
+// the page itself.
+func inBrowser(t *testing.T, bin, path string, check func(bctx context.Context)) {
+	t.Helper()
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		t.Fatal(err)
@@ -168,44 +240,7 @@ func TestReportInBrowser(t *testing.T) {
 	if err := chromedp.Do(bctx, enable, chromedp.Navigate(pageURL), chromedp.WaitVisible(`body[data-charts]`)); err != nil {
 		t.Fatal(err)
 	}
-	type chartState struct {
-		ID       string `json:"id"`
-		Rendered string `json:"rendered"`
-		Points   int    `json:"points"`
-		Canvas   bool   `json:"canvas"`
-	}
-	charts, err := chromedp.Run(bctx, chromedp.Evaluate[[]chartState](`[...document.querySelectorAll("[data-chart]")].map(e => ({
-		id: e.dataset.chart, rendered: e.dataset.rendered, points: +e.dataset.points, canvas: !!e.querySelector("canvas")}))`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(charts) < 10 {
-		t.Errorf("%d charts on the page: %+v", len(charts), charts)
-	}
-	for _, c := range charts {
-		if c.Rendered != "1" || c.Points == 0 || !c.Canvas {
-			t.Errorf("chart %s: rendered %q, %d points, canvas %v", c.ID, c.Rendered, c.Points, c.Canvas)
-		}
-	}
-	shot, err := chromedp.Run(bctx, func(ctx context.Context, tg *chromedp.Target) ([]byte, error) {
-		// The summary and the first charts, at 60%: small enough for
-		// the docs.
-		beyond := true
-		r, err := cdp.Call(ctx, tg, cdppage.CaptureScreenshot, cdppage.CaptureScreenshotParams{Format: cdppage.CaptureScreenshotFormatPng,
-			CaptureBeyondViewport: &beyond, Clip: &cdppage.Viewport{Width: 1280, Height: 2500, Scale: 0.6}})
-		return r.Data, err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "screenshot.png"), shot, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if out := os.Getenv(screenshotEnv); out != "" {
-		if err := os.WriteFile(out, shot, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	check(bctx)
 	mu.Lock()
 	defer mu.Unlock()
 	for _, p := range problems {
@@ -216,5 +251,4 @@ func TestReportInBrowser(t *testing.T) {
 			t.Errorf("request to %s", r)
 		}
 	}
-	t.Logf("%d charts, %d requests, screenshot %d bytes", len(charts), len(requests), len(shot))
 }

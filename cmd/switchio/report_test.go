@@ -50,35 +50,47 @@ func writeTinyRun(t *testing.T, dir string) {
 }
 
 func TestReportCmd(t *testing.T) {
-	run := t.TempDir()
+	run, run2 := t.TempDir(), t.TempDir()
 	writeTinyRun(t, run)
+	writeTinyRun(t, run2)
+	cmp := filepath.Join(t.TempDir(), "cmp")
+	full := t.TempDir()
+	if err := os.WriteFile(filepath.Join(full, "x"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name    string
 		args    []string
 		wantErr string
+		out     string // the directory of the report printed
 		pngs    bool
 	}{
-		{"report", []string{"report", run}, "", true},
-		{"plot alias without PNG", []string{"plot", "--no-png", run}, "", false},
-		{"no directory", []string{"report"}, "accepts 1 arg", false},
-		{"not a run", []string{"report", t.TempDir()}, "no run", false},
+		{"report", []string{"report", run}, "", run, true},
+		{"plot alias without PNG", []string{"plot", "--no-png", run}, "", run, false},
+		{"no directory", []string{"report"}, "requires at least 1 arg", "", false},
+		{"not a run", []string{"report", t.TempDir()}, "no run", "", false},
+		{"compare without -o", []string{"report", run, run2}, "needs -o OUT", "", false},
+		{"compare", []string{"report", run, run2, "-o", cmp}, "", cmp, true},
+		{"compare into a non-empty directory", []string{"report", run, run2, "-o", full}, "is not empty (--force", "", false},
+		{"compare forced", []string{"report", "--no-png", run, run2, "-o", full, "--force"}, "", full, false},
+		{"compare into a file", []string{"report", run, run2, "-o", filepath.Join(full, "x")}, "not a directory", "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			os.RemoveAll(filepath.Join(run, "plots"))
 			out, _, err := runRoot(context.Background(), tc.args...)
 			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("err %v, want %q", err, tc.wantErr)
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || strings.Contains(err.Error(), "\n") {
+					t.Fatalf("err %v, want one line with %q", err, tc.wantErr)
 				}
 				return
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, want := strings.TrimSpace(out.String()), filepath.Join(run, "report.html"); got != want {
+			if got, want := strings.TrimSpace(out.String()), filepath.Join(tc.out, "report.html"); got != want {
 				t.Fatalf("printed %q, want %q", got, want)
 			}
-			pngs, _ := filepath.Glob(filepath.Join(run, "plots", "*.png"))
+			pngs, _ := filepath.Glob(filepath.Join(tc.out, "plots", "*.png"))
 			if (len(pngs) > 0) != tc.pngs {
 				t.Fatalf("%d PNGs", len(pngs))
 			}
