@@ -46,6 +46,7 @@ func (o *Originator) Stop() {
 	defer o.mu.Unlock()
 	if o.state == Originating {
 		o.setState(Stopped)
+		o.logChange("state", "stopped")
 	}
 }
 
@@ -76,7 +77,12 @@ func (o *Originator) CheckState(s State) bool { return o.State() == s }
 // reachable server "hupall NORMAL_CLEARING sip_h_X-switchio_app_id <app
 // id>" for each of its app ids; calls whose originate was still on its
 // way are hung up as they show up. Their outcome is abandoned.
-func (o *Originator) Hupall(ctx context.Context) error { return o.hupall(ctx, true) }
+func (o *Originator) Hupall(ctx context.Context) error {
+	o.mu.Lock()
+	o.logChange("hupall", "this dialer's calls")
+	o.mu.Unlock()
+	return o.hupall(ctx, true)
+}
 
 // hupall stops offering, marks the calls up abandoned and sends the
 // hang-ups to every server whose connection is up (an unreachable one

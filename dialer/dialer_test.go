@@ -625,7 +625,7 @@ func TestChangesLogged(t *testing.T) {
 	}
 	_ = o.Wait(ctx)
 	got := o.Summary().Changes
-	want := []string{"rate=80", "limit=20", "duration=1s", "weight TonePlay=2"}
+	want := []string{"rate=80", "limit=20", "duration=1s", "weight TonePlay=2", "hupall=this dialer's calls"}
 	if len(got) != len(want) {
 		t.Fatalf("changes %+v, want %v", got, want)
 	}

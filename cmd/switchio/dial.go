@@ -24,6 +24,7 @@ import (
 	"github.com/switchio/switchio/dialer"
 	"github.com/switchio/switchio/dialer/measured"
 	"github.com/switchio/switchio/dialer/promexport"
+	"github.com/switchio/switchio/dialer/web"
 	"github.com/switchio/switchio/fsemu"
 	"github.com/switchio/switchio/measure/threshold"
 	"github.com/switchio/switchio/originate"
@@ -80,6 +81,8 @@ type dialOpts struct {
 	warmup         time.Duration
 	metricsAddr    string
 	metricsRemote  bool
+	webAddr        string
+	webRemote      bool
 	thresholds     threshold.List
 	arrivals       string
 	durationDist   string
@@ -218,6 +221,8 @@ controller's heap is small, and this roughly halves its CPU at low rates.`,
 	f.StringVar(&o.out, "out", "", "directory for measurements (cdr.parquet, timeseries.parquet, sysstats.parquet, calls.csv, summary.json); must be new or empty unless --force")
 	f.BoolVar(&o.force, "force", false, "let --out overwrite the measurements of an earlier run")
 	f.Var(&o.thresholds, "threshold", "pass/fail criterion on the run's figures, e.g. 'p99(call_setup_latency)<200ms' or 'asr>=0.99' (repeatable; docs/thresholds.md); a broken one exits 99")
+	f.StringVar(&o.webAddr, "web", "", "serve a live view with controls (rate, limit, hold, weights, stop, hang up) at this address, e.g. 127.0.0.1:8089; loopback only unless --web-allow-remote; state changes need the token printed at start")
+	f.BoolVar(&o.webRemote, "web-allow-remote", false, "let --web listen on a non-loopback address")
 	f.StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at this address (e.g. 127.0.0.1:9090; loopback only unless --metrics-allow-remote), path /metrics")
 	f.BoolVar(&o.metricsRemote, "metrics-allow-remote", false, "let --metrics-addr listen on a non-loopback address")
 	durationFlag(f, &o.warmup, "warmup", 0, "leave the calls offered during this first part of the run out of the summary's figures (reported apart)")
@@ -321,6 +326,11 @@ func buildConfig(o dialOpts) (dialer.Config, []appArg, error) {
 	if o.metricsAddr != "" {
 		if err := promexport.CheckAddr(o.metricsAddr, o.metricsRemote); err != nil {
 			return cfg, nil, fmt.Errorf("--metrics-addr: %w", err)
+		}
+	}
+	if o.webAddr != "" {
+		if err := web.CheckAddr(o.webAddr, o.webRemote); err != nil {
+			return cfg, nil, fmt.Errorf("--web: %w", err)
 		}
 	}
 	if o.limit <= 0 {
@@ -599,6 +609,16 @@ func runDial(ctx context.Context, o dialOpts, hosts []string, stdout, stderr io.
 		if cmd, err := d.OriginateCommand(c.Addr()); err == nil {
 			logger.Info("originate template", "server", c.Addr(), "cmd", cmd)
 		}
+	}
+	if o.webAddr != "" {
+		wctx, wcancel := context.WithCancel(ctx)
+		srv, err := web.Serve(wctx, o.webAddr, o.webRemote, d)
+		if err != nil {
+			wcancel()
+			return 1, fmt.Errorf("--web: %w", err)
+		}
+		defer func() { wcancel(); _ = srv.Wait() }()
+		fmt.Fprintf(stderr, "switchio dial: live view at %s\n", srv.URL())
 	}
 	if err := d.Start(); err != nil {
 		return 1, err

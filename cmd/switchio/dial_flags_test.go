@@ -52,6 +52,7 @@ func TestDialBadFlags(t *testing.T) {
 		{"negative app weight", []string{"--app", "TonePlay:-1"}, "weight"},
 		{"out not empty", []string{"--out", used}, "--force"},
 		{"metrics on every address", []string{"--metrics-addr", "0.0.0.0:9090"}, "--metrics-addr"},
+		{"web on every address", []string{"--web", "0.0.0.0:8089"}, "--web"},
 		{"bad threshold", []string{"--threshold", "p99(call_setup)<200ms"}, "did you mean call_setup_latency"},
 		{"threshold unit", []string{"--threshold", "asr>=2s"}, "asr"},
 		{"metrics bad address", []string{"--metrics-addr", "nowhere"}, "--metrics-addr"},

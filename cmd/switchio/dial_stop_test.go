@@ -224,6 +224,43 @@ func TestDialStopping(t *testing.T) {
 		}
 	})
 
+	t.Run("web", func(t *testing.T) {
+		// The live view's stop button ends the run like the end of
+		// offering: its POST needs the printed token.
+		emu := startEmulateN(t, bin, 1)
+		cmd, stdout, stderr := startDial(t, bin, "--max-offered", "0", "--rate", "20", "--duration", "0.3", "--web", "127.0.0.1:0", emu.esl[0])
+		m := regexp.MustCompile(`live view at (http://[^/]+)/#token=(\S+)`).FindStringSubmatch(stderr.String())
+		if m == nil {
+			cmd.Process.Kill()
+			t.Fatalf("no live view address printed:\n%s", stderr)
+		}
+		post := func(token string) int {
+			req, _ := http.NewRequest("POST", m[1]+"/api/stop", strings.NewReader("{}"))
+			req.Header.Set("X-Switchio-Token", token)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				cmd.Process.Kill()
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		if code := post("wrong"); code != http.StatusForbidden {
+			cmd.Process.Kill()
+			t.Fatalf("stop without the token: %d", code)
+		}
+		if code := post(m[2]); code != http.StatusOK && code != http.StatusNoContent {
+			cmd.Process.Kill()
+			t.Fatalf("stop with the token: %d", code)
+		}
+		if code := waitExit(t, cmd, 30*time.Second); code != 0 {
+			t.Fatalf("exit code %d after stop", code)
+		}
+		if !strings.Contains(stdout.String(), "offered") {
+			t.Fatalf("no summary:\n%s", stdout)
+		}
+	})
+
 	t.Run("no call answered", func(t *testing.T) {
 		// Every call to a SIP address nobody listens on fails: the run
 		// failed, exit 2.
