@@ -35,6 +35,12 @@ func (o *Originator) Start() error {
 	}
 	o.killing = false
 	o.startedAt = o.since(now)
+	if o.firstOffer == 0 {
+		o.startRate = o.rate
+		if len(o.cfg.Stages) > 0 {
+			o.startRate = 0
+		}
+	}
 	o.setState(Originating)
 	return nil
 }

@@ -70,6 +70,7 @@ type Originator struct {
 	heldShort, heldWithin         uint64
 	lostServers                   []LostServer
 	changes                       []Change
+	startRate                     float64
 	allLost                       bool
 	setup                         *hdrhistogram.Histogram
 	firstOffer                    time.Duration

@@ -307,6 +307,9 @@ type Summary struct {
 	// Metrics are the catalogue's figures (docs/metrics.md) computed
 	// from the run's call records, when a CDR measured the run.
 	Metrics *measure.MetricsSummary `json:"metrics,omitempty"`
+	// StartRate is the target rate when offering began (0 with stages,
+	// which ramp from 0); with Changes it gives the target over time.
+	StartRate float64 `json:"start_rate"`
 	// Changes are the settings changed while the run went, in order,
 	// with each stage of a load profile as it began.
 	Changes []Change `json:"changes,omitempty"`
@@ -365,6 +368,7 @@ func (o *Originator) Summary() Summary {
 	}
 	sm.AllServersLost = o.allLost
 	sm.Changes = append([]Change(nil), o.changes...)
+	sm.StartRate = o.startRate
 	sm.Seed, sm.Arrivals, sm.HoldDist = o.tr.seed, o.tr.arrivals.String(), o.tr.hold.String()
 	for _, l := range o.lostServers {
 		l.AfterS = round2(l.After.Seconds())

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -282,7 +283,7 @@ func (c *collector) timeCharts() []*chart {
 	rate := []series{{Label: "target"}, {Label: "offered"}, {Label: "answered"}}
 	rate[0].Color, rate[0].Dash = "#888888", true
 	cols := [][]float64{target, offered, answered}
-	if c.sum == nil || c.sum.TargetRate <= 0 || first < 0 {
+	if c.sum == nil || first < 0 || c.sum.TargetRate <= 0 && targetOverTime(c.sum) == nil {
 		rate, cols = rate[1:], cols[1:]
 	} else {
 		// Offering lasted (offered-1)/offered_rate seconds from the first
@@ -291,8 +292,19 @@ func (c *collector) timeCharts() []*chart {
 			span := int(math.Ceil(float64(c.sum.Offered-1) / c.sum.OfferedRate))
 			last = min(first+span, n-1)
 		}
-		for i := first; i <= last; i++ {
-			target[i] = c.sum.TargetRate
+		if tf := targetOverTime(c.sum); tf != nil {
+			// The rate asked for at each second, from the start rate and
+			// the change log: rate changes, stages (ramps) and their end.
+			// The rate at each second's middle, measured from the first
+			// offer's second (the log's times are from the first offer).
+			x0 := xs[first]
+			for i := range target {
+				target[i] = tf(xs[i] - x0 + 0.5)
+			}
+		} else {
+			for i := first; i <= last; i++ {
+				target[i] = c.sum.TargetRate
+			}
 		}
 	}
 	for i := range rate {
@@ -591,4 +603,70 @@ func fmtNum(v float64) string {
 	}
 	s = strings.TrimRight(s, "0")
 	return strings.TrimSuffix(s, ".")
+}
+
+// targetOverTime returns the target rate at t seconds from the first
+// offer, built from the summary's start rate and its change log ("rate"
+// jumps, "stage k/n" ramps "R cps over D", "stages done" ends the
+// offering); nil when the log has no rate change (the target was the
+// summary's constant TargetRate).
+func targetOverTime(sm *dialer.Summary) func(t float64) float64 {
+	type ramp struct{ at, from, to, over float64 }
+	var ramps []ramp
+	end := math.Inf(1)
+	rate := sm.StartRate
+	for _, c := range sm.Changes {
+		switch {
+		case c.Setting == "rate":
+			v, err := strconv.ParseFloat(c.Value, 64)
+			if err != nil {
+				continue
+			}
+			ramps = append(ramps, ramp{at: c.AtS, from: v, to: v})
+			rate = v
+		case strings.HasPrefix(c.Setting, "stage "):
+			var to float64
+			var over time.Duration
+			if r, d, ok := strings.Cut(c.Value, " cps over "); ok {
+				v, err1 := strconv.ParseFloat(r, 64)
+				dd, err2 := time.ParseDuration(d)
+				if err1 != nil || err2 != nil {
+					continue
+				}
+				to, over = v, dd
+			} else if r, ok := strings.CutSuffix(c.Value, " cps at once"); ok {
+				v, err := strconv.ParseFloat(r, 64)
+				if err != nil {
+					continue
+				}
+				to = v
+			} else {
+				continue
+			}
+			ramps = append(ramps, ramp{at: c.AtS, from: rate, to: to, over: over.Seconds()})
+			rate = to
+		case c.Setting == "stages" && c.Value == "done", c.Setting == "state" && c.Value == "stopped":
+			end = min(end, c.AtS)
+		}
+	}
+	if len(ramps) == 0 {
+		return nil
+	}
+	start := sm.StartRate
+	return func(t float64) float64 {
+		if t < 0 && ramps[0].at > t || t > end {
+			return math.NaN()
+		}
+		v := start
+		for _, r := range ramps {
+			if t < r.at {
+				break
+			}
+			v = r.to
+			if r.over > 0 && t < r.at+r.over {
+				v = r.from + (r.to-r.from)*(t-r.at)/r.over
+			}
+		}
+		return v
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchio/switchio/dialer"
 	"go.uber.org/goleak"
 )
 
@@ -211,5 +212,38 @@ func TestFmtNum(t *testing.T) {
 		if got := fmtNum(tc.in); got != tc.want {
 			t.Errorf("fmtNum(%v) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+func TestTargetOverTime(t *testing.T) {
+	staged := &dialer.Summary{StartRate: 0, Changes: []dialer.Change{
+		{AtS: -0.5, Setting: "stage 1/3", Value: "40 cps over 2s"},
+		{AtS: 1.5, Setting: "stage 2/3", Value: "40 cps over 2s"},
+		{AtS: 3.5, Setting: "stage 3/3", Value: "0 cps over 1s"},
+		{AtS: 4.5, Setting: "stages", Value: "done"},
+	}}
+	changed := &dialer.Summary{StartRate: 50, Changes: []dialer.Change{{AtS: 10, Setting: "rate", Value: "80"}, {AtS: 12, Setting: "limit", Value: "5"}}}
+	for _, tc := range []struct {
+		sm   *dialer.Summary
+		at   float64
+		want float64
+	}{
+		{staged, 0.5, 20}, // halfway up the first ramp
+		{staged, 1.5, 40},
+		{staged, 3, 40},
+		{staged, 4, 20}, // halfway down
+		{changed, 5, 50},
+		{changed, 11, 80},
+	} {
+		f := targetOverTime(tc.sm)
+		if got := f(tc.at); math.Abs(got-tc.want) > 1e-9 {
+			t.Errorf("target at %v s: %v, want %v", tc.at, got, tc.want)
+		}
+	}
+	if f := targetOverTime(staged); !math.IsNaN(f(5)) {
+		t.Errorf("target after the stages: %v, want none", f(5))
+	}
+	if targetOverTime(&dialer.Summary{TargetRate: 30}) != nil {
+		t.Error("a run without rate changes has a constant target")
 	}
 }
