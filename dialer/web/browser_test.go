@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -134,6 +135,18 @@ func TestPageInBrowser(t *testing.T) {
 	// The page shows it in its change log.
 	if err := chromedp.Do(bctx, chromedp.Poll[chromedp.Void](`document.getElementById("changes").textContent.includes("rate = 12.5")`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
 		t.Errorf("page change log: %v", err)
+	}
+
+	// SWITCHIO_WEB_SCREENSHOT=path saves the page as a PNG (the README's
+	// picture of the live view is made so).
+	if path := os.Getenv("SWITCHIO_WEB_SCREENSHOT"); path != "" {
+		buf, err := chromedp.Run(bctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, buf, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	mu.Lock()
