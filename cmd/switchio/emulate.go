@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/switchio/switchio/fsemu"
+	"github.com/switchio/switchio/internal/localhttp"
 )
 
 func init() { subcommands = append(subcommands, newEmulateCmd) }
@@ -90,7 +91,7 @@ func newEmulateCmdWith(o *emulateFlags) *cobra.Command {
 					Password:    o.password,
 					SIPAddr:     net.JoinHostPort(sipHost, strconv.Itoa(o.sipBase+2*i)),
 					Network:     network,
-					AllowRemote: !isLoopbackHost(host),
+					AllowRemote: !localhttp.IsLoopback(host),
 					Seed:        int64(i + 1),
 					Inbound:     in,
 				}
@@ -155,7 +156,7 @@ func (o *emulateFlags) settings(cmd *cobra.Command) (host string, port int, in f
 	if err != nil || port < 0 || port > 65535 || port > 0 && port+o.servers-1 > 65535 {
 		return "", 0, in, nil, fmt.Errorf("--listen: bad port %q", portStr)
 	}
-	if !isLoopbackHost(host) && (o.password == "" || o.password == defaultPassword) {
+	if !localhttp.IsLoopback(host) && (o.password == "" || o.password == defaultPassword) {
 		return "", 0, in, nil, fmt.Errorf("--listen %s is not a loopback address: anyone who reaches it could log in with the well-known default password, so set --password to one of your own", o.listen)
 	}
 	action := o.action
@@ -196,17 +197,6 @@ func (o *emulateFlags) settings(cmd *cobra.Command) (host string, port int, in f
 
 // defaultPassword is FreeSWITCH's well-known default ESL password.
 const defaultPassword = "ClueCon"
-
-// isLoopbackHost reports whether a listen host only accepts connections
-// from this machine: "localhost" or a loopback IP. An empty host, an
-// unspecified address (0.0.0.0, ::) and any other name or address are not.
-func isLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
 
 // failures is the --fail flag: SHARE:CAUSE[,SHARE:CAUSE...].
 type failures struct{ f *[]fsemu.Failure }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/switchio/switchio/esl"
 	"github.com/switchio/switchio/fsemu"
+	"github.com/switchio/switchio/internal/localhttp"
 )
 
 // TestEmulateBadFlags: every bad value stops emulate before any server
@@ -109,7 +110,7 @@ func TestEmulateListen(t *testing.T) {
 				}
 				return
 			}
-			if got := isLoopbackHost(host); got != tc.loopback {
+			if got := localhttp.IsLoopback(host); got != tc.loopback {
 				t.Fatalf("host %q: loopback %v, want %v", host, got, tc.loopback)
 			}
 		})

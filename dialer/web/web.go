@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/switchio/switchio/dialer"
+	"github.com/switchio/switchio/internal/localhttp"
 )
 
 // TokenHeader is the request header that carries the server's token on
@@ -26,29 +27,14 @@ const MaxBody = 4 << 10
 
 // ErrNotLoopback is returned (wrapped) by CheckAddr and Serve for an
 // address reachable from the network when remote access is not allowed.
-var ErrNotLoopback = errors.New("not a loopback address")
+var ErrNotLoopback = localhttp.ErrNotLoopback
 
 // CheckAddr checks a listen address ("host:port"; port 0 picks a free
 // one). Unless allowRemote, the host must be "localhost" or a loopback IP:
 // an empty host or an unspecified IP listens on every interface, and a
 // host name is refused because what it resolves to may change.
 func CheckAddr(addr string, allowRemote bool) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("web: listen address: %w", err)
-	}
-	if allowRemote || isLoopback(host) {
-		return nil
-	}
-	return fmt.Errorf("web: listen address %q is %w: anyone on the network could watch and drive the run; allow remote access to listen there", addr, ErrNotLoopback)
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return localhttp.CheckAddr(addr, allowRemote, "web: listen")
 }
 
 // Server is a live view started by Serve.
@@ -61,13 +47,8 @@ type Server struct {
 	anyIP    bool // wildcard listen address: any IP literal with the port
 	port     string
 	hist     *history
-	done     chan struct{}
-	err      error
+	srv      *localhttp.Server
 }
-
-// shutdownGrace bounds how long a request under way may finish once the
-// server is stopped.
-const shutdownGrace = 2 * time.Second
 
 // Serve checks addr (see CheckAddr), listens on it and serves d's live
 // view until ctx ends. It returns once the listener is bound, so the page
@@ -91,10 +72,10 @@ func Serve(ctx context.Context, addr string, allowRemote bool, d *dialer.Origina
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
-	s := &Server{d: d, addr: ln.Addr().String(), token: hex.EncodeToString(tok), hist: newHistory(historyLen), done: make(chan struct{})}
+	s := &Server{d: d, addr: ln.Addr().String(), token: hex.EncodeToString(tok), hist: newHistory(historyLen)}
 	host, _, _ := net.SplitHostPort(addr)
 	_, s.port, _ = net.SplitHostPort(s.addr)
-	s.loopback = isLoopback(host)
+	s.loopback = localhttp.IsLoopback(host)
 	s.hosts = map[string]bool{
 		s.addr:                                true,
 		net.JoinHostPort(host, s.port):        true,
@@ -111,30 +92,10 @@ func Serve(ctx context.Context, addr string, allowRemote bool, d *dialer.Origina
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       time.Minute,
 		MaxHeaderBytes:    16 << 10,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { s.hist.run(ctx, d) })
-	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
-	go func() {
-		defer close(s.done)
-		var err error
-		select {
-		case err = <-served:
-		case <-ctx.Done():
-			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
-			if hs.Shutdown(sctx) != nil {
-				_ = hs.Close()
-			}
-			cancel()
-			err = <-served
-		}
-		wg.Wait()
-		if !errors.Is(err, http.ErrServerClosed) {
-			s.err = fmt.Errorf("web: serving: %w", err)
-		}
-	}()
+	s.srv = localhttp.Serve(ctx, ln, hs, "web", wg.Wait)
 	return s, nil
 }
 
@@ -161,13 +122,10 @@ func (s *Server) URL() string {
 // Wait blocks until the server has stopped (after its context ended, or
 // if serving failed) and returns why it stopped, if not because of the
 // context.
-func (s *Server) Wait() error {
-	<-s.done
-	return s.err
-}
+func (s *Server) Wait() error { return s.srv.Wait() }
 
 // Done is closed once the server has stopped.
-func (s *Server) Done() <-chan struct{} { return s.done }
+func (s *Server) Done() <-chan struct{} { return s.srv.Done() }
 
 // allowedHost tells whether a request's Host names this server.
 func (s *Server) allowedHost(h string) bool {
