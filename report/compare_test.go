@@ -9,6 +9,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/switchio/switchio/cluster"
+	"github.com/switchio/switchio/dialer"
+	"github.com/switchio/switchio/dialer/measured"
+	"github.com/switchio/switchio/fsemu"
 )
 
 // twoRuns writes two synthetic runs, a baseline and a faster one with
@@ -193,4 +198,71 @@ func TestCompareInBrowser(t *testing.T) {
 			}
 		}
 	})
+}
+
+// smallFsemuRun dials n calls at rate over one emulated server into dir,
+// measured as switchio dial --out does.
+func smallFsemuRun(t *testing.T, dir string, n uint64, rate float64) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cl := fsemu.RunClusterT(t, 1, fsemu.Config{Inbound: fsemu.Inbound{Failures: []fsemu.Failure{{Share: 0.1, Cause: "USER_BUSY"}}}})
+	pool, err := cluster.NewPool(ctx, []string{cl.Server(0).Addr()}, cluster.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	m, err := measured.Start(ctx, pool, measured.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := dialer.New(ctx, pool, dialer.Config{Rate: rate, Limit: 1000, MaxOffered: n, Duration: 300 * time.Millisecond, OnCall: m.Call})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.LoadSpec(ctx, nil, "TonePlay", 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m.Tick(o)
+	o.Close()
+	if _, err := m.Close(o); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A comparison of two fsemu runs renders with both runs' series.
+func TestCompareFsemuRuns(t *testing.T) {
+	root := t.TempDir()
+	before, after := filepath.Join(root, "before"), filepath.Join(root, "after")
+	smallFsemuRun(t, before, 150, 100)
+	smallFsemuRun(t, after, 200, 150)
+	path, err := Compare([]string{before, after}, filepath.Join(root, "cmp"), Options{NoPNG: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	for _, w := range []string{"<b>before</b>", "<b>after</b>", "<h2>Differences</h2>", "Δ after"} {
+		if !strings.Contains(page, w) {
+			t.Errorf("page lacks %q", w)
+		}
+	}
+	charts := regexp.MustCompile(`data-chart="([^"]+)" data-points="(\d+)" data-runs="(\d+)"`).FindAllStringSubmatch(page, -1)
+	if len(charts) < 5 {
+		t.Fatalf("%d charts", len(charts))
+	}
+	for _, c := range charts {
+		if c[2] == "0" || c[3] != "2" {
+			t.Errorf("chart %s: %s points, %s runs with data", c[1], c[2], c[3])
+		}
+	}
 }
