@@ -124,7 +124,8 @@ func (ts *TimeSeries) Add(r Record) {
 	sa.row.Answered++
 	if !r.CallerReqOriginate.IsZero() && !ans.Before(r.CallerReqOriginate) {
 		if sa.setup == nil {
-			sa.setup = hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3)
+			// 2 significant digits (~1%): a histogram per open second.
+			sa.setup = hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 2)
 		}
 		_ = sa.setup.RecordValue(max(int64(ans.Sub(r.CallerReqOriginate)/time.Microsecond), 1))
 	}
@@ -145,13 +146,27 @@ func (ts *TimeSeries) Add(r Record) {
 	}
 }
 
-// Advance emits every second before the watermark's (and before now's):
-// no call still in flight started in them. A load test gives the
-// earliest offer time of its calls in flight (now when none is).
+// MaxOpen bounds how long a second stays open: a call stuck in flight
+// (its end never reported) must not hold every later second in memory.
+// Its record, if it ever comes, counts in the first second still open.
+const MaxOpen = 5 * time.Minute
+
+// Advance emits every second before the watermark's: no call still in
+// flight started in them. A load test gives the earliest offer time of
+// its calls in flight (now when none is); seconds older than MaxOpen
+// before the newest data are emitted whatever the watermark.
 func (ts *TimeSeries) Advance(watermark time.Time) {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
-	ts.advance(watermark.Unix())
+	until := watermark.Unix()
+	newest := int64(math.MinInt64)
+	for s := range ts.open {
+		newest = max(newest, s)
+	}
+	if newest != math.MinInt64 {
+		until = max(until, newest-int64(MaxOpen/time.Second))
+	}
+	ts.advance(until)
 }
 
 func (ts *TimeSeries) advance(until int64) {

@@ -46,11 +46,30 @@ func TestTimeSeries(t *testing.T) {
 			r.Dropped != w.dropped || r.Active != w.active || r.Erlangs != w.erlangs {
 			t.Errorf("row %d: %+v, want %+v", i, r, w)
 		}
-		if (w.setupP50 == 0) != (r.SetupP50Ms == nil) || (r.SetupP50Ms != nil && math.Abs(*r.SetupP50Ms-w.setupP50) > w.setupP50/200) {
+		if (w.setupP50 == 0) != (r.SetupP50Ms == nil) || (r.SetupP50Ms != nil && math.Abs(*r.SetupP50Ms-w.setupP50) > w.setupP50/100) {
 			t.Errorf("row %d: set-up p50 %v, want %v", i, r.SetupP50Ms, w.setupP50)
 		}
 	}
 	if rows[1].FailedByCause["USER_BUSY"] != 1 {
 		t.Errorf("failed by cause %v", rows[1].FailedByCause)
+	}
+}
+
+// A call stuck in flight (its watermark never moves) holds at most MaxOpen
+// of seconds open.
+func TestTimeSeriesBoundedOpen(t *testing.T) {
+	t0 := time.Unix(2_000_000, 0)
+	var rows []Second
+	ts := NewTimeSeries(func(s Second) { rows = append(rows, s) })
+	for i := 0; i < 1000; i++ {
+		at := t0.Add(time.Duration(i) * time.Second)
+		ts.Add(Record{Outcome: "completed", JobLaunch: at, CallerReqOriginate: at, LocalAnswer: at, LocalHangup: at.Add(time.Second)})
+		ts.Advance(t0) // the stuck call's offer time
+	}
+	if open := len(ts.open); open > int(MaxOpen/time.Second)+2 {
+		t.Fatalf("%d seconds open, want at most %v of them", open, MaxOpen)
+	}
+	if len(rows) == 0 || rows[0].Offered != 1 {
+		t.Fatalf("rows %d, first %+v", len(rows), rows)
 	}
 }
