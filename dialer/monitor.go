@@ -68,8 +68,9 @@ func (o *Originator) monitor() {
 	}
 }
 
-// sweep ends calls whose result or hang-up is long overdue (their server
-// or connection went away); o.mu held.
+// sweep ends calls whose result, answer or hang-up is long overdue (their
+// server or connection went away): every call in flight is released
+// within a bounded time, so nothing waits on it for ever; o.mu held.
 func (o *Originator) sweep(now time.Time) {
 	t := o.since(now)
 	grace := 30 * time.Second
@@ -79,6 +80,10 @@ func (o *Originator) sweep(now time.Time) {
 		case !c.jobDone && t-c.offered > o.cfg.OriginateTimeout+grace:
 			lost = append(lost, c)
 		case c.answered != 0 && c.hold > 0 && t-c.answered > c.hold+o.cfg.Margin+grace:
+			lost = append(lost, c)
+		case c.jobDone && c.answered == 0 && t-c.jobAt > o.cfg.OriginateTimeout+grace:
+			// A result came but no answer, and a leg's end never did
+			// (its CHANNEL_DESTROY was lost with a connection).
 			lost = append(lost, c)
 		}
 	}
