@@ -53,6 +53,12 @@ func TestFaultSuite(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("the restarted server got no calls: %v (%+v)", err, o.Stats())
 	}
+	// It got the load-test settings again (a restarted FreeSWITCH forgets
+	// its fsctl sps and max_sessions).
+	sps := func() string { return back.API("fsctl sps") }
+	if err := o.WaitWhile(ctx, func(dialer.Stats) bool { return sps() == "+OK sessions per second: 200\n" }); err != nil {
+		t.Fatalf("setup not sent to the restarted server: %q", sps())
+	}
 	o.Stop()
 	if err := o.Wait(ctx); err != nil {
 		t.Fatalf("wait: %v (%+v)", err, o.Stats())

@@ -28,6 +28,10 @@ func (o *Originator) monitor() {
 				down = append(down, s.addr)
 				s.downSince = now
 			}
+			if wasDown && !s.down && !o.closed {
+				o.wg.Add(1)
+				go o.reapplySetup(s)
+			}
 			if !s.down {
 				s.lost = false
 			} else if !s.lost && now.Sub(s.downSince) >= o.cfg.ServerTimeout {

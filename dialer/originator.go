@@ -70,6 +70,7 @@ type Originator struct {
 	heldShort, heldWithin         uint64
 	lostServers                   []LostServer
 	changes                       []Change
+	setupCmds                     []string
 	startRate                     float64
 	allLost                       bool
 	setup                         *hdrhistogram.Histogram
@@ -250,17 +251,45 @@ func (o *Originator) Setup(ctx context.Context, st Settings) error {
 	if st.VerboseEvents {
 		cmds = append(cmds, "fsctl verbose_events true")
 	}
+	o.mu.Lock()
+	o.setupCmds = cmds
+	o.mu.Unlock()
 	var errs []error
 	for _, s := range o.servers {
-		for _, cmd := range cmds {
-			out, err := s.c.API(ctx, cmd)
-			if err == nil && !strings.HasPrefix(out, "+OK") {
-				err = errors.New(strings.TrimSpace(out))
-			}
-			if err != nil {
-				errs = append(errs, fmt.Errorf("server %s refused %q: %w", s.addr, cmd, err))
-			}
+		errs = append(errs, o.applySetup(ctx, s, cmds))
+	}
+	return errors.Join(errs...)
+}
+
+// applySetup sends the setup commands to one server.
+func (o *Originator) applySetup(ctx context.Context, s *server, cmds []string) error {
+	var errs []error
+	for _, cmd := range cmds {
+		out, err := s.c.API(ctx, cmd)
+		if err == nil && !strings.HasPrefix(out, "+OK") {
+			err = errors.New(strings.TrimSpace(out))
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("server %s refused %q: %w", s.addr, cmd, err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// reapplySetup sends the setup again to a server whose connection came
+// back: a restarted FreeSWITCH has forgotten its fsctl settings (sps,
+// max_sessions) and would refuse calls at its defaults.
+func (o *Originator) reapplySetup(s *server) {
+	defer o.wg.Done()
+	o.mu.Lock()
+	cmds := o.setupCmds
+	o.mu.Unlock()
+	if len(cmds) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(o.ctx, 10*time.Second)
+	defer cancel()
+	if err := o.applySetup(ctx, s, cmds); err != nil && o.ctx.Err() == nil {
+		o.log.Warn("setup after reconnect", "server", s.addr, "err", err)
+	}
 }
