@@ -13,12 +13,14 @@ package bench
 //	SWITCHIO_SOAK_RATE         calls per second (default 300)
 //	SWITCHIO_SOAK_FAULT_EVERY  time between faults (default 30s)
 //	SWITCHIO_SOAK_HEAP_EVERY   time between heap samples (default 5m)
+//	SWITCHIO_SOAK_HEAPPROFILE  write the live heap there before stopping
 
 import (
 	"context"
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -151,6 +153,15 @@ func TestSoak(t *testing.T) {
 				s.DropConnections()
 				faults["connection dropped"]++
 			}
+		}
+	}
+	// SWITCHIO_SOAK_HEAPPROFILE=path writes the live heap before stopping
+	// (go tool pprof -sample_index=inuse_space path).
+	if path := os.Getenv("SWITCHIO_SOAK_HEAPPROFILE"); path != "" {
+		runtime.GC()
+		if f, err := os.Create(path); err == nil {
+			_ = pprof.Lookup("heap").WriteTo(f, 0)
+			f.Close()
 		}
 	}
 	o.Stop()
