@@ -129,3 +129,18 @@ func (m *Manager) Apps() []cluster.App {
 	}
 	return out
 }
+
+// AppsOf returns each distinct app instance loaded under appID.
+func (m *Manager) AppsOf(appID string) []cluster.App {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	seen := map[cluster.App]bool{}
+	var out []cluster.App
+	for _, a := range m.loaded[appID] {
+		if !seen[a] {
+			seen[a] = true
+			out = append(out, a)
+		}
+	}
+	return out
+}

@@ -54,9 +54,15 @@ func (o *Originator) loadApp(ctx context.Context, name, label string, weight int
 	for n := 2; o.labelIndex(unique) >= 0; n++ {
 		unique = fmt.Sprintf("%s#%d", label, n)
 	}
-	o.apps = append(o.apps, &appGroup{id: id, label: unique, header: header, weight: weight})
+	g := &appGroup{id: id, label: unique, header: header, weight: weight}
+	g.bindApps(o.mgr.AppsOf(id))
+	o.apps = append(o.apps, g)
 	o.notify()
+	load := o.currentLoad()
 	o.mu.Unlock()
+	for _, a := range g.aware {
+		a.LoadChanged(load)
+	}
 	return id, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -23,6 +24,19 @@ type appGroup struct {
 	label, header string
 	weight        int
 	calls         uint64
+	// selfEnding is set when the app ends its calls itself; aware are
+	// the app instances told of load changes.
+	selfEnding app.SelfEnding
+	aware      []app.LoadAware
+}
+
+// guardHold is how long after the answer the server-side guard lets a
+// call of the group run: its hold, or a self-ending app's maximum.
+func (g *appGroup) guardHold(hold time.Duration) time.Duration {
+	if g.selfEnding != nil && hold > 0 {
+		return max(g.selfEnding.MaxHold(hold), hold)
+	}
+	return hold
 }
 
 // Originator is an auto-dialer over a pool of servers: it offers calls at a
@@ -40,6 +54,9 @@ type Originator struct {
 	wg     sync.WaitGroup
 	wake   chan struct{}
 	once   sync.Once
+	// stageEntered tells the pacer to tell the apps the new load after
+	// a stage of the load profile began.
+	stageEntered atomic.Bool
 
 	mu           sync.Mutex
 	closed       bool

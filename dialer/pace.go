@@ -20,6 +20,9 @@ func (o *Originator) pace() {
 		if wait < 0 {
 			return
 		}
+		if o.stageEntered.Swap(false) {
+			o.tellApps()
+		}
 		if wait == 0 {
 			continue
 		}
@@ -133,6 +136,7 @@ func (o *Originator) advanceStages(now time.Time) bool {
 			v = strconv.FormatFloat(st.Rate, 'g', -1, 64) + " cps at once"
 		}
 		o.logChangeAt(at, "stage "+strconv.Itoa(o.tr.stage+1)+"/"+strconv.Itoa(len(o.tr.stages)), v)
+		o.stageEntered.Store(true)
 	}
 	return false
 }
@@ -185,6 +189,7 @@ func (o *Originator) step() (time.Duration, bool) {
 		}
 		hold := o.tr.hold.draw(o.tr.holdRand, o.duration)
 		c := &call{uuid: uuid.NewString(), n: o.offered, srv: s, app: g, hold: hold, offered: o.since(now), picked: o.since(now), billmsec: -1}
+		c.guardHold = g.guardHold(hold)
 		select {
 		case s.queue <- c:
 		default:

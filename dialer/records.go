@@ -33,10 +33,11 @@ type CallRecord struct {
 	// Setup is Answered - Offered (0 if never answered); PostDialDelay
 	// is the first of Ringing, EarlyMedia and Answered - Offered.
 	Setup, PostDialDelay time.Duration
-	// Hold is the hold time asked for; BillMsec the A leg's billmsec as
-	// the server reported it (-1: not reported); HoldError the time held
-	// minus Hold (billmsec when reported, else the local clock), for
-	// answered calls.
+	// Hold is the hold time asked for (0 for a call of a self-ending
+	// app, which holds its calls as it needs; see app.SelfEnding);
+	// BillMsec the A leg's billmsec as the server reported it (-1: not
+	// reported); HoldError the time held minus Hold (billmsec when
+	// reported, else the local clock), for answered calls.
 	Hold      time.Duration
 	BillMsec  int64
 	HoldError time.Duration
@@ -57,7 +58,9 @@ func (o *Originator) record(c *call, out Outcome) CallRecord {
 	if first := firstOf(c.ringing, c.earlyMedia, c.answered); first != 0 {
 		r.PostDialDelay = first - c.offered
 	}
-	if d, ok := o.holdError(c); ok {
+	if c.app.selfEnding != nil {
+		r.Hold = 0
+	} else if d, ok := o.holdError(c); ok {
 		r.HoldError = d
 	}
 	return r

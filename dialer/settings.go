@@ -14,6 +14,7 @@ func (o *Originator) SetRate(r float64) error {
 	if r <= 0 || math.IsNaN(r) || math.IsInf(r, 0) {
 		return fmt.Errorf("dialer: rate %v must be positive", r)
 	}
+	defer o.tellApps() // after the unlock
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.abandonStages("rate")
@@ -61,6 +62,7 @@ func (o *Originator) SetLimit(n int) error {
 	if n <= 0 {
 		return fmt.Errorf("dialer: limit %d must be positive", n)
 	}
+	defer o.tellApps() // after the unlock
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.limit = n
@@ -98,6 +100,7 @@ func (o *Originator) SetMaxOffered(n uint64) {
 // automatic, Limit/Rate + AutoDurationOffset); every call is then held
 // that long (it replaces a hold distribution).
 func (o *Originator) SetDuration(d time.Duration) {
+	defer o.tellApps() // after the unlock
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.tr.hold.Kind != HoldFixed {
@@ -115,6 +118,7 @@ func (o *Originator) SetHoldDist(h HoldDist) error {
 	if err := h.Validate(); err != nil {
 		return fmt.Errorf("dialer: %w", err)
 	}
+	defer o.tellApps() // after the unlock
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if h.Kind == HoldFixed && o.tr.hold.Kind != HoldFixed && !o.autoDuration {

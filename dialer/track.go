@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/switchio/switchio/app"
 	"github.com/switchio/switchio/cluster"
 )
 
@@ -16,6 +17,7 @@ const (
 	endNone    endReason = iota
 	endHold              // its hold time ran out
 	endAbandon           // Hupall, drain, interrupt
+	endApp               // its app ended it as planned (app.MarkCompleted)
 )
 
 // call is the dialer's record of one offered call, from the moment it is
@@ -27,6 +29,9 @@ type call struct {
 	srv     *server
 	app     *appGroup
 	hold    time.Duration
+	// guardHold is how long after the answer the server-side guard
+	// allows: hold, or a self-ending app's MaxHold(hold).
+	guardHold time.Duration
 	picked  time.Duration // handed to a sender
 	offered time.Duration // picked, then sent
 	acked   time.Duration
@@ -154,6 +159,7 @@ func (o *Originator) observe(s *server, e *cluster.Event) {
 			return
 		}
 		c.hungUp = o.since(now)
+		o.endedByApp(c, e)
 		if c.cause == "" {
 			c.cause = internCause(e.HangupCause())
 		}
@@ -164,6 +170,9 @@ func (o *Originator) observe(s *server, e *cluster.Event) {
 		}
 	case "CHANNEL_DESTROY":
 		c.legs--
+		if aLeg {
+			o.endedByApp(c, e)
+		}
 		if aLeg && c.cause == "" {
 			c.cause = internCause(e.HangupCause())
 		}
@@ -205,8 +214,16 @@ func (o *Originator) answer(c *call, now time.Time) {
 		o.abandon(c)
 		return
 	}
-	if !o.cfg.ServerHangup && c.hold > 0 {
+	if !o.cfg.ServerHangup && c.hold > 0 && c.app.selfEnding == nil {
 		c.timer = time.AfterFunc(c.hold, func() { o.holdExpired(c) })
+	}
+}
+
+// endedByApp notes a call whose self-ending app marked it completed
+// (app.MarkCompleted) before hanging it up; o.mu held.
+func (o *Originator) endedByApp(c *call, e *cluster.Event) {
+	if c.endBy == endNone && c.app.selfEnding != nil && app.Completed(e.Session.Call()) {
+		c.endBy = endApp
 	}
 }
 
@@ -262,7 +279,7 @@ func (o *Originator) outcome(c *call) Outcome {
 	switch {
 	case c.answered == 0:
 		return Failed
-	case c.endBy == endHold:
+	case c.endBy == endHold, c.endBy == endApp:
 		return Completed
 	case c.endBy == endAbandon:
 		return Abandoned
@@ -308,7 +325,7 @@ func (o *Originator) release(c *call, now time.Time) {
 		s.byCause[cause]++
 	case Completed:
 		o.completed++
-		if d, ok := o.holdError(c); ok {
+		if d, ok := o.holdError(c); ok && c.app.selfEnding == nil {
 			_ = o.holdErr.RecordValue(int64(absDur(d) / time.Microsecond))
 			if d < -holdTolerance {
 				o.heldShort++

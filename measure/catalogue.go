@@ -45,6 +45,9 @@ const (
 	MetricAvgCallRate       = "avg_call_rate"
 	MetricActiveCalls       = "active_calls"
 	MetricErlangs           = "erlangs"
+	MetricMediaChecked      = "media_checked"
+	MetricMediaFailed       = "media_failed"
+	MetricMediaFailRate     = "media_fail_rate"
 )
 
 // Catalogue is every metric switchio computes. switchio's call_metrics
@@ -75,6 +78,9 @@ var Catalogue = []Metric{
 	{MetricAvgCallRate, "calls/s", "local", "(offered - 1) / (last job_launch - first job_launch): the run's mean call rate (switchio's avg_call_rate was a rolling mean over 100 calls; the time series' offered column is the rate per second)", false},
 	{MetricActiveCalls, "calls", "local", "calls offered and not yet ended, sampled each second (time series)", false},
 	{MetricErlangs, "erlang", "caller", "answered calls up, averaged over each second (time series)", false},
+	{MetricMediaChecked, "calls", "local", "records with a media check verdict (an app's bool verdict declared as a check: dtmf_ok, audio_ok, bert_ok ...)", false},
+	{MetricMediaFailed, "calls", "local", "records with a media check verdict false (apart from the outcome: a completed call can fail its media check)", false},
+	{MetricMediaFailRate, "ratio", "local", "media_failed / media_checked", false},
 }
 
 // userCausesDoc lists the causes NER counts as the network's success:

@@ -35,6 +35,31 @@ type Figures struct {
 	Ratios map[string]float64 `json:"ratios"`
 	// Latencies by catalogue name.
 	Latencies map[string]Percentiles `json:"latencies"`
+	// MediaChecked counts the calls with a media check verdict
+	// (VerdictSpec.Check); MediaFailed those where one is false.
+	MediaChecked uint64 `json:"media_checked"`
+	MediaFailed  uint64 `json:"media_failed"`
+	// Verdicts summarises the apps' verdict columns by name (absent
+	// when no call has one).
+	Verdicts map[string]VerdictFigures `json:"verdicts,omitempty"`
+}
+
+// VerdictFigures summarise one verdict column over the calls that have
+// it (a call with no value is not counted).
+type VerdictFigures struct {
+	// Count is the number of calls with a value.
+	Count uint64 `json:"count"`
+	// True and False count a bool verdict's values.
+	True  uint64 `json:"true,omitempty"`
+	False uint64 `json:"false,omitempty"`
+	// Sum, Min, Max and Mean summarise a number verdict.
+	Sum  float64 `json:"sum,omitempty"`
+	Min  float64 `json:"min,omitempty"`
+	Max  float64 `json:"max,omitempty"`
+	Mean float64 `json:"mean,omitempty"`
+	// Nonzero counts number verdicts other than 0 (calls with lost sync,
+	// with dropouts ...).
+	Nonzero uint64 `json:"nonzero,omitempty"`
 }
 
 // MetricsSummary is the catalogue's figures for a run: overall, per
@@ -67,6 +92,7 @@ type figures struct {
 	nacd        int
 	ner         uint64
 	hist        map[string]*hdrhistogram.Histogram
+	verdicts    map[string]*VerdictFigures
 }
 
 func newFigures() *figures {
@@ -96,6 +122,7 @@ type Aggregator struct {
 	perServer map[string]*figures
 	perApp    map[string]*figures
 	offsets   map[string]ClockOffset
+	checks    map[string]bool // verdicts that are media checks
 }
 
 // NewAggregator returns an Aggregator; calls offered before warmupEnd
@@ -112,6 +139,18 @@ func (a *Aggregator) SetWarmupEnd(t time.Time) { a.warmupEnd = t }
 // SetClockOffsets gives the servers' measured clock offsets (see
 // CDR.ClockOffsets): cross-server latencies use them.
 func (a *Aggregator) SetClockOffsets(o map[string]ClockOffset) { a.offsets = o }
+
+// SetVerdicts declares the run's verdict columns (CDRConfig.Verdicts),
+// before any record is added: the media checks among them
+// (VerdictSpec.Check) count toward media_checked and media_failed.
+func (a *Aggregator) SetVerdicts(specs []VerdictSpec) {
+	a.checks = map[string]bool{}
+	for _, sp := range specs {
+		if sp.Check && sp.Kind == KindBool {
+			a.checks[sp.Name] = true
+		}
+	}
+}
 
 // Add counts one record.
 func (a *Aggregator) Add(r Record) {
@@ -199,12 +238,70 @@ func (a *Aggregator) add(g *figures, r Record) {
 	if !r.CallerHangup.IsZero() && !r.CallerCreate.IsZero() {
 		g.record(MetricCallDuration, r.CallerHangup.Sub(r.CallerCreate))
 	}
+	a.addVerdicts(g, r)
 	if r.Outcome == "completed" && r.BillMsec != nil && r.HoldMs > 0 {
 		d := time.Duration(*r.BillMsec-r.HoldMs) * time.Millisecond
 		if d < 0 {
 			d = -d
 		}
 		g.record(MetricHoldError, d)
+	}
+}
+
+// addVerdicts counts a record's verdicts and media checks.
+func (a *Aggregator) addVerdicts(g *figures, r Record) {
+	if len(r.Verdicts) == 0 {
+		return
+	}
+	checked, failed := false, false
+	for name, v := range r.Verdicts {
+		vf := g.verdicts[name]
+		if vf == nil {
+			if g.verdicts == nil {
+				g.verdicts = map[string]*VerdictFigures{}
+			}
+			vf = &VerdictFigures{}
+			g.verdicts[name] = vf
+		}
+		vf.Count++
+		switch {
+		case v.Bool != nil:
+			if *v.Bool {
+				vf.True++
+			} else {
+				vf.False++
+			}
+			if a.checks[name] {
+				checked = true
+				failed = failed || !*v.Bool
+			}
+		case v.Int != nil:
+			vf.addNumber(float64(*v.Int))
+		case v.Float != nil:
+			vf.addNumber(*v.Float)
+		}
+	}
+	if checked {
+		g.f.MediaChecked++
+	}
+	if failed {
+		g.f.MediaFailed++
+	}
+}
+
+func (vf *VerdictFigures) addNumber(x float64) {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
+		return
+	}
+	if vf.Count == 1 || x < vf.Min {
+		vf.Min = x
+	}
+	if vf.Count == 1 || x > vf.Max {
+		vf.Max = x
+	}
+	vf.Sum += x
+	if x != 0 {
+		vf.Nonzero++
 	}
 }
 
@@ -277,6 +374,19 @@ func (g *figures) figures() Figures {
 	}
 	if f.Offered > 1 && g.last.After(g.first) {
 		f.Ratios[MetricAvgCallRate] = round4(float64(f.Offered-1) / g.last.Sub(g.first).Seconds())
+	}
+	if f.MediaChecked > 0 {
+		f.Ratios[MetricMediaFailRate] = round4(float64(f.MediaFailed) / float64(f.MediaChecked))
+	}
+	if len(g.verdicts) > 0 {
+		f.Verdicts = make(map[string]VerdictFigures, len(g.verdicts))
+		for k, vf := range g.verdicts {
+			v := *vf
+			if n := v.True + v.False; n < v.Count {
+				v.Mean = round4(v.Sum / float64(v.Count-n))
+			}
+			f.Verdicts[k] = v
+		}
 	}
 	f.Latencies = map[string]Percentiles{}
 	names := make([]string, 0, len(g.hist))

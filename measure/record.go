@@ -86,7 +86,8 @@ type Record struct {
 	ActiveSessions int64   `parquet:"active_sessions"`
 	Erlangs        float64 `parquet:"erlangs"`
 
-	// HoldMs is the hold time asked for (0 when none).
+	// HoldMs is the hold time asked for (0 when none, or when the call's
+	// app ends its calls itself).
 	HoldMs int64 `parquet:"hold_ms"`
 	// BillSec, BillMsec, ProgressSec, ProgressMediaSec are FreeSWITCH's
 	// own figures for the A leg (switch_channel_set_timestamps: whole-
@@ -147,4 +148,8 @@ type VerdictSpec struct {
 	Kind Kind
 	// Doc says what the value means.
 	Doc string
+	// Check marks a bool verdict that is a media check: false is a
+	// media failure (media_failed), a dimension apart from the call's
+	// outcome: an answered, completed call can fail its media check.
+	Check bool
 }

@@ -779,6 +779,7 @@ func printSummary(w io.Writer, sm dialer.Summary, out string) {
 			fmt.Fprintf(w, "  failed: %s %d\n", c, s.FailedByCause[c])
 		}
 	}
+	printVerdicts(w, sm.Metrics)
 	if len(sm.Thresholds) > 0 {
 		fmt.Fprint(w, "thresholds:\n", sm.Thresholds)
 	}

@@ -90,6 +90,7 @@ func Start(ctx context.Context, pool *cluster.Pool, opts Options) (*Run, error) 
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	m := &Run{log: opts.Logger, agg: measure.NewAggregator(time.Time{}), thresholds: opts.Thresholds}
+	m.agg.SetVerdicts(opts.Verdicts)
 	if opts.Dir != "" {
 		w, err := store.Create(opts.Dir, store.Options{Overwrite: opts.Overwrite, Verdicts: opts.Verdicts})
 		if err != nil {

@@ -10,7 +10,7 @@
 //	aggregation = "p50" | "p90" | "p99" | "p99.9" | "max" .
 //	metric      = a name of measure.Catalogue, e.g. call_setup_latency, asr, failed .
 //	selector    = "{" pair { "," pair } "}" .
-//	pair        = ( "server" | "app" | "cause" ) "=" text .
+//	pair        = ( "server" | "app" | "cause" | "verdict" ) "=" text .
 //	text        = a run of characters other than , } { " and spaces, or a Go "quoted string" .
 //	operator    = "<" | "<=" | ">" | ">=" | "==" | "!=" .
 //	value       = number [ unit ] .
@@ -42,6 +42,8 @@
 // one app's (its label, as in per_app), {cause=CAUSE} to the failed calls
 // of one hang-up cause (failed only). server and app do not combine (the
 // summary has no figures per server and app); either combines with cause.
+// {verdict=NAME} narrows media_failed to the calls failing one app check
+// (dtmf_ok, audio_ok ...).
 //
 // Examples:
 //
@@ -54,6 +56,7 @@
 //	drop_rate<0.01
 //	acd>=60s
 //	failed{cause=USER_BUSY}<10
+//	media_failed{verdict=dtmf_ok}==0
 //	failed<5
 //	answered>=1000
 //	abandoned==0

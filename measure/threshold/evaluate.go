@@ -61,6 +61,10 @@ func figure(t Threshold, s measure.MetricsSummary) (float64, bool) {
 		if t.Cause != "" {
 			return float64(f.FailedByCause[t.Cause]), true
 		}
+		if t.Verdict != "" {
+			v, ok := f.Verdicts[t.Verdict]
+			return float64(v.False), ok
+		}
 		return float64(counts[t.Metric](f)), true
 	case kindRatio, kindMean, kindRate:
 		v, ok := f.Ratios[t.Metric]

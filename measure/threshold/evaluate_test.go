@@ -17,7 +17,10 @@ func summary() measure.MetricsSummary {
 			Offered: 1000, Answered: 962, Failed: 38, Completed: 950, Dropped: 12, Abandoned: 0,
 			FailedByCause: map[string]uint64{"USER_BUSY": 30, "NO_ANSWER": 8},
 			Ratios: map[string]float64{"asr": 0.962, "ner": 1, "drop_rate": 0.0125, "seizure_fail_rate": 0.038,
-				"answer_seizure_ratio": 0.962, "acd": 62.3456},
+				"answer_seizure_ratio": 0.962, "acd": 62.3456, "media_fail_rate": 0.004},
+			MediaChecked: 950, MediaFailed: 4,
+			Verdicts: map[string]measure.VerdictFigures{"dtmf_ok": {Count: 950, True: 947, False: 3},
+				"audio_ok": {Count: 950, True: 949, False: 1}},
 			Latencies: map[string]measure.Percentiles{
 				"call_setup_latency": {Count: 962, P50: 80.5, P90: 120, P99: 143.2, P999: 190.4, Max: 250},
 				"pdd":                {Count: 990, P50: 2400, P90: 2900, P99: 3100, P999: 3500, Max: 4000},
@@ -75,6 +78,13 @@ func TestEvaluate(t *testing.T) {
 		{"completed>900", 950, false, true, "✓ completed>900  (950)"},
 		{"dropped<=12", 12, false, true, "✓ dropped<=12  (12)"},
 		{"abandoned==0", 0, false, true, "✓ abandoned==0  (0)"},
+		// Media checks.
+		{"media_checked>=900", 950, false, true, "✓ media_checked>=900  (950)"},
+		{"media_failed==0", 4, false, false, "✗ media_failed==0  (4)"},
+		{"media_fail_rate<1%", 0.004, false, true, "✓ media_fail_rate<1%  (0.4%)"},
+		{"media_failed{verdict=dtmf_ok}<=3", 3, false, true, "✓ media_failed{verdict=dtmf_ok}<=3  (3)"},
+		{"media_failed{verdict=audio_ok}==0", 1, false, false, "✗ media_failed{verdict=audio_ok}==0  (1)"},
+		{"media_failed{verdict=bert_ok}==0", 0, true, false, "✗ media_failed{verdict=bert_ok}==0  (no data)"},
 		// Selectors.
 		{"p99(call_setup_latency){server=fs1:8021}<300ms", 310, false, false, "✗ p99(call_setup_latency){server=fs1:8021}<300ms  (310 ms)"},
 		{"asr{server=fs1:8021}>=0.99", 1, false, true, "✓ asr{server=fs1:8021}>=0.99  (1)"},

@@ -45,19 +45,21 @@ const (
 
 // counts reads the catalogue's counts from Figures.
 var counts = map[string]func(measure.Figures) uint64{
-	measure.MetricOffered:   func(f measure.Figures) uint64 { return f.Offered },
-	measure.MetricAnswered:  func(f measure.Figures) uint64 { return f.Answered },
-	measure.MetricFailed:    func(f measure.Figures) uint64 { return f.Failed },
-	measure.MetricCompleted: func(f measure.Figures) uint64 { return f.Completed },
-	measure.MetricDropped:   func(f measure.Figures) uint64 { return f.Dropped },
-	measure.MetricAbandoned: func(f measure.Figures) uint64 { return f.Abandoned },
+	measure.MetricOffered:      func(f measure.Figures) uint64 { return f.Offered },
+	measure.MetricAnswered:     func(f measure.Figures) uint64 { return f.Answered },
+	measure.MetricFailed:       func(f measure.Figures) uint64 { return f.Failed },
+	measure.MetricCompleted:    func(f measure.Figures) uint64 { return f.Completed },
+	measure.MetricDropped:      func(f measure.Figures) uint64 { return f.Dropped },
+	measure.MetricAbandoned:    func(f measure.Figures) uint64 { return f.Abandoned },
+	measure.MetricMediaChecked: func(f measure.Figures) uint64 { return f.MediaChecked },
+	measure.MetricMediaFailed:  func(f measure.Figures) uint64 { return f.MediaFailed },
 }
 
 // inRatios are the names Figures.Ratios holds (ratios, and acd's mean).
 var inRatios = map[string]bool{
 	measure.MetricASR: true, measure.MetricNER: true, measure.MetricDropRate: true,
 	measure.MetricSeizureFailRate: true, measure.MetricAnswerSeizure: true, measure.MetricACD: true,
-	measure.MetricAvgCallRate: true,
+	measure.MetricAvgCallRate: true, measure.MetricMediaFailRate: true,
 }
 
 // kindOf classifies a catalogue metric.
@@ -79,9 +81,10 @@ func kindOf(m measure.Metric) kind {
 
 // Selector keys.
 const (
-	keyServer = "server"
-	keyApp    = "app"
-	keyCause  = "cause"
+	keyServer  = "server"
+	keyApp     = "app"
+	keyCause   = "cause"
+	keyVerdict = "verdict"
 )
 
 // Parse reads one threshold expression (see the package documentation for
@@ -258,15 +261,17 @@ func (p *parser) selector(t *Threshold) error {
 		keyAt := p.pos
 		key := p.run(isIdent)
 		if key == "" {
-			return p.fail(p.pos, "expected server, app or cause in the selector, found %s", p.found())
+			return p.fail(p.pos, "expected server, app, cause or verdict in the selector, found %s", p.found())
 		}
 		switch {
-		case key != keyServer && key != keyApp && key != keyCause:
-			return p.fail(keyAt, "unknown selector %q (use server, app or cause)", key)
+		case key != keyServer && key != keyApp && key != keyCause && key != keyVerdict:
+			return p.fail(keyAt, "unknown selector %q (use server, app, cause or verdict)", key)
 		case seen[key]:
 			return p.fail(keyAt, "%s is selected twice", key)
 		case key == keyCause && t.Metric != measure.MetricFailed:
 			return p.fail(keyAt, "cause applies to failed only, not to %s", t.Metric)
+		case key == keyVerdict && t.Metric != measure.MetricMediaFailed:
+			return p.fail(keyAt, "verdict applies to media_failed only, not to %s", t.Metric)
 		case key == keyServer && seen[keyApp] || key == keyApp && seen[keyServer]:
 			return p.fail(keyAt, "server and app do not combine (the summary has no figures per server and app)")
 		}
@@ -288,6 +293,8 @@ func (p *parser) selector(t *Threshold) error {
 			t.App = text
 		case keyCause:
 			t.Cause = text
+		case keyVerdict:
+			t.Verdict = text
 		}
 		p.skipSpace()
 		switch {

@@ -62,8 +62,9 @@ type Threshold struct {
 	// Metric is a name of measure.Catalogue.
 	Metric string
 	// Server or App (at most one) narrow the figures to one server's or
-	// one app's calls; Cause (failed only) to one hang-up cause.
-	Server, App, Cause string
+	// one app's calls; Cause (failed only) to one hang-up cause;
+	// Verdict (media_failed only) to the calls failing that one check.
+	Server, App, Cause, Verdict string
 	// Op compares the figure with Value.
 	Op Op
 	// Value is the bound in the metric's catalogue unit (ms or s for
@@ -76,7 +77,7 @@ type Threshold struct {
 }
 
 // String returns the threshold's canonical form: no spaces, selector keys
-// in the order server, app, cause, the value as written. Parse of it gives
+// in the order server, app, cause, verdict, the value as written. Parse of it gives
 // the same Threshold.
 func (t Threshold) String() string {
 	var b strings.Builder
@@ -89,7 +90,7 @@ func (t Threshold) String() string {
 		b.WriteString(t.Metric)
 	}
 	var sel []string
-	for _, kv := range [...][2]string{{keyServer, t.Server}, {keyApp, t.App}, {keyCause, t.Cause}} {
+	for _, kv := range [...][2]string{{keyServer, t.Server}, {keyApp, t.App}, {keyCause, t.Cause}, {keyVerdict, t.Verdict}} {
 		if kv[1] != "" {
 			sel = append(sel, kv[0]+"="+quoteText(kv[1]))
 		}

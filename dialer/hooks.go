@@ -1,0 +1,39 @@
+package dialer
+
+import (
+	"github.com/switchio/switchio/app"
+	"github.com/switchio/switchio/cluster"
+)
+
+// bindApps gives a loaded app group the hooks its instances implement
+// (app.SelfEnding, app.LoadAware); o.mu held.
+func (g *appGroup) bindApps(apps []cluster.App) {
+	for _, a := range apps {
+		if se, ok := a.(app.SelfEnding); ok && g.selfEnding == nil {
+			g.selfEnding = se
+		}
+		if la, ok := a.(app.LoadAware); ok {
+			g.aware = append(g.aware, la)
+		}
+	}
+}
+
+// currentLoad is the load new calls get; o.mu held.
+func (o *Originator) currentLoad() app.Load {
+	return app.Load{Rate: o.rate, Limit: o.limit, Hold: o.duration}
+}
+
+// tellApps tells the load-aware apps the current load. It runs without
+// o.mu, so an app may call back into the dialer.
+func (o *Originator) tellApps() {
+	o.mu.Lock()
+	load := o.currentLoad()
+	var aware []app.LoadAware
+	for _, g := range o.apps {
+		aware = append(aware, g.aware...)
+	}
+	o.mu.Unlock()
+	for _, a := range aware {
+		a.LoadChanged(load)
+	}
+}
