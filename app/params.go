@@ -18,6 +18,11 @@ type Param struct {
 	Name  string
 	Type  string
 	Field string
+	// Help is the field's `help:"..."` tag: what the parameter does.
+	Help string
+	// Default is the registered prototype's value, as text ("" when
+	// the zero value).
+	Default string
 }
 
 func paramsOf(t reflect.Type) ([]Param, error) {
@@ -47,7 +52,7 @@ func paramsOf(t reflect.Type) ([]Param, error) {
 			return nil, fmt.Errorf("param %q declared twice", name)
 		}
 		seen[name] = true
-		ps = append(ps, Param{Name: name, Type: typeName(f.Type), Field: f.Name})
+		ps = append(ps, Param{Name: name, Type: typeName(f.Type), Field: f.Name, Help: f.Tag.Get("help")})
 	}
 	return ps, nil
 }
@@ -75,6 +80,25 @@ func typeName(t reflect.Type) string {
 		return "list"
 	}
 	return t.Kind().String()
+}
+
+// defaultText renders a prototype's field value for listings ("" for
+// the zero value).
+func defaultText(v reflect.Value) string {
+	if v.IsZero() {
+		return ""
+	}
+	if v.Type() == durationType {
+		return time.Duration(v.Int()).String()
+	}
+	if v.Kind() == reflect.Slice {
+		parts := make([]string, v.Len())
+		for i := range parts {
+			parts[i] = v.Index(i).String()
+		}
+		return strings.Join(parts, "|")
+	}
+	return fmt.Sprint(v.Interface())
 }
 
 // ParamError reports a bad app parameter.

@@ -73,6 +73,9 @@ func (r *Registry) Register(proto cluster.App) error {
 	if err != nil {
 		return fmt.Errorf("app: register %T: %w", proto, err)
 	}
+	for i := range params {
+		params[i].Default = defaultText(v.Elem().FieldByName(params[i].Field))
+	}
 	info := &Info{
 		Name:    cluster.AppName(proto),
 		Package: v.Elem().Type().PkgPath(),

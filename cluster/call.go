@@ -77,6 +77,21 @@ func (c *Call) SetVar(name, value string) {
 	c.vars[name] = value
 }
 
+// UpdateVar replaces a call-scoped value with f of the current one, in
+// one step: handlers of a call's legs on different servers run on
+// different event loops, so a counter they share must not be read and
+// written apart. It returns the new value.
+func (c *Call) UpdateVar(name string, f func(old string) string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.vars == nil {
+		c.vars = make(map[string]string, 2)
+	}
+	v := f(c.vars[name])
+	c.vars[name] = v
+	return v
+}
+
 // Hangup hangs up every leg with cause ("" = NORMAL_CLEARING).
 func (c *Call) Hangup(ctx context.Context, cause string) error {
 	var first error

@@ -471,7 +471,26 @@ func (m *CDR) Close() {
 	m.calls = map[string]*partial{}
 	m.mu.Unlock()
 	m.emit(out)
+	m.awaitVerdicts()
 	m.release(time.Now(), true)
+}
+
+// awaitVerdicts gives records held for pending verdicts (a recording
+// still being checked) their time, at most VerdictWait, so the last
+// calls of a run keep their verdicts.
+func (m *CDR) awaitVerdicts() {
+	deadline := time.Now().Add(m.cfg.VerdictWait)
+	for {
+		now := time.Now()
+		m.release(now, false)
+		m.mu.Lock()
+		n := len(m.held)
+		m.mu.Unlock()
+		if n == 0 || !now.Before(deadline) {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // merge completes a record with the dialer's facts; m.mu held.

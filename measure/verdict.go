@@ -58,6 +58,13 @@ func SetVerdict(c *cluster.Call, name string, v any) error {
 // being computed: its record waits for it (at most VerdictWait).
 func PendVerdict(c *cluster.Call, name string) { c.SetVar(pendingVar+name, "1") }
 
+// DropVerdict ends a pending verdict with no value (null): a check that
+// could not be made.
+func DropVerdict(c *cluster.Call, name string) {
+	c.SetVar(verdictVar+name, "")
+	c.SetVar(pendingVar+name, "")
+}
+
 // verdictsOf reads the declared verdicts of a call: the values set, and
 // whether any declared one is still pending.
 func verdictsOf(c *cluster.Call, specs []VerdictSpec) (map[string]Value, bool) {

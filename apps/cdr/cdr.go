@@ -27,9 +27,9 @@ func init() { app.MustRegister(&CDR{}) }
 type CDR struct {
 	// Dir is where the records go; empty keeps only the figures, logged
 	// at unload.
-	Dir string `param:"dir"`
+	Dir string `param:"dir" help:"directory for cdr.parquet, calls.csv and summary.json"`
 	// Force lets Dir hold an earlier run's files.
-	Force bool `param:"force"`
+	Force bool `param:"force" help:"write into a directory holding an earlier run"`
 
 	mu      sync.Mutex
 	cdr     *measure.CDR

@@ -1,0 +1,138 @@
+// Package dialtest runs short measured dials against emulated servers,
+// for the tests of apps: a registered app spec, a few calls, and back the
+// records (with the apps' verdicts) and the summary.
+package dialtest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/switchio/switchio/app"
+	"github.com/switchio/switchio/cluster"
+	"github.com/switchio/switchio/dialer"
+	"github.com/switchio/switchio/dialer/measured"
+	"github.com/switchio/switchio/fsemu"
+	"github.com/switchio/switchio/measure"
+	"github.com/switchio/switchio/measure/store"
+)
+
+// Options describe a test dial.
+type Options struct {
+	// Spec is the app to dial with ("Name/key=value,...").
+	Spec string
+	// Server configures the one emulated server (it calls itself).
+	Server fsemu.Config
+	// Calls, Rate, Limit and Hold shape the dial (defaults 10, 50/s,
+	// 100, 1 s).
+	Calls int
+	Rate  float64
+	Limit int
+	Hold  time.Duration
+	// Timeout bounds the whole dial (default 30 s).
+	Timeout time.Duration
+}
+
+// Result is what a test dial left.
+type Result struct {
+	Summary dialer.Summary
+	Records []measure.Record
+	// Server is the emulated server, for its state after the dial.
+	Server *fsemu.Server
+}
+
+// Run dials and returns the records, failing t on any error.
+func Run(t testing.TB, o Options) Result {
+	t.Helper()
+	if o.Calls == 0 {
+		o.Calls = 10
+	}
+	if o.Rate == 0 {
+		o.Rate = 50
+	}
+	if o.Limit == 0 {
+		o.Limit = 100
+	}
+	if o.Hold == 0 {
+		o.Hold = time.Second
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), o.Timeout)
+	defer cancel()
+	srv := fsemu.RunT(t, o.Server)
+	pool, err := cluster.NewPool(ctx, []string{srv.Addr()}, cluster.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	inst, err := app.Default.New(o.Spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	m, err := measured.Start(ctx, pool, measured.Options{Dir: dir, NoSysStats: true, Verdicts: measured.VerdictsOf(inst)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := dialer.New(ctx, pool, dialer.Config{Rate: o.Rate, Limit: o.Limit, MaxOffered: uint64(o.Calls),
+		Duration: o.Hold, OnCall: m.Call})
+	if err != nil {
+		m.Abort()
+		t.Fatal(err)
+	}
+	if _, err := d.LoadSpec(ctx, nil, o.Spec, 1); err != nil {
+		d.Close()
+		m.Abort()
+		t.Fatal(err)
+	}
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Wait(ctx); err != nil {
+		t.Errorf("dial did not end: %v", err)
+	}
+	m.Tick(d)
+	d.Close()
+	sm, err := m.Close(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := store.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := Result{Summary: sm, Server: srv}
+	for r, err := range run.Records() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Records = append(res.Records, r)
+	}
+	return res
+}
+
+// Bool returns a record's bool verdict (false, false when null).
+func Bool(r measure.Record, name string) (v, ok bool) {
+	if x := r.Verdicts[name]; x.Bool != nil {
+		return *x.Bool, true
+	}
+	return false, false
+}
+
+// Int returns a record's integer verdict (0, false when null).
+func Int(r measure.Record, name string) (int64, bool) {
+	if x := r.Verdicts[name]; x.Int != nil {
+		return *x.Int, true
+	}
+	return 0, false
+}
+
+// String returns a record's string verdict ("" when null).
+func String(r measure.Record, name string) string {
+	if x := r.Verdicts[name]; x.String != nil {
+		return *x.String
+	}
+	return ""
+}
