@@ -24,6 +24,14 @@ type genRun struct {
 	hold    time.Duration
 	// noSummary leaves summary.json out (a killed run's directory).
 	noSummary bool
+	// verdicts gives answered calls a DTMF check, failed in 1 in 50.
+	verdicts bool
+}
+
+// genVerdicts are the verdict columns of a genRun with verdicts.
+var genVerdicts = []measure.VerdictSpec{
+	{Name: "dtmf_ok", Kind: measure.KindBool, Check: true},
+	{Name: "dtmf_missing", Kind: measure.KindInt},
 }
 
 var genStart = time.Date(2025, 3, 14, 9, 30, 0, 0, time.UTC)
@@ -34,7 +42,11 @@ func ptr[T any](v T) *T { return &v }
 // its summary.
 func (g genRun) write(tb testing.TB, dir string) dialer.Summary {
 	tb.Helper()
-	w, err := store.Create(dir, store.Options{FlushInterval: -1})
+	var specs []measure.VerdictSpec
+	if g.verdicts {
+		specs = genVerdicts
+	}
+	w, err := store.Create(dir, store.Options{FlushInterval: -1, Verdicts: specs})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -44,6 +56,7 @@ func (g genRun) write(tb testing.TB, dir string) dialer.Summary {
 		}
 	})
 	agg := measure.NewAggregator(time.Time{})
+	agg.SetVerdicts(specs)
 	rnd := rand.New(rand.NewPCG(1, 2))
 	srv := func(i int) string { return fmt.Sprintf("10.0.0.%d:8021", 1+i%g.servers) }
 	sm := dialer.Summary{ID: "gen", State: "stopped", TargetRate: g.rate, Limit: int(g.rate * g.hold.Seconds() * 2),
@@ -98,6 +111,13 @@ func (g genRun) write(tb testing.TB, dir string) dialer.Summary {
 		} else {
 			sm.Answered++
 			s.Answered++
+			if g.verdicts {
+				missing := int64(0)
+				if i%50 == 7 {
+					missing = 2
+				}
+				r.Verdicts = map[string]measure.Value{"dtmf_ok": {Bool: ptr(missing == 0)}, "dtmf_missing": {Int: ptr(missing)}}
+			}
 		}
 		r.FailedCalls = failed
 		sm.Offered++

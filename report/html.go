@@ -62,7 +62,13 @@ type serverRow struct {
 
 // appRow is a row of the per-app table.
 type appRow struct {
-	App, Offered, Answered, ASR, SetupP50, SetupP99 string
+	App, Offered, Answered, ASR, SetupP50, SetupP99, MediaFailed string
+}
+
+// verdictRow summarises one verdict column of the apps' media checks.
+type verdictRow struct {
+	Name, Count, True, False, Min, Mean, Max, Nonzero string
+	Bad                                               bool
 }
 
 // thresholdRow is one threshold's verdict.
@@ -94,6 +100,7 @@ type view struct {
 	Latencies                           []latencyRow
 	Servers                             []serverRow
 	Apps                                []appRow
+	Verdicts                            []verdictRow
 	Thresholds                          []thresholdRow
 	Changes                             []kv
 	Groups                              []groupView
@@ -172,6 +179,7 @@ func newView(m *model) (*view, error) {
 	v.verdicts(sm)
 	v.kpis(sm, f)
 	v.tables(sm, f)
+	v.Verdicts = verdictRows(f)
 	for _, g := range groups {
 		gv := groupView{Name: g}
 		for _, c := range m.Charts {
@@ -338,6 +346,10 @@ func (v *view) kpis(sm *dialer.Summary, f *measure.Figures) {
 	if p, ok := lat(measure.MetricHoldError); ok {
 		add(kpi{Metric: "hold_error", Value: fmtNum(p.P99), Unit: "ms", Sub: "p99; " + pct(sm.HoldErrorMs.Within50ms) + " within 50 ms", Bad: sm.HoldErrorMs.Short > 0})
 	}
+	if f != nil && f.MediaChecked > 0 {
+		add(kpi{Metric: measure.MetricMediaFailed, Value: count(f.MediaFailed), Unit: "calls",
+			Sub: share(f.MediaFailed, f.MediaChecked) + " of " + count(f.MediaChecked) + " checked", Bad: f.MediaFailed > 0})
+	}
 	if len(sm.Saturation) > 0 || len(sm.LostServers) > 0 {
 		sat := 0
 		for _, s := range sm.Servers {
@@ -407,13 +419,37 @@ func (v *view) tables(sm *dialer.Summary, f *measure.Figures) {
 	if sm.Metrics != nil {
 		for _, a := range slices.Sorted(maps.Keys(sm.Metrics.PerApp)) {
 			af := sm.Metrics.PerApp[a]
-			r := appRow{App: a, Offered: count(af.Offered), Answered: count(af.Answered), ASR: share(af.Answered, af.Offered), SetupP50: "–", SetupP99: "–"}
+			r := appRow{App: a, Offered: count(af.Offered), Answered: count(af.Answered), ASR: share(af.Answered, af.Offered), SetupP50: "–", SetupP99: "–", MediaFailed: "–"}
+			if af.MediaChecked > 0 {
+				r.MediaFailed = count(af.MediaFailed) + " of " + count(af.MediaChecked)
+			}
 			if p, ok := af.Latencies[measure.MetricCallSetupLatency]; ok && p.Count > 0 {
 				r.SetupP50, r.SetupP99 = fmtNum(p.P50), fmtNum(p.P99)
 			}
 			v.Apps = append(v.Apps, r)
 		}
 	}
+}
+
+// verdictRows lists the verdict columns: bools with their true and
+// false counts, numbers with their range.
+func verdictRows(f *measure.Figures) []verdictRow {
+	if f == nil {
+		return nil
+	}
+	var rows []verdictRow
+	for _, name := range slices.Sorted(maps.Keys(f.Verdicts)) {
+		vf := f.Verdicts[name]
+		r := verdictRow{Name: name, Count: count(vf.Count), True: "–", False: "–", Min: "–", Mean: "–", Max: "–", Nonzero: "–"}
+		if vf.True+vf.False == vf.Count && vf.Count > 0 {
+			r.True, r.False = count(vf.True), count(vf.False)
+			r.Bad = vf.False > 0 && strings.HasSuffix(name, "_ok")
+		} else if vf.Sum != 0 || vf.Nonzero > 0 || vf.Min != 0 || vf.Max != 0 {
+			r.Min, r.Mean, r.Max, r.Nonzero = fmtNum(vf.Min), fmtNum(vf.Mean), fmtNum(vf.Max), count(vf.Nonzero)
+		}
+		rows = append(rows, r)
+	}
+	return rows
 }
 
 // byCount is m's keys by decreasing count, then name.
