@@ -2,13 +2,17 @@ package main
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/switchio/switchio/app"
 	// Built-in apps register themselves in app.Default.
+	_ "github.com/switchio/switchio/apps/bert"
+	_ "github.com/switchio/switchio/apps/blockers"
 	_ "github.com/switchio/switchio/apps/cdr"
+	_ "github.com/switchio/switchio/apps/dtmf"
+	_ "github.com/switchio/switchio/apps/players"
+	_ "github.com/switchio/switchio/apps/routers"
 	_ "github.com/switchio/switchio/apps/tone"
 )
 
@@ -29,11 +33,18 @@ func newListAppsCmd() *cobra.Command {
 						fmt.Fprintf(w, "      %s\n", i.Description)
 					}
 					if len(i.Params) > 0 {
-						var ps []string
-						for _, p := range i.Params {
-							ps = append(ps, p.Name+" ("+p.Type+")")
+						fmt.Fprintf(w, "      params (Name/key=value,...):\n")
+					}
+					for _, p := range i.Params {
+						line := p.Name + " (" + p.Type
+						if p.Default != "" {
+							line += ", default " + p.Default
 						}
-						fmt.Fprintf(w, "      params: %s\n", strings.Join(ps, ", "))
+						line += ")"
+						if p.Help != "" {
+							line += ": " + p.Help
+						}
+						fmt.Fprintf(w, "        %s\n", line)
 					}
 				}
 			}

@@ -41,17 +41,33 @@ func runRoot(ctx context.Context, args ...string) (stdout, stderr *outBuffer, er
 	return stdout, stderr, root.ExecuteContext(ctx)
 }
 
+// list-apps shows every registered app with its description and each
+// parameter with its type, default and help.
 func TestListApps(t *testing.T) {
 	out, _, err := runRoot(context.Background(), "list-apps")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "github.com/switchio/switchio/apps/tone:\n" +
-		"  TonePlay\n" +
-		"      Answers the called leg and echoes; the calling leg plays an endless tone (default 1004 Hz).\n" +
-		"      params: freq (int)\n"
-	if !strings.Contains(out.String(), want) {
-		t.Fatalf("list-apps printed:\n%s\nwant it to contain:\n%s", out, want)
+	for _, want := range []string{
+		"github.com/switchio/switchio/apps/dtmf:\n  DtmfChecker\n      The calling leg sends a DTMF sequence",
+		"        digits (string, default 1234567890*#): the sequence to send (0-9 * # A-D)\n",
+		"        duration (duration, default 200ms): how long each digit is sent\n",
+		"github.com/switchio/switchio/apps/tone:\n  TonePlay\n      Answers the called leg and echoes;",
+		"        freq (int, default 1004): tone frequency, Hz\n",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("list-apps printed:\n%s\nwant it to contain:\n%s", out, want)
+		}
+	}
+	for _, a := range app.Default.All() {
+		if a.Description == "" || !strings.Contains(out.String(), "  "+a.Name+"\n      "+a.Description+"\n") {
+			t.Errorf("%s: no description listed", a.Name)
+		}
+		for _, p := range a.Params {
+			if p.Help == "" || !strings.Contains(out.String(), "        "+p.Name+" ("+p.Type) {
+				t.Errorf("%s: parameter %s not listed with its help", a.Name, p.Name)
+			}
+		}
 	}
 }
 
@@ -64,7 +80,7 @@ func TestServeBadApp(t *testing.T) {
 	}{
 		{"no app", []string{"serve", srv.Addr()}, "at least one --app"},
 		{"unknown app", []string{"serve", srv.Addr(), "--app", "Nope"}, `unknown app "Nope" (registered: `},
-		{"unknown param", []string{"serve", srv.Addr(), "--app", "TonePlay/pitch=3"}, `parameter "pitch": unknown parameter (known: freq)`},
+		{"unknown param", []string{"serve", srv.Addr(), "--app", "TonePlay/pitch=3"}, `parameter "pitch": unknown parameter (known: dir, freq, keep, max_gap, readdir, record)`},
 		{"bad value", []string{"serve", srv.Addr(), "--app", "TonePlay/freq=loud"}, `parameter "freq"="loud": not an integer`},
 		{"rejected by setup", []string{"serve", srv.Addr(), "--app", "TonePlay/freq=0"}, "freq 0 Hz out of range"},
 		{"no host", []string{"serve", "--app", "TonePlay"}, "requires at least 1 arg"},

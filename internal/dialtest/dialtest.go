@@ -19,8 +19,10 @@ import (
 
 // Options describe a test dial.
 type Options struct {
-	// Spec is the app to dial with ("Name/key=value,...").
+	// Spec is the app to dial with ("Name/key=value,..."); App, when
+	// set, is an instance to load instead (shared by the servers).
 	Spec string
+	App  cluster.App
 	// Server configures the one emulated server (it calls itself).
 	Server fsemu.Config
 	// Calls, Rate, Limit and Hold shape the dial (defaults 10, 50/s,
@@ -67,9 +69,11 @@ func Run(t testing.TB, o Options) Result {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	inst, err := app.Default.New(o.Spec)
-	if err != nil {
-		t.Fatal(err)
+	inst := o.App
+	if inst == nil {
+		if inst, err = app.Default.New(o.Spec); err != nil {
+			t.Fatal(err)
+		}
 	}
 	dir := t.TempDir()
 	m, err := measured.Start(ctx, pool, measured.Options{Dir: dir, NoSysStats: true, Verdicts: measured.VerdictsOf(inst)})
@@ -82,7 +86,12 @@ func Run(t testing.TB, o Options) Result {
 		m.Abort()
 		t.Fatal(err)
 	}
-	if _, err := d.LoadSpec(ctx, nil, o.Spec, 1); err != nil {
+	if o.App != nil {
+		_, err = d.LoadApp(ctx, cluster.AppName(o.App), 1, app.Shared(o.App))
+	} else {
+		_, err = d.LoadSpec(ctx, nil, o.Spec, 1)
+	}
+	if err != nil {
 		d.Close()
 		m.Abort()
 		t.Fatal(err)

@@ -1,0 +1,338 @@
+// Package audiocheck records what call legs hear and checks the audio
+// that arrived: the shared part of the call-testing apps that verify
+// media (TonePlay/record=N, PlayRec, MutedPlayRec). Each checked call gets
+// the verdicts Verdicts declares, audio_ok first.
+//
+// The server writes the recordings and the controller reads them, so
+// both must see the same files: the same host, or a shared mount whose
+// path on the controller is ReadDir. fsemu, in the same process, writes
+// them where it is told.
+package audiocheck
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/switchio/switchio/audio"
+	"github.com/switchio/switchio/cluster"
+	"github.com/switchio/switchio/measure"
+)
+
+// Verdict names written by a Recorder.
+const (
+	VerdictAudioOK    = "audio_ok"
+	VerdictReason     = "audio_reason"
+	VerdictToneHz     = "tone_hz"
+	VerdictLevel      = "level_dbfs"
+	VerdictDropouts   = "dropouts"
+	VerdictLongestGap = "longest_gap_ms"
+	VerdictSequence   = "sequence_ok"
+	VerdictRecordings = "recordings"
+)
+
+// Verdicts are the columns a Recorder writes for each recorded call.
+func Verdicts() []measure.VerdictSpec {
+	return []measure.VerdictSpec{
+		{Name: VerdictAudioOK, Kind: measure.KindBool, Check: true,
+			Doc: "the expected audio arrived on every recorded leg: not silent, no dropouts, the expected tone or sequence"},
+		{Name: VerdictReason, Kind: measure.KindString, Doc: "why audio_ok is false (leg: reason)"},
+		{Name: VerdictToneHz, Kind: measure.KindFloat, Doc: "dominant frequency heard (first recorded leg), Hz"},
+		{Name: VerdictLevel, Kind: measure.KindFloat, Doc: "quietest recorded leg's level over its sound, dBFS"},
+		{Name: VerdictDropouts, Kind: measure.KindInt, Doc: "silent gaps longer than the allowed gap, all recorded legs"},
+		{Name: VerdictLongestGap, Kind: measure.KindInt, Doc: "longest such gap, ms"},
+		{Name: VerdictSequence, Kind: measure.KindBool, Doc: "the test signal's tones were heard in order (when one is expected)"},
+		{Name: VerdictRecordings, Kind: measure.KindString, Doc: "the recordings kept (keep=true), space separated"},
+	}
+}
+
+// Recorder records legs of some calls and checks them. Its zero value is
+// not usable; set the fields, then call Setup from the app's Setup.
+type Recorder struct {
+	// Every records one call in Every (1: all, 0: none).
+	Every int
+	// Dir is where the server writes recordings; ReadDir where the
+	// controller reads the same files (default Dir).
+	Dir, ReadDir string
+	// Keep keeps the files (their paths are in the recordings verdict);
+	// otherwise each is removed once checked.
+	Keep bool
+	// Expect is what each recorded leg should hear.
+	Expect audio.Expect
+	// ReadOnly records only what the leg hears (RECORD_READ_ONLY), not
+	// what it sends too.
+	ReadOnly bool
+	// OnInfo, when set, is told of each recorded call's files once
+	// checked (PlayRec's RecInfo).
+	OnInfo func(RecInfo)
+
+	n      atomic.Uint64
+	sem    chan struct{}
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	calls  map[string]*checkedCall // by recording path
+	byCall map[*cluster.Call]*checkedCall
+	host   string
+}
+
+// RecInfo names the recordings of one call, as switchio's PlayRec
+// reported them: the server and the caller's and callee's files (either
+// may be empty).
+type RecInfo struct {
+	Host, Caller, Callee string
+}
+
+// checkedCall gathers the results of one call's recorded legs.
+type checkedCall struct {
+	call    *cluster.Call
+	legs    int // recordings started
+	results []legResult
+	info    RecInfo
+}
+
+type legResult struct {
+	leg  string
+	path string
+	a    audio.Analysis
+	err  error
+}
+
+// DefaultDir is where recordings go when Dir is empty.
+func DefaultDir() string { return filepath.Join(os.TempDir(), "switchio-recordings") }
+
+// Setup registers the recording events on the app's registrar.
+func (r *Recorder) Setup(reg *cluster.Registrar) error {
+	if r.Every < 0 {
+		return fmt.Errorf("record: %d must be 0 (none), 1 (every call) or N (one call in N)", r.Every)
+	}
+	if r.Every == 0 {
+		return nil
+	}
+	if r.Dir == "" {
+		r.Dir = DefaultDir()
+	}
+	if r.ReadDir == "" {
+		r.ReadDir = r.Dir
+	}
+	r.mu.Lock()
+	if r.calls == nil {
+		r.calls = map[string]*checkedCall{}
+		r.byCall = map[*cluster.Call]*checkedCall{}
+		r.sem = make(chan struct{}, max(runtime.NumCPU()/2, 1))
+	}
+	r.host = reg.Client().Addr()
+	r.mu.Unlock()
+	reg.On("RECORD_STOP", r.stopped)
+	reg.On("CHANNEL_DESTROY", func(ctx context.Context, ev *cluster.Event) {
+		if ev.Session != nil {
+			r.forget(ev.Session)
+		}
+	})
+	return nil
+}
+
+// Pick reports whether the next call is one to record (one in Every).
+func (r *Recorder) Pick() bool {
+	return r.Every > 0 && (r.n.Add(1)-1)%uint64(r.Every) == 0
+}
+
+// Start queues the recording of a leg of a picked call, named leg
+// ("caller" or "callee") in the results. The call's audio verdicts are
+// pending from now until every leg started is checked.
+func (r *Recorder) Start(s *cluster.Session, leg string) error {
+	c := s.Call()
+	if c == nil {
+		return fmt.Errorf("audiocheck: session %s has no call", s.UUID())
+	}
+	path := filepath.Join(r.Dir, s.UUID()+"-"+leg+".wav")
+	q := s.Queue()
+	if r.ReadOnly {
+		if err := q.SetVar("RECORD_READ_ONLY", "true"); err != nil {
+			return err
+		}
+	}
+	if err := q.Record("start", path, 0); err != nil {
+		return err
+	}
+	r.mu.Lock()
+	cc := r.byCall[c]
+	if cc == nil {
+		cc = &checkedCall{call: c, info: RecInfo{Host: r.host}}
+		r.byCall[c] = cc
+	}
+	cc.legs++
+	switch leg {
+	case "caller":
+		cc.info.Caller = path
+	case "callee":
+		cc.info.Callee = path
+	}
+	r.calls[path] = cc
+	r.mu.Unlock()
+	for _, sp := range Verdicts() {
+		measure.PendVerdict(c, sp.Name)
+	}
+	return nil
+}
+
+// stopped checks a finished recording, off the event loop.
+func (r *Recorder) stopped(ctx context.Context, ev *cluster.Event) {
+	path := ev.Get("Record-File-Path")
+	r.mu.Lock()
+	cc := r.calls[path]
+	delete(r.calls, path)
+	r.mu.Unlock()
+	if cc == nil {
+		return
+	}
+	leg := "callee"
+	if path == cc.info.Caller {
+		leg = "caller"
+	}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		r.sem <- struct{}{}
+		res := r.check(leg, path)
+		<-r.sem
+		r.done(cc, res)
+	}()
+}
+
+// check reads and analyses one recording.
+func (r *Recorder) check(leg, path string) legResult {
+	local := path
+	if r.ReadDir != r.Dir {
+		if rel, err := filepath.Rel(r.Dir, path); err == nil && !strings.HasPrefix(rel, "..") {
+			local = filepath.Join(r.ReadDir, rel)
+		}
+	}
+	res := legResult{leg: leg, path: local}
+	clip, err := audio.ReadWAV(local)
+	if err != nil {
+		res.err = err
+		return res
+	}
+	res.a = audio.Analyze(clip, r.Expect)
+	if !r.Keep {
+		_ = os.Remove(local)
+	}
+	return res
+}
+
+// done adds a leg's result; the call's verdicts are written with its
+// last leg's.
+func (r *Recorder) done(cc *checkedCall, res legResult) {
+	r.mu.Lock()
+	cc.results = append(cc.results, res)
+	last := len(cc.results) == cc.legs
+	if last {
+		delete(r.byCall, cc.call)
+	}
+	r.mu.Unlock()
+	if last {
+		r.finish(cc)
+	}
+}
+
+// finish writes a call's verdicts once every leg still expected is in.
+func (r *Recorder) finish(cc *checkedCall) {
+	if len(cc.results) == 0 {
+		for _, sp := range Verdicts() {
+			measure.DropVerdict(cc.call, sp.Name)
+		}
+		return
+	}
+	writeVerdicts(cc.call, cc.results, r.Keep, r.Expect.Signal != nil)
+	if r.OnInfo != nil {
+		r.OnInfo(cc.info)
+	}
+}
+
+// writeVerdicts sets a call's audio verdicts from its legs' results.
+func writeVerdicts(c *cluster.Call, results []legResult, keep, sequence bool) {
+	ok, seqOK := true, true
+	var reasons, files []string
+	dropouts, longest := 0, int64(0)
+	level, tone := 0.0, 0.0
+	for i, res := range results {
+		files = append(files, res.path)
+		if res.err != nil {
+			ok, seqOK = false, false
+			reasons = append(reasons, res.leg+": "+res.err.Error())
+			continue
+		}
+		a := res.a
+		if !a.OK {
+			ok = false
+			reasons = append(reasons, res.leg+": "+a.Reason)
+		}
+		seqOK = seqOK && a.SequenceOK
+		dropouts += a.Dropouts
+		longest = max(longest, a.LongestGap.Milliseconds())
+		if i == 0 || a.LevelDBFS < level {
+			level = a.LevelDBFS
+		}
+		if tone == 0 {
+			tone = a.ToneHz
+		}
+	}
+	_ = measure.SetVerdict(c, VerdictAudioOK, ok)
+	_ = measure.SetVerdict(c, VerdictReason, strings.Join(reasons, "; "))
+	_ = measure.SetVerdict(c, VerdictToneHz, round1(tone))
+	_ = measure.SetVerdict(c, VerdictLevel, round1(level))
+	_ = measure.SetVerdict(c, VerdictDropouts, dropouts)
+	_ = measure.SetVerdict(c, VerdictLongestGap, longest)
+	if sequence {
+		_ = measure.SetVerdict(c, VerdictSequence, seqOK)
+	} else {
+		measure.DropVerdict(c, VerdictSequence)
+	}
+	if keep {
+		_ = measure.SetVerdict(c, VerdictRecordings, strings.Join(files, " "))
+	} else {
+		measure.DropVerdict(c, VerdictRecordings)
+	}
+}
+
+// round1 rounds to 0.1 (0 for a level of -Inf or NaN).
+func round1(f float64) float64 {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0
+	}
+	return math.Round(f*10) / 10
+}
+
+// forget drops the recordings of a session destroyed without their
+// RECORD_STOP (a lost connection); the call's verdicts are written from
+// its other legs, or dropped.
+func (r *Recorder) forget(s *cluster.Session) {
+	r.mu.Lock()
+	var finished *checkedCall
+	for _, leg := range []string{"caller", "callee"} {
+		path := filepath.Join(r.Dir, s.UUID()+"-"+leg+".wav")
+		cc := r.calls[path]
+		if cc == nil {
+			continue
+		}
+		delete(r.calls, path)
+		cc.legs--
+		if len(cc.results) == cc.legs {
+			delete(r.byCall, cc.call)
+			finished = cc
+		}
+	}
+	r.mu.Unlock()
+	if finished != nil {
+		r.finish(finished)
+	}
+}
+
+// Wait waits for the checks in progress (an app's Teardown).
+func (r *Recorder) Wait() { r.wg.Wait() }

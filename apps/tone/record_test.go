@@ -1,0 +1,81 @@
+package tone_test
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"github.com/switchio/switchio/apps/audiocheck"
+	"github.com/switchio/switchio/fsemu"
+	"github.com/switchio/switchio/internal/dialtest"
+)
+
+// TonePlay/record=N records one call in N on the called leg (what it
+// hears, RECORD_READ_ONLY) and checks the tone: on a clean server every
+// recorded call is good; audio loss gives dropouts, counted; a muted far
+// end gives silence and a failed check. The outcome stays completed.
+func TestTonePlayRecordChecks(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		imp      fsemu.Impairments
+		ok       bool
+		dropouts bool
+		reason   string
+	}{
+		{"clean", fsemu.Impairments{}, true, false, ""},
+		{"loss", fsemu.Impairments{AudioLoss: 0.1, LossBurst: 100 * time.Millisecond}, false, true, "dropout"},
+		{"muted", fsemu.Impairments{Mute: 1}, false, false, "silent"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := dialtest.Run(t, dialtest.Options{Spec: "TonePlay/record=2,dir=" + t.TempDir(), Calls: 8,
+				Hold: 2 * time.Second, Server: fsemu.Config{Impairments: tc.imp}})
+			checked := 0
+			for _, r := range res.Records {
+				if r.Outcome != "completed" {
+					t.Errorf("call %s: outcome %s", r.CallID, r.Outcome)
+				}
+				ok, set := dialtest.Bool(r, audiocheck.VerdictAudioOK)
+				if !set {
+					if len(r.Verdicts) != 0 {
+						t.Errorf("unrecorded call with verdicts %v", r.Verdicts)
+					}
+					continue
+				}
+				checked++
+				drop, _ := dialtest.Int(r, audiocheck.VerdictDropouts)
+				reason := dialtest.String(r, audiocheck.VerdictReason)
+				if ok != tc.ok || (drop > 0) != tc.dropouts || tc.reason != "" && !contains(reason, tc.reason) {
+					t.Errorf("call %s: audio_ok %v, dropouts %d, reason %q", r.CallID, ok, drop, reason)
+				}
+				if tc.name == "clean" {
+					hz := r.Verdicts[audiocheck.VerdictToneHz].Float
+					if hz == nil || math.Abs(*hz-1004) > 5 {
+						t.Errorf("tone_hz %v, want 1004", hz)
+					}
+				}
+			}
+			if checked != 4 {
+				t.Fatalf("%d calls checked, want 4 (one in 2 of 8)", checked)
+			}
+			m := res.Summary.Metrics
+			wantFailed := uint64(0)
+			if !tc.ok {
+				wantFailed = 4
+			}
+			if m.MediaChecked != 4 || m.MediaFailed != wantFailed {
+				t.Errorf("media checked %d, failed %d; want 4, %d", m.MediaChecked, m.MediaFailed, wantFailed)
+			}
+		})
+	}
+}
+
+func contains(s, sub string) bool { return len(sub) == 0 || len(s) >= len(sub) && indexOf(s, sub) >= 0 }
+
+func indexOf(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return i
+		}
+	}
+	return -1
+}
