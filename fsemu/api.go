@@ -3,6 +3,7 @@ package fsemu
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/switchio/switchio/esl/wire"
@@ -516,46 +517,92 @@ func apiUUIDSendDTMF(s *Server, a string, done func(string)) {
 	ch.sendDTMF(f[1])
 }
 
+// fieldsMax splits s on blanks into at most n fields, the last one
+// keeping the rest, as switch_separate_string does with n slots.
+func fieldsMax(s string, n int) []string {
+	f := strings.Fields(s)
+	if len(f) > n {
+		f[n-1] = strings.Join(f[n-1:], " ")
+		f = f[:n]
+	}
+	return f
+}
+
+// apiUUIDRecord is mod_commands.c session_record_function:
+// "<uuid> start|stop|mask|unmask|pause|resume <path> [<limit>] [{vars}]".
 func apiUUIDRecord(s *Server, a string, done func(string)) {
-	f := strings.Fields(a)
-	ch := uuidArgs(s, f, 3, "<uuid> [start|stop|mask|unmask] <path> [<limit>] [<recording_vars>]", "-ERR Cannot locate session!", done)
+	const usage = "<uuid> [start|stop|mask|unmask] <path> [<limit>] [<recording_vars>]"
+	f := fieldsMax(a, 5)
+	ch := uuidArgs(s, f, 3, usage, "-ERR Cannot locate session!", done)
 	if ch == nil {
 		return
 	}
-	switch f[1] {
+	path := f[2]
+	switch strings.ToLower(f[1]) {
 	case "start":
-		if !ch.startRecord(strings.Join(f[2:], " ")) {
+		var limit time.Duration
+		var vars []wire.Header
+		if len(f) > 3 {
+			limit = time.Duration(atoi(f[3])) * time.Second
+		}
+		if len(f) > 4 {
+			vars = recordingVars(f[4])
+		}
+		if !ch.startRecord(path, limit, vars) {
 			done("-ERR Cannot record session!\n")
 			return
 		}
 	case "stop":
-		if !ch.stopRecord(f[2]) {
-			done("-ERR Cannot record session!\n")
+		if !ch.stopRecord(path) {
+			done("-ERR Cannot stop record session!\n")
 			return
 		}
 	case "mask", "unmask", "pause", "resume":
+		// switch_ivr_record_session_mask / _pause find the recording by its
+		// file name only
+		op := strings.ToLower(f[1])
+		if r := ch.record; r == nil || r.path != path {
+			done("-ERR Cannot " + op + " recording session!\n")
+			return
+		}
+		ch.record.toggle(op, s.nowMicros())
 	default:
-		done("-USAGE: <uuid> [start|stop|mask|unmask] <path> [<limit>] [<recording_vars>]\n")
+		done("-USAGE: " + usage + "\n")
 		return
 	}
 	done("+OK Success\n")
 }
 
+// apiUUIDAudio is mod_commands.c session_audio_function:
+// "<uuid> start read|write mute|level <n>" or "<uuid> stop". It answers
+// before the media bug's events go out.
 func apiUUIDAudio(s *Server, a string, done func(string)) {
-	f := strings.Fields(a)
-	ch := uuidArgs(s, f, 2, "<uuid> [start [read|write] [mute|level <level>]|stop]", "-ERR Cannot locate session!", done)
+	const usage = "-USAGE: <uuid> [start [read|write] [mute|level <level>]|stop]\n"
+	f := fieldsMax(a, 5)
+	if len(f) < 2 {
+		done(usage)
+		return
+	}
+	ch := liveChannel(s, f[0], "-ERR No such channel!", done)
 	if ch == nil {
 		return
 	}
-	switch f[1] {
-	case "start":
-		if len(f) > 4 && f[3] == "mute" {
-			ch.muted = f[4] != "0"
-		}
-	case "stop":
-		ch.muted = false
+	if strings.EqualFold(f[1], "stop") {
+		done("+OK\n")
+		ch.stopSessionAudio()
+		return
+	}
+	if !strings.EqualFold(f[1], "start") || len(f) < 5 || !strings.EqualFold(f[2], "read") && !strings.EqualFold(f[2], "write") {
+		done(usage)
+		return
+	}
+	cmd := strings.ToLower(f[3])
+	if cmd != "mute" && cmd != "level" {
+		done(usage)
+		return
 	}
 	done("+OK\n")
+	ch.sessionAudio(cmd, strings.ToLower(f[2]), atoi(f[4]))
 }
 
 func apiUUIDBridge(s *Server, a string, done func(string)) {

@@ -12,6 +12,7 @@ import (
 // appRun is an application running on a channel.
 type appRun struct {
 	name, arg, uuid string
+	raw             string // arg as queued, before ${var} expansion
 	loops           int
 	timer           Timer
 	started         time.Time
@@ -51,7 +52,7 @@ func (ap *appRun) parkLike() bool { return ap.name == "park" || ap.name == "sock
 // exec runs one application: CHANNEL_EXECUTE, the app, and (when it
 // finishes) CHANNEL_EXECUTE_COMPLETE.
 func (ch *channel) exec(q queuedApp) {
-	ap := &appRun{name: q.name, arg: q.arg, uuid: q.uuid, loops: q.loops, then: q.then, loopVars: q.loopVars}
+	ap := &appRun{name: q.name, arg: q.arg, raw: q.arg, uuid: q.uuid, loops: q.loops, then: q.then, loopVars: q.loopVars}
 	if ap.uuid == "" {
 		ap.uuid = uuid.NewString()
 	}
@@ -70,6 +71,14 @@ var mediaApps = map[string]bool{"playback": true, "endless_playback": true, "ber
 func (ch *channel) startApp(ap *appRun) {
 	if mediaApps[ap.name] && !ch.answered && !ch.early {
 		ch.preAnswerLocal()
+	}
+	// switch_core_session_exec expands the argument's ${var} on every run
+	// (channel variables, then globals) unless
+	// app_disable_expand_variables is true; events and the application see
+	// the expanded text.
+	ap.arg = ap.raw
+	if !switchTrue(ch.varOr("app_disable_expand_variables", "")) && strings.Contains(ap.raw, "${") {
+		ap.arg = ch.s.expand(ap.raw, ch)
 	}
 	if ap.loopVars {
 		ch.setVar("current_loop", "1")
@@ -123,6 +132,9 @@ func (ch *channel) finishApp(ap *appRun) {
 }
 
 func (ch *channel) appComplete(ap *appRun) {
+	if n := len(ch.media.echo); ap.name == "echo" && n > 0 && ch.media.echo[n-1].to == 0 {
+		ch.media.echo[n-1].to = ch.s.nowMicros()
+	}
 	resp := ch.varOr("current_application_response", "_none_")
 	post := []wire.Header{{Name: "Application", Value: ap.name}}
 	if ap.arg != "" {
@@ -230,17 +242,33 @@ func (ch *channel) runApp(ap *appRun) {
 		done()
 	case "echo":
 		ch.answerLocal()
-		// runs until hang-up or break
+		// runs until hang-up or break, sending back what it hears
+		ch.media.echo = append(ch.media.echo, span{from: s.nowMicros()})
 	case "playback", "endless_playback":
 		ch.playback(ap, done)
 	case "record_session":
-		ch.startRecord(ap.arg)
+		path, limit, vars := recordArgs(ap.arg)
+		ch.startRecord(path, limit, vars)
 		done()
 	case "stop_record_session":
 		ch.stopRecord(ap.arg)
 		done()
 	case "bert_test":
 		ch.bertTest(ap, done)
+	case "set_mute":
+		// mod_dptools.c set_mute_function: "<read|write|both> <level>", a
+		// level of 0 or less read as a boolean
+		if f := fieldsMax(ap.arg, 2); len(f) == 2 {
+			level := atoi(f[1])
+			if level <= 0 {
+				level = 0
+				if switchTrue(f[1]) {
+					level = 1
+				}
+			}
+			ch.sessionAudio("mute", strings.ToLower(f[0]), level)
+		}
+		done()
 	case "send_dtmf":
 		ch.sendDTMF(ap.arg)
 		done()
@@ -327,7 +355,8 @@ func (ch *channel) ringLocal() {
 }
 
 // sendDTMF sends digits to the far end of the channel, which raises DTMF
-// events for each digit (duration 2000 samples, source RTP).
+// events for each digit that arrives (duration 2000 samples, source RTP):
+// the far end's server's Impairments may lose digits or swap two.
 func (ch *channel) sendDTMF(digits string) {
 	duration := "2080"
 	if i := strings.IndexByte(digits, '@'); i >= 0 {
@@ -346,7 +375,8 @@ func (ch *channel) sendDTMF(digits string) {
 	fs := far.s
 	ch.setVar("last_dtmf_duration", duration)
 	ch.s.net.reply(ch.s, fs, func() {
-		for _, d := range digits {
+		// what arrives: the receiving server's DTMF impairments
+		for _, d := range fs.receiveDTMF(digits) {
 			if far.gone() {
 				return
 			}

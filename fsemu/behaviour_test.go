@@ -317,6 +317,11 @@ func TestRecordingHearsFarEnd(t *testing.T) {
 	_ = binary.LittleEndian
 }
 
+// TestBertLostSync: bert_test against the link's loss. mod_bert.c
+// bert_test_function loses sync only when a window's error rate is above
+// bert_max_err (BERT_DEFAULT_MAX_ERR 10, "err > bert.max_err"), so the
+// impaired link loses 20% of its packets; the timeout fires once,
+// bert_timeout_ms after the start, when no sync came.
 func TestBertLostSync(t *testing.T) {
 	c, clock := vcluster(t, Inbound{Action: "answer"})
 	fs1, fs2 := c.Server(0), c.Server(1)
@@ -326,7 +331,7 @@ func TestBertLostSync(t *testing.T) {
 	custom := func() string {
 		return waitFor(t, conn, func(e *wire.Event) bool { return e.Name() == "CUSTOM" }).Subclass()
 	}
-	c.Network.SetLink(fs1.SIPAddr(), fs2.SIPAddr(), Link{Loss: 0.05})
+	c.Network.SetLink(fs1.SIPAddr(), fs2.SIPAddr(), Link{Loss: 0.2})
 	res := bgOriginate(fs1, "{origination_uuid=99999999-0000-0000-0000-000000000001,bert_timeout_ms=2000}sofia/external/bert@"+fs2.SIPAddr()+" &bert_test()")
 	waitResult(t, res, clock, 10*time.Millisecond)
 	clock.Advance(3 * time.Second)

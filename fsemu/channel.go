@@ -96,8 +96,7 @@ type channel struct {
 	record  *recording
 	media   mediaState
 	dtmfs   string
-	seq     uint64 // creation order
-	muted   bool
+	seq     uint64        // creation order
 	r       *originateReq // pending originate (A leg)
 	done    func(string)  // originate result
 	apps    []*appRun     // running applications, innermost last

@@ -47,8 +47,16 @@
 // "|", ":_:") only the first is dialed; userauth is always refused;
 // sendmsg's event-lock and async flags are accepted, and a channel runs
 // its queued applications in order either way; the capacity model charges
-// a call to the server that originates it; mod_bert's sync events follow
-// the configured link impairment rather than an analysis of the audio.
+// a call to the server that originates it; mod_bert's figures follow the
+// configured loss (Link.Loss, Impairments) rather than an analysis of the
+// audio.
+//
+// Config.Impairments (Server.SetImpairments) faults the media a server's
+// channels receive: lost or swapped DTMF digits, audio lost in bursts,
+// calls that hear nothing. Recordings (record_session, uuid_record) are
+// rendered from what each channel heard and sent: the far end's playback
+// through bridges, after the impairments and uuid_audio's mute and level,
+// mixed, one direction only or in stereo as the RECORD_* variables ask.
 //
 // sched_* tasks run as FreeSWITCH's scheduler runs them: whole epoch
 // seconds, passes up to 500 ms apart (switch_scheduler.c). Call-detail

@@ -1,6 +1,8 @@
 package fsemu
 
 import (
+	"cmp"
+	"slices"
 	"strconv"
 	"time"
 
@@ -98,9 +100,6 @@ func (s *Server) hangup(ch *channel, cause string) {
 	if ch.endpoint == "sofia" && ch.remoteHangup {
 		ch.setHangupDisposition()
 	}
-	if ch.record != nil {
-		ch.stopRecord("")
-	}
 	for i := len(ch.apps) - 1; i >= 0; i-- {
 		ap := ch.apps[i]
 		ap.stop()
@@ -120,6 +119,7 @@ func (s *Server) hangup(ch *channel, cause string) {
 	ch.queue = nil
 	ch.running = csHangup
 	ch.emit(evState, nil, nil)
+	ch.removeBugs()
 	// switch_core_session_hangup_state (switch_core_state_machine.c):
 	// hangup_cause and the timestamps, then CCS_HANGUP, then the
 	// endpoint's on_hangup (sofia: the hang-up disposition), then
@@ -202,6 +202,34 @@ func (s *Server) hangup(ch *channel, cause string) {
 			p.remoteHangup = true
 			p.s.hangup(p, pc)
 		})
+	}
+}
+
+// removeBugs is switch_core_media_bug_remove_all at the start of
+// switch_core_session_hangup_state (switch_core_state_machine.c), after
+// CS_HANGUP's CHANNEL_STATE and before hangup_cause is set: every media
+// bug is closed in the order they were added (a recording is written and
+// raises RECORD_STOP), then destroyed in the reverse order
+// (MEDIA_BUG_STOP each).
+func (ch *channel) removeBugs() {
+	type bug struct {
+		seq              uint64
+		function, target string
+	}
+	var bugs []bug
+	if r := ch.record; r != nil {
+		ch.closeRecord(r, true)
+		bugs = append(bugs, bug{r.bug, "session_record", r.path})
+	}
+	if b := ch.media.audio; b != nil {
+		ch.media.audio = nil
+		ch.setFX(audioFX{}, 0)
+		bugs = append(bugs, bug{b.seq, "audio", b.target})
+	}
+	slices.SortFunc(bugs, func(x, y bug) int { return cmp.Compare(y.seq, x.seq) })
+	for _, b := range bugs {
+		ch.emit(evBugStop, nil, []wire.Header{{Name: "Media-Bug-Function", Value: b.function},
+			{Name: "Media-Bug-Target", Value: b.target}})
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand"
 	"net"
 	"strconv"
@@ -59,6 +60,10 @@ type Config struct {
 	// Inbound decides how calls arriving at this server are handled;
 	// the zero value parks them (the captured dialplan).
 	Inbound Inbound
+	// Impairments are faults in the media this server's channels receive
+	// (lost or reordered DTMF, audio loss, muted calls); the zero value has
+	// none. SetImpairments changes them while the server runs.
+	Impairments Impairments
 	// Seed seeds the random source used for rates and jitter (0: fixed seed 1).
 	Seed int64
 	// Capacity enables the CPU capacity model when non-nil.
@@ -132,6 +137,7 @@ type Server struct {
 	hbTimer     Timer
 	spsTimer    Timer
 	capacity    *capState
+	imps        []impEpoch // impairments over time, the current one last
 	commands    map[string]int
 	dateSec     int64
 	dateLocal   string
@@ -216,6 +222,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.started = s.clock.Now()
 	s.sched.s = s
+	s.imps = []impEpoch{{from: math.MinInt64, im: cfg.Impairments.clean()}}
 	if cfg.Capacity != nil {
 		s.capacity = newCapState(*cfg.Capacity)
 	}
