@@ -17,7 +17,8 @@ import (
 func init() { subcommands = append(subcommands, newEmulateCmd) }
 
 // emulateFlags are emulate's settings: where the servers listen, how
-// their far ends treat calls (fsemu.Inbound) and their capacity model.
+// their far ends treat calls (fsemu.Inbound), their capacity model and
+// the media impairments (fsemu.Impairments).
 type emulateFlags struct {
 	listen   string
 	password string
@@ -37,6 +38,12 @@ type emulateFlags struct {
 	setupCost time.Duration
 	holdCost  time.Duration
 	rtpPorts  int
+
+	dtmfDrop    float64
+	dtmfReorder float64
+	audioLoss   float64
+	lossBurst   time.Duration
+	mute        float64
 }
 
 func newEmulateCmd() *cobra.Command { return newEmulateCmdWith(&emulateFlags{}) }
@@ -59,13 +66,24 @@ func newEmulateCmdWith(o *emulateFlags) *cobra.Command {
 			"The capacity model (any of --cores, --setup-cost, --hold-cost, --rtp-ports) gives each server\n" +
 			"a CPU budget: set-ups queue past it, so set-up latency grows under overload; --rtp-ports caps\n" +
 			"concurrent channels (more fail DESTINATION_OUT_OF_ORDER).\n\n" +
+			"Media impairments fault what every server's channels receive, so media checks (DTMF, bert,\n" +
+			"recordings) can be tested against them: --dtmf-drop loses a share of DTMF digits, --dtmf-reorder\n" +
+			"swaps two adjacent digits in a share of multi-digit bursts, --audio-loss loses a share of the\n" +
+			"audio in bursts of --loss-burst (gaps of silence in recordings, bert errors), --mute makes a\n" +
+			"share of calls hear nothing. Shares are 0 to 1; the draws repeat from run to run.\n" +
+			"docs/far-end-dialplan.md says how to get the same from a real FreeSWITCH, where there is a way.\n\n" +
 			"--listen is loopback by default. Any other address (0.0.0.0, a LAN address, a host name) lets\n" +
 			"remote clients in, so it needs --password set to one of your own: the default ClueCon is public.",
 		Example: "  switchio emulate --servers 2 --ring 2 --answer-delay 0.5 --hangup-after 30 \\\n" +
-			"      --fail 0.1:USER_BUSY,0.05:CALL_REJECTED --cores 2 --setup-cost 19ms",
+			"      --fail 0.1:USER_BUSY,0.05:CALL_REJECTED --cores 2 --setup-cost 19ms\n" +
+			"  switchio emulate --action answer --dtmf-drop 0.05 --audio-loss 0.02 --loss-burst 60ms --mute 0.01",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			host, port, in, capacity, err := o.settings(cmd)
+			if err != nil {
+				return err
+			}
+			impairments, err := o.impairments()
 			if err != nil {
 				return err
 			}
@@ -94,6 +112,7 @@ func newEmulateCmdWith(o *emulateFlags) *cobra.Command {
 					AllowRemote: !localhttp.IsLoopback(host),
 					Seed:        int64(i + 1),
 					Inbound:     in,
+					Impairments: impairments,
 				}
 				if capacity != nil {
 					c := *capacity // one model per server
@@ -135,7 +154,27 @@ func newEmulateCmdWith(o *emulateFlags) *cobra.Command {
 	f.Var(secondsDuration{&o.setupCost}, "setup-cost", "capacity model: CPU time of one call set-up and tear-down (default 19ms)")
 	f.Var(secondsDuration{&o.holdCost}, "hold-cost", "capacity model: CPU time per held call per second (default 3.4ms)")
 	f.IntVar(&o.rtpPorts, "rtp-ports", 0, "capacity model: concurrent channels per server (RTP ports; default 8192)")
+
+	f.Var(share{&o.dtmfDrop}, "dtmf-drop", "media impairment: share of received DTMF digits lost (0-1)")
+	f.Var(share{&o.dtmfReorder}, "dtmf-reorder", "media impairment: share of received multi-digit DTMF bursts with two adjacent digits swapped (0-1)")
+	f.Var(share{&o.audioLoss}, "audio-loss", "media impairment: share of received audio lost, in bursts of --loss-burst (0-1)")
+	durationFlag(f, &o.lossBurst, "loss-burst", 100*time.Millisecond, "media impairment: length of one --audio-loss burst")
+	f.Var(share{&o.mute}, "mute", "media impairment: share of calls whose channels hear only silence (0-1)")
 	return cmd
+}
+
+// impairments returns the media impairments the flags ask for; an error
+// is one line naming the flag.
+func (o *emulateFlags) impairments() (fsemu.Impairments, error) {
+	if o.lossBurst <= 0 {
+		return fsemu.Impairments{}, fmt.Errorf("--loss-burst must be more than 0, not %v", o.lossBurst)
+	}
+	im := fsemu.Impairments{DTMFDrop: o.dtmfDrop, DTMFReorder: o.dtmfReorder, AudioLoss: o.audioLoss,
+		LossBurst: o.lossBurst, Mute: o.mute}
+	if err := im.Validate(); err != nil {
+		return fsemu.Impairments{}, err
+	}
+	return im, nil
 }
 
 // settings checks every flag and returns the ESL host and first port, the
@@ -239,3 +278,29 @@ func (v failures) Set(s string) error {
 }
 
 func (failures) Type() string { return "shares" }
+
+// share is a flag holding a share of calls, digits or audio: a number in
+// [0, 1]. NaN, infinities and values outside are refused with a one-line
+// error.
+type share struct{ p *float64 }
+
+// Set parses a share: a number from 0 to 1.
+func (v share) Set(s string) error {
+	x, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || math.IsNaN(x) || x < 0 || x > 1 {
+		return errors.New("not a share in [0,1]")
+	}
+	*v.p = x
+	return nil
+}
+
+// String shows the share as --help's default.
+func (v share) String() string {
+	if v.p == nil {
+		return "0"
+	}
+	return strconv.FormatFloat(*v.p, 'g', -1, 64)
+}
+
+// Type names the value in --help.
+func (share) Type() string { return "share" }

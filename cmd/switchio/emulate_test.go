@@ -10,6 +10,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/switchio/switchio/esl"
+	"github.com/switchio/switchio/esl/wire"
 	"github.com/switchio/switchio/fsemu"
 	"github.com/switchio/switchio/internal/localhttp"
 )
@@ -55,6 +56,16 @@ func TestEmulateBadFlags(t *testing.T) {
 		{[]string{"--listen", "[::]:0"}, "is not a loopback address"},
 		{[]string{"--listen", "192.0.2.1:0"}, "is not a loopback address"},
 		{[]string{"--listen", "fs.example.com:0"}, "is not a loopback address"},
+		{[]string{"--dtmf-drop", "NaN"}, `invalid argument "NaN" for "--dtmf-drop" flag: not a share in [0,1]`},
+		{[]string{"--dtmf-drop", "1.01"}, `"--dtmf-drop" flag: not a share in [0,1]`},
+		{[]string{"--dtmf-reorder", "-0.1"}, `"--dtmf-reorder" flag: not a share in [0,1]`},
+		{[]string{"--audio-loss", "Inf"}, `"--audio-loss" flag: not a share in [0,1]`},
+		{[]string{"--audio-loss", "5%"}, `"--audio-loss" flag: not a share in [0,1]`},
+		{[]string{"--mute", "-Inf"}, `"--mute" flag: not a share in [0,1]`},
+		{[]string{"--mute", "2"}, `"--mute" flag: not a share in [0,1]`},
+		{[]string{"--loss-burst", "0"}, "--loss-burst must be more than 0"},
+		{[]string{"--loss-burst", "-20ms"}, `"--loss-burst" flag: negative`},
+		{[]string{"--loss-burst", "NaN"}, `"--loss-burst" flag: not a duration`},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -163,6 +174,40 @@ func TestEmulateFlags(t *testing.T) {
 	}
 }
 
+// TestEmulateImpairments: the media impairment flags reach
+// fsemu.Impairments; --loss-burst takes seconds or Go durations and
+// defaults to 100 ms.
+func TestEmulateImpairments(t *testing.T) {
+	const burst = 100 * time.Millisecond
+	cases := []struct {
+		args []string
+		want fsemu.Impairments
+	}{
+		{nil, fsemu.Impairments{LossBurst: burst}},
+		{[]string{"--dtmf-drop", "0.5"}, fsemu.Impairments{DTMFDrop: 0.5, LossBurst: burst}},
+		{[]string{"--dtmf-reorder", "1"}, fsemu.Impairments{DTMFReorder: 1, LossBurst: burst}},
+		{[]string{"--audio-loss", "0.05", "--loss-burst", "0.2"}, fsemu.Impairments{AudioLoss: 0.05, LossBurst: 200 * time.Millisecond}},
+		{[]string{"--audio-loss", "0", "--loss-burst", "60ms"}, fsemu.Impairments{LossBurst: 60 * time.Millisecond}},
+		{[]string{"--mute", "0.01", "--dtmf-drop", "0"}, fsemu.Impairments{Mute: 0.01, LossBurst: burst}},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var o emulateFlags
+			cmd := newEmulateCmdWith(&o)
+			if err := cmd.ParseFlags(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			got, err := o.impairments()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Fatalf("impairments %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
 // TestEmulateFarEnd runs emulate in-process and calls its server from
 // itself: the far-end flags decide the originate's result.
 func TestEmulateFarEnd(t *testing.T) {
@@ -231,6 +276,85 @@ func TestEmulateFarEnd(t *testing.T) {
 			}
 			if got, _ := conn.API(ctx, "uuid_getvar "+id+" endpoint_disposition"); got != tc.disp {
 				t.Fatalf("A leg endpoint_disposition %q, want %q", got, tc.disp)
+			}
+		})
+	}
+}
+
+// TestEmulateImpairedDTMF runs emulate in-process with and without
+// --dtmf-drop 1 and sends DTMF across one of its calls: the called leg
+// receives the digits (its digits_dialed at hang-up) only without it.
+func TestEmulateImpairedDTMF(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	cases := []struct {
+		flags []string
+		want  string // the called leg's digits_dialed
+	}{
+		{[]string{"--action", "answer"}, "123"},
+		{[]string{"--action", "answer", "--dtmf-drop", "1"}, "none"},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.flags, " "), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			run, stop := context.WithCancel(ctx)
+			stdout := &outBuffer{}
+			root := newRootCmd()
+			root.SetArgs(append([]string{"emulate", "--listen", "127.0.0.1:0"}, tc.flags...))
+			root.SetOut(stdout)
+			root.SetErr(&outBuffer{})
+			done := make(chan error, 1)
+			go func() { done <- root.ExecuteContext(run) }()
+			defer func() {
+				stop()
+				if err := <-done; err != nil {
+					t.Errorf("emulate: %v", err)
+				}
+			}()
+			var line string
+			for line == "" {
+				select {
+				case <-ctx.Done():
+					t.Fatalf("emulate printed %q", stdout.String())
+				case <-time.After(5 * time.Millisecond):
+					line = stdout.String()
+				}
+			}
+			f := strings.Fields(line) // fs1 esl=... sip=... password=...
+			addr, sip := strings.TrimPrefix(f[1], "esl="), strings.TrimPrefix(f[2], "sip=")
+			conn, err := esl.Dial(ctx, addr, esl.Config{Password: "ClueCon"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			if err := conn.Subscribe(ctx, wire.FormatPlain, "CHANNEL_HANGUP_COMPLETE"); err != nil {
+				t.Fatal(err)
+			}
+			const id = "e0000000-0000-0000-0000-000000000002"
+			job, err := conn.BgAPI(ctx, "originate {origination_uuid="+id+"}sofia/external/1000@"+sip+" &park()")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res, err := job.Wait(ctx); err != nil || res != "+OK "+id+"\n" {
+				t.Fatalf("originate: %q, %v", res, err)
+			}
+			for _, cmd := range []string{"uuid_send_dtmf " + id + " 123", "uuid_kill " + id} {
+				if out, err := conn.API(ctx, cmd); err != nil || !strings.HasPrefix(out, "+OK") {
+					t.Fatalf("%s: %q, %v", cmd, out, err)
+				}
+			}
+			for {
+				select {
+				case ev := <-conn.Events():
+					if ev.Name() == "CHANNEL_HANGUP_COMPLETE" && ev.UniqueID() != id {
+						if got := ev.Var("digits_dialed"); got != tc.want {
+							t.Fatalf("called leg's digits_dialed %q, want %q", got, tc.want)
+						}
+						return
+					}
+				case <-ctx.Done():
+					t.Fatal("no hang-up of the called leg")
+				}
 			}
 		})
 	}
