@@ -1,8 +1,12 @@
 package measure
 
 import (
+	"maps"
 	"math"
+	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -60,7 +64,20 @@ type VerdictFigures struct {
 	// Nonzero counts number verdicts other than 0 (calls with lost sync,
 	// with dropouts ...).
 	Nonzero uint64 `json:"nonzero,omitempty"`
+	// Values counts a text verdict's values (dtmf_result: ok, mismatch,
+	// incomplete), at most MaxVerdictValues of them; the calls with
+	// other values are counted under OtherValue.
+	Values map[string]uint64 `json:"values,omitempty"`
 }
+
+// MaxVerdictValues bounds the distinct values counted per text verdict
+// (a verdict holding file names or digit strings must not grow the
+// summary without end).
+const MaxVerdictValues = 16
+
+// OtherValue counts the text verdicts beyond MaxVerdictValues distinct
+// values.
+const OtherValue = "(other)"
 
 // MetricsSummary is the catalogue's figures for a run: overall, per
 // server and per app, with the warm-up apart.
@@ -279,6 +296,8 @@ func (a *Aggregator) addVerdicts(g *figures, r Record) {
 			vf.addNumber(float64(*v.Int))
 		case v.Float != nil:
 			vf.addNumber(*v.Float)
+		case v.String != nil:
+			vf.addText(*v.String)
 		}
 	}
 	if checked {
@@ -287,6 +306,37 @@ func (a *Aggregator) addVerdicts(g *figures, r Record) {
 	if failed {
 		g.f.MediaFailed++
 	}
+}
+
+// ValueCounts renders a text verdict's counts, most frequent first:
+// "ok 148, incomplete 46, mismatch 6".
+func (vf VerdictFigures) ValueCounts() string {
+	keys := slices.Collect(maps.Keys(vf.Values))
+	sort.Slice(keys, func(i, j int) bool {
+		if vf.Values[keys[i]] != vf.Values[keys[j]] {
+			return vf.Values[keys[i]] > vf.Values[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		name := k
+		if name == "" {
+			name = `""`
+		}
+		parts[i] = name + " " + strconv.FormatUint(vf.Values[k], 10)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (vf *VerdictFigures) addText(s string) {
+	if vf.Values == nil {
+		vf.Values = map[string]uint64{}
+	}
+	if _, ok := vf.Values[s]; !ok && len(vf.Values) >= MaxVerdictValues {
+		s = OtherValue
+	}
+	vf.Values[s]++
 }
 
 func (vf *VerdictFigures) addNumber(x float64) {
@@ -382,7 +432,10 @@ func (g *figures) figures() Figures {
 		f.Verdicts = make(map[string]VerdictFigures, len(g.verdicts))
 		for k, vf := range g.verdicts {
 			v := *vf
-			if n := v.True + v.False; n < v.Count {
+			if vf.Values != nil {
+				v.Values = maps.Clone(vf.Values)
+			}
+			if n := v.True + v.False + sumValues(v.Values); n < v.Count {
 				v.Mean = round4(v.Sum / float64(v.Count-n))
 			}
 			f.Verdicts[k] = v
@@ -399,6 +452,14 @@ func (g *figures) figures() Figures {
 		f.Latencies[k] = percentilesOf(g.hist[k], m.Unit)
 	}
 	return f
+}
+
+func sumValues(m map[string]uint64) uint64 {
+	var n uint64
+	for _, v := range m {
+		n += v
+	}
+	return n
 }
 
 func percentilesOf(h *hdrhistogram.Histogram, unit string) Percentiles {

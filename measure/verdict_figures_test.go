@@ -49,7 +49,7 @@ func TestAggregatorVerdicts(t *testing.T) {
 	if v := s.Verdicts["tone_hz"]; v.Min != 998 || v.Max != 1004 || v.Mean != 1001 {
 		t.Errorf("tone_hz = %+v", v)
 	}
-	if v := s.Verdicts["note"]; v.Count != 1 {
+	if v := s.Verdicts["note"]; v.Count != 1 || v.Values["x"] != 1 {
 		t.Errorf("note = %+v", v)
 	}
 	if a, b := s.PerApp["A"], s.PerApp["B"]; a.MediaFailed != 1 || b.MediaFailed != 1 || b.MediaChecked != 2 {
@@ -57,5 +57,18 @@ func TestAggregatorVerdicts(t *testing.T) {
 	}
 	if _, ok := s.PerApp["B"].Verdicts["dtmf_missing"]; ok {
 		t.Error("B has no dtmf_missing verdict, got one")
+	}
+}
+
+// A text verdict's values are counted up to MaxVerdictValues; the rest
+// fall under OtherValue.
+func TestVerdictValuesBounded(t *testing.T) {
+	a := NewAggregator(time.Time{})
+	for i := range MaxVerdictValues + 10 {
+		a.Add(Record{Outcome: "completed", Verdicts: map[string]Value{"f": strV(string(rune('a' + i)))}})
+	}
+	v := a.Summary().Verdicts["f"]
+	if len(v.Values) != MaxVerdictValues+1 || v.Values[OtherValue] != 10 || v.Count != MaxVerdictValues+10 {
+		t.Fatalf("%+v", v)
 	}
 }

@@ -67,8 +67,8 @@ type appRow struct {
 
 // verdictRow summarises one verdict column of the apps' media checks.
 type verdictRow struct {
-	Name, Count, True, False, Min, Mean, Max, Nonzero string
-	Bad                                               bool
+	Name, Count, True, False, Min, Mean, Max, Nonzero, Values string
+	Bad                                                       bool
 }
 
 // thresholdRow is one threshold's verdict.
@@ -444,6 +444,8 @@ func verdictRows(f *measure.Figures) []verdictRow {
 		if vf.True+vf.False == vf.Count && vf.Count > 0 {
 			r.True, r.False = count(vf.True), count(vf.False)
 			r.Bad = vf.False > 0 && strings.HasSuffix(name, "_ok")
+		} else if len(vf.Values) > 0 {
+			r.Values = vf.ValueCounts()
 		} else if vf.Sum != 0 || vf.Nonzero > 0 || vf.Min != 0 || vf.Max != 0 {
 			r.Min, r.Mean, r.Max, r.Nonzero = fmtNum(vf.Min), fmtNum(vf.Mean), fmtNum(vf.Max), count(vf.Nonzero)
 		}

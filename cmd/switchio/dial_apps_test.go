@@ -71,7 +71,7 @@ func TestDialAppVerdictsText(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"media: 4 checked, 4 failed (100.00%)", "verdict dtmf_ok: 0 true, 4 false",
-		"verdict dtmf_in_order: 0 true, 4 false", "verdict dtmf_missing: 4 calls"} {
+		"verdict dtmf_in_order: 0 true, 4 false", "verdict dtmf_missing: 4 calls", "verdict dtmf_result: mismatch 4"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
 		}

@@ -33,6 +33,8 @@ func printVerdicts(w io.Writer, m *measure.MetricsSummary) {
 		switch {
 		case v.True+v.False == v.Count:
 			fmt.Fprintf(w, "verdict %s: %d true, %d false\n", k, v.True, v.False)
+		case len(v.Values) > 0:
+			fmt.Fprintf(w, "verdict %s: %s\n", k, v.ValueCounts())
 		case v.Sum != 0 || v.Nonzero > 0 || v.Max != 0 || v.Min != 0:
 			fmt.Fprintf(w, "verdict %s: %d calls, sum %s, min %s, mean %s, max %s, %d nonzero\n", k, v.Count,
 				num(v.Sum), num(v.Min), num(v.Mean), num(v.Max), v.Nonzero)
