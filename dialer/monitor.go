@@ -83,7 +83,7 @@ func (o *Originator) sweep(now time.Time) {
 		switch {
 		case !c.jobDone && t-c.offered > o.cfg.OriginateTimeout+grace:
 			lost = append(lost, c)
-		case c.answered != 0 && c.guardHold > 0 && t-c.answered > c.guardHold+o.cfg.Margin+grace:
+		case c.answered != 0 && c.hold > 0 && t-c.answered > c.app.guardHold(c.hold)+o.cfg.Margin+grace:
 			lost = append(lost, c)
 		case c.jobDone && c.answered == 0 && t-c.jobAt > o.cfg.OriginateTimeout+grace:
 			// A result came but no answer, and a leg's end never did

@@ -189,7 +189,6 @@ func (o *Originator) step() (time.Duration, bool) {
 		}
 		hold := o.tr.hold.draw(o.tr.holdRand, o.duration)
 		c := &call{uuid: uuid.NewString(), n: o.offered, srv: s, app: g, hold: hold, offered: o.since(now), picked: o.since(now), billmsec: -1}
-		c.guardHold = g.guardHold(hold)
 		select {
 		case s.queue <- c:
 		default:

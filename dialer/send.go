@@ -78,8 +78,8 @@ func (o *Originator) command(s *server, c *call) (string, error) {
 	if !hasVar(r.Vars, "ignore_early_media") {
 		r.Vars = append(r.Vars, originate.Var{Name: "ignore_early_media", Value: "true"})
 	}
-	if c.guardHold > 0 {
-		r.Vars = append(r.Vars, originate.Var{Name: "execute_on_answer", Value: o.schedHangup(c.guardHold)})
+	if c.hold > 0 {
+		r.Vars = append(r.Vars, originate.Var{Name: "execute_on_answer", Value: o.schedHangup(c.app.guardHold(c.hold))})
 	}
 	return r.Command()
 }
@@ -104,7 +104,6 @@ func (o *Originator) OriginateCommand(addr string) (string, error) {
 		g = o.apps[0]
 	}
 	c := &call{uuid: "00000000-0000-0000-0000-000000000000", n: o.offered, srv: s, app: g, hold: o.duration}
-	c.guardHold = g.guardHold(c.hold)
 	o.mu.Unlock()
 	return o.command(s, c)
 }

@@ -29,9 +29,6 @@ type call struct {
 	srv     *server
 	app     *appGroup
 	hold    time.Duration
-	// guardHold is how long after the answer the server-side guard
-	// allows: hold, or a self-ending app's MaxHold(hold).
-	guardHold time.Duration
 	picked  time.Duration // handed to a sender
 	offered time.Duration // picked, then sent
 	acked   time.Duration
