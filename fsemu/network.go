@@ -18,7 +18,10 @@ type Link struct {
 
 // AddProxy declares a SIP proxy at addr (a Kamailio or OpenSIPS in front
 // of the servers): dial strings with ";fs_path=<sip:addr>" send their
-// INVITE through it to the Request-URI's server. Links to and from addr
+// INVITE through it to the Request-URI's server. An fs_path naming a
+// server's own SIP address sends the INVITE to that server instead, its
+// Request-URI unchanged (a FreeSWITCH in the path, e.g. one running
+// switchio's Proxier). Links to and from addr
 // add their latency.
 func (n *Network) AddProxy(addr string) {
 	n.mu.Lock()
@@ -68,8 +71,16 @@ func (n *Network) delayAddr(from *Server, a, b string) time.Duration {
 // server owns it), through the proxy via when given, after the link
 // delays. Called with the lock held.
 func (n *Network) send(from *Server, addr, via string, f func(dst *Server)) {
+	if via != "" && !n.proxies[via] && n.servers[via] != nil {
+		// The next hop is a FreeSWITCH, not a proxy: the INVITE lands
+		// there, its Request-URI still naming addr, as a real route set
+		// (fs_path) sends it to its first hop. That server's dialplan
+		// sees sip_req_uri = user@addr (a B2BUA in the path).
+		n.sendNow(from, via, f, false)
+		return
+	}
 	if via != "" {
-		if !n.proxies[via] && n.servers[via] == nil {
+		if !n.proxies[via] {
 			f(nil)
 			return
 		}
