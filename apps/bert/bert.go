@@ -8,6 +8,7 @@ package bert
 import (
 	"context"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
@@ -17,7 +18,7 @@ import (
 )
 
 func init() {
-	app.MustRegister(&Bert{Timeout: 5 * time.Second, MaxErr: 1})
+	app.MustRegister(&Bert{Timeout: 10 * time.Second, MaxErr: 10})
 }
 
 // mod_bert's events (mod_bert.c: BERT_EVENT_IN_SYNC, BERT_EVENT_LOST_SYNC,
@@ -39,6 +40,9 @@ const (
 	VerdictCNG         = "bert_cng_count"
 )
 
+// The defaults are mod_bert's own (mod_bert.c bert_test_function:
+// bert_timeout_ms 10000, bert_max_err 10, read with atoi).
+//
 // Bert runs mod_bert's bert_test on the calling leg, the called leg
 // echoing (or running bert_test too when TwoSided), and counts mod_bert's
 // events per call: in sync, lost sync (with its error figures) and
@@ -47,7 +51,7 @@ type Bert struct {
 	TwoSided      bool          `param:"two_sided" help:"run bert_test on both legs (otherwise the called leg echoes)"`
 	HangupOnError bool          `param:"hangup_on_error" help:"mod_bert hangs the call up when sync is lost or never reached"`
 	Timeout       time.Duration `param:"timeout" help:"how long mod_bert waits for sync (bert_timeout_ms)"`
-	MaxErr        float64       `param:"max_err" help:"error percentage that loses sync (bert_max_err)"`
+	MaxErr        int           `param:"max_err" help:"error percentage above which sync is lost (bert_max_err, whole percent)"`
 	Window        time.Duration `param:"window" help:"mod_bert's analysis window (bert_window_ms; 0: its default)"`
 }
 
@@ -83,8 +87,8 @@ const (
 
 // Setup implements cluster.App.
 func (b *Bert) Setup(ctx context.Context, r *cluster.Registrar) error {
-	if b.Timeout < time.Millisecond || b.MaxErr <= 0 || b.MaxErr > 100 || b.Window < 0 {
-		return fmt.Errorf("Bert: timeout must be 1ms or more, max_err in (0, 100], window 0 or more")
+	if b.Timeout < time.Millisecond || b.MaxErr < 1 || b.MaxErr > 100 || b.Window < 0 {
+		return fmt.Errorf("Bert: timeout must be 1ms or more, max_err 1..100, window 0 or more")
 	}
 	r.On("CHANNEL_PARK", func(ctx context.Context, ev *cluster.Event) {
 		if s := ev.Session; s != nil && s.IsInbound() && !s.Answered() {
@@ -103,7 +107,7 @@ func (b *Bert) Setup(ctx context.Context, r *cluster.Registrar) error {
 func (b *Bert) vars() map[string]string {
 	v := map[string]string{
 		"bert_timeout_ms":      strconv.FormatInt(b.Timeout.Milliseconds(), 10),
-		"bert_max_err":         strconv.FormatFloat(b.MaxErr, 'g', -1, 64),
+		"bert_max_err":         strconv.Itoa(b.MaxErr),
 		"bert_hangup_on_error": strconv.FormatBool(b.HangupOnError),
 	}
 	if b.Window > 0 {
@@ -187,7 +191,7 @@ func getFloat(c *cluster.Call, name string) float64 {
 // keepMax keeps the largest of a figure's values.
 func keepMax(c *cluster.Call, name, value string) {
 	x, err := strconv.ParseFloat(value, 64)
-	if err != nil {
+	if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
 		return
 	}
 	c.UpdateVar(name, func(old string) string {

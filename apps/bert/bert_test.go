@@ -52,3 +52,24 @@ func TestBert(t *testing.T) {
 		})
 	}
 }
+
+// Loss that starts once the test is in sync loses it: mod_bert raises
+// mod_bert::lost_sync with its figures (mod_bert.c: sync_lost_percent,
+// sync_lost_count, cng_count, err_samples), counted in the verdicts.
+func TestBertLostSync(t *testing.T) {
+	res := dialtest.Run(t, dialtest.Options{Spec: "Bert", Calls: 3, Rate: 100, Hold: 4 * time.Second,
+		During: func(s *fsemu.Server) {
+			time.Sleep(2 * time.Second)
+			s.SetImpairments(fsemu.Impairments{AudioLoss: 0.5, LossBurst: 20 * time.Millisecond})
+		}})
+	for _, r := range res.Records {
+		ok, _ := dialtest.Bool(r, bert.VerdictOK)
+		in, _ := dialtest.Int(r, bert.VerdictInSync)
+		lost, _ := dialtest.Int(r, bert.VerdictLostSync)
+		errs, _ := dialtest.Int(r, bert.VerdictErrSamples)
+		pct := r.Verdicts[bert.VerdictLostPercent].Float
+		if ok || in < 1 || lost < 1 || errs <= 0 || pct == nil || *pct <= 10 {
+			t.Errorf("call %s: ok %v, in sync %d, lost %d, err samples %d, percent %v", r.CallID, ok, in, lost, errs, pct)
+		}
+	}
+}

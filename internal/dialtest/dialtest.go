@@ -33,6 +33,9 @@ type Options struct {
 	Hold  time.Duration
 	// Timeout bounds the whole dial (default 30 s).
 	Timeout time.Duration
+	// During, when set, runs once the dial has started (to change the
+	// server's impairments mid-run, say); the dial waits for it.
+	During func(*fsemu.Server)
 }
 
 // Result is what a test dial left.
@@ -98,6 +101,9 @@ func Run(t testing.TB, o Options) Result {
 	}
 	if err := d.Start(); err != nil {
 		t.Fatal(err)
+	}
+	if o.During != nil {
+		o.During(srv)
 	}
 	if err := d.Wait(ctx); err != nil {
 		t.Errorf("dial did not end: %v", err)
