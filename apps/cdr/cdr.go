@@ -30,6 +30,9 @@ type CDR struct {
 	Dir string `param:"dir" help:"directory for cdr.parquet, calls.csv and summary.json"`
 	// Force lets Dir hold an earlier run's files.
 	Force bool `param:"force" help:"write into a directory holding an earlier run"`
+	// Verdicts declares the verdict columns of the apps whose calls it
+	// records (see measure.Verdicter).
+	Verdicts []measure.VerdictSpec `param:"-"`
 
 	mu      sync.Mutex
 	cdr     *measure.CDR
@@ -65,15 +68,16 @@ func (a *CDR) Setup(ctx context.Context, r *cluster.Registrar) error {
 // start opens the store and the CDR; a.mu held.
 func (a *CDR) start() error {
 	if a.Dir != "" {
-		w, err := store.Create(a.Dir, store.Options{Overwrite: a.Force})
+		w, err := store.Create(a.Dir, store.Options{Overwrite: a.Force, Verdicts: a.Verdicts})
 		if err != nil {
 			return fmt.Errorf("cdr: %w", err)
 		}
 		a.w = w
 	}
 	a.agg = measure.NewAggregator(time.Time{})
+	a.agg.SetVerdicts(a.Verdicts)
 	a.loaded = map[*cluster.Client]int{}
-	m := measure.NewCDR(measure.CDRConfig{OnRecord: a.record})
+	m := measure.NewCDR(measure.CDRConfig{OnRecord: a.record, Verdicts: a.Verdicts})
 	a.cdr = m
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

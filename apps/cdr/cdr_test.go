@@ -8,7 +8,10 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/switchio/switchio/app"
 	"github.com/switchio/switchio/apps/cdr"
+	_ "github.com/switchio/switchio/apps/dtmf"
+	"github.com/switchio/switchio/dialer/measured"
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/fsemu"
 	"github.com/switchio/switchio/measure/store"
@@ -71,5 +74,61 @@ func TestCDRAppRecordsEveryCallOnce(t *testing.T) {
 	}
 	if len(seen) != 3 {
 		t.Fatalf("%d records, want 3", len(seen))
+	}
+}
+
+// Loaded with a checking app (switchio serve --app DtmfChecker --out),
+// the CDR app writes that app's verdicts and counts them.
+func TestCDRAppKeepsVerdicts(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	srv := fsemu.RunT(t)
+	pool, err := cluster.NewPool(ctx, []string{srv.Addr()}, cluster.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	checker, err := app.Default.New("DtmfChecker/digits=12,duration=60ms,delay=10ms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	a := &cdr.CDR{Dir: dir, Verdicts: measured.VerdictsOf(checker)}
+	if err := pool.Load(ctx, "svc", checker, a); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		id := fmt.Sprintf("41111111-2222-4333-8444-55555555555%d", i)
+		if _, err := pool.Clients()[0].BgAPI(ctx, "originate {origination_uuid="+id+",sip_h_X-switchio_originating_session="+id+
+			",sip_h_X-switchio_app_id=svc,execute_on_answer='sched_hangup +1'}sofia/external/100"+fmt.Sprint(i)+"@"+srv.SIPAddr()+" &park()"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) && (len(srv.Channels()) > 0 || pool.Counters().CallsDone < 3) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := pool.Clients()[0].Unload(ctx, "svc"); err != nil {
+		t.Fatal(err)
+	}
+	if sm := a.Summary(); sm.MediaChecked != 3 || sm.Verdicts["dtmf_ok"].True != 3 {
+		t.Fatalf("media checked %d, dtmf_ok %+v", sm.MediaChecked, sm.Verdicts["dtmf_ok"])
+	}
+	run, err := store.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for r, err := range run.Records() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := r.Verdicts["dtmf_received"].String; v == nil || *v != "12" {
+			t.Errorf("call %s: dtmf_received %v", r.CallID, v)
+		}
+		n++
+	}
+	if n != 3 {
+		t.Fatalf("%d records", n)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchio/switchio/app"
 	"github.com/switchio/switchio/apps/cdr"
+	"github.com/switchio/switchio/dialer/measured"
 	"github.com/switchio/switchio/cluster"
 )
 
@@ -42,10 +43,13 @@ examples in package app).`,
 				return err
 			}
 			var loads []app.Loadable
+			var instances []cluster.App
 			for _, spec := range specs {
-				if _, err := app.Default.New(spec); err != nil {
+				a, err := app.Default.New(spec)
+				if err != nil {
 					return err
 				}
+				instances = append(instances, a)
 				spec := spec
 				loads = append(loads, app.PerServer(func() cluster.App {
 					a, _ := app.Default.New(spec)
@@ -55,7 +59,7 @@ examples in package app).`,
 			if out != "" {
 				// One recorder for every server, so a call with legs on
 				// two of them is one record.
-				loads = append(loads, app.Shared(&cdr.CDR{Dir: out, Force: force}))
+				loads = append(loads, app.Shared(&cdr.CDR{Dir: out, Force: force, Verdicts: measured.VerdictsOf(instances...)}))
 			}
 			level := slog.LevelInfo
 			if verbose {
