@@ -25,16 +25,31 @@ type Param struct {
 	Default string
 }
 
+// paramsOf lists a struct's parameters: its settable exported fields and
+// those of its embedded structs (shared parameters of a family of apps),
+// in field order.
 func paramsOf(t reflect.Type) ([]Param, error) {
 	var ps []Param
-	seen := map[string]bool{}
+	if err := collectParams(t, map[string]bool{}, &ps); err != nil {
+		return nil, err
+	}
+	return ps, nil
+}
+
+func collectParams(t reflect.Type, seen map[string]bool, ps *[]Param) error {
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
 		name := f.Tag.Get("param")
 		if name == "-" {
+			continue
+		}
+		if f.Anonymous && f.Type.Kind() == reflect.Struct {
+			if err := collectParams(f.Type, seen, ps); err != nil {
+				return err
+			}
+			continue
+		}
+		if !f.IsExported() {
 			continue
 		}
 		if name == "" {
@@ -44,17 +59,17 @@ func paramsOf(t reflect.Type) ([]Param, error) {
 		}
 		if !settable(f.Type) {
 			if f.Tag.Get("param") != "" {
-				return nil, fmt.Errorf("param %q: unsupported type %s", name, f.Type)
+				return fmt.Errorf("param %q: unsupported type %s", name, f.Type)
 			}
 			continue
 		}
 		if seen[name] {
-			return nil, fmt.Errorf("param %q declared twice", name)
+			return fmt.Errorf("param %q declared twice", name)
 		}
 		seen[name] = true
-		ps = append(ps, Param{Name: name, Type: typeName(f.Type), Field: f.Name, Help: f.Tag.Get("help")})
+		*ps = append(*ps, Param{Name: name, Type: typeName(f.Type), Field: f.Name, Help: f.Tag.Get("help")})
 	}
-	return ps, nil
+	return nil
 }
 
 var durationType = reflect.TypeOf(time.Duration(0))

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -104,3 +105,41 @@ func TestRegistry(t *testing.T) {
 type paramAppValue struct{}
 
 func (paramAppValue) Setup(context.Context, *cluster.Registrar) error { return nil }
+
+// Shared parameters come from embedded structs, in field order, and are
+// set through them.
+func TestParamsOfEmbedded(t *testing.T) {
+	type shared struct {
+		Dir  string `param:"dir" help:"where"`
+		Keep bool   `param:"keep"`
+	}
+	type withShared struct {
+		shared
+		Freq int `param:"freq"`
+	}
+	ps, err := paramsOf(reflect.TypeOf(withShared{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range ps {
+		names = append(names, p.Name)
+	}
+	if got := strings.Join(names, ","); got != "dir,keep,freq" {
+		t.Fatalf("params %s", got)
+	}
+	var a withShared
+	if err := SetParams(&a, "dir=/tmp/x,keep=true,freq=3"); err != nil {
+		t.Fatal(err)
+	}
+	if a.Dir != "/tmp/x" || !a.Keep || a.Freq != 3 {
+		t.Fatalf("%+v", a)
+	}
+	type clash struct {
+		shared
+		Dir string `param:"dir"`
+	}
+	if _, err := paramsOf(reflect.TypeOf(clash{})); err == nil || !strings.Contains(err.Error(), "declared twice") {
+		t.Errorf("a parameter declared twice through embedding: %v", err)
+	}
+}

@@ -4,14 +4,11 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"sync/atomic"
 	"time"
 
 	"github.com/switchio/switchio/app"
-	"github.com/switchio/switchio/apps/audiocheck"
 	"github.com/switchio/switchio/audio"
 	"github.com/switchio/switchio/cluster"
-	"github.com/switchio/switchio/measure"
 )
 
 func init() { app.MustRegister(&MutedPlayRec{}) }
@@ -25,17 +22,7 @@ func init() { app.MustRegister(&MutedPlayRec{}) }
 // unmuted, silence while it is muted. Silence shorter than a clip and its
 // hand-over is not a dropout here.
 type MutedPlayRec struct {
-	Clip       string        `param:"clip" help:"file or tone_stream URL to play (default: the test signal)"`
-	ClipLen    time.Duration `param:"clip_len" help:"length of a clip of your own"`
-	Iterations int           `param:"iterations" help:"plays per call, the mute swapping each time (0: as many as the hold time allows; at least 2)"`
-	RecPeriod  int           `param:"rec_period" help:"record and check one call in N (0 none, 1 all)"`
-	Dir        string        `param:"dir" help:"recording directory on the server (default: the system temp dir)"`
-	ReadDir    string        `param:"readdir" help:"the same directory as switchio sees it, when mounted elsewhere"`
-	Keep       bool          `param:"keep" help:"keep the recordings"`
-
-	clip clip
-	hold atomic.Int64
-	rec  audiocheck.Recorder
+	Player
 }
 
 // Description implements app.Describer.
@@ -44,39 +31,12 @@ func (m *MutedPlayRec) Description() string {
 		"rec_period=N records what each leg hears and checks it (a muted far end gives silence: audio_ok false)."
 }
 
-// Verdicts implements measure.Verdicter.
-func (m *MutedPlayRec) Verdicts() []measure.VerdictSpec {
-	if m.RecPeriod <= 0 {
-		return nil
-	}
-	return audiocheck.Verdicts()
-}
-
-// LoadChanged implements app.LoadAware.
-func (m *MutedPlayRec) LoadChanged(l app.Load) { m.hold.Store(int64(l.Hold)) }
-
-// MaxHold implements app.SelfEnding.
-func (m *MutedPlayRec) MaxHold(hold time.Duration) time.Duration {
-	length := m.ClipLen
-	if m.Clip == "" {
-		length = audio.TestSignal.Duration()
-	}
-	return time.Duration(iterations(m.Iterations, hold, length, 2)+1)*length + 2*time.Second
-}
-
 // Setup implements cluster.App.
 func (m *MutedPlayRec) Setup(ctx context.Context, r *cluster.Registrar) error {
-	c, err := clipOf(m.Clip, m.ClipLen)
+	err := m.setup(r, true, nil, func(c clip) audio.Expect {
+		return audio.Expect{Signal: c.signal, MaxGap: c.length + 500*time.Millisecond}
+	})
 	if err != nil {
-		return fmt.Errorf("MutedPlayRec: %w", err)
-	}
-	if m.Iterations < 0 || m.RecPeriod < 0 {
-		return fmt.Errorf("MutedPlayRec: iterations and rec_period must be 0 or more")
-	}
-	m.clip = c
-	m.rec = audiocheck.Recorder{Every: m.RecPeriod, Dir: m.Dir, ReadDir: m.ReadDir, Keep: m.Keep, ReadOnly: true,
-		Expect: audio.Expect{Signal: c.signal, MaxGap: c.length + 500*time.Millisecond}}
-	if err := m.rec.Setup(r); err != nil {
 		return fmt.Errorf("MutedPlayRec: %w", err)
 	}
 	r.On("CHANNEL_PARK", answerInbound)
@@ -97,8 +57,7 @@ func (m *MutedPlayRec) answered(ctx context.Context, ev *cluster.Event) {
 	if peer == nil {
 		return
 	}
-	n := iterations(m.Iterations, time.Duration(m.hold.Load()), m.clip.length, 2)
-	call.SetVar(varLeft, strconv.Itoa(n))
+	call.SetVar(varLeft, strconv.Itoa(m.plays()))
 	call.SetVar(varMuted, "callee")
 	if m.rec.Pick() {
 		_ = m.rec.Start(s, "caller")
@@ -135,10 +94,4 @@ func (m *MutedPlayRec) played(ctx context.Context, ev *cluster.Event) {
 		call.SetVar(varMuted, "callee")
 	}
 	m.playBoth(s, peer)
-}
-
-// Teardown implements cluster.Teardowner.
-func (m *MutedPlayRec) Teardown(ctx context.Context, c *cluster.Client) error {
-	m.rec.Wait()
-	return nil
 }

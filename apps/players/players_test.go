@@ -66,7 +66,7 @@ func TestPlayRecRecInfo(t *testing.T) {
 	var mu sync.Mutex
 	var infos []players.RecInfo
 	dir := t.TempDir()
-	p := &players.PlayRec{Iterations: 2, RecPeriod: 2, Dir: dir, Keep: true, MaxGap: 150 * time.Millisecond,
+	p := &players.PlayRec{Player: players.Player{Iterations: 2, RecPeriod: 2, Dir: dir, Keep: true}, MaxGap: 150 * time.Millisecond,
 		OnRecInfo: func(i players.RecInfo) { mu.Lock(); infos = append(infos, i); mu.Unlock() }}
 	res := dialtest.Run(t, dialtest.Options{App: p, Calls: 4, Hold: time.Second})
 	mu.Lock()
