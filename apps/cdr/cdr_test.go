@@ -11,8 +11,8 @@ import (
 	"github.com/switchio/switchio/app"
 	"github.com/switchio/switchio/apps/cdr"
 	_ "github.com/switchio/switchio/apps/dtmf"
-	"github.com/switchio/switchio/dialer/measured"
 	"github.com/switchio/switchio/cluster"
+	"github.com/switchio/switchio/dialer/measured"
 	"github.com/switchio/switchio/fsemu"
 	"github.com/switchio/switchio/measure/store"
 )
