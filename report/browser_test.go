@@ -2,21 +2,15 @@ package report
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
-	cdplog "github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/network"
 	cdppage "github.com/chromedp/cdproto/page"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	_ "github.com/switchio/switchio/apps/tone"
@@ -24,6 +18,7 @@ import (
 	"github.com/switchio/switchio/dialer"
 	"github.com/switchio/switchio/dialer/measured"
 	"github.com/switchio/switchio/fsemu"
+	"github.com/switchio/switchio/internal/browsertest"
 )
 
 // ScreenshotEnv names a file TestReportInBrowser writes its screenshot
@@ -93,7 +88,7 @@ func fsemuRun(t *testing.T, dir string) {
 // file:// URL with the network off: no console error or exception, no
 // request but the page itself, and every chart drawn with data.
 func TestReportInBrowser(t *testing.T) {
-	bin := chromium(t)
+	bin := browsertest.Chromium(t)
 	dir := t.TempDir()
 	fsemuRun(t, dir)
 	path, err := Build(dir, Options{})
@@ -126,17 +121,6 @@ func TestReportInBrowser(t *testing.T) {
 		}
 		t.Logf("%d charts, screenshot %d bytes", len(charts), len(shot))
 	})
-}
-
-// chromium is the headless browser's path; the test is skipped without
-// one.
-func chromium(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("chromium")
-	if err != nil {
-		t.Skip("chromium not installed (apt-get install chromium): skipping the browser test")
-	}
-	return bin
 }
 
 // chartState is a chart element's state once the page has run.
@@ -180,75 +164,5 @@ func inBrowser(t *testing.T, bin, path string, check func(bctx context.Context))
 		t.Fatal(err)
 	}
 	pageURL := (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
-
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	actx, acancel := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(bin),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-default-browser-check", true),
-		// No network: every host resolves to nothing and any proxied
-		// request goes to a closed port.
-		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND"),
-		chromedp.Flag("proxy-server", "http://127.0.0.1:9"),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 1600),
-	)
-	defer acancel()
-
-	var mu sync.Mutex
-	var problems, requests []string
-	listen := func(ev any) {
-		mu.Lock()
-		defer mu.Unlock()
-		switch e := ev.(type) {
-		case *runtime.EventConsoleAPICalled:
-			if e.Type == runtime.ConsoleAPICalledTypeError || e.Type == runtime.ConsoleAPICalledTypeAssert {
-				var args []string
-				for _, a := range e.Args {
-					args = append(args, string(a.Value)+a.Description)
-				}
-				problems = append(problems, "console."+string(e.Type)+": "+strings.Join(args, " "))
-			}
-		case *runtime.EventExceptionThrown:
-			problems = append(problems, fmt.Sprintf("exception: %s %s", e.ExceptionDetails.Text, e.ExceptionDetails.Exception.Description))
-		case *cdplog.EventEntryAdded:
-			if e.Entry.Level == cdplog.EntryLevelError {
-				problems = append(problems, "log: "+e.Entry.Text+" "+e.Entry.URL)
-			}
-		case *network.EventRequestWillBeSent:
-			requests = append(requests, e.Request.URL)
-		}
-	}
-	bctx, bcancel := chromedp.NewContext(actx, chromedp.WithListener(listen))
-	defer bcancel()
-
-	enable := func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
-		if _, err := cdp.Call(ctx, tg, runtime.Enable, cdp.Empty{}); err != nil {
-			return chromedp.Void{}, err
-		}
-		if _, err := cdp.Call(ctx, tg, cdplog.Enable, cdp.Empty{}); err != nil {
-			return chromedp.Void{}, err
-		}
-		_, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{})
-		return chromedp.Void{}, err
-	}
-	if err := chromedp.Do(bctx, enable, chromedp.Navigate(pageURL), chromedp.WaitVisible(`body[data-charts]`)); err != nil {
-		t.Fatal(err)
-	}
-	check(bctx)
-	mu.Lock()
-	defer mu.Unlock()
-	for _, p := range problems {
-		t.Error(p)
-	}
-	for _, r := range requests {
-		if r != pageURL {
-			t.Errorf("request to %s", r)
-		}
-	}
+	browsertest.Open(t, bin, pageURL, browsertest.Options{Ready: `body[data-charts]`}, check)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/switchio/switchio/dialer"
 	"github.com/switchio/switchio/dialer/measured"
 	"github.com/switchio/switchio/fsemu"
+	"github.com/switchio/switchio/internal/browsertest"
 )
 
 // twoRuns writes two synthetic runs, a baseline and a faster one with
@@ -181,7 +182,7 @@ func TestDelta(t *testing.T) {
 // The comparison renders offline in a headless browser, every chart with
 // a legend entry of each run.
 func TestCompareInBrowser(t *testing.T) {
-	bin := chromium(t)
+	bin := browsertest.Chromium(t)
 	dirs := twoRuns(t, false)
 	path, err := Compare(dirs, filepath.Join(t.TempDir(), "cmp"), Options{NoPNG: true})
 	if err != nil {
