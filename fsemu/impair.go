@@ -27,14 +27,17 @@ type Impairments struct {
 	DTMFReorder float64
 	// AudioLoss is the share of received audio lost, in bursts of
 	// LossBurst spread over the call: recordings of what a channel hears
-	// have gaps of silence there, and bert_test counts the lost samples as
-	// errors (the effective loss is the larger of this and Link.Loss).
+	// have gaps of silence there, bert_test counts the lost samples as
+	// errors (the effective loss is the larger of this and Link.Loss),
+	// and the channel's RTP figures at hang-up count them as lost packets
+	// (rtp_audio_in_flaw_total, a lower MOS).
 	AudioLoss float64
 	// LossBurst is the length of one loss burst (default 100 ms; shorter
 	// than one 20 ms RTP packet counts as one packet).
 	LossBurst time.Duration
 	// Mute is the share of calls whose channel hears only silence: the far
-	// end's audio never arrives (bert_test sees 100% loss).
+	// end's audio never arrives (bert_test sees 100% loss; its RTP
+	// figures show no media received).
 	Mute float64
 }
 
@@ -150,6 +153,13 @@ func unitHash(seed, a, b uint64) float64 {
 // call of the same run has the same gaps whatever else happens.
 func (ch *channel) impSeed() uint64 {
 	return mix64(uint64(ch.s.cfg.Seed)*0x9e3779b97f4a7c15 + ch.seq)
+}
+
+// mutedCall reports whether the channel is one of the muted share of
+// its server's current impairments.
+func (ch *channel) mutedCall() bool {
+	im := ch.s.impairments()
+	return im.Mute > 0 && unitHash(ch.impSeed(), 0, 0) < im.Mute
 }
 
 // lostSpans returns, in time order and merged, the parts of [from, to)

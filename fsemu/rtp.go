@@ -99,11 +99,35 @@ func (ch *channel) rtpCounters() rtpStats {
 		st.lost = int64(math.Round(float64(sent) * loss))
 		st.inMedia = sent - st.lost
 		st.outDTMF = int64(len(p.dtmfs)) * rtpDTMFPackets
+		ch.impairRTP(&st, until)
 	}
 	if from := ch.mediaFrom(); from != 0 && end > from {
 		st.skip = max(0, (end-from)/rtpPacketUS-st.inMedia-st.lost)
 	}
 	return st
+}
+
+// impairRTP takes the server's audio impairments out of the packets
+// received: packets of a loss burst are lost (sequence gaps, counted as
+// flaws and in the MOS, as switch_rtp.c counts them); a muted call's
+// never come (no gap to count: they show as skipped time).
+func (ch *channel) impairRTP(st *rtpStats, until int64) {
+	from := ch.mediaFrom()
+	if from == 0 || until <= from || st.inMedia <= 0 {
+		return
+	}
+	var lostUS int64
+	for _, sp := range ch.lostSpans(from, until) {
+		lostUS += sp.to - sp.from
+	}
+	if lostUS == 0 {
+		return
+	}
+	gone := min(st.inMedia, int64(math.Round(float64(st.inMedia)*float64(lostUS)/float64(until-from))))
+	st.inMedia -= gone
+	if !ch.mutedCall() {
+		st.lost += gone
+	}
 }
 
 // mosOf is do_mos (switch_rtp.c) for recved packets processed and flaws.

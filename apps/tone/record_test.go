@@ -8,6 +8,7 @@ import (
 	"github.com/switchio/switchio/apps/audiocheck"
 	"github.com/switchio/switchio/fsemu"
 	"github.com/switchio/switchio/internal/dialtest"
+	"github.com/switchio/switchio/measure"
 )
 
 // TonePlay/record=N records one call in N on the called leg (what it
@@ -78,4 +79,36 @@ func indexOf(s, sub string) int {
 		}
 	}
 	return -1
+}
+
+// The server's audio impairments show in the call-detail RTP figures of
+// the leg that hears them, as switch_rtp.c counts them: loss bursts are
+// flaws and lower the MOS; a muted call receives no media at all.
+func TestImpairedRTPFigures(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		imp  fsemu.Impairments
+		want func(r *measure.RTP) bool
+	}{
+		{"clean", fsemu.Impairments{}, func(r *measure.RTP) bool { return r.InFlaws == 0 && r.MOS != nil && *r.MOS > 4.4 }},
+		{"loss", fsemu.Impairments{AudioLoss: 0.1}, func(r *measure.RTP) bool { return r.InFlaws > 5 && r.MOS != nil && *r.MOS < 4.4 }},
+		{"muted", fsemu.Impairments{Mute: 1}, func(r *measure.RTP) bool { return r.InPackets == 0 && r.InFlaws == 0 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := dialtest.Run(t, dialtest.Options{Spec: "TonePlay", Calls: 3, Hold: 2 * time.Second,
+				Server: fsemu.Config{Impairments: tc.imp}})
+			for _, r := range res.Records {
+				if r.CalleeRTP == nil || !tc.want(r.CalleeRTP) {
+					t.Errorf("call %s: callee RTP %+v (mos %v)", r.CallID, r.CalleeRTP, mosOf(r.CalleeRTP))
+				}
+			}
+		})
+	}
+}
+
+func mosOf(r *measure.RTP) any {
+	if r == nil || r.MOS == nil {
+		return nil
+	}
+	return *r.MOS
 }
