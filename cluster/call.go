@@ -12,9 +12,10 @@ import (
 type Call struct {
 	key string
 
-	mu   sync.Mutex
-	legs []*Session
-	vars map[string]string
+	mu     sync.Mutex
+	legs   []*Session
+	vars   map[string]string
+	values map[any]any
 }
 
 // Key returns the correlation key that joined the legs.
@@ -75,6 +76,30 @@ func (c *Call) SetVar(name, value string) {
 		c.vars = make(map[string]string, 2)
 	}
 	c.vars[name] = value
+}
+
+// Value returns the value attached to the call under key (nil if none).
+func (c *Call) Value(key any) any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.values[key]
+}
+
+// SetValue attaches app state of any type to the call under key (nil
+// removes it), shared by the handlers of all its legs, on whichever
+// server: an app loaded per server keeps what spans legs here. Use an
+// unexported key type, as with context values.
+func (c *Call) SetValue(key, value any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if value == nil {
+		delete(c.values, key)
+		return
+	}
+	if c.values == nil {
+		c.values = make(map[any]any, 1)
+	}
+	c.values[key] = value
 }
 
 // UpdateVar replaces a call-scoped value with f of the current one, in

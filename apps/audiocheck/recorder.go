@@ -72,13 +72,10 @@ type Recorder struct {
 	// checked (PlayRec's RecInfo).
 	OnInfo func(RecInfo)
 
-	n      atomic.Uint64
-	sem    chan struct{}
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	calls  map[string]*checkedCall // by recording path
-	byCall map[*cluster.Call]*checkedCall
-	host   string
+	n    atomic.Uint64
+	sem  chan struct{}
+	wg   sync.WaitGroup
+	host string
 }
 
 // RecInfo names the recordings of one call, as switchio's PlayRec
@@ -88,12 +85,28 @@ type RecInfo struct {
 	Host, Caller, Callee string
 }
 
-// checkedCall gathers the results of one call's recorded legs.
+// checkedCall gathers the results of one call's recorded legs. It is
+// attached to the call (cluster.Call.SetValue), so the recordings of legs
+// on different servers, seen by the app's instance on each, meet there.
 type checkedCall struct {
-	call    *cluster.Call
-	legs    int // recordings started
-	results []legResult
-	info    RecInfo
+	call *cluster.Call
+	mu   sync.Mutex
+	// recording maps the paths still recording to their leg names.
+	recording map[string]string
+	legs      int // recordings started
+	results   []legResult
+	info      RecInfo
+}
+
+// callKey attaches a call's checkedCall.
+type callKey struct{}
+
+func checkedOf(c *cluster.Call) *checkedCall {
+	if c == nil {
+		return nil
+	}
+	cc, _ := c.Value(callKey{}).(*checkedCall)
+	return cc
 }
 
 type legResult struct {
@@ -120,14 +133,10 @@ func (r *Recorder) Setup(reg *cluster.Registrar) error {
 	if r.ReadDir == "" {
 		r.ReadDir = r.Dir
 	}
-	r.mu.Lock()
-	if r.calls == nil {
-		r.calls = map[string]*checkedCall{}
-		r.byCall = map[*cluster.Call]*checkedCall{}
+	if r.sem == nil {
 		r.sem = make(chan struct{}, max(runtime.NumCPU()/2, 1))
 	}
 	r.host = reg.Client().Addr()
-	r.mu.Unlock()
 	reg.On("RECORD_STOP", r.stopped)
 	reg.On("CHANNEL_DESTROY", func(ctx context.Context, ev *cluster.Event) {
 		if ev.Session != nil {
@@ -160,21 +169,21 @@ func (r *Recorder) Start(s *cluster.Session, leg string) error {
 	if err := q.Record("start", path, 0); err != nil {
 		return err
 	}
-	r.mu.Lock()
-	cc := r.byCall[c]
+	cc := checkedOf(c)
 	if cc == nil {
-		cc = &checkedCall{call: c, info: RecInfo{Host: r.host}}
-		r.byCall[c] = cc
+		cc = &checkedCall{call: c, recording: map[string]string{}, info: RecInfo{Host: r.host}}
+		c.SetValue(callKey{}, cc)
 	}
+	cc.mu.Lock()
 	cc.legs++
+	cc.recording[path] = leg
 	switch leg {
 	case "caller":
 		cc.info.Caller = path
 	case "callee":
 		cc.info.Callee = path
 	}
-	r.calls[path] = cc
-	r.mu.Unlock()
+	cc.mu.Unlock()
 	for _, sp := range Verdicts() {
 		measure.PendVerdict(c, sp.Name)
 	}
@@ -183,17 +192,17 @@ func (r *Recorder) Start(s *cluster.Session, leg string) error {
 
 // stopped checks a finished recording, off the event loop.
 func (r *Recorder) stopped(ctx context.Context, ev *cluster.Event) {
-	path := ev.Get("Record-File-Path")
-	r.mu.Lock()
-	cc := r.calls[path]
-	delete(r.calls, path)
-	r.mu.Unlock()
+	cc := checkedOf(ev.Call())
 	if cc == nil {
 		return
 	}
-	leg := "callee"
-	if path == cc.info.Caller {
-		leg = "caller"
+	path := ev.Get("Record-File-Path")
+	cc.mu.Lock()
+	leg, ok := cc.recording[path]
+	delete(cc.recording, path)
+	cc.mu.Unlock()
+	if !ok {
+		return
 	}
 	r.wg.Add(1)
 	go func() {
@@ -229,13 +238,10 @@ func (r *Recorder) check(leg, path string) legResult {
 // done adds a leg's result; the call's verdicts are written with its
 // last leg's.
 func (r *Recorder) done(cc *checkedCall, res legResult) {
-	r.mu.Lock()
+	cc.mu.Lock()
 	cc.results = append(cc.results, res)
 	last := len(cc.results) == cc.legs
-	if last {
-		delete(r.byCall, cc.call)
-	}
-	r.mu.Unlock()
+	cc.mu.Unlock()
 	if last {
 		r.finish(cc)
 	}
@@ -243,6 +249,7 @@ func (r *Recorder) done(cc *checkedCall, res legResult) {
 
 // finish writes a call's verdicts once every leg still expected is in.
 func (r *Recorder) finish(cc *checkedCall) {
+	cc.call.SetValue(callKey{}, nil)
 	if len(cc.results) == 0 {
 		for _, sp := range Verdicts() {
 			measure.DropVerdict(cc.call, sp.Name)
@@ -313,24 +320,24 @@ func round1(f float64) float64 {
 // RECORD_STOP (a lost connection); the call's verdicts are written from
 // its other legs, or dropped.
 func (r *Recorder) forget(s *cluster.Session) {
-	r.mu.Lock()
-	var finished *checkedCall
+	cc := checkedOf(s.Call())
+	if cc == nil {
+		return
+	}
+	cc.mu.Lock()
+	dropped := false
 	for _, leg := range []string{"caller", "callee"} {
 		path := filepath.Join(r.Dir, s.UUID()+"-"+leg+".wav")
-		cc := r.calls[path]
-		if cc == nil {
-			continue
-		}
-		delete(r.calls, path)
-		cc.legs--
-		if len(cc.results) == cc.legs {
-			delete(r.byCall, cc.call)
-			finished = cc
+		if _, ok := cc.recording[path]; ok {
+			delete(cc.recording, path)
+			cc.legs--
+			dropped = true
 		}
 	}
-	r.mu.Unlock()
-	if finished != nil {
-		r.finish(finished)
+	finished := dropped && len(cc.results) == cc.legs
+	cc.mu.Unlock()
+	if finished {
+		r.finish(cc)
 	}
 }
 

@@ -101,3 +101,24 @@ func TestPlayRecRecInfo(t *testing.T) {
 		t.Errorf("%d records name their recordings, want 2", kept)
 	}
 }
+
+// A call with its legs on two servers is checked as one: each leg's
+// recording stops on its own server (seen by the app's instance there)
+// and the call's verdicts come from both.
+func TestPlayRecAcrossServers(t *testing.T) {
+	res := dialtest.Run(t, dialtest.Options{Spec: "PlayRec/iterations=2,rec_period=1,keep=true,dir=" + t.TempDir(),
+		Calls: 4, Hold: time.Second, Cross: true})
+	for _, r := range res.Records {
+		if r.CalleeServer == "" || r.CalleeServer == r.Server {
+			t.Fatalf("call %s on %s and %q: not across servers", r.CallID, r.Server, r.CalleeServer)
+		}
+		ok, set := dialtest.Bool(r, audiocheck.VerdictAudioOK)
+		files := strings.Fields(dialtest.String(r, audiocheck.VerdictRecordings))
+		if !set || !ok || len(files) != 2 {
+			t.Errorf("call %s: audio_ok %v (set %v), recordings %v", r.CallID, ok, set, files)
+		}
+	}
+	if m := res.Summary.Metrics; m.MediaChecked != 4 || m.MediaFailed != 0 {
+		t.Errorf("media checked %d, failed %d", m.MediaChecked, m.MediaFailed)
+	}
+}

@@ -25,6 +25,9 @@ type Options struct {
 	App  cluster.App
 	// Server configures the one emulated server (it calls itself).
 	Server fsemu.Config
+	// Cross runs two such servers on one network instead, each calling
+	// the other: every call has its legs on two servers.
+	Cross bool
 	// Calls, Rate, Limit and Hold shape the dial (defaults 10, 50/s,
 	// 100, 1 s).
 	Calls int
@@ -67,7 +70,16 @@ func Run(t testing.TB, o Options) Result {
 	ctx, cancel := context.WithTimeout(context.Background(), o.Timeout)
 	defer cancel()
 	srv := fsemu.RunT(t, o.Server)
-	pool, err := cluster.NewPool(ctx, []string{srv.Addr()}, cluster.Config{})
+	addrs := []string{srv.Addr()}
+	var dests map[string]string
+	if o.Cross {
+		cfg := o.Server
+		cfg.Network = srv.Network()
+		other := fsemu.RunT(t, cfg)
+		addrs = append(addrs, other.Addr())
+		dests = map[string]string{srv.Addr(): "1000@" + other.SIPAddr(), other.Addr(): "1000@" + srv.SIPAddr()}
+	}
+	pool, err := cluster.NewPool(ctx, addrs, cluster.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +96,7 @@ func Run(t testing.TB, o Options) Result {
 		t.Fatal(err)
 	}
 	d, err := dialer.New(ctx, pool, dialer.Config{Rate: o.Rate, Limit: o.Limit, MaxOffered: uint64(o.Calls),
-		Duration: o.Hold, OnCall: m.Call})
+		Duration: o.Hold, OnCall: m.Call, Dests: dests})
 	if err != nil {
 		m.Abort()
 		t.Fatal(err)
