@@ -93,3 +93,15 @@ func TestDtmfCheckerParams(t *testing.T) {
 		}
 	}
 }
+
+// Across two servers the digits sent on one are checked on the other.
+func TestDtmfCheckerAcrossServers(t *testing.T) {
+	res := dialtest.Run(t, dialtest.Options{Spec: "DtmfChecker/digits=159,duration=80ms,delay=20ms", Calls: 4,
+		Hold: time.Second, Cross: true})
+	for _, r := range res.Records {
+		ok, set := dialtest.Bool(r, dtmf.VerdictOK)
+		if r.CalleeServer == r.Server || !set || !ok {
+			t.Errorf("call %s (%s -> %s): verdicts %v", r.CallID, r.Server, r.CalleeServer, verdictText(r.Verdicts))
+		}
+	}
+}
