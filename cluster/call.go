@@ -102,6 +102,22 @@ func (c *Call) SetValue(key, value any) {
 	c.values[key] = value
 }
 
+// LoadOrStoreValue returns the value attached under key, attaching value
+// first when there is none (as sync.Map's LoadOrStore): legs' handlers
+// on two servers may both start the state they share.
+func (c *Call) LoadOrStoreValue(key, value any) any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v, ok := c.values[key]; ok {
+		return v
+	}
+	if c.values == nil {
+		c.values = make(map[any]any, 1)
+	}
+	c.values[key] = value
+	return value
+}
+
 // UpdateVar replaces a call-scoped value with f of the current one, in
 // one step: handlers of a call's legs on different servers run on
 // different event loops, so a counter they share must not be read and

@@ -95,3 +95,32 @@ func TestCallRegistryJoinLeaveRace(t *testing.T) {
 		t.Errorf("%d calls left registered", n)
 	}
 }
+
+// Values attached to a call are shared by whoever holds it; the first
+// LoadOrStoreValue of a key wins, under concurrent use.
+func TestCallValues(t *testing.T) {
+	type key struct{}
+	c := &Call{}
+	if c.Value(key{}) != nil {
+		t.Fatal("value before any was set")
+	}
+	var wg sync.WaitGroup
+	got := make([]any, 8)
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i] = c.LoadOrStoreValue(key{}, i)
+		}()
+	}
+	wg.Wait()
+	for _, g := range got {
+		if g != got[0] || c.Value(key{}) != got[0] {
+			t.Fatalf("values %v, stored %v", got, c.Value(key{}))
+		}
+	}
+	c.SetValue(key{}, nil)
+	if c.Value(key{}) != nil {
+		t.Fatal("SetValue(nil) did not remove the value")
+	}
+}

@@ -169,11 +169,7 @@ func (r *Recorder) Start(s *cluster.Session, leg string) error {
 	if err := q.Record("start", path, 0); err != nil {
 		return err
 	}
-	cc := checkedOf(c)
-	if cc == nil {
-		cc = &checkedCall{call: c, recording: map[string]string{}, info: RecInfo{Host: r.host}}
-		c.SetValue(callKey{}, cc)
-	}
+	cc := c.LoadOrStoreValue(callKey{}, &checkedCall{call: c, recording: map[string]string{}, info: RecInfo{Host: r.host}}).(*checkedCall)
 	cc.mu.Lock()
 	cc.legs++
 	cc.recording[path] = leg
