@@ -1,0 +1,252 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/switchio/switchio/app"
+	"github.com/switchio/switchio/dialer"
+	"github.com/switchio/switchio/dialer/promexport"
+	"github.com/switchio/switchio/dialer/web"
+	"github.com/switchio/switchio/originate"
+)
+
+type appArg struct {
+	spec   string
+	weight int
+}
+
+// parseAppArg splits NAME[/params][:WEIGHT].
+func parseAppArg(s string) (appArg, error) {
+	a := appArg{spec: s, weight: 1}
+	if i := strings.LastIndexByte(s, ':'); i >= 0 {
+		if w, err := strconv.Atoi(s[i+1:]); err == nil {
+			if w < 0 {
+				return a, fmt.Errorf("--app %s: negative weight", s)
+			}
+			a.spec, a.weight = s[:i], w
+		}
+	}
+	if _, err := app.Default.New(a.spec); err != nil {
+		return a, fmt.Errorf("--app %s: %w", s, err)
+	}
+	return a, nil
+}
+
+func parseKV(flag, s string) (originate.Var, error) {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return originate.Var{}, fmt.Errorf("--%s %q: want name=value", flag, s)
+	}
+	return originate.Var{Name: k, Value: v}, nil
+}
+
+func readLines(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if l := strings.TrimSpace(sc.Text()); l != "" && !strings.HasPrefix(l, "#") {
+			out = append(out, l)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no values", path)
+	}
+	return out, nil
+}
+
+// buildConfig validates the flags into a dialer configuration.
+func buildConfig(o dialOpts) (dialer.Config, []appArg, error) {
+	var cfg dialer.Config
+	if !(o.rate > 0) || math.IsInf(o.rate, 0) {
+		return cfg, nil, fmt.Errorf("--rate %v: want a positive number of calls per second", o.rate)
+	}
+	if o.serverLimit < 0 {
+		return cfg, nil, fmt.Errorf("--server-limit %d: cannot be negative (0: no per-server cap)", o.serverLimit)
+	}
+	if o.timeout <= 0 {
+		return cfg, nil, fmt.Errorf("--originate-timeout must be positive")
+	}
+	if o.statusInterval <= 0 {
+		return cfg, nil, fmt.Errorf("--status-interval must be positive")
+	}
+	if o.serverTimeout <= 0 {
+		return cfg, nil, fmt.Errorf("--server-timeout must be positive")
+	}
+	if o.metricsAddr != "" {
+		if err := promexport.CheckAddr(o.metricsAddr, o.metricsRemote); err != nil {
+			return cfg, nil, fmt.Errorf("--metrics-addr: %w", err)
+		}
+	}
+	if o.webAddr != "" {
+		if err := web.CheckAddr(o.webAddr, o.webRemote); err != nil {
+			return cfg, nil, fmt.Errorf("--web: %w", err)
+		}
+	}
+	if o.limit <= 0 {
+		return cfg, nil, fmt.Errorf("--limit must be positive")
+	}
+	if o.duration < 0 || o.ramp < 0 {
+		return cfg, nil, fmt.Errorf("--duration and --ramp cannot be negative")
+	}
+	specs := o.apps
+	if len(specs) == 0 {
+		specs = []string{"TonePlay"}
+	}
+	var apps []appArg
+	total := 0
+	for _, s := range specs {
+		a, err := parseAppArg(s)
+		if err != nil {
+			return cfg, nil, err
+		}
+		total += a.weight
+		apps = append(apps, a)
+	}
+	if total == 0 {
+		return cfg, nil, fmt.Errorf("--app: every weight is 0")
+	}
+	req := originate.Request{Profile: o.profile, Gateway: o.gateway, Proxy: o.proxy,
+		CallerIDName: o.cidName, CallerIDNumber: o.cidNum, Codec: o.codec, Timeout: o.timeout}
+	if strings.Contains(o.dest, "@") || o.gateway != "" {
+		req.Dest = o.dest
+	} else {
+		cfg.DestUser = o.dest
+	}
+	for _, h := range o.headers {
+		v, err := parseKV("header", h)
+		if err != nil {
+			return cfg, nil, err
+		}
+		req.Headers = append(req.Headers, v)
+	}
+	for _, s := range o.vars {
+		v, err := parseKV("var", s)
+		if err != nil {
+			return cfg, nil, err
+		}
+		req.Vars = append(req.Vars, v)
+	}
+	for _, p := range o.perCall {
+		name, path, ok := strings.Cut(p, "=")
+		if !ok {
+			return cfg, nil, fmt.Errorf("--per-call %q: want FIELD=FILE", p)
+		}
+		field, err := originate.ParseField(name)
+		if err != nil {
+			return cfg, nil, fmt.Errorf("--per-call: %w", err)
+		}
+		values, err := readLines(path)
+		if err != nil {
+			return cfg, nil, fmt.Errorf("--per-call: %w", err)
+		}
+		cfg.PerCall = append(cfg.PerCall, originate.Cycle(field, values...))
+	}
+	// Check the template renders before connecting anywhere.
+	probe := req.ForCall(0, cfg.PerCall...)
+	if probe.Dest == "" {
+		probe.Dest = "probe@127.0.0.1"
+	}
+	if _, err := probe.Command(); err != nil {
+		return cfg, nil, err
+	}
+	cfg.Rate, cfg.Limit, cfg.ServerLimit = o.rate, o.limit, o.serverLimit
+	cfg.MaxOffered, cfg.Duration, cfg.Ramp = o.maxOffered, o.duration, o.ramp
+	if err := o.traffic(&cfg); err != nil {
+		return cfg, nil, err
+	}
+	cfg.Request = req
+	cfg.OriginateTimeout = o.timeout
+	cfg.ServerTimeout = o.serverTimeout
+	cfg.ServerHangup = o.serverHangup
+	cfg.AppHeader = o.appHeader
+	return cfg, apps, nil
+}
+
+// traffic validates the traffic model's flags into cfg: --arrivals,
+// --duration-dist (which refuses a --duration given with a distribution),
+// --seed and --stage (which replaces --rate and --ramp, refused with it,
+// and leaves the run's end to the profile unless --max-offered is given).
+func (o dialOpts) traffic(cfg *dialer.Config) error {
+	changed := func(name string) bool { return o.changed != nil && o.changed(name) }
+	arr, err := dialer.ParseArrivals(o.arrivals)
+	if err != nil {
+		return fmt.Errorf("--arrivals %q: want fixed or poisson", o.arrivals)
+	}
+	hd, err := dialer.ParseHoldDist(o.durationDist)
+	if err != nil {
+		return fmt.Errorf("--duration-dist: %w", err)
+	}
+	if hd.Kind != dialer.HoldFixed && changed("duration") {
+		return fmt.Errorf("--duration-dist %s draws the hold times: --duration cannot be given with it", hd)
+	}
+	cfg.Arrivals, cfg.HoldDist, cfg.Seed = arr, hd, o.seed
+	if len(o.stages) == 0 {
+		return nil
+	}
+	for _, s := range o.stages {
+		st, err := dialer.ParseStage(s)
+		if err != nil {
+			return fmt.Errorf("--stage: %w", err)
+		}
+		cfg.Stages = append(cfg.Stages, st)
+	}
+	if err := dialer.CheckStages(cfg.Stages); err != nil {
+		return fmt.Errorf("--stage: %w", err)
+	}
+	switch {
+	case changed("rate"):
+		return errors.New("--stage sets the rate: --rate cannot be given with it (--stage 0:R first starts at R)")
+	case o.ramp > 0:
+		return errors.New("--stage ramps the rate: --ramp cannot be given with it")
+	}
+	cfg.Rate, cfg.Ramp = 0, 0
+	if !changed("max-offered") {
+		cfg.MaxOffered = 0 // the profile ends the run
+	}
+	return nil
+}
+
+// checkDistinct refuses a server named twice: its calls would be counted
+// under two entries of one pool.
+func checkDistinct(hosts []string) error {
+	seen := map[string]bool{}
+	for _, h := range hosts {
+		if seen[h] {
+			return fmt.Errorf("server %s is given twice", h)
+		}
+		seen[h] = true
+	}
+	return nil
+}
+
+// checkOutDir refuses to write into a directory holding anything unless
+// force: the measurements of an earlier run would be overwritten.
+func checkOutDir(dir string, force bool) error {
+	if dir == "" || force {
+		return nil
+	}
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("--out: %w", err)
+	case len(entries) > 0:
+		return fmt.Errorf("--out %s is not empty (an earlier run?): choose a new directory or add --force", dir)
+	}
+	return nil
+}

@@ -1,0 +1,287 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/switchio/switchio/app"
+	"github.com/switchio/switchio/cluster"
+	"github.com/switchio/switchio/dialer"
+	"github.com/switchio/switchio/dialer/measured"
+	"github.com/switchio/switchio/dialer/promexport"
+	"github.com/switchio/switchio/dialer/web"
+	"github.com/switchio/switchio/fsemu"
+	"github.com/switchio/switchio/report"
+)
+
+// runDial runs the dialer until it is done or interrupted and returns the
+// exit code; an error means the run could not start.
+func runDial(ctx context.Context, o dialOpts, hosts []string, stdout, stderr io.Writer, sig <-chan os.Signal) (int, error) {
+	cfg, apps, err := buildConfig(o)
+	if err != nil {
+		return 1, err
+	}
+	if len(hosts) > 0 && o.serversSet {
+		return 1, fmt.Errorf("--servers sets the number of embedded emulated servers: it cannot be used with HOSTS")
+	}
+	hosts = normalizeHosts(hosts)
+	if err := checkDistinct(hosts); err != nil {
+		return 1, err
+	}
+	if err := checkOutDir(o.out, o.force); err != nil {
+		return 1, err
+	}
+	if os.Getenv("GOGC") == "" {
+		// The controller's heap is small (a few hundred bytes per call)
+		// while it parses several KB of events per call: with the default
+		// GOGC the collector runs every few MB and costs a third of the
+		// CPU. A larger factor trades a few MB for that.
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
+	}
+	level := slog.LevelWarn
+	if o.verbose {
+		level = slog.LevelInfo
+	}
+	view := newLiveView(stderr, o.statusInterval)
+	logger := slog.New(slog.NewTextHandler(view.Logs(), &slog.HandlerOptions{Level: level}))
+	if len(hosts) == 0 {
+		if o.servers < 1 {
+			return 1, fmt.Errorf("--servers must be at least 1")
+		}
+		emu, err := fsemu.StartCluster(ctx, o.servers, fsemu.Config{Password: o.password})
+		if err != nil {
+			return 1, fmt.Errorf("start embedded servers: %w", err)
+		}
+		defer emu.Close()
+		for _, s := range emu.Servers {
+			hosts = append(hosts, s.Addr())
+		}
+		fmt.Fprintf(stderr, "switchio dial: no HOSTS given, dialing through %d embedded emulated servers (%s)\n",
+			len(hosts), strings.Join(hosts, ", "))
+	}
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	pool, err := cluster.NewPool(cctx, hosts, cluster.Config{Password: o.password, Logger: logger})
+	cancel()
+	if err != nil {
+		return 1, err
+	}
+	defer pool.Close()
+	var instances []cluster.App
+	for _, a := range apps {
+		inst, _ := app.Default.New(a.spec)
+		instances = append(instances, inst)
+	}
+	m, err := measured.Start(ctx, pool, measured.Options{Dir: o.out, Overwrite: o.force, Logger: logger,
+		Verdicts: measured.VerdictsOf(instances...), Thresholds: o.thresholds})
+	if err != nil {
+		return 1, fmt.Errorf("--out: %w", err)
+	}
+	started := false
+	defer func() {
+		if !started {
+			m.Abort()
+		}
+	}()
+
+	var d *dialer.Originator
+	downCh := make(chan string, 16)
+	cfg.Logger = logger
+	var prom *promexport.Exporter
+	cfg.OnCall = m.Call
+	if o.metricsAddr != "" {
+		prom = promexport.New(promexport.Options{Runtime: true})
+		cfg.OnCall = prom.OnCall(m.Call)
+	}
+	cfg.OnServerDown = func(addr string) {
+		select {
+		case downCh <- addr:
+		default:
+		}
+	}
+	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	d, err = dialer.New(sctx, pool, cfg)
+	if err != nil {
+		return 1, err
+	}
+	if prom != nil {
+		prom.Attach(d)
+		pctx, pcancel := context.WithCancel(ctx)
+		srv, err := promexport.Serve(pctx, o.metricsAddr, o.metricsRemote, prom.Handler())
+		if err != nil {
+			pcancel()
+			return 1, fmt.Errorf("--metrics-addr: %w", err)
+		}
+		defer func() { pcancel(); _ = srv.Wait() }()
+		fmt.Fprintf(stderr, "switchio dial: Prometheus metrics at http://%s%s\n", srv.Addr(), promexport.Path)
+	}
+	closed := false
+	defer func() {
+		if !closed {
+			d.Close()
+		}
+	}()
+	if o.setup {
+		if err := d.Setup(sctx, dialer.Settings{VerboseEvents: o.verboseEvents}); err != nil {
+			return 1, fmt.Errorf("setup (use --setup=false to skip): %w", err)
+		}
+	}
+	for _, a := range apps {
+		if _, err := d.LoadSpec(sctx, app.Default, a.spec, a.weight); err != nil {
+			return 1, err
+		}
+	}
+	for _, c := range pool.Clients() {
+		if cmd, err := d.OriginateCommand(c.Addr()); err == nil {
+			logger.Info("originate template", "server", c.Addr(), "cmd", cmd)
+		}
+	}
+	if o.webAddr != "" {
+		wctx, wcancel := context.WithCancel(ctx)
+		srv, err := web.Serve(wctx, o.webAddr, o.webRemote, d)
+		if err != nil {
+			wcancel()
+			return 1, fmt.Errorf("--web: %w", err)
+		}
+		defer func() { wcancel(); _ = srv.Wait() }()
+		fmt.Fprintf(stderr, "switchio dial: live view at %s\n", srv.URL())
+	}
+	if err := d.Start(); err != nil {
+		return 1, err
+	}
+	started = true
+	m.SetWarmup(time.Now().Add(o.warmup))
+
+	var interrupt os.Signal // the first signal, for the exit code
+	var drainUntil time.Time
+	abandon := func(cause string, wait time.Duration) {
+		actx, acancel := context.WithTimeout(ctx, wait)
+		if err := d.Abandon(actx, cause); err != nil {
+			logger.Warn("hang-up", "err", err)
+		}
+		acancel()
+	}
+	t := time.NewTicker(view.period)
+	defer t.Stop()
+	closeWait := 5 * time.Second
+loop:
+	for {
+		select {
+		case s := <-sig:
+			if interrupt != nil {
+				view.note(fmt.Sprintf("second %v: recording the calls still up and stopping now", s))
+				abandon(dialer.CauseInterrupted, 500*time.Millisecond)
+				closeWait = 0
+				break loop
+			}
+			interrupt = s
+			view.note(fmt.Sprintf("%v: stopping, hanging up this dialer's calls (again to stop at once)", s))
+			hctx, hcancel := context.WithTimeout(ctx, 2*time.Second)
+			if err := d.Hupall(hctx); err != nil {
+				logger.Warn("hupall", "err", err)
+			}
+			hcancel()
+			_ = d.Flush(ctx)
+			_ = m.Flush(d.Summary())
+			drainUntil = time.Now().Add(o.interruptDrain())
+		case addr := <-downCh:
+			view.note("lost the connection to " + addr + " (reconnecting); measurements flushed")
+			_ = d.Flush(ctx)
+			_ = m.Flush(d.Summary())
+		case <-t.C:
+		}
+		m.Tick(d)
+		st := d.Stats()
+		view.draw(st)
+		if st.AllServersLost {
+			view.note("every server unreachable for --server-timeout: stopping")
+			abandon(dialer.CauseServerLost, 500*time.Millisecond)
+			closeWait = 0
+			break loop
+		}
+		if st.State != dialer.Originating {
+			if st.Active == 0 {
+				break loop
+			}
+			if drainUntil.IsZero() {
+				drainUntil = time.Now().Add(o.endDrain(d.MaxHold()))
+			}
+			if time.Now().After(drainUntil) {
+				view.note(fmt.Sprintf("%d calls still up after the drain time: hanging them up (abandoned)", st.Active))
+				abandon(dialer.CauseDrainTimeout, 2*time.Second)
+				break loop
+			}
+		}
+	}
+	view.finish(d.Stats())
+	cctx, ccancel := context.WithTimeout(ctx, closeWait)
+	closed = true
+	if err := d.CloseContext(cctx); err != nil && closeWait > 0 {
+		logger.Warn("close", "err", err)
+	}
+	ccancel()
+	sm, err := m.Close(d)
+	if err != nil {
+		fmt.Fprintln(stderr, "switchio dial: writing measurements:", err)
+	}
+	if o.out != "" && closeWait > 0 {
+		// Not after a second interrupt: the user wants out now (switchio
+		// report DIR builds it later).
+		if path, err := report.Build(o.out, report.Options{}); err != nil {
+			fmt.Fprintln(stderr, "switchio dial: report:", err)
+		} else {
+			fmt.Fprintln(stderr, "switchio dial: report:", path)
+		}
+	}
+	if o.json {
+		b, _ := json.MarshalIndent(sm, "", "  ")
+		fmt.Fprintln(stdout, string(b))
+	} else {
+		printSummary(stdout, sm, o.out)
+	}
+	return exitCodeOf(interrupt, sm), nil
+}
+
+// exitCodeOf is the exit code of a run that started, by precedence: an
+// interrupted run (its figures are partial), then a failed run (every
+// server lost, or calls offered and none answered), then a broken
+// threshold, then success (docs/outcomes.md has the table).
+func exitCodeOf(interrupt os.Signal, sm dialer.Summary) int {
+	switch {
+	case interrupt == syscall.SIGTERM:
+		return exitTerminated
+	case interrupt != nil:
+		return exitInterrupted
+	case sm.AllServersLost, sm.Offered > 0 && sm.Answered == 0:
+		return exitRunFailed
+	case !sm.Thresholds.Passed():
+		return exitThreshold
+	}
+	return 0
+}
+
+// interruptDrain is how long calls may take to end after Ctrl-C.
+func (o dialOpts) interruptDrain() time.Duration {
+	if o.drain > 0 {
+		return o.drain
+	}
+	return 5 * time.Second
+}
+
+// endDrain is how long calls may take to end once offering stopped: --drain
+// when given, else twice the longest hold (--duration, or the clip of
+// --duration-dist) plus 5 s.
+func (o dialOpts) endDrain(hold time.Duration) time.Duration {
+	if o.drain > 0 {
+		return o.drain
+	}
+	return 2*hold + 5*time.Second
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+
+	"github.com/switchio/switchio/dialer"
+	"github.com/switchio/switchio/measure"
+)
+
+func printSummary(w io.Writer, sm dialer.Summary, out string) {
+	fmt.Fprintf(w, "switchio dial: %d offered, %d answered, %d failed in %.2f s\n", sm.Offered, sm.Answered, sm.Failed, sm.DurationS)
+	fmt.Fprintf(w, "answered: %d completed, %d dropped, %d abandoned\n", sm.Completed, sm.Dropped, sm.Abandoned)
+	if h := sm.HoldErrorMs; h.Count > 0 {
+		fmt.Fprintf(w, "hold error: p50 %.1f ms, p99 %.1f ms, max %.1f ms; %.2f%% within 50 ms, %d short\n",
+			h.P50, h.P99, h.Max, 100*h.Within50ms, h.Short)
+	}
+	fmt.Fprintf(w, "rate: target %.2f cps, offered %.2f cps, achieved %.2f cps; peak active %d (limit %d), hold %.1f s\n",
+		sm.TargetRate, sm.OfferedRate, sm.AchievedRate, sm.PeakActive, sm.Limit, sm.HoldS)
+	fmt.Fprintf(w, "traffic: %s arrivals, holds %s; seed %d (--seed %d repeats them)\n", sm.Arrivals, sm.HoldDist, sm.Seed, sm.Seed)
+	if sm.SetupMs.Count > 0 {
+		fmt.Fprintf(w, "set-up latency: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+			sm.SetupMs.P50, sm.SetupMs.P90, sm.SetupMs.P99, sm.SetupMs.Max)
+	}
+	for _, c := range dialer.SortedCauses(sm.FailedByCause) {
+		fmt.Fprintf(w, "failed: %s %d\n", c, sm.FailedByCause[c])
+	}
+	for _, c := range dialer.SortedCauses(sm.DroppedByCause) {
+		fmt.Fprintf(w, "dropped: %s %d\n", c, sm.DroppedByCause[c])
+	}
+	for _, s := range sm.Servers {
+		fmt.Fprintf(w, "server %s -> %s: %d offered, %d answered, %d failed, peak active %d, peak backlog %d, set-up p50 %.1f ms p99 %.1f ms\n",
+			s.Addr, s.Dest, s.Offered, s.Answered, s.Failed, s.PeakActive, s.PeakBacklog, s.SetupMs.P50, s.SetupMs.P99)
+		for _, c := range dialer.SortedCauses(s.FailedByCause) {
+			fmt.Fprintf(w, "  failed: %s %d\n", c, s.FailedByCause[c])
+		}
+	}
+	printVerdicts(w, sm.Metrics)
+	if len(sm.Thresholds) > 0 {
+		fmt.Fprint(w, "thresholds:\n", sm.Thresholds)
+	}
+	for _, l := range sm.LostServers {
+		fmt.Fprintf(w, "lost: server %s unreachable from %.1f s, %d calls recorded under %s\n", l.Addr, l.AfterS, l.Calls, dialer.CauseServerLost)
+	}
+	for _, l := range sm.Saturation {
+		fmt.Fprintln(w, "saturation:", l)
+	}
+	if out != "" {
+		fmt.Fprintf(w, "measurements: %s (cdr.parquet, timeseries.parquet, sysstats.parquet, calls.csv, summary.json)\n", out)
+	}
+}
+
+// printVerdicts prints the media checks and the apps' verdict columns of
+// a run's figures, one line each:
+//
+//	media: 200 checked, 3 failed (1.50%)
+//	verdict dtmf_ok: 197 true, 3 false
+//	verdict dtmf_missing: 200 calls, sum 3, max 1, 3 nonzero
+func printVerdicts(w io.Writer, m *measure.MetricsSummary) {
+	if m == nil || len(m.Verdicts) == 0 {
+		return
+	}
+	if m.MediaChecked > 0 {
+		fmt.Fprintf(w, "media: %d checked, %d failed (%.2f%%)\n", m.MediaChecked, m.MediaFailed,
+			100*float64(m.MediaFailed)/float64(m.MediaChecked))
+	}
+	names := make([]string, 0, len(m.Verdicts))
+	for k := range m.Verdicts {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		v := m.Verdicts[k]
+		switch {
+		case v.True+v.False == v.Count:
+			fmt.Fprintf(w, "verdict %s: %d true, %d false\n", k, v.True, v.False)
+		case len(v.Values) > 0:
+			fmt.Fprintf(w, "verdict %s: %s\n", k, v.ValueCounts())
+		case v.Sum != 0 || v.Nonzero > 0 || v.Max != 0 || v.Min != 0:
+			fmt.Fprintf(w, "verdict %s: %d calls, sum %s, min %s, mean %s, max %s, %d nonzero\n", k, v.Count,
+				num(v.Sum), num(v.Min), num(v.Mean), num(v.Max), v.Nonzero)
+		default:
+			fmt.Fprintf(w, "verdict %s: %d calls\n", k, v.Count)
+		}
+	}
+}
+
+func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
