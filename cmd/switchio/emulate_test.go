@@ -228,31 +228,7 @@ func TestEmulateFarEnd(t *testing.T) {
 		t.Run(strings.Join(tc.flags, " "), func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			run, stop := context.WithCancel(ctx)
-			stdout := &outBuffer{}
-			root := newRootCmd()
-			root.SetArgs(append([]string{"emulate", "--listen", "127.0.0.1:0"}, tc.flags...))
-			root.SetOut(stdout)
-			root.SetErr(&outBuffer{})
-			done := make(chan error, 1)
-			go func() { done <- root.ExecuteContext(run) }()
-			defer func() {
-				stop()
-				if err := <-done; err != nil {
-					t.Errorf("emulate: %v", err)
-				}
-			}()
-			var line string
-			for line == "" {
-				select {
-				case <-ctx.Done():
-					t.Fatalf("emulate printed %q", stdout.String())
-				case <-time.After(5 * time.Millisecond):
-					line = stdout.String()
-				}
-			}
-			f := strings.Fields(line) // fs1 esl=... sip=... password=...
-			addr, sip := strings.TrimPrefix(f[1], "esl="), strings.TrimPrefix(f[2], "sip=")
+			addr, sip := runEmulate(t, ctx, tc.flags...)
 			conn, err := esl.Dial(ctx, addr, esl.Config{Password: "ClueCon"})
 			if err != nil {
 				t.Fatal(err)
@@ -297,31 +273,7 @@ func TestEmulateImpairedDTMF(t *testing.T) {
 		t.Run(strings.Join(tc.flags, " "), func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			run, stop := context.WithCancel(ctx)
-			stdout := &outBuffer{}
-			root := newRootCmd()
-			root.SetArgs(append([]string{"emulate", "--listen", "127.0.0.1:0"}, tc.flags...))
-			root.SetOut(stdout)
-			root.SetErr(&outBuffer{})
-			done := make(chan error, 1)
-			go func() { done <- root.ExecuteContext(run) }()
-			defer func() {
-				stop()
-				if err := <-done; err != nil {
-					t.Errorf("emulate: %v", err)
-				}
-			}()
-			var line string
-			for line == "" {
-				select {
-				case <-ctx.Done():
-					t.Fatalf("emulate printed %q", stdout.String())
-				case <-time.After(5 * time.Millisecond):
-					line = stdout.String()
-				}
-			}
-			f := strings.Fields(line) // fs1 esl=... sip=... password=...
-			addr, sip := strings.TrimPrefix(f[1], "esl="), strings.TrimPrefix(f[2], "sip=")
+			addr, sip := runEmulate(t, ctx, tc.flags...)
 			conn, err := esl.Dial(ctx, addr, esl.Config{Password: "ClueCon"})
 			if err != nil {
 				t.Fatal(err)
@@ -358,4 +310,36 @@ func TestEmulateImpairedDTMF(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runEmulate runs switchio emulate in process with flags on a free loopback port
+// until the test ends, and returns its first server's ESL and SIP
+// addresses, as it prints them.
+func runEmulate(t *testing.T, ctx context.Context, flags ...string) (addr, sip string) {
+	t.Helper()
+	run, stop := context.WithCancel(ctx)
+	stdout := &outBuffer{}
+	root := newRootCmd()
+	root.SetArgs(append([]string{"emulate", "--listen", "127.0.0.1:0"}, flags...))
+	root.SetOut(stdout)
+	root.SetErr(&outBuffer{})
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(run) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("emulate: %v", err)
+		}
+	})
+	var line string
+	for line == "" {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("emulate printed %q", stdout.String())
+		case <-time.After(5 * time.Millisecond):
+			line = stdout.String()
+		}
+	}
+	f := strings.Fields(line) // fs1 esl=... sip=... password=...
+	return strings.TrimPrefix(f[1], "esl="), strings.TrimPrefix(f[2], "sip=")
 }
