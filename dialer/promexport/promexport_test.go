@@ -19,10 +19,10 @@ import (
 	"github.com/prometheus/common/model"
 	"go.uber.org/goleak"
 
-	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/dialer"
 	"github.com/switchio/switchio/dialer/promexport"
 	"github.com/switchio/switchio/fsemu"
+	"github.com/switchio/switchio/internal/dialtest"
 
 	_ "github.com/switchio/switchio/apps/tone" // registers TonePlay
 )
@@ -312,28 +312,7 @@ func TestObserve(t *testing.T) {
 // originator with TonePlay loaded.
 func newDialer(t *testing.T, n int, cfg dialer.Config, emu fsemu.Config) *dialer.Originator {
 	t.Helper()
-	cl := fsemu.RunClusterT(t, n, emu)
-	var addrs []string
-	for _, s := range cl.Servers {
-		addrs = append(addrs, s.Addr())
-	}
-	ctx := ctxT(t, 10*time.Second)
-	pool, err := cluster.NewPool(ctx, addrs, cluster.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pool.Close() })
-	o, err := dialer.New(ctx, pool, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { o.Close() })
-	if err := o.Setup(ctx, dialer.Settings{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := o.LoadSpec(ctx, nil, "TonePlay", 1); err != nil {
-		t.Fatal(err)
-	}
+	o, _, _ := dialtest.Originator(t, n, cfg, emu)
 	return o
 }
 

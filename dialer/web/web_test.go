@@ -13,10 +13,10 @@ import (
 	"go.uber.org/goleak"
 
 	_ "github.com/switchio/switchio/apps/tone"
-	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/dialer"
 	"github.com/switchio/switchio/dialer/web"
 	"github.com/switchio/switchio/fsemu"
+	"github.com/switchio/switchio/internal/dialtest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -32,29 +32,7 @@ func ctxT(t *testing.T, d time.Duration) context.Context {
 // originator with TonePlay loaded (weight 1).
 func newDialer(t *testing.T, n int, cfg dialer.Config) (*dialer.Originator, string) {
 	t.Helper()
-	cl := fsemu.RunClusterT(t, n, fsemu.Config{})
-	var addrs []string
-	for _, s := range cl.Servers {
-		addrs = append(addrs, s.Addr())
-	}
-	ctx := ctxT(t, 10*time.Second)
-	pool, err := cluster.NewPool(ctx, addrs, cluster.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pool.Close() })
-	o, err := dialer.New(ctx, pool, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { o.Close() })
-	if err := o.Setup(ctx, dialer.Settings{}); err != nil {
-		t.Fatal(err)
-	}
-	id, err := o.LoadSpec(ctx, nil, "TonePlay", 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	o, id, _ := dialtest.Originator(t, n, cfg, fsemu.Config{})
 	return o, id
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/switchio/switchio/app"
+	_ "github.com/switchio/switchio/apps/tone" // Originator loads TonePlay
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/dialer"
 	"github.com/switchio/switchio/dialer/measured"
@@ -162,4 +163,37 @@ func String(r measure.Record, name string) string {
 		return *x.String
 	}
 	return ""
+}
+
+// Originator starts an n-server emulated cluster (emu), a pool over it
+// and an originator (cfg) with the load-test settings applied and
+// TonePlay loaded with weight 1, all closed when the test ends. It
+// returns TonePlay's app id and the cluster.
+func Originator(t testing.TB, n int, cfg dialer.Config, emu fsemu.Config) (*dialer.Originator, string, *fsemu.Cluster) {
+	t.Helper()
+	cl := fsemu.RunClusterT(t, n, emu)
+	var addrs []string
+	for _, s := range cl.Servers {
+		addrs = append(addrs, s.Addr())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	pool, err := cluster.NewPool(ctx, addrs, cluster.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pool.Close() })
+	o, err := dialer.New(ctx, pool, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { o.Close() })
+	if err := o.Setup(ctx, dialer.Settings{}); err != nil {
+		t.Fatal(err)
+	}
+	id, err := o.LoadSpec(ctx, nil, "TonePlay", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o, id, cl
 }
