@@ -58,21 +58,7 @@ func TestDialBadFlags(t *testing.T) {
 		{"metrics bad address", []string{"--metrics-addr", "nowhere"}, "--metrics-addr"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			before := srv.CommandCount("originate")
-			cmd := exec.Command(bin, append(append([]string{"dial", "--max-offered", "5"}, tc.args...), host)...)
-			var stdout, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			err := cmd.Run()
-			if code := exitCode(err); code != 1 {
-				t.Fatalf("exit code %d, want 1\n%s%s", code, stdout.String(), stderr.String())
-			}
-			msg := strings.TrimSpace(stderr.String())
-			if strings.Count(msg, "\n") != 0 || !strings.Contains(msg, tc.want) {
-				t.Fatalf("want one line naming %q, got:\n%s", tc.want, msg)
-			}
-			if n := srv.CommandCount("originate") - before; n != 0 {
-				t.Fatalf("%d calls placed", n)
-			}
+			expectRefused(t, bin, srv, host, tc.args, tc.want)
 		})
 	}
 	// --force lets a run write over an earlier one.
@@ -83,5 +69,27 @@ func TestDialBadFlags(t *testing.T) {
 	csv, _ := os.ReadFile(filepath.Join(used, "calls.csv"))
 	if strings.Count(string(csv), "\n") != 3 {
 		t.Fatalf("calls.csv after --force:\n%s", csv)
+	}
+}
+
+// expectRefused runs dial with args against host and checks it is
+// refused before any call: exit 1, one line naming want, and not one
+// originate reaching srv.
+func expectRefused(t *testing.T, bin string, srv *fsemu.Server, host string, args []string, want string) {
+	t.Helper()
+	before := srv.CommandCount("originate")
+	cmd := exec.Command(bin, append(append([]string{"dial", "--max-offered", "5"}, args...), host)...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if code := exitCode(err); code != 1 {
+		t.Fatalf("exit code %d, want 1\n%s%s", code, stdout.String(), stderr.String())
+	}
+	msg := strings.TrimSpace(stderr.String())
+	if strings.Count(msg, "\n") != 0 || !strings.Contains(msg, want) {
+		t.Fatalf("want one line naming %q, got:\n%s", want, msg)
+	}
+	if n := srv.CommandCount("originate") - before; n != 0 {
+		t.Fatalf("%d calls placed", n)
 	}
 }

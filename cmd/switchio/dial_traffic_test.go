@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"os/exec"
 	"strings"
 	"testing"
@@ -99,21 +98,7 @@ func TestDialBadTrafficFlags(t *testing.T) {
 		{"seed not a number", []string{"--seed", "abc"}, "seed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			before := srv.CommandCount("originate")
-			cmd := exec.Command(bin, append(append([]string{"dial", "--max-offered", "5"}, tc.args...), srv.Addr())...)
-			var stdout, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			err := cmd.Run()
-			if code := exitCode(err); code != 1 {
-				t.Fatalf("exit code %d, want 1\n%s%s", code, stdout.String(), stderr.String())
-			}
-			msg := strings.TrimSpace(stderr.String())
-			if strings.Count(msg, "\n") != 0 || !strings.Contains(msg, tc.want) {
-				t.Fatalf("want one line naming %q, got:\n%s", tc.want, msg)
-			}
-			if n := srv.CommandCount("originate") - before; n != 0 {
-				t.Fatalf("%d calls placed", n)
-			}
+			expectRefused(t, bin, srv, srv.Addr(), tc.args, tc.want)
 		})
 	}
 	// A staged Poisson run with random holds ends after its last stage
