@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/switchio/switchio/cluster"
@@ -66,6 +67,7 @@ type CDRConfig struct {
 type CDR struct {
 	cfg CDRConfig
 
+	hurry   atomic.Bool // CloseNow
 	mu      sync.Mutex
 	calls   map[string]*partial // by call key
 	waiting map[string]waitingFacts
@@ -475,10 +477,17 @@ func (m *CDR) Close() {
 	m.release(time.Now(), true)
 }
 
+// CloseNow makes Close write the records still waiting for verdicts at
+// once, without them (a user who interrupts twice wants out now).
+func (m *CDR) CloseNow() { m.hurry.Store(true) }
+
 // awaitVerdicts gives records held for pending verdicts (a recording
 // still being checked) their time, at most VerdictWait, so the last
-// calls of a run keep their verdicts.
+// calls of a run keep their verdicts; none after CloseNow.
 func (m *CDR) awaitVerdicts() {
+	if m.hurry.Load() {
+		return
+	}
 	deadline := time.Now().Add(m.cfg.VerdictWait)
 	for {
 		now := time.Now()

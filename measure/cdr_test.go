@@ -260,3 +260,64 @@ func TestCDRVerdicts(t *testing.T) {
 		t.Fatal("no record")
 	}
 }
+
+// At close, records still waiting for a pending verdict get it if it
+// comes within VerdictWait; after CloseNow they are written at once,
+// without it.
+func TestCDRCloseAwaitsVerdicts(t *testing.T) {
+	for _, now := range []bool{false, true} {
+		t.Run(map[bool]string{false: "Close", true: "CloseNow"}[now], func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			cl := fsemu.RunClusterT(t, 1, fsemu.Config{Inbound: fsemu.Inbound{Action: "answer", TalkTime: 100 * time.Millisecond}})
+			pool, err := cluster.NewPool(ctx, []string{cl.Server(0).Addr()}, cluster.Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pool.Close()
+			specs := []measure.VerdictSpec{{Name: "ber", Kind: measure.KindFloat}}
+			got := make(chan measure.Record, 10)
+			cdr := measure.NewCDR(measure.CDRConfig{Verdicts: specs, VerdictWait: 5 * time.Second, OnRecord: func(r measure.Record) { got <- r }})
+			if err := cdr.Attach(ctx, pool); err != nil {
+				t.Fatal(err)
+			}
+			destroyed := make(chan struct{})
+			var once sync.Once
+			pool.Clients()[0].Observe(func(e *cluster.Event) {
+				c := e.Call()
+				if c == nil {
+					return
+				}
+				switch e.Key {
+				case "CHANNEL_ANSWER":
+					measure.PendVerdict(c, "ber")
+				case "CHANNEL_DESTROY":
+					once.Do(func() {
+						close(destroyed)
+						time.AfterFunc(time.Second, func() { _ = measure.SetVerdict(c, "ber", 0.5) })
+					})
+				}
+			})
+			id := "31111111-2222-4333-8444-555555555555"
+			if _, err := pool.Clients()[0].BgAPI(ctx, "originate {origination_uuid="+id+",sip_h_X-switchio_originating_session="+id+
+				"}sofia/external/1000@"+cl.Server(0).SIPAddr()+" &park()"); err != nil {
+				t.Fatal(err)
+			}
+			<-destroyed
+			for pool.Counters().CallsDone < 1 {
+				time.Sleep(5 * time.Millisecond)
+			}
+			if now {
+				cdr.CloseNow()
+			}
+			start := time.Now()
+			cdr.Close()
+			took := time.Since(start)
+			r := <-got
+			has := r.Verdicts["ber"].Float != nil
+			if has == now || now && took > 500*time.Millisecond {
+				t.Fatalf("verdict written %v (close took %v)", has, took)
+			}
+		})
+	}
+}

@@ -228,6 +228,9 @@ loop:
 		logger.Warn("close", "err", err)
 	}
 	ccancel()
+	if closeWait == 0 {
+		m.CloseNow()
+	}
 	sm, err := m.Close(d)
 	if err != nil {
 		fmt.Fprintln(stderr, "switchio dial: writing measurements:", err)

@@ -10,8 +10,8 @@ import (
 
 	"github.com/switchio/switchio/app"
 	"github.com/switchio/switchio/apps/cdr"
-	"github.com/switchio/switchio/dialer/measured"
 	"github.com/switchio/switchio/cluster"
+	"github.com/switchio/switchio/dialer/measured"
 )
 
 func init() { subcommands = append(subcommands, newServeCmd) }

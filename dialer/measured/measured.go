@@ -194,9 +194,14 @@ func (m *Run) Flush(sm dialer.Summary) error {
 	return errors.Join(m.w.Flush(), m.w.WriteSummary(m.Summary(sm)))
 }
 
+// CloseNow makes Close write the records still waiting for an app's
+// verdict at once, without it: for a second interrupt.
+func (m *Run) CloseNow() { m.cdr.CloseNow() }
+
 // Close writes what is left (calls whose end never came, open seconds),
 // stops system statistics and closes the store with the final summary.
-// Close the dialer first, so its last records are in.
+// Close the dialer first, so its last records are in. Records waiting
+// for an app's verdict wait for it up to the CDR's VerdictWait.
 func (m *Run) Close(d *dialer.Originator) (dialer.Summary, error) {
 	m.cdr.Close()
 	m.ts.Close()
