@@ -13,19 +13,16 @@ import (
 	"time"
 
 	"github.com/switchio/switchio/dialer"
+	"github.com/switchio/switchio/internal/uplot"
 	"github.com/switchio/switchio/measure"
 )
 
-// The chart library (uPlot, MIT licence: assets/uPlot.LICENSE), inlined
-// in every report so that it opens offline.
-var (
-	//go:embed assets/uPlot.iife.min.js
-	uplotJS string
-	//go:embed assets/uPlot.min.css
-	uplotCSS string
-	//go:embed template.html
-	pageTemplate string
-)
+// The chart library (internal/uplot) is inlined in every report so that
+// it opens offline.
+var uplotJS, uplotCSS = uplot.Library()
+
+//go:embed template.html
+var pageTemplate string
 
 var page = template.Must(template.New("report").Parse(pageTemplate))
 

@@ -7,8 +7,8 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/switchio/switchio/apps/bert"
+	"github.com/switchio/switchio/dialer/dialtest"
 	"github.com/switchio/switchio/fsemu"
-	"github.com/switchio/switchio/internal/dialtest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

@@ -8,7 +8,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/switchio/switchio/app"
-	"github.com/switchio/switchio/internal/dialtest"
+	"github.com/switchio/switchio/dialer/dialtest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

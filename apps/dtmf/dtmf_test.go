@@ -8,8 +8,8 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/switchio/switchio/apps/dtmf"
+	"github.com/switchio/switchio/dialer/dialtest"
 	"github.com/switchio/switchio/fsemu"
-	"github.com/switchio/switchio/internal/dialtest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

@@ -11,8 +11,8 @@ import (
 	"github.com/switchio/switchio/apps/audiocheck"
 	"github.com/switchio/switchio/apps/players"
 	"github.com/switchio/switchio/audio"
+	"github.com/switchio/switchio/dialer/dialtest"
 	"github.com/switchio/switchio/fsemu"
-	"github.com/switchio/switchio/internal/dialtest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/switchio/switchio/apps/audiocheck"
+	"github.com/switchio/switchio/dialer/dialtest"
 	"github.com/switchio/switchio/fsemu"
-	"github.com/switchio/switchio/internal/dialtest"
 	"github.com/switchio/switchio/measure"
 )
 

@@ -20,9 +20,9 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/switchio/switchio/dialer"
+	"github.com/switchio/switchio/dialer/dialtest"
 	"github.com/switchio/switchio/dialer/promexport"
 	"github.com/switchio/switchio/fsemu"
-	"github.com/switchio/switchio/internal/dialtest"
 
 	_ "github.com/switchio/switchio/apps/tone" // registers TonePlay
 )

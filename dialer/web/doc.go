@@ -9,7 +9,7 @@
 // as in the final report.
 //
 // The page polls a JSON snapshot (GET /api/stats) every second and draws
-// its charts with the report's chart library (report.ChartLibrary),
+// its charts with the report's chart library (internal/uplot),
 // served by the same server: it loads nothing from the network.
 //
 // # Security

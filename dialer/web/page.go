@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/switchio/switchio/report"
+	"github.com/switchio/switchio/internal/uplot"
 )
 
 //go:embed assets/index.html assets/app.js assets/app.css
@@ -31,7 +31,7 @@ func (s *Server) page(w http.ResponseWriter, _ *http.Request) {
 
 // serveAsset serves the page's script and style and the chart library.
 func serveAsset(w http.ResponseWriter, r *http.Request) {
-	js, css := report.ChartLibrary()
+	js, css := uplot.Library()
 	name := r.PathValue("name")
 	var body, typ string
 	switch name {

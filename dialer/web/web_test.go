@@ -14,9 +14,9 @@ import (
 
 	_ "github.com/switchio/switchio/apps/tone"
 	"github.com/switchio/switchio/dialer"
+	"github.com/switchio/switchio/dialer/dialtest"
 	"github.com/switchio/switchio/dialer/web"
 	"github.com/switchio/switchio/fsemu"
-	"github.com/switchio/switchio/internal/dialtest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

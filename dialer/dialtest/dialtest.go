@@ -1,6 +1,13 @@
-// Package dialtest runs short measured dials against emulated servers,
-// for the tests of apps: a registered app spec, a few calls, and back the
-// records (with the apps' verdicts) and the summary.
+// Package dialtest runs short measured dials against emulated FreeSWITCH
+// servers (fsemu) in tests of call-control apps, as net/http/httptest
+// does for handlers: an app (a registered spec or an instance), a few
+// calls, and back the records, with the app's verdicts, and the summary.
+//
+//	res := dialtest.Run(t, dialtest.Options{App: &MyChecker{}, Calls: 20,
+//		Server: fsemu.Config{Impairments: fsemu.Impairments{DTMFDrop: 0.1}}})
+//	for _, r := range res.Records {
+//		if ok, _ := dialtest.Bool(r, "my_check_ok"); !ok { ... }
+//	}
 package dialtest
 
 import (
