@@ -160,14 +160,7 @@ func (a *Aggregator) SetClockOffsets(o map[string]ClockOffset) { a.offsets = o }
 // SetVerdicts declares the run's verdict columns (CDRConfig.Verdicts),
 // before any record is added: the media checks among them
 // (VerdictSpec.Check) count toward media_checked and media_failed.
-func (a *Aggregator) SetVerdicts(specs []VerdictSpec) {
-	a.checks = map[string]bool{}
-	for _, sp := range specs {
-		if sp.Check && sp.Kind == KindBool {
-			a.checks[sp.Name] = true
-		}
-	}
-}
+func (a *Aggregator) SetVerdicts(specs []VerdictSpec) { a.checks = checksOf(specs) }
 
 // Add counts one record.
 func (a *Aggregator) Add(r Record) {
@@ -270,7 +263,7 @@ func (a *Aggregator) addVerdicts(g *figures, r Record) {
 	if len(r.Verdicts) == 0 {
 		return
 	}
-	checked, failed := false, false
+	checked, failed := mediaCheck(a.checks, r.Verdicts)
 	for name, v := range r.Verdicts {
 		vf := g.verdicts[name]
 		if vf == nil {
@@ -287,10 +280,6 @@ func (a *Aggregator) addVerdicts(g *figures, r Record) {
 				vf.True++
 			} else {
 				vf.False++
-			}
-			if a.checks[name] {
-				checked = true
-				failed = failed || !*v.Bool
 			}
 		case v.Int != nil:
 			vf.addNumber(float64(*v.Int))

@@ -39,6 +39,11 @@ type Second struct {
 	SetupMaxMs *float64 `parquet:"setup_max_ms,optional"`
 	// FailedByCause counts the calls failed during the second by cause.
 	FailedByCause map[string]int64 `parquet:"failed_by_cause"`
+	// MediaChecked and MediaFailed count the calls ended during the
+	// second with a media check verdict, and those failing one (see
+	// VerdictSpec.Check).
+	MediaChecked int64 `parquet:"media_checked"`
+	MediaFailed  int64 `parquet:"media_failed"`
 }
 
 // secondAcc accumulates one open second.
@@ -63,12 +68,44 @@ type TimeSeries struct {
 	active int64 // running sums over emitted seconds
 	full   int64
 	emit   func(Second)
+	checks map[string]bool // verdicts that are media checks
 }
 
 // NewTimeSeries returns a builder that gives each final row to emit, in
 // order.
 func NewTimeSeries(emit func(Second)) *TimeSeries {
 	return &TimeSeries{open: map[int64]*secondAcc{}, emit: emit}
+}
+
+// SetVerdicts declares the run's verdict columns, before any record is
+// added: the media checks among them are counted per second.
+func (ts *TimeSeries) SetVerdicts(specs []VerdictSpec) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	ts.checks = checksOf(specs)
+}
+
+// checksOf is the set of the media checks among specs.
+func checksOf(specs []VerdictSpec) map[string]bool {
+	m := map[string]bool{}
+	for _, sp := range specs {
+		if sp.Check && sp.Kind == KindBool {
+			m[sp.Name] = true
+		}
+	}
+	return m
+}
+
+// mediaCheck reports whether a record has a media check verdict and
+// whether one of them failed.
+func mediaCheck(checks map[string]bool, v map[string]Value) (checked, failed bool) {
+	for name, x := range v {
+		if checks[name] && x.Bool != nil {
+			checked = true
+			failed = failed || !*x.Bool
+		}
+	}
+	return checked, failed
 }
 
 func (ts *TimeSeries) acc(sec int64) *secondAcc {
@@ -115,6 +152,12 @@ func (ts *TimeSeries) Add(r Record) {
 		se.row.Dropped++
 	case "abandoned":
 		se.row.Abandoned++
+	}
+	if checked, failed := mediaCheck(ts.checks, r.Verdicts); checked {
+		se.row.MediaChecked++
+		if failed {
+			se.row.MediaFailed++
+		}
 	}
 	if r.Outcome == "failed" || r.LocalAnswer.IsZero() {
 		return

@@ -73,3 +73,31 @@ func TestTimeSeriesBoundedOpen(t *testing.T) {
 		t.Fatalf("rows %d, first %+v", len(rows), rows)
 	}
 }
+
+// Calls with a media check verdict are counted in the second they end,
+// failed ones apart; verdicts that are not checks are not counted.
+func TestTimeSeriesMediaChecks(t *testing.T) {
+	t0 := time.Unix(2_000_000, 0)
+	var rows []Second
+	ts := NewTimeSeries(func(s Second) { rows = append(rows, s) })
+	ts.SetVerdicts([]VerdictSpec{{Name: "dtmf_ok", Kind: KindBool, Check: true}, {Name: "recorded", Kind: KindBool}})
+	no, yes := false, true
+	for i, v := range []map[string]Value{
+		{"dtmf_ok": {Bool: &yes}},
+		{"dtmf_ok": {Bool: &no}},
+		{"recorded": {Bool: &no}},
+		nil,
+	} {
+		at := t0.Add(time.Duration(i) * 100 * time.Millisecond)
+		ts.Add(Record{Outcome: "completed", JobLaunch: at, LocalAnswer: at, LocalHangup: at.Add(1500 * time.Millisecond), Verdicts: v})
+	}
+	ts.Close()
+	var checked, failed int64
+	for _, r := range rows {
+		checked += r.MediaChecked
+		failed += r.MediaFailed
+	}
+	if checked != 2 || failed != 1 || rows[1].MediaChecked != 2 {
+		t.Fatalf("checked %d, failed %d: %+v", checked, failed, rows)
+	}
+}

@@ -378,6 +378,19 @@ func (c *collector) timeCharts() []*chart {
 	out = append(out, c.timeChart("failed_by_cause", groupFailures, "Failures by cause per second", "calls/s",
 		"failed: calls that ended in each second without an answer, by hang-up cause (the commonest causes; the rest as other).",
 		xs, fcols, fser))
+	var checked int64
+	for _, s := range c.seconds {
+		checked += s.MediaChecked
+	}
+	if checked > 0 {
+		out = append(out, c.timeChart("media_checks", groupFailures, "Media checks per second", "calls/s",
+			"media_checked: calls ended in each second with an app's media check (DTMF, audio, bert); media_failed: those failing it.",
+			xs, [][]float64{
+				col(func(s *measure.Second) float64 { return float64(s.MediaChecked) }),
+				col(func(s *measure.Second) float64 { return float64(s.MediaFailed) }),
+			},
+			[]series{{Label: "media_checked", Color: palette[4]}, {Label: "media_failed", Color: palette[2]}}))
+	}
 	return out
 }
 

@@ -57,6 +57,7 @@ func (g genRun) write(tb testing.TB, dir string) dialer.Summary {
 	})
 	agg := measure.NewAggregator(time.Time{})
 	agg.SetVerdicts(specs)
+	ts.SetVerdicts(specs)
 	rnd := rand.New(rand.NewPCG(1, 2))
 	srv := func(i int) string { return fmt.Sprintf("10.0.0.%d:8021", 1+i%g.servers) }
 	sm := dialer.Summary{ID: "gen", State: "stopped", TargetRate: g.rate, Limit: int(g.rate * g.hold.Seconds() * 2),

@@ -34,7 +34,7 @@ func TestBuild(t *testing.T) {
 			[]string{"switchio report · gen", "USER_BUSY", "NO_ANSWER", "call_setup_latency", "10.0.0.2:8021", "switchio dev", "TonePlay",
 				"Thresholds</h3>", "✗ asr&gt;=0.99", "✓ p99(call_setup_latency)&lt;10s", "Settings changed during the run", "rate = 80"}, 14, true, true},
 		{"verdicts", genRun{calls: 1000, rate: 50, servers: 1, hold: time.Second, verdicts: true}, Options{NoPNG: true},
-			[]string{"Media checks</h3>", "<code>dtmf_ok</code>", "<code>dtmf_missing</code>", "media_failed", "checked"}, 14, false, true},
+			[]string{"Media checks</h3>", "<code>dtmf_ok</code>", "<code>dtmf_missing</code>", "media_failed", "checked", "Media checks per second"}, 15, false, true},
 		{"no summary, no PNG", genRun{calls: 500, rate: 20, servers: 1, hold: time.Second, noSummary: true}, Options{NoPNG: true, Version: "v9.9.9"},
 			[]string{"no summary.json", "switchio v9.9.9"}, 14, false, false},
 	} {

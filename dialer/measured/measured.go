@@ -103,6 +103,7 @@ func Start(ctx context.Context, pool *cluster.Pool, opts Options) (*Run, error) 
 			m.keep(m.w.WriteSecond(&s))
 		}
 	})
+	m.ts.SetVerdicts(opts.Verdicts)
 	m.cdr = measure.NewCDR(measure.CDRConfig{LoadTest: true, OnRecord: m.onRecord, Verdicts: opts.Verdicts})
 	if err := m.cdr.Attach(ctx, pool); err != nil {
 		m.Abort()
