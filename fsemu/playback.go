@@ -52,7 +52,10 @@ func (ch *channel) playback(ap *appRun, done func()) {
 			return
 		}
 		ap.timer = nil
-		ap.playbackStop(ch, "done")
+		// The file played for its length from its start, whenever this
+		// timer got to run (a clock read between the start and the
+		// timer's registration may differ by a step of a virtual clock).
+		ap.playbackStopAt(ch, "done", ap.started.Add(total))
 		ch.setVar("current_application_response", "FILE PLAYED")
 		done()
 	})
@@ -75,12 +78,17 @@ func playHeaders(path, status string) []wire.Header {
 }
 
 func (ap *appRun) playbackStop(ch *channel, status string) {
+	ap.playbackStopAt(ch, status, ch.s.clock.Now())
+}
+
+// playbackStopAt ends the playback as of at.
+func (ap *appRun) playbackStopAt(ch *channel, status string, at time.Time) {
 	if ap.file == "" {
 		return
 	}
-	el := ch.s.clock.Now().Sub(ap.started)
+	el := at.Sub(ap.started)
 	if n := len(ch.media.sent); n > 0 && ch.media.sent[n-1].end == 0 {
-		ch.media.sent[n-1].end = ch.s.nowMicros()
+		ch.media.sent[n-1].end = at.UnixMicro()
 	}
 	samples := int64(el.Seconds() * sampleRate)
 	ch.setVar("playback_last_offset_pos", strconv.FormatInt(samples, 10))
