@@ -14,8 +14,9 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // CalleeBlockOnInvite's rejection reaches the dialer as the failed calls'
-// cause: respond 486 is USER_BUSY (sofia's SIP-to-cause mapping, as
-// fsemu's respond follows), a cause is used as given.
+// cause: a SIP code through sofia's mapping (sofia_glue.c
+// sofia_glue_sip_cause_to_freeswitch: 486 USER_BUSY, 603 CALL_REJECTED),
+// which fsemu's respond follows; a cause is used as given.
 func TestCalleeBlockOnInvite(t *testing.T) {
 	for _, tc := range []struct{ spec, cause string }{
 		{"CalleeBlockOnInvite", "USER_BUSY"},
