@@ -33,8 +33,9 @@ func TestCalleeBlockOnInvite(t *testing.T) {
 	}
 }
 
-// CalleeRingback rings first: plainly (180, the record's caller_ringing)
-// or with early media (183, caller_early_media), then hangs up with its
+// CalleeRingback rings first: plainly (ring_ready, a 180: the caller's
+// CHANNEL_PROGRESS, capture 20) or with early media (pre_answer, a 183:
+// CHANNEL_PROGRESS_MEDIA, captures 18 and 19), then hangs up with its
 // cause or answers; the post-dial delay is the ring time.
 func TestCalleeRingback(t *testing.T) {
 	for _, tc := range []struct {
