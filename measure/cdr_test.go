@@ -198,12 +198,7 @@ func TestCDRObservedCalls(t *testing.T) {
 func TestCDRVerdicts(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	cl := fsemu.RunClusterT(t, 1, fsemu.Config{Inbound: fsemu.Inbound{Action: "answer", TalkTime: 100 * time.Millisecond}})
-	pool, err := cluster.NewPool(ctx, []string{cl.Server(0).Addr()}, cluster.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
+	cl, pool := answeringServer(t, ctx)
 	specs := []measure.VerdictSpec{
 		{Name: "digits_ok", Kind: measure.KindBool},
 		{Name: "ber", Kind: measure.KindFloat},
@@ -269,12 +264,7 @@ func TestCDRCloseAwaitsVerdicts(t *testing.T) {
 		t.Run(map[bool]string{false: "Close", true: "CloseNow"}[now], func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			cl := fsemu.RunClusterT(t, 1, fsemu.Config{Inbound: fsemu.Inbound{Action: "answer", TalkTime: 100 * time.Millisecond}})
-			pool, err := cluster.NewPool(ctx, []string{cl.Server(0).Addr()}, cluster.Config{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer pool.Close()
+			cl, pool := answeringServer(t, ctx)
 			specs := []measure.VerdictSpec{{Name: "ber", Kind: measure.KindFloat}}
 			got := make(chan measure.Record, 10)
 			cdr := measure.NewCDR(measure.CDRConfig{Verdicts: specs, VerdictWait: 5 * time.Second, OnRecord: func(r measure.Record) { got <- r }})
@@ -320,4 +310,17 @@ func TestCDRCloseAwaitsVerdicts(t *testing.T) {
 			}
 		})
 	}
+}
+
+// answeringServer starts one emulated server whose far end answers and
+// hangs up after 100 ms, and a pool over it, closed at the test's end.
+func answeringServer(t *testing.T, ctx context.Context) (*fsemu.Cluster, *cluster.Pool) {
+	t.Helper()
+	cl := fsemu.RunClusterT(t, 1, fsemu.Config{Inbound: fsemu.Inbound{Action: "answer", TalkTime: 100 * time.Millisecond}})
+	pool, err := cluster.NewPool(ctx, []string{cl.Server(0).Addr()}, cluster.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pool.Close() })
+	return cl, pool
 }
