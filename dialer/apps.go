@@ -136,6 +136,17 @@ func (o *Originator) SetWeight(appID string, weight int) error {
 	return nil
 }
 
+// Weight returns an app id's current weight (false if the id is not
+// loaded).
+func (o *Originator) Weight(appID string) (int, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if i := o.appIndex(appID); i >= 0 {
+		return o.apps[i].weight, true
+	}
+	return 0, false
+}
+
 // AppIDs returns the loaded app ids in load order.
 func (o *Originator) AppIDs() []string {
 	o.mu.Lock()

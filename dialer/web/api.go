@@ -34,8 +34,7 @@ type ServerView struct {
 }
 
 // AppView is one loaded app id: its label, the calls it got and its
-// weight when the change log tells it (Weight is nil until a weight was
-// changed during the run).
+// current weight (nil only for an id unloaded meanwhile).
 type AppView struct {
 	ID     string `json:"id"`
 	Label  string `json:"label"`
@@ -99,19 +98,15 @@ func snapshot(st dialer.Stats, sm dialer.Summary, hold time.Duration, apps []App
 	return v
 }
 
-// apps lists the dialer's app ids with their calls and, from the change
-// log, their current weight.
+// appViews lists the dialer's app ids with their calls and current
+// weight.
 func appViews(d *dialer.Originator, sm dialer.Summary) []AppView {
 	out := []AppView{}
 	for _, id := range d.AppIDs() {
 		label := d.AppLabel(id)
 		a := AppView{ID: id, Label: label, Calls: sm.CallsByApp[label]}
-		for _, c := range sm.Changes {
-			if c.Setting == "weight "+label {
-				if n, err := strconv.Atoi(c.Value); err == nil {
-					a.Weight = &n
-				}
-			}
+		if w, ok := d.Weight(id); ok {
+			a.Weight = &w
 		}
 		out = append(out, a)
 	}

@@ -137,8 +137,8 @@ func TestSnapshotMatchesStats(t *testing.T) {
 			t.Errorf("server %d: %+v, stats %+v", i, sv, ss)
 		}
 	}
-	if len(v.Apps) != 1 || v.Apps[0].ID != id || v.Apps[0].Calls != 30 {
-		t.Errorf("apps %+v", v.Apps)
+	if len(v.Apps) != 1 || v.Apps[0].ID != id || v.Apps[0].Calls != 30 || v.Apps[0].Weight == nil || *v.Apps[0].Weight != 1 {
+		t.Errorf("apps %+v (TonePlay loaded with weight 1)", v.Apps)
 	}
 	if v.Seq == 0 || len(v.Points) == 0 {
 		t.Errorf("no chart point (seq %d)", v.Seq)
