@@ -111,7 +111,7 @@ func Compare(dirs []string, out string, opts Options) (string, error) {
 	return path, nil
 }
 
-// defaults fills opts' zero fields, as Build does.
+// defaults fills opts' zero fields (Build, Compare).
 func defaults(opts Options) Options {
 	if opts.MaxPoints == 0 {
 		opts.MaxPoints = DefaultMaxPoints

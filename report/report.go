@@ -40,16 +40,7 @@ type Options struct {
 // writes dir/report.html and, unless opts.NoPNG, one PNG per chart in
 // dir/plots/. It returns the HTML file's path.
 func Build(dir string, opts Options) (string, error) {
-	if opts.MaxPoints == 0 {
-		opts.MaxPoints = DefaultMaxPoints
-	}
-	opts.MaxPoints = max(opts.MaxPoints, 16)
-	if opts.Version == "" {
-		opts.Version = version()
-	}
-	if opts.Now.IsZero() {
-		opts.Now = time.Now()
-	}
+	opts = defaults(opts)
 	run, err := store.Load(dir)
 	if err != nil {
 		return "", fmt.Errorf("report: %w", err)
