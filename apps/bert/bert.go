@@ -90,11 +90,7 @@ func (b *Bert) Setup(ctx context.Context, r *cluster.Registrar) error {
 	if b.Timeout < time.Millisecond || b.MaxErr < 1 || b.MaxErr > 100 || b.Window < 0 {
 		return fmt.Errorf("Bert: timeout must be 1ms or more, max_err 1..100, window 0 or more")
 	}
-	r.On("CHANNEL_PARK", func(ctx context.Context, ev *cluster.Event) {
-		if s := ev.Session; s != nil && s.IsInbound() && !s.Answered() {
-			_ = s.Queue().Answer()
-		}
-	})
+	r.On("CHANNEL_PARK", app.AnswerCalledLeg)
 	r.On("CHANNEL_ANSWER", b.answered)
 	r.On(EventInSync, func(ctx context.Context, ev *cluster.Event) { add(ev.Call(), varInSync, 1) })
 	r.On(EventTimeout, func(ctx context.Context, ev *cluster.Event) { add(ev.Call(), varTimeouts, 1) })

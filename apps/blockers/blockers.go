@@ -47,8 +47,8 @@ func (b *CalleeBlockOnInvite) Setup(ctx context.Context, r *cluster.Registrar) e
 		return fmt.Errorf("CalleeBlockOnInvite: cause %q is not a hang-up cause (upper case and _, e.g. USER_BUSY)", b.Cause)
 	}
 	r.On("CHANNEL_PARK", func(ctx context.Context, ev *cluster.Event) {
-		s := ev.Session
-		if s == nil || !s.IsInbound() || s.Answered() {
+		s := app.CalledLeg(ev)
+		if s == nil {
 			return
 		}
 		if b.Cause != "" {
@@ -117,8 +117,8 @@ func (c *CalleeRingback) Setup(ctx context.Context, r *cluster.Registrar) error 
 }
 
 func (c *CalleeRingback) parked(ctx context.Context, ev *cluster.Event) {
-	s := ev.Session
-	if s == nil || !s.IsInbound() || s.Answered() {
+	s := app.CalledLeg(ev)
+	if s == nil {
 		return
 	}
 	q := s.Queue()

@@ -104,11 +104,7 @@ func (d *DtmfChecker) Setup(ctx context.Context, r *cluster.Registrar) error {
 		d.timers = map[*time.Timer]struct{}{}
 	}
 	d.mu.Unlock()
-	r.On("CHANNEL_PARK", func(ctx context.Context, ev *cluster.Event) {
-		if s := ev.Session; s != nil && s.IsInbound() && !s.Answered() {
-			_ = s.Queue().Answer()
-		}
-	})
+	r.On("CHANNEL_PARK", app.AnswerCalledLeg)
 	r.On("CHANNEL_ANSWER", d.answered)
 	r.On("DTMF", d.digit)
 	r.On("CHANNEL_HANGUP", d.hungUp)

@@ -39,7 +39,7 @@ func (m *MutedPlayRec) Setup(ctx context.Context, r *cluster.Registrar) error {
 	if err != nil {
 		return fmt.Errorf("MutedPlayRec: %w", err)
 	}
-	r.On("CHANNEL_PARK", answerInbound)
+	r.On("CHANNEL_PARK", app.AnswerCalledLeg)
 	r.On("CHANNEL_ANSWER", m.answered)
 	r.On("PLAYBACK_STOP", m.played)
 	return nil

@@ -52,7 +52,7 @@ func (p *PlayRec) Setup(ctx context.Context, r *cluster.Registrar) error {
 	if err != nil {
 		return fmt.Errorf("PlayRec: %w", err)
 	}
-	r.On("CHANNEL_PARK", answerInbound)
+	r.On("CHANNEL_PARK", app.AnswerCalledLeg)
 	r.On("CHANNEL_ANSWER", p.answered)
 	r.On("PLAYBACK_STOP", p.played)
 	return nil
@@ -88,13 +88,6 @@ func (p *PlayRec) played(ctx context.Context, ev *cluster.Event) {
 		}
 	}
 	endCall(call)
-}
-
-// answerInbound answers a parked inbound leg (the callee).
-func answerInbound(ctx context.Context, ev *cluster.Event) {
-	if s := ev.Session; s != nil && s.IsInbound() && !s.Answered() {
-		_ = s.Queue().Answer()
-	}
 }
 
 // endCall ends a player's call as planned: the first leg (the caller)

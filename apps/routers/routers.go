@@ -45,7 +45,7 @@ func (p *Proxier) Setup(ctx context.Context, r *cluster.Registrar) error {
 	}
 	dial := proxyDial(p.Profile)
 	r.On("CHANNEL_PARK", func(ctx context.Context, ev *cluster.Event) {
-		if s := ev.Session; s != nil && s.IsInbound() && !s.Answered() {
+		if s := app.CalledLeg(ev); s != nil {
 			_ = s.Queue().Bridge(dial)
 		}
 	})
@@ -120,8 +120,8 @@ func parseRoutes(route []string, profile string) (map[int]string, error) {
 }
 
 func (b *Bridger) parked(ctx context.Context, ev *cluster.Event) {
-	s, call := ev.Session, ev.Call()
-	if s == nil || call == nil || !s.IsInbound() || s.Answered() {
+	s, call := app.CalledLeg(ev), ev.Call()
+	if s == nil || call == nil {
 		return
 	}
 	dial, ok := b.table[call.Len()]

@@ -76,11 +76,7 @@ func (t *TonePlay) Setup(ctx context.Context, r *cluster.Registrar) error {
 	if err := t.rec.Setup(r); err != nil {
 		return fmt.Errorf("tone: %w", err)
 	}
-	r.On("CHANNEL_PARK", func(ctx context.Context, ev *cluster.Event) {
-		if s := ev.Session; s != nil && s.IsInbound() && !s.Answered() {
-			_ = s.Queue().Answer()
-		}
-	})
+	r.On("CHANNEL_PARK", app.AnswerCalledLeg)
 	r.On("CHANNEL_ANSWER", func(ctx context.Context, ev *cluster.Event) {
 		s := ev.Session
 		if s == nil {
