@@ -2,6 +2,7 @@ package players
 
 import (
 	"context"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -44,19 +45,17 @@ func (p *Player) LoadChanged(l app.Load) { p.hold.Store(int64(l.Hold)) }
 // MaxHold implements app.SelfEnding: the plays, one more, and 2 s.
 func (p *Player) MaxHold(hold time.Duration) time.Duration {
 	length := p.clipLen()
-	return time.Duration(iterations(p.Iterations, hold, length, 2)+1)*length + 2*time.Second
+	return time.Duration(iterations(p.Iterations, hold, length)+1)*length + 2*time.Second
 }
 
 func (p *Player) clipLen() time.Duration {
-	if p.Clip == "" {
-		return audio.TestSignal.Duration()
-	}
-	return p.ClipLen
+	c, _ := clipOf(p.Clip, p.ClipLen)
+	return c.length
 }
 
 // plays is the number of plays of a call answered now.
 func (p *Player) plays() int {
-	return iterations(p.Iterations, time.Duration(p.hold.Load()), p.clip.length, 2)
+	return iterations(p.Iterations, time.Duration(p.hold.Load()), p.clip.length)
 }
 
 // setup resolves the clip and starts the recorder with an expectation
@@ -81,3 +80,46 @@ func (p *Player) Teardown(ctx context.Context, c *cluster.Client) error {
 	p.rec.Wait()
 	return nil
 }
+
+// clip is what a player plays: a URL and its length.
+type clip struct {
+	url    string
+	length time.Duration
+	signal audio.Signal // known content (nil for a user's file)
+}
+
+// clipOf resolves a player's clip parameters.
+func clipOf(url string, length time.Duration) (clip, error) {
+	if url == "" {
+		return clip{url: audio.TestSignal.ToneStream(), length: audio.TestSignal.Duration(), signal: audio.TestSignal}, nil
+	}
+	if length <= 0 {
+		return clip{}, errClipLen
+	}
+	return clip{url: url, length: length}, nil
+}
+
+// iterations is n when set, else how many plays of length fit in hold,
+// at least 2 (so each leg plays, or is heard, once).
+func iterations(n int, hold, length time.Duration) int {
+	if n > 0 {
+		return n
+	}
+	if hold <= 0 || length <= 0 {
+		return 2
+	}
+	return max(int(hold/length), 2)
+}
+
+// countdown decrements the call's iterations left and returns them.
+func countdown(c *cluster.Call) int {
+	v := c.UpdateVar(varLeft, func(old string) string {
+		n, _ := strconv.Atoi(old)
+		return strconv.Itoa(n - 1)
+	})
+	n, _ := strconv.Atoi(v)
+	return n
+}
+
+// varLeft is the call variable holding a player's iterations left.
+const varLeft = "switchio.players.left"
