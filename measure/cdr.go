@@ -558,7 +558,7 @@ func (m *CDR) ready(r *Record, now time.Time, force bool) bool {
 	m.mu.Lock()
 	call := m.live[r.CallID]
 	m.mu.Unlock()
-	v, pending := verdictsOf(call, m.cfg.Verdicts)
+	v, pending := ReadVerdicts(call, m.cfg.Verdicts)
 	r.Verdicts = v
 	if pending && !force {
 		m.mu.Lock()

@@ -68,13 +68,7 @@ func DropVerdict(c *cluster.Call, name string) {
 // ReadVerdicts returns the verdicts of a call set so far, among specs,
 // and whether any of them is still pending: what the call's record will
 // hold.
-func ReadVerdicts(c *cluster.Call, specs []VerdictSpec) (values map[string]Value, pending bool) {
-	return verdictsOf(c, specs)
-}
-
-// verdictsOf reads the declared verdicts of a call: the values set, and
-// whether any declared one is still pending.
-func verdictsOf(c *cluster.Call, specs []VerdictSpec) (map[string]Value, bool) {
+func ReadVerdicts(c *cluster.Call, specs []VerdictSpec) (map[string]Value, bool) {
 	if c == nil || len(specs) == 0 {
 		return nil, false
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/switchio/switchio/measure"
 )
 
-func init() { app.MustRegister(&TonePlay{Freq: 1004, MaxGap: 40 * time.Millisecond}) }
+func init() { app.MustRegister(&TonePlay{Freq: 1004, MaxGap: audio.DefaultMaxGap}) }
 
 // TonePlay answers a parked inbound leg and makes it echo; when the
 // outbound leg is answered it plays an endless tone of Freq Hz.
@@ -34,7 +34,7 @@ type TonePlay struct {
 	// Keep keeps the recordings; otherwise each is removed once checked.
 	Keep bool `param:"keep" help:"keep the recordings (paths in the recordings verdict)"`
 	// MaxGap is the longest silence in the tone not counted as a dropout
-	// (0: 40 ms).
+	// (0: audio.DefaultMaxGap, 40 ms).
 	MaxGap time.Duration `param:"max_gap" help:"longest silence not counted as a dropout"`
 
 	rec audiocheck.Recorder
@@ -67,9 +67,6 @@ func (t *TonePlay) Setup(ctx context.Context, r *cluster.Registrar) error {
 	}
 	if t.MaxGap < 0 {
 		return fmt.Errorf("tone: negative max_gap %s", t.MaxGap)
-	}
-	if t.MaxGap == 0 {
-		t.MaxGap = 40 * time.Millisecond
 	}
 	t.rec = audiocheck.Recorder{Every: t.Record, Dir: t.Dir, ReadDir: t.ReadDir, Keep: t.Keep, ReadOnly: true,
 		Expect: audio.Expect{Freq: float64(t.Freq), MaxGap: t.MaxGap}}
