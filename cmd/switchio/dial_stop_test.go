@@ -69,9 +69,24 @@ func warmupAbandoned(f *measure.MetricsSummary) uint64 {
 // answered calls on stderr.
 func startDial(t *testing.T, bin string, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"dial", "--status-interval", "100ms"}, args...)...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout = &stdout
+	cmd, stdout, stderr, rest := startDialUntil(t, bin, args, answeredLine)
+	go io.Copy(io.Discard, rest)
+	return cmd, stdout, stderr
+}
+
+// answeredLine reports whether a status line shows calls answered.
+func answeredLine(line string) bool {
+	return strings.Contains(line, "answered=") && !strings.Contains(line, "answered=0 ")
+}
+
+// startDialUntil starts a dial in a subprocess (status every 100 ms)
+// and reads its stderr into a buffer line by line until stop says so; it
+// returns the rest of stderr still to read.
+func startDialUntil(t *testing.T, bin string, args []string, stop func(line string) bool) (cmd *exec.Cmd, stdout, stderr *bytes.Buffer, rest io.Reader) {
+	t.Helper()
+	cmd = exec.Command(bin, append([]string{"dial", "--status-interval", "100ms"}, args...)...)
+	stdout, stderr = &bytes.Buffer{}, &bytes.Buffer{}
+	cmd.Stdout = stdout
 	errPipe, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -82,12 +97,11 @@ func startDial(t *testing.T, bin string, args ...string) (*exec.Cmd, *bytes.Buff
 	sc := bufio.NewScanner(errPipe)
 	for sc.Scan() {
 		stderr.WriteString(sc.Text() + "\n")
-		if strings.Contains(sc.Text(), "answered=") && !strings.Contains(sc.Text(), "answered=0 ") {
+		if stop(sc.Text()) {
 			break
 		}
 	}
-	go io.Copy(io.Discard, errPipe)
-	return cmd, &stdout, &stderr
+	return cmd, stdout, stderr, errPipe
 }
 
 func waitExit(t *testing.T, cmd *exec.Cmd, within time.Duration) int {

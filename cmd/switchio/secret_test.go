@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -11,7 +10,6 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -120,30 +118,19 @@ var metricsLine = regexp.MustCompile(`Prometheus metrics at (http://\S+)`)
 // Ctrl-C.
 func runDialScraped(t *testing.T, bin string, args ...string) dialRun {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"dial", "--status-interval", "100ms"}, args...)...)
 	var r dialRun
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout = &stdout
-	errPipe, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(errPipe)
-	for sc.Scan() {
-		line := sc.Text()
-		stderr.WriteString(line + "\n")
+	stopped := false
+	cmd, stdout, stderr, rest := startDialUntil(t, bin, args, func(line string) bool {
 		if m := metricsLine.FindStringSubmatch(line); m != nil {
 			r.scrape = scrape(t, m[1])
 		}
-		if r.scrape != nil && strings.Contains(line, "answered=") && !strings.Contains(line, "answered=0 ") {
-			cmd.Process.Signal(syscall.SIGINT)
-			break
-		}
+		stopped = r.scrape != nil && answeredLine(line)
+		return stopped
+	})
+	if stopped {
+		cmd.Process.Signal(syscall.SIGINT)
 	}
-	io.Copy(&stderr, errPipe)
+	io.Copy(stderr, rest)
 	r.code = waitExit(t, cmd, 60*time.Second)
 	r.stdout, r.stderr = stdout.Bytes(), stderr.Bytes()
 	return r
