@@ -72,6 +72,12 @@ type Expect struct {
 	// Channel selects the channel of a stereo clip to analyse: 0 or 1, or
 	// -1 for the channels mixed (Clip.Mono). The default 0 suits mono.
 	Channel int
+	// Pause is silence designed in between passes of Signal on top of the
+	// signal's own: a leg of a call whose legs take turns playing a clip
+	// hears every other play, so between two passes it hears the pause
+	// of its own play (PlayRec, MutedPlayRec). Each pass boundary a gap
+	// spans allows one Pause more.
+	Pause time.Duration
 }
 
 // Analysis is what Analyze found in a recording, with OK and Reason as the
@@ -634,7 +640,7 @@ func (a *analyzer) designed(gs, ge int, d time.Duration) bool {
 		return false // inside a detection
 	}
 	if k == 0 || k == len(a.dets) || a.dets[k-1].elem < 0 || a.dets[k].elem < 0 || a.dets[k].slot <= a.dets[k-1].slot {
-		return d <= a.maxSilence+a.e.MaxGap
+		return d <= a.maxSilence+max(a.e.Pause, 0)+a.e.MaxGap
 	}
 	if a.allowFor != k {
 		p, q := &a.dets[k-1], &a.dets[k]
@@ -642,6 +648,7 @@ func (a *analyzer) designed(gs, ge int, d time.Duration) bool {
 		at := func(slot int) time.Duration { return time.Duration(slot/nt) * a.period }
 		a.allowFor = k
 		a.allowance = at(q.slot) + a.tones[q.elem].start - at(p.slot) - a.tones[p.elem].end + a.e.MaxGap
+		a.allowance += time.Duration(q.slot/nt-p.slot/nt) * max(a.e.Pause, 0)
 	}
 	if d > a.allowance {
 		return false

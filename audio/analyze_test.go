@@ -422,3 +422,41 @@ func TestTelephonyPath(t *testing.T) {
 		})
 	}
 }
+
+// TestPause checks a leg that hears every other play of a clip (legs
+// taking turns): the pause of its own play between the passes it hears is
+// designed with Expect.Pause, not without; a dropout inside a tone, or a
+// whole pass missing, is still found.
+func TestPause(t *testing.T) {
+	const rate = 8000
+	clip := TestSignal.Render(rate, -10).Channels[0]
+	own := TestSignal.Duration() + ms(40) // its own play and a hand-over
+	heard := func() []int16 {
+		return cat(silence(rate, ms(300)), clip, silence(rate, own), clip, silence(rate, own), clip, silence(rate, ms(200)))
+	}
+	pause := Expect{Signal: TestSignal, MaxGap: ms(150), Pause: TestSignal.Duration()}
+	for _, tc := range []struct {
+		name   string
+		x      []int16
+		e      Expect
+		ok     bool
+		reason string
+	}{
+		{"turns, with Pause", heard(), pause, true, ""},
+		{"turns, without Pause", heard(), Expect{Signal: TestSignal, MaxGap: ms(150)}, false, "2 dropouts"},
+		{"dropout in a tone", func() []int16 {
+			x := heard()
+			zero(x, rate, ms(300)+TestSignal.Duration()+own+ms(560), ms(100))
+			return x
+		}(), Expect{Signal: TestSignal, Pause: TestSignal.Duration() + ms(40)}, false, "tone 1850 Hz too short"},
+		{"a pass missing", cat(silence(rate, ms(300)), clip, silence(rate, 3*own), clip), pause, false, "dropout"},
+		{"pause too long", cat(silence(rate, ms(300)), clip, silence(rate, own+ms(300)), clip), pause, false, "1 dropout"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := Analyze(mono(rate, tc.x), tc.e)
+			if a.OK != tc.ok || !strings.Contains(a.Reason, tc.reason) {
+				t.Fatalf("OK %v, reason %q; want %v, %q (%+v)", a.OK, a.Reason, tc.ok, tc.reason, a)
+			}
+		})
+	}
+}

@@ -165,6 +165,10 @@ func (c *Client) Subscribe(ctx context.Context, events ...string) error {
 	return nil
 }
 
+// Logger returns the client's logger (Config.Logger), for apps to warn
+// on.
+func (c *Client) Logger() *slog.Logger { return c.log }
+
 // Addr returns the server's event socket address.
 func (c *Client) Addr() string { return c.addr }
 

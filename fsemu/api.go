@@ -1,6 +1,7 @@
 package fsemu
 
 import (
+	"os"
 	"strconv"
 	"strings"
 
@@ -58,6 +59,13 @@ func init() {
 		"uuid_deflect":  apiUUIDDeflect,
 		"msleep":        func(s *Server, _ string, done func(string)) { done("+OK") },
 		"module_exists": func(s *Server, a string, done func(string)) { done(strconv.FormatBool(knownModule(a))) },
+		// file_exists (mod_commands.c file_exists_function): "true" or
+		// "false", on this host's file system, where fsemu writes its
+		// recordings.
+		"file_exists": func(s *Server, a string, done func(string)) {
+			_, err := os.Stat(strings.TrimSpace(a))
+			done(strconv.FormatBool(strings.TrimSpace(a) != "" && err == nil))
+		},
 		"uptime": func(s *Server, a string, done func(string)) {
 			done(strconv.FormatInt(int64(s.clock.Now().Sub(s.started).Seconds()), 10))
 		},

@@ -43,6 +43,10 @@ type Figures struct {
 	// (VerdictSpec.Check); MediaFailed those where one is false.
 	MediaChecked uint64 `json:"media_checked"`
 	MediaFailed  uint64 `json:"media_failed"`
+	// MediaUnchecked counts the calls whose check could not be made
+	// (SkipCheck): their check verdicts are null, the reasons are
+	// counted in Verdicts[VerdictUnchecked].
+	MediaUnchecked uint64 `json:"media_unchecked"`
 	// Verdicts summarises the apps' verdict columns by name (absent
 	// when no call has one).
 	Verdicts map[string]VerdictFigures `json:"verdicts,omitempty"`
@@ -291,6 +295,8 @@ func (a *Aggregator) addVerdicts(g *figures, r Record) {
 	}
 	if checked {
 		g.f.MediaChecked++
+	} else if v, ok := r.Verdicts[VerdictUnchecked]; ok && v.String != nil && *v.String != "" {
+		g.f.MediaUnchecked++
 	}
 	if failed {
 		g.f.MediaFailed++

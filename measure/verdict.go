@@ -65,6 +65,25 @@ func DropVerdict(c *cluster.Call, name string) {
 	c.SetVar(pendingVar+name, "")
 }
 
+// VerdictUnchecked is the verdict column that says why a call's media
+// check could not be made (SkipCheck). An app whose checks can be skipped
+// declares it with UncheckedSpec.
+const VerdictUnchecked = "media_unchecked"
+
+// UncheckedSpec declares the VerdictUnchecked column.
+func UncheckedSpec() VerdictSpec {
+	return VerdictSpec{Name: VerdictUnchecked, Kind: KindString,
+		Doc: "why the call's media check could not be made (its check verdicts are null): not a media failure"}
+}
+
+// SkipCheck records that the call's media check could not be made, and
+// why (a short phrase, e.g. "recordings not readable"): the call counts
+// as media_unchecked, neither checked nor failed. The app leaves its
+// check verdicts null (DropVerdict).
+func SkipCheck(c *cluster.Call, reason string) {
+	_ = SetVerdict(c, VerdictUnchecked, reason)
+}
+
 // ReadVerdicts returns the verdicts of a call set so far, among specs,
 // and whether any of them is still pending: what the call's record will
 // hold.

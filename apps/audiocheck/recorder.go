@@ -11,7 +11,9 @@ package audiocheck
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -19,6 +21,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/switchio/switchio/audio"
 	"github.com/switchio/switchio/cluster"
@@ -49,14 +52,26 @@ func Verdicts() []measure.VerdictSpec {
 		{Name: VerdictLongestGap, Kind: measure.KindInt, Doc: "longest such gap, ms"},
 		{Name: VerdictSequence, Kind: measure.KindBool, Doc: "the test signal's tones were heard in order (when one is expected)"},
 		{Name: VerdictRecordings, Kind: measure.KindString, Doc: "the recordings kept (keep=true), space separated"},
+		measure.UncheckedSpec(),
 	}
 }
+
+// ReasonUnreadable is the media_unchecked reason of a call whose
+// recordings this host could not read (a server elsewhere whose
+// recording directory is not mounted here): not a media failure.
+const ReasonUnreadable = "recordings not readable"
 
 // Recorder records legs of some calls and checks them. Its zero value is
 // not usable; set the fields, then call Setup from the app's Setup.
 type Recorder struct {
-	// Every records one call in Every (1: all, 0: none).
+	// Every records one call in Every (1: all); when 0, Period applies.
 	Every int
+	// Period records one call every Period (the first call, then the
+	// first call Period or more after the last recorded one), as
+	// switchio's PlayRec did with rec_period; 0 with Every 0: none.
+	Period time.Duration
+	// Now is the clock Period is measured on (nil: time.Now).
+	Now func() time.Time
 	// Dir is where the server writes recordings; ReadDir where the
 	// controller reads the same files (default Dir).
 	Dir, ReadDir string
@@ -68,11 +83,16 @@ type Recorder struct {
 	// ReadOnly records only what the leg hears (RECORD_READ_ONLY), not
 	// what it sends too.
 	ReadOnly bool
+	// Stereo records what the leg hears on the left channel and what it
+	// sends on the right (RECORD_STEREO); Expect.Channel says which one
+	// is checked.
+	Stereo bool
 	// OnInfo, when set, is told of each recorded call's files once
 	// checked (PlayRec's RecInfo).
 	OnInfo func(RecInfo)
 
 	n    atomic.Uint64
+	next atomic.Int64 // Period: the earliest time (ns) the next call is recorded
 	sem  chan struct{}
 	wg   sync.WaitGroup
 	host string
@@ -114,17 +134,29 @@ type legResult struct {
 	path string
 	a    audio.Analysis
 	err  error
+	// unreadable: the file is not there (or not ours to read) on this
+	// host, so nothing can be said of the audio.
+	unreadable bool
 }
+
+// probeTimeout bounds Probe's round trip at set-up.
+const probeTimeout = 2 * time.Second
 
 // DefaultDir is where recordings go when Dir is empty.
 func DefaultDir() string { return filepath.Join(os.TempDir(), "switchio-recordings") }
 
-// Setup registers the recording events on the app's registrar.
-func (r *Recorder) Setup(reg *cluster.Registrar) error {
+// Setup registers the recording events on the app's registrar. When it
+// records, it probes whether this host reads what the server writes
+// (Probe) and warns once, on the client's logger, when it does not: the
+// calls' checks will then be null (media_unchecked), not failures.
+func (r *Recorder) Setup(ctx context.Context, reg *cluster.Registrar) error {
 	if r.Every < 0 {
 		return fmt.Errorf("record: %d must be 0 (none), 1 (every call) or N (one call in N)", r.Every)
 	}
-	if r.Every == 0 {
+	if r.Period < 0 {
+		return fmt.Errorf("record period %s must be 0 (none) or more", r.Period)
+	}
+	if !r.Enabled() {
 		return nil
 	}
 	if r.Dir == "" {
@@ -137,6 +169,13 @@ func (r *Recorder) Setup(reg *cluster.Registrar) error {
 		r.sem = make(chan struct{}, max(runtime.NumCPU()/2, 1))
 	}
 	r.host = reg.Client().Addr()
+	pctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	if !r.Probe(pctx, reg.Client()) {
+		reg.Client().Logger().Warn("recordings not readable here: the server writes them in "+r.Dir+
+			", which this host does not see; set readdir= to where that directory is mounted here. "+
+			"Their checks will be null and counted as media not checked", "server", r.host)
+	}
+	cancel()
 	reg.On("RECORD_STOP", r.stopped)
 	reg.On("CHANNEL_DESTROY", func(ctx context.Context, ev *cluster.Event) {
 		if ev.Session != nil {
@@ -146,9 +185,52 @@ func (r *Recorder) Setup(reg *cluster.Registrar) error {
 	return nil
 }
 
-// Pick reports whether the next call is one to record (one in Every).
+// Enabled reports whether the Recorder records any call.
+func (r *Recorder) Enabled() bool { return r.Every > 0 || r.Period > 0 }
+
+// Pick reports whether the next call is one to record: one in Every, or
+// else the first call Period or more after the last one picked.
 func (r *Recorder) Pick() bool {
-	return r.Every > 0 && (r.n.Add(1)-1)%uint64(r.Every) == 0
+	if r.Every > 0 {
+		return (r.n.Add(1)-1)%uint64(r.Every) == 0
+	}
+	if r.Period <= 0 {
+		return false
+	}
+	now := time.Now
+	if r.Now != nil {
+		now = r.Now
+	}
+	t := now().UnixNano()
+	for {
+		next := r.next.Load()
+		if next != 0 && t < next {
+			return false
+		}
+		if r.next.CompareAndSwap(next, t+int64(r.Period)) {
+			return true
+		}
+	}
+}
+
+// Probe tells whether this host can read what the server writes in Dir:
+// it leaves a file in ReadDir and asks the server (file_exists, in
+// mod_commands) whether it sees it in Dir. It returns false only when the
+// server says it does not; an error or a server that cannot answer
+// leaves it unknown (true).
+func (r *Recorder) Probe(ctx context.Context, c *cluster.Client) bool {
+	if err := os.MkdirAll(r.ReadDir, 0o755); err != nil {
+		return true
+	}
+	f, err := os.CreateTemp(r.ReadDir, ".switchio-probe-*")
+	if err != nil {
+		return true
+	}
+	name := filepath.Base(f.Name())
+	f.Close()
+	defer os.Remove(f.Name())
+	out, err := c.API(ctx, "file_exists "+filepath.Join(r.Dir, name))
+	return err != nil || strings.TrimSpace(out) != "false"
 }
 
 // Start queues the recording of a leg of a picked call, named leg
@@ -163,6 +245,11 @@ func (r *Recorder) Start(s *cluster.Session, leg string) error {
 	q := s.Queue()
 	if r.ReadOnly {
 		if err := q.SetVar("RECORD_READ_ONLY", "true"); err != nil {
+			return err
+		}
+	}
+	if r.Stereo {
+		if err := q.SetVar("RECORD_STEREO", "true"); err != nil {
 			return err
 		}
 	}
@@ -222,6 +309,7 @@ func (r *Recorder) check(leg, path string) legResult {
 	clip, err := audio.ReadWAV(local)
 	if err != nil {
 		res.err = err
+		res.unreadable = errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission)
 		return res
 	}
 	res.a = audio.Analyze(clip, r.Expect)
@@ -260,6 +348,20 @@ func (r *Recorder) finish(cc *checkedCall) {
 
 // writeVerdicts sets a call's audio verdicts from its legs' results.
 func writeVerdicts(c *cluster.Call, results []legResult, keep, sequence bool) {
+	for _, res := range results {
+		if res.unreadable {
+			// Nothing can be said of the audio: null verdicts, the
+			// reason counted apart (media_unchecked).
+			for _, sp := range Verdicts() {
+				if sp.Name != measure.VerdictUnchecked {
+					measure.DropVerdict(c, sp.Name)
+				}
+			}
+			measure.SkipCheck(c, ReasonUnreadable)
+			return
+		}
+	}
+	measure.DropVerdict(c, measure.VerdictUnchecked)
 	ok, seqOK := true, true
 	var reasons, files []string
 	dropouts, longest := 0, int64(0)

@@ -4,23 +4,20 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/switchio/switchio/app"
-	"github.com/switchio/switchio/audio"
 	"github.com/switchio/switchio/cluster"
 )
 
-func init() { app.MustRegister(&MutedPlayRec{}) }
+func init() { app.MustRegister(&MutedPlayRec{Player: Player{RecPeriod: DefaultRecPeriod}}) }
 
 // MutedPlayRec plays the clip on both legs at once with the callee's
 // sending muted (uuid_audio ... write mute); each time the caller's play
 // ends the mute swaps to the other leg and both play again, for
 // Iterations plays (at least 2, so each leg is heard), then it hangs the
-// call up. One call in RecPeriod is recorded on both legs, each
-// recording what its leg hears: the peer's clip while the peer is
-// unmuted, silence while it is muted. Silence shorter than a clip and its
-// hand-over is not a dropout here.
+// call up. One call every RecPeriod (or one in RecEvery) is recorded on
+// both legs, each recording what its leg hears: the peer's clip while the
+// peer is unmuted, the pause of one clip while it is muted.
 type MutedPlayRec struct {
 	Player
 }
@@ -28,14 +25,12 @@ type MutedPlayRec struct {
 // Description implements app.Describer.
 func (m *MutedPlayRec) Description() string {
 	return "Plays the clip on both legs with one muted, swapping the mute at each play's end, then hangs up; " +
-		"rec_period=N records what each leg hears and checks it (a muted far end gives silence: audio_ok false)."
+		"one call every rec_period (default 5 s; rec_every=N: one in N) is recorded and what each leg hears checked (a muted far end gives silence: audio_ok false)."
 }
 
 // Setup implements cluster.App.
 func (m *MutedPlayRec) Setup(ctx context.Context, r *cluster.Registrar) error {
-	err := m.setup(r, true, nil, func(c clip) audio.Expect {
-		return audio.Expect{Signal: c.signal, MaxGap: c.length + 500*time.Millisecond}
-	})
+	err := m.setup(ctx, r, nil, DefaultMaxGap)
 	if err != nil {
 		return fmt.Errorf("MutedPlayRec: %w", err)
 	}

@@ -20,20 +20,32 @@ type Player struct {
 	ClipLen time.Duration `param:"clip_len" help:"length of a clip of your own"`
 	// Iterations is the number of plays per call (0: the hold time over
 	// the clip's length, at least 2).
-	Iterations int    `param:"iterations" help:"plays per call (0: as many as the hold time allows, at least 2)"`
-	RecPeriod  int    `param:"rec_period" help:"record and check one call in N (0 none, 1 all)"`
-	Dir        string `param:"dir" help:"recording directory on the server (default: the system temp dir)"`
-	ReadDir    string `param:"readdir" help:"the same directory as switchio sees it, when mounted elsewhere"`
-	Keep       bool   `param:"keep" help:"keep the recordings (paths in the recordings verdict)"`
+	Iterations int `param:"iterations" help:"plays per call (0: as many as the hold time allows, at least 2)"`
+	// RecPeriod records one call every RecPeriod, as switchio's
+	// rec_period (seconds) did; RecEvery, when set, one call in N
+	// instead.
+	RecPeriod time.Duration `param:"rec_period" help:"record and check one call every this long (seconds or a duration; 0 with rec_every=0: none)"`
+	RecEvery  int           `param:"rec_every" help:"record and check one call in N instead of one per rec_period (1: every call)"`
+	// RecStereo records what each leg hears (left) and sends (right) on
+	// two channels, as switchio's rec_stereo; the check reads the left.
+	// Otherwise each leg's recording holds only what it hears.
+	RecStereo bool   `param:"rec_stereo" help:"record both directions, heard left and sent right (the check reads what is heard)"`
+	Dir       string `param:"dir" help:"recording directory on the server (default: the system temp dir)"`
+	ReadDir   string `param:"readdir" help:"the same directory as switchio sees it, when mounted elsewhere"`
+	Keep      bool   `param:"keep" help:"keep the recordings (paths in the recordings verdict)"`
 
 	clip clip
 	hold atomic.Int64
 	rec  audiocheck.Recorder
 }
 
+// DefaultRecPeriod is rec_period's default: one call recorded and
+// checked every 5 s, as in switchio.
+const DefaultRecPeriod = 5 * time.Second
+
 // Verdicts implements measure.Verdicter.
 func (p *Player) Verdicts() []measure.VerdictSpec {
-	if p.RecPeriod <= 0 {
+	if p.RecPeriod <= 0 && p.RecEvery <= 0 {
 		return nil
 	}
 	return audiocheck.Verdicts()
@@ -58,20 +70,36 @@ func (p *Player) plays() int {
 	return iterations(p.Iterations, time.Duration(p.hold.Load()), p.clip.length)
 }
 
-// setup resolves the clip and starts the recorder with an expectation
-// built from it.
-func (p *Player) setup(r *cluster.Registrar, readOnly bool, onInfo func(RecInfo), expect func(clip) audio.Expect) error {
+// setup resolves the clip and starts the recorder.
+//
+// Each leg's recording is checked for what it hears: its peer's plays,
+// one pass of the clip each, with its own play's length of silence
+// between them (audio.Expect.Pause). What a leg sends is not checked,
+// and a mono recording never mixes it in: FreeSWITCH's media bug mixes
+// the write stream with the read stream frame by frame as the frames
+// come (switch_core_media_bug_read, switch_core_media_bug.c), so a leg
+// that hears its peer late (its read stream behind its write stream, as
+// the called leg of capture 21 does by ~470 ms) gets its own play mixed
+// over the end of its peer's and a silence as long as the lag after it:
+// dropouts in a recording of a clean call.
+func (p *Player) setup(ctx context.Context, r *cluster.Registrar, onInfo func(RecInfo), maxGap time.Duration) error {
 	c, err := clipOf(p.Clip, p.ClipLen)
 	if err != nil {
 		return err
 	}
-	if p.Iterations < 0 || p.RecPeriod < 0 {
+	if p.Iterations < 0 || p.RecPeriod < 0 || p.RecEvery < 0 {
 		return errNegative
 	}
 	p.clip = c
-	p.rec = audiocheck.Recorder{Every: p.RecPeriod, Dir: p.Dir, ReadDir: p.ReadDir, Keep: p.Keep, ReadOnly: readOnly,
-		OnInfo: onInfo, Expect: expect(c)}
-	return p.rec.Setup(r)
+	e := audio.Expect{Signal: c.signal, MaxGap: maxGap, Pause: c.length}
+	if c.signal == nil {
+		// Without a known signal no gap is designed: the silence of the
+		// leg's own play must pass as one.
+		e = audio.Expect{MaxGap: c.length + maxGap}
+	}
+	p.rec = audiocheck.Recorder{Every: p.RecEvery, Period: p.RecPeriod, Dir: p.Dir, ReadDir: p.ReadDir, Keep: p.Keep,
+		ReadOnly: !p.RecStereo, Stereo: p.RecStereo, OnInfo: onInfo, Expect: e}
+	return p.rec.Setup(ctx, r)
 }
 
 // Teardown implements cluster.Teardowner: it waits for the checks in

@@ -29,10 +29,10 @@ func TestPlayers(t *testing.T) {
 		ok         bool
 		reason     string
 	}{
-		{"PlayRec clean", "PlayRec/iterations=3,rec_period=1", fsemu.Impairments{}, true, ""},
-		{"PlayRec muted far end", "PlayRec/iterations=3,rec_period=1", fsemu.Impairments{Mute: 1}, false, ""},
-		{"MutedPlayRec clean", "MutedPlayRec/iterations=2,rec_period=1", fsemu.Impairments{}, true, ""},
-		{"MutedPlayRec muted far end", "MutedPlayRec/iterations=2,rec_period=1", fsemu.Impairments{Mute: 1}, false, "silent"},
+		{"PlayRec clean", "PlayRec/iterations=3,rec_every=1", fsemu.Impairments{}, true, ""},
+		{"PlayRec muted far end", "PlayRec/iterations=3,rec_every=1", fsemu.Impairments{Mute: 1}, false, ""},
+		{"MutedPlayRec clean", "MutedPlayRec/iterations=2,rec_every=1", fsemu.Impairments{}, true, ""},
+		{"MutedPlayRec muted far end", "MutedPlayRec/iterations=2,rec_every=1", fsemu.Impairments{Mute: 1}, false, "silent"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := dialtest.Run(t, dialtest.Options{Spec: tc.spec + ",dir=" + t.TempDir(), Calls: 3, Hold: 500 * time.Millisecond,
@@ -66,7 +66,7 @@ func TestPlayRecRecInfo(t *testing.T) {
 	var mu sync.Mutex
 	var infos []players.RecInfo
 	dir := t.TempDir()
-	p := &players.PlayRec{Player: players.Player{Iterations: 2, RecPeriod: 2, Dir: dir, Keep: true}, MaxGap: 150 * time.Millisecond,
+	p := &players.PlayRec{Player: players.Player{Iterations: 2, RecEvery: 2, Dir: dir, Keep: true}, MaxGap: 150 * time.Millisecond,
 		OnRecInfo: func(i players.RecInfo) { mu.Lock(); infos = append(infos, i); mu.Unlock() }}
 	res := dialtest.Run(t, dialtest.Options{App: p, Calls: 4, Hold: time.Second})
 	mu.Lock()
@@ -106,7 +106,7 @@ func TestPlayRecRecInfo(t *testing.T) {
 // recording stops on its own server (seen by the app's instance there)
 // and the call's verdicts come from both.
 func TestPlayRecAcrossServers(t *testing.T) {
-	res := dialtest.Run(t, dialtest.Options{Spec: "PlayRec/iterations=2,rec_period=1,keep=true,dir=" + t.TempDir(),
+	res := dialtest.Run(t, dialtest.Options{Spec: "PlayRec/iterations=2,rec_every=1,keep=true,dir=" + t.TempDir(),
 		Calls: 4, Hold: time.Second, Cross: true})
 	for _, r := range res.Records {
 		if r.CalleeServer == "" || r.CalleeServer == r.Server {

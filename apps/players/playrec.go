@@ -9,15 +9,21 @@ import (
 
 	"github.com/switchio/switchio/app"
 	"github.com/switchio/switchio/apps/audiocheck"
-	"github.com/switchio/switchio/audio"
 	"github.com/switchio/switchio/cluster"
 )
 
-func init() { app.MustRegister(&PlayRec{MaxGap: 150 * time.Millisecond}) }
+func init() {
+	app.MustRegister(&PlayRec{MaxGap: DefaultMaxGap, Player: Player{RecPeriod: DefaultRecPeriod}})
+}
+
+// DefaultMaxGap is the longest silence a player's check does not count
+// as a dropout, besides the designed ones: a play's hand-over takes a
+// round trip to switchio.
+const DefaultMaxGap = 150 * time.Millisecond
 
 var (
 	errClipLen  = errors.New("clip_len must be given with a clip of your own")
-	errNegative = errors.New("iterations and rec_period must be 0 or more")
+	errNegative = errors.New("iterations, rec_period and rec_every must be 0 or more")
 )
 
 // RecInfo names the recordings of one call: the server and the caller's
@@ -27,8 +33,9 @@ type RecInfo = audiocheck.RecInfo
 // PlayRec plays a clip back and forth between the legs of a call: the
 // caller plays it, then the callee, and so on for Iterations plays (or as
 // many as the dialer's hold time allows), then hangs the call up. One
-// call in RecPeriod is recorded on both legs (both directions mixed, as
-// record_session does by default) and checked.
+// call every RecPeriod (or one in RecEvery) is recorded on both legs and
+// checked: each leg must hear its peer's plays, in order, without
+// dropouts.
 type PlayRec struct {
 	Player
 	MaxGap time.Duration `param:"max_gap" help:"longest silence not counted as a dropout (a play's hand-over takes a round trip)"`
@@ -40,7 +47,7 @@ type PlayRec struct {
 // Description implements app.Describer.
 func (p *PlayRec) Description() string {
 	return "Plays a clip back and forth between the legs (default: a tone sequence switchio verifies), then hangs up; " +
-		"rec_period=N records one call in N on both legs and checks it: audio_ok, sequence_ok, dropouts."
+		"one call every rec_period (default 5 s; rec_every=N: one in N) is recorded on both legs and checked: each must hear the other's plays (audio_ok, sequence_ok, dropouts)."
 }
 
 // Setup implements cluster.App.
@@ -48,7 +55,7 @@ func (p *PlayRec) Setup(ctx context.Context, r *cluster.Registrar) error {
 	if p.MaxGap <= 0 {
 		return fmt.Errorf("PlayRec: max_gap %s must be positive", p.MaxGap)
 	}
-	err := p.setup(r, false, p.OnRecInfo, func(c clip) audio.Expect { return audio.Expect{Signal: c.signal, MaxGap: p.MaxGap} })
+	err := p.setup(ctx, r, p.OnRecInfo, p.MaxGap)
 	if err != nil {
 		return fmt.Errorf("PlayRec: %w", err)
 	}

@@ -70,7 +70,7 @@ func (t *TonePlay) Setup(ctx context.Context, r *cluster.Registrar) error {
 	}
 	t.rec = audiocheck.Recorder{Every: t.Record, Dir: t.Dir, ReadDir: t.ReadDir, Keep: t.Keep, ReadOnly: true,
 		Expect: audio.Expect{Freq: float64(t.Freq), MaxGap: t.MaxGap}}
-	if err := t.rec.Setup(r); err != nil {
+	if err := t.rec.Setup(ctx, r); err != nil {
 		return fmt.Errorf("tone: %w", err)
 	}
 	r.On("CHANNEL_PARK", app.AnswerCalledLeg)

@@ -27,8 +27,8 @@ func TestDialAppVerdicts(t *testing.T) {
 		{"dtmf dropped", "DtmfChecker/digits=1234,duration=60ms,delay=20ms", fsemu.Impairments{DTMFDrop: 1}, "dtmf_ok", 0, 6},
 		{"tone recorded", "TonePlay/record=1", fsemu.Impairments{}, "audio_ok", 6, 0},
 		{"tone lossy", "TonePlay/record=1", fsemu.Impairments{AudioLoss: 0.1}, "audio_ok", 0, 6},
-		{"playrec", "PlayRec/iterations=2,rec_period=1", fsemu.Impairments{}, "audio_ok", 6, 0},
-		{"mutedplayrec muted", "MutedPlayRec/iterations=2,rec_period=1", fsemu.Impairments{Mute: 1}, "audio_ok", 0, 6},
+		{"playrec", "PlayRec/iterations=2,rec_every=1", fsemu.Impairments{}, "audio_ok", 6, 0},
+		{"mutedplayrec muted", "MutedPlayRec/iterations=2,rec_every=1", fsemu.Impairments{Mute: 1}, "audio_ok", 0, 6},
 		{"bert", "Bert", fsemu.Impairments{}, "bert_ok", 6, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -36,7 +36,7 @@ func TestDialAppVerdicts(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			app := tc.app
-			if strings.Contains(app, "record") || strings.Contains(app, "rec_period") {
+			if strings.Contains(app, "record") || strings.Contains(app, "rec_") {
 				app += ",dir=" + t.TempDir()
 			}
 			out, _, err := runRoot(ctx, "dial", srv.Addr(), "--app", app, "--max-offered", "6", "--rate", "20",

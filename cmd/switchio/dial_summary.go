@@ -66,12 +66,18 @@ func printVerdicts(w io.Writer, m *measure.MetricsSummary) {
 		fmt.Fprintf(w, "media: %d checked, %d failed (%.2f%%)\n", m.MediaChecked, m.MediaFailed,
 			100*float64(m.MediaFailed)/float64(m.MediaChecked))
 	}
+	if m.MediaUnchecked > 0 {
+		fmt.Fprintf(w, "media not checked: %d (%s)\n", m.MediaUnchecked, m.Verdicts[measure.VerdictUnchecked].ValueCounts())
+	}
 	names := make([]string, 0, len(m.Verdicts))
 	for k := range m.Verdicts {
 		names = append(names, k)
 	}
 	sort.Strings(names)
 	for _, k := range names {
+		if k == measure.VerdictUnchecked {
+			continue // on the "media not checked" line
+		}
 		v := m.Verdicts[k]
 		switch {
 		case v.True+v.False == v.Count:

@@ -12,6 +12,10 @@ package dialtest
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,13 +51,57 @@ type Options struct {
 	// During, when set, runs once the dial has started (to change the
 	// server's impairments mid-run, say); the dial waits for it.
 	During func(*fsemu.Server)
+	// Real, when set, dials these servers instead of an emulated one
+	// (Server, Cross and During are then unused): see RealServers.
+	Real *Real
+}
+
+// Real names real FreeSWITCH servers to dial (event-socket addresses and
+// password) and, optionally, the destination each calls (default: its
+// own external profile, as dial does).
+type Real struct {
+	Addrs    []string
+	Password string
+	Dests    map[string]string
+}
+
+// Environment variables naming the real servers of the opt-in tests.
+const (
+	// EnvRealFS is a real FreeSWITCH's event socket (host:port).
+	EnvRealFS = "SWITCHIO_REAL_FS"
+	// EnvRealFS2 is a second one, for calls across two servers.
+	EnvRealFS2 = "SWITCHIO_REAL_FS2"
+	// EnvRealPassword is their ESL password (default ClueCon).
+	EnvRealPassword = "SWITCHIO_REAL_FS_PASSWORD"
+)
+
+// RealServers returns the real FreeSWITCH servers of the opt-in tests,
+// n of them (1 or 2): EnvRealFS, then EnvRealFS2. It skips the test,
+// with the reason, when they are not set. The recordings apps check
+// are read from this host, so the servers must run here (or share the
+// recording directory).
+func RealServers(t testing.TB, n int) *Real {
+	t.Helper()
+	r := &Real{Password: os.Getenv(EnvRealPassword)}
+	if r.Password == "" {
+		r.Password = "ClueCon"
+	}
+	for i, env := range []string{EnvRealFS, EnvRealFS2}[:n] {
+		addr := os.Getenv(env)
+		if addr == "" {
+			t.Skipf("needs %d real FreeSWITCH server(s): set %s (e.g. 127.0.0.1:%d)", n, env, 8021+i)
+		}
+		r.Addrs = append(r.Addrs, addr)
+	}
+	return r
 }
 
 // Result is what a test dial left.
 type Result struct {
 	Summary dialer.Summary
 	Records []measure.Record
-	// Server is the emulated server, for its state after the dial.
+	// Server is the emulated server, for its state after the dial (nil
+	// with Options.Real).
 	Server *fsemu.Server
 }
 
@@ -77,17 +125,24 @@ func Run(t testing.TB, o Options) Result {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.Timeout)
 	defer cancel()
-	srv := fsemu.RunT(t, o.Server)
-	addrs := []string{srv.Addr()}
+	var srv *fsemu.Server
+	var addrs []string
 	var dests map[string]string
-	if o.Cross {
+	var password string
+	if o.Real != nil {
+		addrs, dests, password = o.Real.Addrs, o.Real.Dests, o.Real.Password
+	} else {
+		srv = fsemu.RunT(t, o.Server)
+		addrs = []string{srv.Addr()}
+	}
+	if o.Real == nil && o.Cross {
 		cfg := o.Server
 		cfg.Network = srv.Network()
 		other := fsemu.RunT(t, cfg)
 		addrs = append(addrs, other.Addr())
 		dests = map[string]string{srv.Addr(): "1000@" + other.SIPAddr(), other.Addr(): "1000@" + srv.SIPAddr()}
 	}
-	pool, err := cluster.NewPool(ctx, addrs, cluster.Config{})
+	pool, err := cluster.NewPool(ctx, addrs, cluster.Config{Password: password})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +177,7 @@ func Run(t testing.TB, o Options) Result {
 	if err := d.Start(); err != nil {
 		t.Fatal(err)
 	}
-	if o.During != nil {
+	if o.During != nil && srv != nil {
 		o.During(srv)
 	}
 	if err := d.Wait(ctx); err != nil {
@@ -203,4 +258,45 @@ func Originator(t testing.TB, n int, cfg dialer.Config, emu fsemu.Config) (*dial
 		t.Fatal(err)
 	}
 	return o, id, cl
+}
+
+// PassAll fails t unless every record of res is an answered call whose
+// bool verdict check is true; it logs each call's verdicts, so a run
+// against a real server shows what it found.
+func PassAll(t testing.TB, res Result, calls int, check string) {
+	t.Helper()
+	if len(res.Records) != calls {
+		t.Errorf("%d records, want %d", len(res.Records), calls)
+	}
+	for _, r := range res.Records {
+		ok, set := Bool(r, check)
+		t.Logf("call %s on %s: %s %s, %s=%v (set %v), verdicts %s", r.CallID, r.Server, r.Outcome, r.HangupCause,
+			check, ok, set, verdictsText(r))
+		if r.Outcome == "failed" || !set || !ok {
+			t.Errorf("call %s: %s %s, %s %v (set %v)", r.CallID, r.Outcome, r.HangupCause, check, ok, set)
+		}
+	}
+}
+
+func verdictsText(r measure.Record) string {
+	names := make([]string, 0, len(r.Verdicts))
+	for k := range r.Verdicts {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, k := range names {
+		v := r.Verdicts[k]
+		switch {
+		case v.Bool != nil:
+			fmt.Fprintf(&b, "%s=%v ", k, *v.Bool)
+		case v.Int != nil:
+			fmt.Fprintf(&b, "%s=%d ", k, *v.Int)
+		case v.Float != nil:
+			fmt.Fprintf(&b, "%s=%g ", k, *v.Float)
+		case v.String != nil:
+			fmt.Fprintf(&b, "%s=%q ", k, *v.String)
+		}
+	}
+	return strings.TrimSpace(b.String())
 }

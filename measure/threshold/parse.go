@@ -45,14 +45,15 @@ const (
 
 // counts reads the catalogue's counts from Figures.
 var counts = map[string]func(measure.Figures) uint64{
-	measure.MetricOffered:      func(f measure.Figures) uint64 { return f.Offered },
-	measure.MetricAnswered:     func(f measure.Figures) uint64 { return f.Answered },
-	measure.MetricFailed:       func(f measure.Figures) uint64 { return f.Failed },
-	measure.MetricCompleted:    func(f measure.Figures) uint64 { return f.Completed },
-	measure.MetricDropped:      func(f measure.Figures) uint64 { return f.Dropped },
-	measure.MetricAbandoned:    func(f measure.Figures) uint64 { return f.Abandoned },
-	measure.MetricMediaChecked: func(f measure.Figures) uint64 { return f.MediaChecked },
-	measure.MetricMediaFailed:  func(f measure.Figures) uint64 { return f.MediaFailed },
+	measure.MetricOffered:        func(f measure.Figures) uint64 { return f.Offered },
+	measure.MetricAnswered:       func(f measure.Figures) uint64 { return f.Answered },
+	measure.MetricFailed:         func(f measure.Figures) uint64 { return f.Failed },
+	measure.MetricCompleted:      func(f measure.Figures) uint64 { return f.Completed },
+	measure.MetricDropped:        func(f measure.Figures) uint64 { return f.Dropped },
+	measure.MetricAbandoned:      func(f measure.Figures) uint64 { return f.Abandoned },
+	measure.MetricMediaChecked:   func(f measure.Figures) uint64 { return f.MediaChecked },
+	measure.MetricMediaFailed:    func(f measure.Figures) uint64 { return f.MediaFailed },
+	measure.MetricMediaUnchecked: func(f measure.Figures) uint64 { return f.MediaUnchecked },
 }
 
 // inRatios are the names Figures.Ratios holds (ratios, and acd's mean).
