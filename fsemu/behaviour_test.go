@@ -261,7 +261,12 @@ func TestLimits(t *testing.T) {
 
 // TestRecordingHearsFarEnd records on the B leg while the A leg plays a
 // 440 Hz tone and checks the WAV: 8 kHz mono 16-bit, the tone where it
-// was played, silence elsewhere.
+// was played, silence elsewhere. The B leg sends nothing, so its default
+// recording (both directions) never reads out the 25 frames its read
+// stream piled up in the media bug's pre-buffer (mediabug.go): 2 s
+// recorded give 1.5 s, the last 500 ms lost (a real FreeSWITCH 1.10.12
+// wrote 1.54 s for the same, build.sh's server), and the missing write
+// stream is filled with -1 (memset 255, switch_core_media_bug_read).
 func TestRecordingHearsFarEnd(t *testing.T) {
 	c, clock := vcluster(t, Inbound{Action: "answer"})
 	fs1, fs2 := c.Server(0), c.Server(1)
@@ -285,7 +290,7 @@ func TestRecordingHearsFarEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	samples, rate, chans, bits := parseWAV(data)
-	if rate != 8000 || chans != 1 || bits != 16 || len(samples) != 16000 {
+	if rate != 8000 || chans != 1 || bits != 16 || len(samples) != 12000 {
 		t.Fatalf("wav: rate %d ch %d bits %d samples %d", rate, chans, bits, len(samples))
 	}
 	rms := func(s []int16) float64 {
@@ -295,7 +300,7 @@ func TestRecordingHearsFarEnd(t *testing.T) {
 		}
 		return math.Sqrt(sum / float64(len(s)))
 	}
-	if r := rms(samples[:4000]); r != 0 {
+	if r := rms(samples[:4000]); r > 1 {
 		t.Fatalf("silence before the tone has rms %f", r)
 	}
 	tone := samples[4000:12000]
@@ -310,9 +315,6 @@ func TestRecordingHearsFarEnd(t *testing.T) {
 	}
 	if crossings < 870 || crossings > 890 { // 440 Hz for 1 s: 880
 		t.Fatalf("%d zero crossings", crossings)
-	}
-	if r := rms(samples[12000:]); r != 0 {
-		t.Fatalf("silence after the tone has rms %f", r)
 	}
 	_ = binary.LittleEndian
 }

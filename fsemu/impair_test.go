@@ -256,8 +256,15 @@ func TestImpairAudio(t *testing.T) {
 			clock.Advance(tc.tone)
 			api(t, fs2, "uuid_record "+b+" stop "+path, "+OK Success\n")
 			s, channels := readWAV(t, path)
-			if channels != 1 || len(s) != int(tc.tone.Seconds()*sampleRate) {
-				t.Fatalf("%d channels, %d samples", channels, len(s))
+			want := int(tc.tone.Seconds() * sampleRate)
+			if tc.own {
+				// Writing only, the media bug tosses the write stream's
+				// pre-buffer down to two frames (mediabug.go): 11 or 12
+				// frames, ~230 ms (a real FreeSWITCH lost 160 ms of 2 s).
+				want -= 11 * 160
+			}
+			if channels != 1 || len(s) != want {
+				t.Fatalf("%d channels, %d samples, want %d", channels, len(s), want)
 			}
 			runs, total := zeroRuns(s, gap)
 			share := float64(total) / float64(len(s))
@@ -383,7 +390,10 @@ func TestUUIDAudioMute(t *testing.T) {
 				if len(s) != 3*sampleRate {
 					t.Fatalf("%s: %d samples", x.who, len(s))
 				}
-				middle := s[sampleRate : 2*sampleRate]
+				// A's own recording mixes its write stream one frame
+				// behind its read stream (the write of a tick comes after
+				// the tick's read, mediabug.go): 40 ms either side.
+				middle := s[sampleRate+320 : 2*sampleRate-320]
 				if r := rmsOf(s[:sampleRate]); r < 1000 {
 					t.Fatalf("%s: no tone before the mute (rms %.0f)", x.who, r)
 				}
@@ -402,7 +412,7 @@ func TestUUIDAudioMute(t *testing.T) {
 						peak = max(peak, int(math.Abs(float64(v))))
 					}
 					// six 16-bit steps summed, truncated, divided by 10
-					if r == 0 || peak > 3277 || crossings(middle) < 2*2000 {
+					if r == 0 || peak > 3277 || crossings(middle) < len(middle)/2 {
 						t.Fatalf("%s: the muted second is not comfort noise (rms %.0f, peak %d, %d crossings)",
 							x.who, r, peak, crossings(middle))
 					}
@@ -593,8 +603,15 @@ func TestRecordOptions(t *testing.T) {
 			if tc.right != 0 {
 				want = 2
 			}
-			if channels != want || len(s) != 2*sampleRate*channels {
-				t.Fatalf("%d channels, %d samples; want %d channels of 2 s", channels, len(s), want)
+			samples := 2 * sampleRate
+			if tc.left == sent && tc.right == 0 {
+				// writing only: the write stream's pre-buffer is tossed
+				// down to two frames (mediabug.go; a real FreeSWITCH
+				// wrote 1.84 s of these 2 s)
+				samples -= 11 * 160
+			}
+			if channels != want || len(s) != samples*channels {
+				t.Fatalf("%d channels, %d samples; want %d channels of %d", channels, len(s), want, samples)
 			}
 			for i, f := range []int{tc.left, tc.right}[:channels] {
 				ch := channelOf(s, i, channels)
@@ -605,8 +622,9 @@ func TestRecordOptions(t *testing.T) {
 					continue
 				}
 				// a tone of f Hz crosses zero 2f times a second
-				if n := crossings(ch); math.Abs(float64(n-4*f)) > float64(4*f)/100 {
-					t.Fatalf("channel %d: %d zero crossings, want %d (%d Hz)", i, n, 4*f, f)
+				exp := 2 * f * len(ch) / sampleRate
+				if n := crossings(ch); math.Abs(float64(n-exp)) > float64(exp)/50 { // tossed frames break the phase
+					t.Fatalf("channel %d: %d zero crossings, want %d (%d Hz)", i, n, exp, f)
 				}
 			}
 		})

@@ -22,6 +22,8 @@ type recording struct {
 	// RECORD_WRITE_ONLY); stereo puts them on two channels, read left
 	// unless swap (RECORD_STEREO, RECORD_STEREO_SWAP).
 	read, write, stereo, swap bool
+	// preBuffer is RECORD_PRE_BUFFER_FRAMES (mediabug.go).
+	preBuffer int
 	// masked and paused are the spans of uuid_record mask (silence written)
 	// and pause (nothing written); an open one ends at 0.
 	masked, paused []span
@@ -65,14 +67,18 @@ func (ch *channel) startRecord(path string, limit time.Duration, vars []wire.Hea
 	if !ch.answered && !ch.early {
 		ch.preAnswerLocal() // switch_channel_pre_answer
 	}
-	opt := func(name string) bool {
+	value := func(name string) string { // get_recording_var: the recording's, else the channel's
 		if v := varOf(vars, name); v != "" {
-			return switchTrue(v)
+			return v
 		}
-		return switchTrue(ch.varOr(name, ""))
+		return ch.varOr(name, "")
 	}
+	opt := func(name string) bool { return switchTrue(value(name)) }
 	r := &recording{path: path, start: ch.s.nowMicros(), limit: limit, vars: vars, bug: ch.nextBug(),
-		read: true, write: true}
+		read: true, write: true, preBuffer: defaultPreBuffer}
+	if n := atoi(value("RECORD_PRE_BUFFER_FRAMES")); n > 0 {
+		r.preBuffer = n
+	}
 	if opt("RECORD_WRITE_ONLY") {
 		r.read, r.write = false, true
 	}
@@ -198,68 +204,71 @@ func (ch *channel) stopRecord(path string) bool {
 //
 // What the channel hears (its read stream) is its far end's audio after
 // the server's impairments; what it sends (its write stream) is its own
-// playback and, bridged, what its partner hears. A mono recording mixes
-// both as switch_core_media_bug_read does; RECORD_STEREO puts the read
-// stream left and the write stream right (RECORD_STEREO_SWAP the other
-// way round).
+// playback and, bridged, what its partner hears. The file holds the
+// frames the media bug took out of the two streams (mediabug.go): a mono
+// recording mixes them as switch_core_media_bug_read does; RECORD_STEREO
+// puts the read stream left and the write stream right
+// (RECORD_STEREO_SWAP the other way round).
 func (ch *channel) closeRecord(r *recording, hungUp bool) {
 	ch.record = nil
 	now := ch.s.nowMicros()
-	n := int((now - r.start) * sampleRate / 1e6)
+	const fs = rtpPacketUS * sampleRate / 1_000_000 // samples per frame
+	ticks := int((now - r.start) / rtpPacketUS)
+	tickAt := func(k int) int64 { return r.start + int64(k)*rtpPacketUS }
 	var read, write []int16
 	if r.read {
-		read = make([]int16, n)
-		ch.renderHeard(read, r.start, now, 0)
+		read = make([]int16, ticks*fs)
+		ch.renderHeard(read, r.start, tickAt(ticks), 0)
 	}
 	if r.write {
-		write = make([]int16, n)
-		ch.renderSent(write, r.start, now, r.bug, 0)
+		write = make([]int16, ticks*fs)
+		ch.renderSent(write, r.start, tickAt(ticks), r.bug, 0)
 	}
+	frames, at := recordFrames(ticks, r.read, r.write, r.preBuffer,
+		func(k int) bool { return ch.writesAt(tickAt(k)) },
+		func(k int) bool { return inSpans(r.paused, tickAt(k), now) })
 	channels := 1
-	var out []int16
-	switch {
-	case r.stereo:
+	if r.stereo {
 		channels = 2
-		left, right := read, write
-		if r.swap {
-			left, right = write, read
-		}
-		out = make([]int16, 2*n)
-		for i := 0; i < n; i++ {
-			if left != nil {
-				out[2*i] = left[i]
+	}
+	out := make([]int16, channels*fs*len(frames))
+	stream := func(buf []int16, idx int, dst []int16) {
+		switch {
+		case buf == nil: // not recorded: nothing (rlen or wlen 0)
+		case idx < 0:
+			for i := range dst {
+				dst[i] = fillSample
 			}
-			if right != nil {
-				out[2*i+1] = right[i]
+		default:
+			copy(dst, buf[idx*fs:(idx+1)*fs])
+		}
+	}
+	rf, wf := make([]int16, fs), make([]int16, fs)
+	for m, f := range frames {
+		if inSpans(r.masked, tickAt(at[m]), now+1) {
+			continue // record_callback writes null_data
+		}
+		clear(rf)
+		clear(wf)
+		stream(read, f.read, rf)
+		stream(write, f.write, wf)
+		o := out[channels*fs*m:]
+		switch {
+		case r.stereo:
+			left, right := rf, wf
+			if r.swap {
+				left, right = wf, rf
+			}
+			for i := range fs {
+				o[2*i], o[2*i+1] = left[i], right[i]
+			}
+		default:
+			for i := range fs {
+				o[i] = mixSample(rf[i], wf[i])
 			}
 		}
-	case read != nil && write != nil:
-		out = read
-		for i, w := range write {
-			out[i] = mixSample(out[i], w)
-		}
-	case read != nil:
-		out = read
-	default:
-		out = write
 	}
-	// a masked span is written as silence (record_callback writes
-	// null_data); a paused bug is skipped, so its span is not in the file
-	for _, sp := range r.masked {
-		if sp.to == 0 {
-			sp.to = now
-		}
-		clear(out[channels*sampleAt(sp.from, r.start, n) : channels*sampleAt(sp.to, r.start, n)])
-	}
-	for i := len(r.paused) - 1; i >= 0; i-- {
-		sp := r.paused[i]
-		if sp.to == 0 {
-			sp.to = now
-		}
-		lo, hi := sampleAt(sp.from, r.start, n), sampleAt(sp.to, r.start, n)
-		out = append(out[:channels*lo], out[channels*hi:]...)
-		n -= hi - lo
-	}
+	n := len(frames) * fs
 	size := writeWAV(r.path, out, channels)
 	cause := "success-maxtime"
 	if hungUp {

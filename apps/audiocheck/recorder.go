@@ -84,8 +84,8 @@ type Recorder struct {
 	// what it sends too.
 	ReadOnly bool
 	// Stereo records what the leg hears on the left channel and what it
-	// sends on the right (RECORD_STEREO); Expect.Channel says which one
-	// is checked.
+	// sends on the right (RECORD_STEREO), in step (a pre-buffer of one
+	// frame); Expect.Channel says which one is checked.
 	Stereo bool
 	// OnInfo, when set, is told of each recorded call's files once
 	// checked (PlayRec's RecInfo).
@@ -250,6 +250,13 @@ func (r *Recorder) Start(s *cluster.Session, leg string) error {
 	}
 	if r.Stereo {
 		if err := q.SetVar("RECORD_STEREO", "true"); err != nil {
+			return err
+		}
+		// The media bug's default pre-buffer (25 frames) puts the stream
+		// that flows first 500 ms behind the other for the whole
+		// recording (switch_core_media_bug_read); one frame keeps the two
+		// channels in step (seen on FreeSWITCH 1.10.12).
+		if err := q.SetVar("RECORD_PRE_BUFFER_FRAMES", "1"); err != nil {
 			return err
 		}
 	}

@@ -91,11 +91,11 @@ func (p *Player) setup(ctx context.Context, r *cluster.Registrar, onInfo func(Re
 		return errNegative
 	}
 	p.clip = c
-	e := audio.Expect{Signal: c.signal, MaxGap: maxGap, Pause: c.length}
+	e := audio.Expect{Signal: c.signal, MaxGap: maxGap, Pause: c.length + 2*handOver}
 	if c.signal == nil {
 		// Without a known signal no gap is designed: the silence of the
 		// leg's own play must pass as one.
-		e = audio.Expect{MaxGap: c.length + maxGap}
+		e = audio.Expect{MaxGap: c.length + 2*handOver + maxGap}
 	}
 	p.rec = audiocheck.Recorder{Every: p.RecEvery, Period: p.RecPeriod, Dir: p.Dir, ReadDir: p.ReadDir, Keep: p.Keep,
 		ReadOnly: !p.RecStereo, Stereo: p.RecStereo, OnInfo: onInfo, Expect: e}

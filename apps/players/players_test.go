@@ -31,6 +31,9 @@ func TestPlayers(t *testing.T) {
 	}{
 		{"PlayRec clean", "PlayRec/iterations=3,rec_every=1", fsemu.Impairments{}, true, ""},
 		{"PlayRec muted far end", "PlayRec/iterations=3,rec_every=1", fsemu.Impairments{Mute: 1}, false, ""},
+		// 20% of what each leg hears lost in 100 ms bursts: more than
+		// max_gap wherever it falls in what a leg hears
+		{"PlayRec lossy far end", "PlayRec/iterations=3,rec_every=1", fsemu.Impairments{AudioLoss: 0.2, LossBurst: 100 * time.Millisecond}, false, ""},
 		{"MutedPlayRec clean", "MutedPlayRec/iterations=2,rec_every=1", fsemu.Impairments{}, true, ""},
 		{"MutedPlayRec muted far end", "MutedPlayRec/iterations=2,rec_every=1", fsemu.Impairments{Mute: 1}, false, "silent"},
 	} {

@@ -42,3 +42,19 @@ func TestRealPlayRecDefault(t *testing.T) {
 		t.Errorf("media checked %d, failed %d: %s", m.MediaChecked, m.MediaFailed, fmt.Sprint(m.Verdicts))
 	}
 }
+
+// Across two real servers (opt-in: dialtest.EnvRealFS and EnvRealFS2),
+// each leg's recording is checked on its own server and the call's
+// verdict comes from both.
+func TestRealPlayRecAcrossServers(t *testing.T) {
+	real := dialtest.RealServers(t, 2)
+	real.Cross = true
+	res := dialtest.Run(t, dialtest.Options{Real: real, Spec: "PlayRec/iterations=3,rec_every=1,dir=" + t.TempDir(), Calls: 4,
+		Rate: 2, Hold: 5 * time.Second, Timeout: time.Minute})
+	dialtest.PassAll(t, res, 4, audiocheck.VerdictAudioOK)
+	for _, r := range res.Records {
+		if r.CalleeServer == "" || r.CalleeServer == r.Server {
+			t.Errorf("call %s on %s and %q: not across servers", r.CallID, r.Server, r.CalleeServer)
+		}
+	}
+}

@@ -77,3 +77,40 @@ func TestDialAppVerdictsText(t *testing.T) {
 		}
 	}
 }
+
+// Recordings this host cannot read (the server writes them in dir, which
+// is not mounted at readdir here) are not media failures: dial warns at
+// start, each call's check is null and counted under "media not
+// checked" with its reason. With no parameters PlayRec records and
+// checks one call every 5 s.
+func TestDialRecordingsNotReadable(t *testing.T) {
+	srv := fsemu.RunT(t, fsemu.Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	written, elsewhere := t.TempDir(), t.TempDir()
+	out, errOut, err := runRoot(ctx, "dial", srv.Addr(), "--app", "PlayRec/iterations=2,rec_every=1,dir="+written+",readdir="+elsewhere,
+		"--max-offered", "4", "--rate", "20", "--duration", "2s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(errOut.String(), "recordings not readable here"); n != 1 {
+		t.Errorf("warned %d times:\n%s", n, errOut)
+	}
+	for _, want := range []string{"media not checked: 4 (recordings not readable 4)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out.String(), "media: ") {
+		t.Errorf("unreadable recordings counted as checked:\n%s", out)
+	}
+
+	out, errOut, err = runRoot(ctx, "dial", srv.Addr(), "--app", "PlayRec/iterations=2,dir="+t.TempDir(),
+		"--max-offered", "4", "--rate", "20", "--duration", "2s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "media: 1 checked, 0 failed") || strings.Contains(errOut.String(), "not readable") {
+		t.Errorf("default PlayRec: want one call checked in 4 offered in 0.2 s:\n%s\n%s", out, errOut)
+	}
+}

@@ -63,6 +63,9 @@ type Real struct {
 	Addrs    []string
 	Password string
 	Dests    map[string]string
+	// Cross has each server call the next one's external profile (the
+	// last calls the first): every call has its legs on two servers.
+	Cross bool
 }
 
 // Environment variables naming the real servers of the opt-in tests.
@@ -147,6 +150,17 @@ func Run(t testing.TB, o Options) Result {
 		t.Fatal(err)
 	}
 	defer pool.Close()
+	if o.Real != nil && o.Real.Cross {
+		clients := pool.Clients()
+		dests = map[string]string{}
+		for i, c := range clients {
+			sip, err := clients[(i+1)%len(clients)].SIPAddr(ctx, "external")
+			if err != nil {
+				t.Fatal(err)
+			}
+			dests[c.Addr()] = "switchio@" + sip
+		}
+	}
 	inst := o.App
 	if inst == nil {
 		if inst, err = app.Default.New(o.Spec); err != nil {
