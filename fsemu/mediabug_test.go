@@ -2,7 +2,7 @@ package fsemu
 
 import (
 	"path/filepath"
-		"testing"
+	"testing"
 	"time"
 
 	"github.com/switchio/switchio/audio"
