@@ -347,6 +347,10 @@ func (v *view) kpis(sm *dialer.Summary, f *measure.Figures) {
 		add(kpi{Metric: measure.MetricMediaFailed, Value: count(f.MediaFailed), Unit: "calls",
 			Sub: share(f.MediaFailed, f.MediaChecked) + " of " + count(f.MediaChecked) + " checked", Bad: f.MediaFailed > 0})
 	}
+	if f != nil && f.MediaUnchecked > 0 {
+		add(kpi{Metric: measure.MetricMediaUnchecked, Value: count(f.MediaUnchecked), Unit: "calls",
+			Sub: f.Verdicts[measure.VerdictUnchecked].ValueCounts()})
+	}
 	if len(sm.Saturation) > 0 || len(sm.LostServers) > 0 {
 		sat := 0
 		for _, s := range sm.Servers {
