@@ -13,8 +13,5 @@ import (
 // hold covers the default 12 digits as the real server sends them (9
 // of them arrive in 5 s).
 func TestRealDtmfChecker(t *testing.T) {
-	real := dialtest.RealServers(t, 1)
-	res := dialtest.Run(t, dialtest.Options{Real: real, Spec: "DtmfChecker", Calls: 4, Rate: 2, Hold: 9 * time.Second,
-		Timeout: time.Minute})
-	dialtest.PassAll(t, res, 4, dtmf.VerdictOK)
+	dialtest.RealCheck(t, "DtmfChecker", 4, 9*time.Second, dtmf.VerdictOK)
 }

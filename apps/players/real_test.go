@@ -16,13 +16,10 @@ import (
 // caller's, which the called leg hears last and latest (capture 21: its
 // read stream lags).
 func TestRealPlayers(t *testing.T) {
-	real := dialtest.RealServers(t, 1)
 	for _, spec := range []string{"PlayRec/iterations=4", "PlayRec/iterations=5", "PlayRec/iterations=3,rec_stereo=true",
 		"MutedPlayRec/iterations=2", "MutedPlayRec/iterations=3"} {
 		t.Run(strings.NewReplacer("/", " ", ",", " ", "=", " ").Replace(spec), func(t *testing.T) {
-			res := dialtest.Run(t, dialtest.Options{Real: real, Spec: spec + ",rec_every=1,dir=" + t.TempDir(), Calls: 3, Rate: 2,
-				Hold: 8 * time.Second, Timeout: time.Minute})
-			dialtest.PassAll(t, res, 3, audiocheck.VerdictAudioOK)
+			res := dialtest.RealCheck(t, spec+",rec_every=1,dir="+t.TempDir(), 3, 8*time.Second, audiocheck.VerdictAudioOK)
 			for _, r := range res.Records {
 				if seq, set := dialtest.Bool(r, audiocheck.VerdictSequence); !set || !seq {
 					t.Errorf("call %s: sequence_ok %v (set %v)", r.CallID, seq, set)
@@ -35,9 +32,7 @@ func TestRealPlayers(t *testing.T) {
 // The default PlayRec (no parameters) records one call every 5 s and
 // checks it on a real server.
 func TestRealPlayRecDefault(t *testing.T) {
-	real := dialtest.RealServers(t, 1)
-	res := dialtest.Run(t, dialtest.Options{Real: real, Spec: "PlayRec", Calls: 4, Rate: 1, Hold: 3 * time.Second,
-		Timeout: time.Minute})
+	res := dialtest.RealCheck(t, "PlayRec", 4, 3*time.Second, "")
 	if m := res.Summary.Metrics; m.MediaChecked == 0 || m.MediaFailed != 0 {
 		t.Errorf("media checked %d, failed %d: %s", m.MediaChecked, m.MediaFailed, fmt.Sprint(m.Verdicts))
 	}
