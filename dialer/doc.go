@@ -116,11 +116,14 @@
 // # Saturation
 //
 // A real FreeSWITCH whose CPU is the limit does not refuse originates: it
-// queues them, and set-up time grows without bound. The dialer watches, per
-// server, the backlog of originates without a result and the set-up
-// latency (windowed mean and the age of the oldest waiting originate); when
-// both rise it reports the server saturated, with the rate it actually
-// managed (Stats live, Summary at the end). When the controller's own
+// queues them before their A leg exists, and the time to the A leg's
+// CHANNEL_CREATE grows without bound. The dialer watches, per server, the
+// originates not yet taken on (no A leg, no result) and the time to take
+// them on (windowed mean and the age of the oldest waiting); when both
+// rise it reports the server saturated, with the rate it actually managed
+// (Stats live, Summary at the end). The rest of a set-up (the far end
+// ringing, early media, a late answer) is not the server's and is not
+// watched: a ringing far end is not an overloaded server. When the controller's own
 // queue of a server's events is deep instead, the delay is the
 // controller's: it is reported as such, not as the server's saturation. Summary.AchievedRate is the
 // rate calls were set up at, never the offered rate. Failure causes

@@ -42,7 +42,7 @@ func (o *Originator) monitor() {
 				// originates wait for the connection, not for its CPU.
 				continue
 			}
-			for len(s.pendingQ) > 0 && s.pendingQ[0].jobDone {
+			for len(s.pendingQ) > 0 && (s.pendingQ[0].created != 0 || s.pendingQ[0].jobDone) {
 				s.pendingQ[0] = nil
 				s.pendingQ = s.pendingQ[1:]
 			}
@@ -54,7 +54,7 @@ func (o *Originator) monitor() {
 			if conn := s.c.Conn(); conn != nil {
 				queued = conn.Stats().EventsQueued
 			}
-			s.sat.tick(now, s.pending, oldest, o.cfg.SaturationLatency, queued)
+			s.sat.tick(now, s.queued, oldest, o.cfg.SaturationLatency, queued)
 		}
 		if n%4 == 0 {
 			o.sweep(now)

@@ -149,7 +149,7 @@ func New(ctx context.Context, pool *cluster.Pool, cfg Config) (*Originator, erro
 	o.duration, o.autoDuration = cfg.Duration, cfg.Duration <= 0
 	o.recomputeDuration()
 	for i, c := range pool.Clients() {
-		s := &server{idx: i, c: c, addr: c.Addr(), byCause: map[string]uint64{}, setup: newHist(),
+		s := &server{idx: i, c: c, addr: c.Addr(), byCause: map[string]uint64{}, setup: newHist(), create: newHist(),
 			queue: make(chan *call, 1<<14)}
 		s.hangups.init()
 		s.limit = cfg.ServerLimit

@@ -37,6 +37,8 @@ func (o *Originator) send(s *server, c *call) {
 		}
 		c.offered = o.since(time.Now())
 		c.sent = true
+		s.queued++
+		s.peakQueued = max(s.peakQueued, s.queued)
 		s.pendingQ = append(s.pendingQ, c)
 		o.mu.Unlock()
 		_, err = s.c.BgAPIWithJobUUID(o.ctx, cmd, c.uuid)

@@ -32,6 +32,9 @@ type call struct {
 	picked  time.Duration // handed to a sender
 	offered time.Duration // picked, then sent
 	acked   time.Duration
+	// created is when the A leg's CHANNEL_CREATE came: the server took
+	// the originate on. Until then (or a result) it is queued there.
+	created time.Duration
 	jobAt   time.Duration // BACKGROUND_JOB result
 	// ringing and earlyMedia are the originating leg's CHANNEL_PROGRESS
 	// (180) and CHANNEL_PROGRESS_MEDIA (183); answered its CHANNEL_ANSWER.
@@ -65,11 +68,16 @@ type server struct {
 
 	active, pending         int
 	peakActive, peakBacklog int
-	offered, answered       uint64
-	failed                  uint64
-	byCause                 map[string]uint64
-	setup                   *hdrhistogram.Histogram
-	pendingQ                []*call // sent order; completed heads are popped
+	// queued counts the originates written and not yet taken on (no A
+	// leg, no result): the server's own queue, where an overloaded
+	// FreeSWITCH holds them (see saturation). peakQueued is its peak.
+	queued, peakQueued int
+	create             *hdrhistogram.Histogram // originate written to the A leg's CHANNEL_CREATE
+	offered, answered  uint64
+	failed             uint64
+	byCause            map[string]uint64
+	setup              *hdrhistogram.Histogram
+	pendingQ           []*call // sent order; completed heads are popped
 	// down is true while the connection is lost (since downSince); lost
 	// once it has been down for Config.ServerTimeout.
 	down, lost bool
@@ -136,6 +144,9 @@ func (o *Originator) observe(s *server, e *cluster.Event) {
 	switch e.Key {
 	case "CHANNEL_CREATE":
 		c.legs++
+		if aLeg {
+			o.takenOn(c, now)
+		}
 		if o.killing && aLeg {
 			o.abandon(c)
 		}
@@ -255,11 +266,27 @@ func (o *Originator) jobResult(c *call, ok bool, cause string, now time.Time) {
 	s.pending--
 	t := o.since(now)
 	c.jobAt = t
-	s.sat.done(t - c.offered)
+	o.takenOn(c, now)
 	if !ok {
 		c.cause = cause
 	}
 	o.maybeRelease(c, now)
+}
+
+// takenOn notes that the server took the originate on: its A leg was
+// created, or it has a result without one (refused). The time it took
+// is the server's own; a far end that rings or answers late has no part
+// in it (saturation). o.mu held.
+func (o *Originator) takenOn(c *call, now time.Time) {
+	if c.created != 0 || !c.sent {
+		return
+	}
+	s := c.srv
+	c.created = max(o.since(now), 1)
+	s.queued--
+	lat := c.created - c.offered
+	s.sat.done(lat)
+	_ = s.create.RecordValue(max(int64(lat/time.Microsecond), 1))
 }
 
 // maybeRelease frees the call's slot once its originate has a result and
@@ -303,6 +330,10 @@ func (o *Originator) release(c *call, now time.Time) {
 	if !c.jobDone {
 		c.jobDone = true
 		s.pending--
+	}
+	if c.sent && c.created == 0 {
+		c.created = max(o.since(now), 1)
+		s.queued--
 	}
 	delete(o.calls, c.uuid)
 	o.active--

@@ -101,16 +101,6 @@ func (n *Network) send(from *Server, addr, via string, f func(dst *Server)) {
 		f(nil)
 		return
 	}
-	if from.capacity != nil {
-		if d := from.capacity.setupDelay(from.clock.Now()); d > 0 {
-			from.clock.AfterFunc(d, func() {
-				n.mu.Lock()
-				defer n.mu.Unlock()
-				n.sendNow(from, addr, f, false)
-			})
-			return
-		}
-	}
 	n.sendNow(from, addr, f, false)
 }
 

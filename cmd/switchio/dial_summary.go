@@ -31,8 +31,8 @@ func printSummary(w io.Writer, sm dialer.Summary, out string) {
 		fmt.Fprintf(w, "dropped: %s %d\n", c, sm.DroppedByCause[c])
 	}
 	for _, s := range sm.Servers {
-		fmt.Fprintf(w, "server %s -> %s: %d offered, %d answered, %d failed, peak active %d, peak backlog %d, set-up p50 %.1f ms p99 %.1f ms\n",
-			s.Addr, s.Dest, s.Offered, s.Answered, s.Failed, s.PeakActive, s.PeakBacklog, s.SetupMs.P50, s.SetupMs.P99)
+		fmt.Fprintf(w, "server %s -> %s: %d offered, %d answered, %d failed, peak active %d, peak backlog %d (%d queued on the server), set-up p50 %.1f ms p99 %.1f ms, originate to A leg p99 %.1f ms\n",
+			s.Addr, s.Dest, s.Offered, s.Answered, s.Failed, s.PeakActive, s.PeakBacklog, s.PeakQueued, s.SetupMs.P50, s.SetupMs.P99, s.CreateMs.P99)
 		for _, c := range dialer.SortedCauses(s.FailedByCause) {
 			fmt.Fprintf(w, "  failed: %s %d\n", c, s.FailedByCause[c])
 		}

@@ -178,6 +178,15 @@ func Run(t testing.TB, o Options) Result {
 		m.Abort()
 		t.Fatal(err)
 	}
+	if o.Real != nil {
+		// A real server keeps FreeSWITCH's defaults (30 sessions/s)
+		// unless told otherwise, as dial does.
+		if err := d.Setup(ctx, dialer.Settings{}); err != nil {
+			d.Close()
+			m.Abort()
+			t.Fatal(err)
+		}
+	}
 	if o.App != nil {
 		_, err = d.LoadApp(ctx, cluster.AppName(o.App), 1, app.Shared(o.App))
 	} else {
