@@ -43,7 +43,10 @@ var (
 	ErrClosed = errors.New("dialer: originator closed")
 )
 
-// Causes the dialer records for calls that never got a server's answer.
+// switchio's own causes: the dialer records them for calls it gave up on
+// or cancelled, whose end no server reported (docs/outcomes.md lists
+// each; a test keeps the two in step). Such a call is abandoned when it
+// was answered, failed otherwise, never completed.
 const (
 	// CauseSendError: the originate could not be sent (connection lost).
 	CauseSendError = "SWITCHIO_SEND_ERROR"
@@ -60,7 +63,28 @@ const (
 	CauseInterrupted = "SWITCHIO_INTERRUPTED"
 	// CauseClosed: the dialer was closed with the call still up.
 	CauseClosed = "SWITCHIO_CLOSED"
+	// CauseHupall: hung up by the dialer's Hupall (the live view's
+	// hang-up, Shutdown).
+	CauseHupall = "SWITCHIO_HUPALL"
+	// CauseLostOnReconnect: the call's server was back after a lost
+	// connection but no longer had the call (its end went unseen).
+	CauseLostOnReconnect = "SWITCHIO_LOST_ON_RECONNECT"
+	// CauseDisconnected: the connection to the call's server was lost
+	// for good (cluster.Config.NoReconnect).
+	CauseDisconnected = "SWITCHIO_DISCONNECTED"
 )
+
+// ownCause maps the cause of a session's end that the cluster client
+// made up (cluster.SynthesizedHeader) to the dialer's.
+func ownCause(synthesized string) string {
+	switch synthesized {
+	case "LOST_ON_RECONNECT":
+		return CauseLostOnReconnect
+	case "SERVER_DISCONNECTED":
+		return CauseDisconnected
+	}
+	return CauseLost
+}
 
 // Config configures an Originator. Rate, Limit, MaxOffered, Duration and
 // Ramp are initial values; each can be changed while running.

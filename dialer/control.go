@@ -34,6 +34,7 @@ func (o *Originator) Start() error {
 		return err
 	}
 	o.killing = false
+	o.killCause = ""
 	o.startedAt = o.since(now)
 	if o.firstOffer == 0 {
 		o.startRate = o.rate
@@ -82,10 +83,16 @@ func (o *Originator) CheckState(s State) bool { return o.State() == s }
 // Hupall stops offering and hangs up this dialer's calls only: on every
 // reachable server "hupall NORMAL_CLEARING sip_h_X-switchio_app_id <app
 // id>" for each of its app ids; calls whose originate was still on its
-// way are hung up as they show up. Their outcome is abandoned.
-func (o *Originator) Hupall(ctx context.Context) error {
+// way are hung up as they show up. Their outcome is abandoned (failed
+// for calls not yet answered), under CauseHupall.
+func (o *Originator) Hupall(ctx context.Context) error { return o.HupallCause(ctx, CauseHupall) }
+
+// HupallCause is Hupall recording the calls under cause (dial's first
+// Ctrl-C: CauseInterrupted).
+func (o *Originator) HupallCause(ctx context.Context, cause string) error {
 	o.mu.Lock()
 	o.logChange("hupall", "this dialer's calls")
+	o.killCause = cause
 	o.mu.Unlock()
 	return o.hupall(ctx, true)
 }
@@ -96,6 +103,9 @@ func (o *Originator) Hupall(ctx context.Context) error {
 // app ids.
 func (o *Originator) hupall(ctx context.Context, own bool) error {
 	o.mu.Lock()
+	if o.killCause == "" {
+		o.killCause = CauseHupall
+	}
 	o.stopOffering()
 	o.markAbandoned()
 	ids := make([]string, len(o.apps))
@@ -133,11 +143,12 @@ func (o *Originator) stopOffering() {
 }
 
 // markAbandoned marks every call up as ended by switchio (a hupall is on
-// its way); o.mu held.
+// its way), under the hupall's cause; o.mu held.
 func (o *Originator) markAbandoned() {
 	for _, c := range o.calls {
 		if c.endBy == endNone {
 			c.endBy = endAbandon
+			o.giveUpOn(c, o.killCause)
 		}
 	}
 }
@@ -201,6 +212,9 @@ func (o *Originator) CloseContext(ctx context.Context) error {
 // the user insists on stopping.
 func (o *Originator) Abandon(ctx context.Context, cause string) error {
 	o.mu.Lock()
+	if o.killCause == "" {
+		o.killCause = cause
+	}
 	o.stopOffering()
 	o.releaseAll(cause, time.Now())
 	o.mu.Unlock()

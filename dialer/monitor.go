@@ -94,7 +94,7 @@ func (o *Originator) sweep(now time.Time) {
 	for _, c := range lost {
 		// Answered calls become abandoned, the others failed, both
 		// under switchio's own cause.
-		c.cause = CauseLost
+		o.giveUpOn(c, CauseLost)
 		o.release(c, now)
 	}
 }
@@ -110,7 +110,7 @@ func (o *Originator) serverLost(s *server, now time.Time) {
 		if c.srv != s || c.released {
 			continue
 		}
-		c.cause = CauseServerLost
+		o.giveUpOn(c, CauseServerLost)
 		if c.answered != 0 && c.endBy == endNone {
 			c.endBy = endAbandon
 		}

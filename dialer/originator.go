@@ -99,14 +99,17 @@ type Originator struct {
 	startedAt                     time.Duration // last transition to Originating
 	stoppedAt                     time.Duration
 	killing                       bool
-	records                       []CallRecord
-	changed                       chan struct{}
-	winOffered                    ring
-	winAnswered                   ring
-	rrServer                      int
-	recordsWake                   chan struct{}
-	recordsDone                   chan struct{}
-	pendingFlush                  []chan struct{}
+	// killCause is the cause of the hupall in progress (killing), given
+	// to the calls it takes down.
+	killCause    string
+	records      []CallRecord
+	changed      chan struct{}
+	winOffered   ring
+	winAnswered  ring
+	rrServer     int
+	recordsWake  chan struct{}
+	recordsDone  chan struct{}
+	pendingFlush []chan struct{}
 }
 
 // New builds an Originator over pool. It resolves each server's default

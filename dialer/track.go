@@ -45,6 +45,14 @@ type call struct {
 	// billmsec is the A leg's billmsec from CHANNEL_HANGUP_COMPLETE (-1:
 	// not reported).
 	billmsec int64
+	// seenEnd is set when the A leg's server reported its end
+	// (CHANNEL_HANGUP_COMPLETE, or a CHANNEL_DESTROY it sent): only such
+	// a call can be completed or dropped.
+	seenEnd bool
+	// giveUp is switchio's cause when it gave the call up or cancelled
+	// it (a hupall, an interrupt, a drain, a lost server): the call's
+	// cause whatever its server reports afterwards.
+	giveUp   string
 	legs     int16
 	sent     bool
 	jobDone  bool
@@ -166,6 +174,7 @@ func (o *Originator) observe(s *server, e *cluster.Event) {
 		if !aLeg {
 			return
 		}
+		c.seenEnd = true
 		c.hungUp = o.since(now)
 		o.endedByApp(c, e)
 		if c.cause == "" {
@@ -180,6 +189,12 @@ func (o *Originator) observe(s *server, e *cluster.Event) {
 		c.legs--
 		if aLeg {
 			o.endedByApp(c, e)
+			if e.Get(cluster.SynthesizedHeader) != "" {
+				// Made up by the client: the server never said.
+				o.giveUpOn(c, ownCause(e.HangupCause()))
+			} else {
+				c.seenEnd = true
+			}
 		}
 		if aLeg && c.cause == "" {
 			c.cause = internCause(e.HangupCause())
@@ -246,13 +261,24 @@ func (o *Originator) holdExpired(c *call) {
 	c.srv.hangups.push(c.uuid)
 }
 
-// abandon hangs up a call switchio gives up on; o.mu held.
+// abandon hangs up a call switchio gives up on, under the cause of the
+// hupall in progress; o.mu held.
 func (o *Originator) abandon(c *call) {
 	if c.released || c.endBy != endNone {
 		return
 	}
 	c.endBy = endAbandon
+	o.giveUpOn(c, o.killCause)
 	c.srv.hangups.push(c.uuid)
+}
+
+// giveUpOn records that switchio gave the call up, or cancelled it, with
+// cause, unless its end was already seen or another reason came first;
+// o.mu held.
+func (o *Originator) giveUpOn(c *call, cause string) {
+	if c.giveUp == "" && !c.seenEnd && cause != "" {
+		c.giveUp = cause
+	}
 }
 
 // jobResult records the originate's result (the call is answered only at
@@ -298,17 +324,18 @@ func (o *Originator) maybeRelease(c *call, now time.Time) {
 	o.release(c, now)
 }
 
-// outcome classifies an ended call; o.mu held.
+// outcome classifies an ended call; o.mu held. A call switchio gave up
+// on, or whose end its server never reported (a hold's hang-up that
+// never landed, a server lost, a reconnect that lost it), is abandoned,
+// never completed: switchio cannot say it was held to the end.
 func (o *Originator) outcome(c *call) Outcome {
 	switch {
 	case c.answered == 0:
 		return Failed
+	case c.giveUp != "", !c.seenEnd, c.endBy == endAbandon:
+		return Abandoned
 	case c.endBy == endHold, c.endBy == endApp:
 		return Completed
-	case c.endBy == endAbandon:
-		return Abandoned
-	case c.cause == CauseLost:
-		return Abandoned
 	case c.cause == guardCause:
 		// The server's guard fired: held at least its hold time.
 		return Completed
@@ -343,6 +370,14 @@ func (o *Originator) release(c *call, now time.Time) {
 	if c.hungUp == 0 {
 		c.hungUp = t
 	}
+	if c.answered != 0 && !c.seenEnd {
+		o.giveUpOn(c, CauseLost) // its end never reported, and no other reason known
+	}
+	if c.giveUp != "" {
+		// switchio's doing: its cause, never the far end's.
+		c.cause = c.giveUp
+	}
+	c.cause = orUnknown(c.cause)
 	out := o.outcome(c)
 	switch out {
 	case Failed:
@@ -420,12 +455,12 @@ func (o *Originator) releaseAll(cause string, now time.Time) {
 		if c.released {
 			continue
 		}
-		switch {
-		case c.answered != 0 && c.endBy == endNone:
+		if c.endBy == endNone {
 			c.endBy = endAbandon
-			c.cause = cause
-		case c.answered == 0 && c.cause == "":
-			c.cause = cause
+		}
+		if !(c.answered == 0 && c.jobDone) {
+			// not a failure the server already gave its cause for
+			o.giveUpOn(c, cause)
 		}
 		o.release(c, now)
 	}

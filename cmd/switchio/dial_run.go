@@ -185,7 +185,7 @@ loop:
 			interrupt = s
 			view.note(fmt.Sprintf("%v: stopping, hanging up this dialer's calls (again to stop at once)", s))
 			hctx, hcancel := context.WithTimeout(ctx, 2*time.Second)
-			if err := d.Hupall(hctx); err != nil {
+			if err := d.HupallCause(hctx, dialer.CauseInterrupted); err != nil {
 				logger.Warn("hupall", "err", err)
 			}
 			hcancel()
