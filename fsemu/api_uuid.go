@@ -392,7 +392,7 @@ func (ch *channel) transfer(dest, dialplan, context string) {
 	}
 	ch.apps = nil
 	ch.queue = nil
-	ts := strconv.FormatInt(s.nowMicros()/1e6, 10) + ":" + uuid.NewString() + ":bl_xfer:" + dest + "/" + context + "/" + dialplan
+	ts := strconv.FormatInt(s.stampNow().Unix(), 10) + ":" + uuid.NewString() + ":bl_xfer:" + dest + "/" + context + "/" + dialplan
 	ch.setVar("max_forwards", "70")
 	ch.setVar("transfer_history", ts)
 	ch.setVar("transfer_source", ts)

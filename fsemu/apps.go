@@ -443,7 +443,7 @@ func (s *Server) bridge(a, b *channel) {
 
 // transferMark records a uuid_bridge-style transfer of c.
 func (c *channel) transferMark(other *channel) {
-	ts := strconv.FormatInt(c.s.nowMicros()/1e6, 10) + ":" + uuid.NewString() + ":uuid_br:" + other.uuid
+	ts := strconv.FormatInt(c.s.stampNow().Unix(), 10) + ":" + uuid.NewString() + ":uuid_br:" + other.uuid
 	c.setVar("original_destination_number", c.prof.dest)
 	c.setVar("original_caller_id_name", c.prof.cidName)
 	c.setVar("original_caller_id_number", c.prof.cidNum)

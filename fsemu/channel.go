@@ -433,13 +433,13 @@ func (ch *channel) appendProfileNames(h []wire.Header, n *profileNames, pr *prof
 	h = append(h,
 		wire.Header{Name: n.profCreated, Value: created},
 		wire.Header{Name: n.created, Value: created},
-		wire.Header{Name: n.answered, Value: usStr(c.answeredAt)},
-		wire.Header{Name: n.progress, Value: usStr(c.progressAt)},
-		wire.Header{Name: n.progressMedia, Value: usStr(c.progressMediaAt)},
-		wire.Header{Name: n.hangup, Value: usStr(c.hangupAt)},
+		wire.Header{Name: n.answered, Value: usStr(c.s.stampUs(c.answeredAt))},
+		wire.Header{Name: n.progress, Value: usStr(c.s.stampUs(c.progressAt))},
+		wire.Header{Name: n.progressMedia, Value: usStr(c.s.stampUs(c.progressMediaAt))},
+		wire.Header{Name: n.hangup, Value: usStr(c.s.stampUs(c.hangupAt))},
 		wire.Header{Name: n.transfer, Value: "0"},
 		wire.Header{Name: n.resurrect, Value: "0"},
-		wire.Header{Name: n.bridged, Value: usStr(c.bridgedAt)},
+		wire.Header{Name: n.bridged, Value: usStr(c.s.stampUs(c.bridgedAt))},
 		wire.Header{Name: n.lastHold, Value: "0"},
 		wire.Header{Name: n.holdAccum, Value: "0"},
 		wire.Header{Name: n.screen, Value: "true"},
@@ -456,9 +456,11 @@ func usStr(v int64) string {
 	return strconv.FormatInt(v, 10)
 }
 
+// createdStr is the channel's Caller-Channel-Created-Time: its creation
+// on the server's timestamp clock (tick.go), formatted once.
 func (c *channel) createdStr() string {
 	if c.createdS == "" {
-		c.createdS = strconv.FormatInt(c.created, 10)
+		c.createdS = strconv.FormatInt(c.s.stampUs(c.created), 10)
 	}
 	return c.createdS
 }

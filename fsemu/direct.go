@@ -45,7 +45,7 @@ func (ch *channel) info() ChannelInfo {
 	ci := ChannelInfo{UUID: ch.uuid, Name: ch.name, Direction: dir, State: stateNames[ch.running],
 		CallState: callStateNames[ch.callState], AnswerState: ch.answerState(), Answered: ch.answered,
 		Destination: ch.prof.dest, CallerIDName: ch.prof.cidName, CallerIDNumber: ch.prof.cidNum,
-		Created: time.UnixMicro(ch.created), Vars: ch.varList()}
+		Created: time.UnixMicro(ch.s.stampUs(ch.created)), Vars: ch.varList()}
 	if n := len(ch.apps); n > 0 {
 		ci.Application = ch.apps[n-1].name
 	}

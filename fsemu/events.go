@@ -82,7 +82,7 @@ func (s *Server) newEventCap(name, file, fn string, line int, capHint int) *wire
 
 // appendStd appends the standard headers after Event-Name.
 func (s *Server) appendStd(ev *wire.Event, file, fn string, line int) {
-	now := s.clock.Now()
+	now := s.stampNow() // switch_event_prep: switch_micro_time_now(), on the tick (tick.go)
 	s.seq++
 	if sec := now.Unix(); sec != s.dateSec || s.dateLocal == "" {
 		s.dateSec = sec

@@ -289,37 +289,42 @@ func (ch *channel) addCDRVars() {
 	} else {
 		v("digits_dialed", "none")
 	}
-	v("start_stamp", stamp(ch.created))
-	v("profile_start_stamp", stamp(ch.created))
-	if ch.answeredAt != 0 {
-		v("answer_stamp", stamp(ch.answeredAt))
+	// The channel's times as FreeSWITCH stamped them, on its timestamp
+	// clock's tick (tick.go); every value below derives from them.
+	st := ch.s.stampUs
+	created, answered, bridged := st(ch.created), st(ch.answeredAt), st(ch.bridgedAt)
+	progress, progressMedia, hungup := st(ch.progressAt), st(ch.progressMediaAt), st(ch.hangupAt)
+	v("start_stamp", stamp(created))
+	v("profile_start_stamp", stamp(created))
+	if answered != 0 {
+		v("answer_stamp", stamp(answered))
 	}
-	if ch.bridgedAt != 0 {
-		v("bridge_stamp", stamp(ch.bridgedAt))
+	if bridged != 0 {
+		v("bridge_stamp", stamp(bridged))
 	}
-	if ch.progressAt != 0 {
-		v("progress_stamp", stamp(ch.progressAt))
+	if progress != 0 {
+		v("progress_stamp", stamp(progress))
 	}
-	if ch.progressMediaAt != 0 {
-		v("progress_media_stamp", stamp(ch.progressMediaAt))
+	if progressMedia != 0 {
+		v("progress_media_stamp", stamp(progressMedia))
 	}
-	v("end_stamp", stamp(ch.hangupAt))
+	v("end_stamp", stamp(hungup))
 	ep := func(n string, us int64) {
 		v(n+"_epoch", strconv.FormatInt(us/1e6, 10))
 		v(n+"_uepoch", strconv.FormatInt(us, 10))
 	}
-	ep("start", ch.created)
-	ep("profile_start", ch.created)
-	ep("answer", ch.answeredAt)
-	ep("bridge", ch.bridgedAt)
+	ep("start", created)
+	ep("profile_start", created)
+	ep("answer", answered)
+	ep("bridge", bridged)
 	ep("last_hold", 0)
 	v("hold_accum_seconds", "0")
 	v("hold_accum_usec", "0")
 	v("hold_accum_ms", "0")
 	ep("resurrect", 0)
-	ep("progress", ch.progressAt)
-	ep("progress_media", ch.progressMediaAt)
-	ep("end", ch.hangupAt)
+	ep("progress", progress)
+	ep("progress_media", progressMedia)
+	ep("end", hungup)
 	v("last_app", ch.varOr("current_application", ""))
 	v("last_arg", ch.varOr("current_application_data", ""))
 	if ch.prof.cidName != "" {
@@ -327,7 +332,7 @@ func (ch *channel) addCDRVars() {
 	} else {
 		v("caller_id", ch.prof.cidNum)
 	}
-	d := cdrDurations(ch.created, ch.answeredAt, ch.bridgedAt, ch.progressAt, ch.progressMediaAt, ch.hangupAt)
+	d := cdrDurations(created, answered, bridged, progress, progressMedia, hungup)
 	for _, x := range d {
 		v(x.k, strconv.FormatInt(x.v, 10))
 	}

@@ -74,7 +74,7 @@ func (s *Server) receiveInvite(inv *invite) {
 	v("sip_local_network_addr", hostOf(local))
 	v("sip_network_ip", fromHost)
 	v("sip_network_port", portOf(inv.fromAddr))
-	v("sip_invite_stamp", u64(b.created))
+	v("sip_invite_stamp", u64(b.s.stampUs(b.created))) // sofia: switch_micro_time_now(), on the tick
 	v("sip_received_ip", fromHost)
 	v("sip_received_port", portOf(inv.fromAddr))
 	v("sip_via_protocol", "udp")

@@ -20,7 +20,7 @@ func (s *Server) logLine(level, textChannel int, file, fn string, line int, user
 	if !any {
 		return
 	}
-	now := s.clock.Now()
+	now := s.stampNow() // switch_log: the node's timestamp is switch_micro_time_now()
 	body := now.Format("2006-01-02 15:04:05.000000") + " 98.00% [" + levelTags[level] + "] " +
 		file + ":" + strconv.Itoa(line) + " " + msg
 	b := make([]byte, 0, 200+len(body))

@@ -79,6 +79,15 @@ type Config struct {
 	Contexts []string
 	// VerboseEvents starts with "fsctl verbose_events on".
 	VerboseEvents bool
+	// ClockTick is the period of the clock the server stamps its events
+	// and channel times from (Event-Date-Timestamp, Caller-Channel-*-Time,
+	// variable_*_uepoch ...): a vanilla FreeSWITCH advances that clock
+	// once per soft-timer tick, 20 ms (DefaultClockTick, the default
+	// here) or 1 ms with switch.conf.xml's 1ms-timer, so times within one
+	// tick are equal (tick.go). ExactClock (any negative value) stamps
+	// exact times. Only what the server sends is ticked: its timers and
+	// media run on the exact Clock.
+	ClockTick time.Duration
 }
 
 // Network is an in-process SIP network: the servers on it reach each
@@ -109,6 +118,9 @@ type Server struct {
 	sipAddr  string
 	intAddr  string
 	rng      *rand.Rand
+	// tickUs is the timestamp clock's period in µs (0: exact) and
+	// tickPhase a time on its grid, the server's start (tick.go).
+	tickUs, tickPhase int64
 
 	denied atomic.Pointer[map[string]bool] // api commands answered "-ERR permission denied"
 
@@ -197,6 +209,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Seed == 0 {
 		cfg.Seed = 1
 	}
+	if cfg.ClockTick == 0 {
+		cfg.ClockTick = DefaultClockTick
+	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", cfg.ListenAddr)
 	if err != nil {
@@ -221,6 +236,10 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		queueLimit:  maxQueueLen,
 	}
 	s.started = s.clock.Now()
+	if cfg.ClockTick > 0 {
+		s.tickUs = max(int64(cfg.ClockTick/time.Microsecond), 1)
+		s.tickPhase = s.started.UnixMicro()
+	}
 	s.sched.s = s
 	s.imps = []impEpoch{{from: math.MinInt64, im: cfg.Impairments.clean()}}
 	if cfg.Capacity != nil {

@@ -18,7 +18,7 @@ func (s *Server) channelRow(ch *channel) map[string]string {
 	if ch.outbound {
 		dir = "outbound"
 	}
-	created := time.UnixMicro(ch.created)
+	created := time.UnixMicro(s.stampUs(ch.created))
 	r := map[string]string{
 		"uuid": ch.uuid, "direction": dir, "created": created.Format("2006-01-02 15:04:05"),
 		"created_epoch": strconv.FormatInt(created.Unix(), 10), "name": ch.name,
@@ -178,7 +178,7 @@ func apiShow(s *Server, a string, done func(string)) {
 				for k, v := range br {
 					r["b_"+k] = v
 				}
-				r["call_created_epoch"] = strconv.FormatInt(ch.bridgedAt/1e6, 10)
+				r["call_created_epoch"] = strconv.FormatInt(s.stampUs(ch.bridgedAt)/1e6, 10)
 			}
 			rows = append(rows, r)
 		}

@@ -39,6 +39,8 @@ type emulateFlags struct {
 	holdCost  time.Duration
 	rtpPorts  int
 
+	clockTick time.Duration
+
 	dtmfDrop    float64
 	dtmfReorder float64
 	audioLoss   float64
@@ -66,6 +68,9 @@ func newEmulateCmdWith(o *emulateFlags) *cobra.Command {
 			"The capacity model (any of --cores, --setup-cost, --hold-cost, --rtp-ports) gives each server\n" +
 			"a CPU budget: set-ups queue past it, so set-up latency grows under overload; --rtp-ports caps\n" +
 			"concurrent channels (more fail DESTINATION_OUT_OF_ORDER).\n\n" +
+			"Like a vanilla FreeSWITCH, each server stamps its events and channel times from a clock that\n" +
+			"advances once per 20 ms tick (--clock-tick; 1ms is FreeSWITCH's 1ms-timer, 0 exact times), so a\n" +
+			"call's create and answer often carry one time and server-side latencies come in whole ticks.\n\n" +
 			"Media impairments fault what every server's channels receive, so media checks (DTMF, bert,\n" +
 			"recordings) can be tested against them: --dtmf-drop loses a share of DTMF digits, --dtmf-reorder\n" +
 			"swaps two adjacent digits in a share of multi-digit bursts, --audio-loss loses a share of the\n" +
@@ -113,6 +118,10 @@ func newEmulateCmdWith(o *emulateFlags) *cobra.Command {
 					Seed:        int64(i + 1),
 					Inbound:     in,
 					Impairments: impairments,
+					ClockTick:   o.clockTick,
+				}
+				if o.clockTick == 0 {
+					cfg.ClockTick = fsemu.ExactClock // --clock-tick 0: exact stamps
 				}
 				if capacity != nil {
 					c := *capacity // one model per server
@@ -155,6 +164,7 @@ func newEmulateCmdWith(o *emulateFlags) *cobra.Command {
 	f.Var(secondsDuration{&o.holdCost}, "hold-cost", "capacity model: CPU time per held call per second (default 3.4ms)")
 	f.IntVar(&o.rtpPorts, "rtp-ports", 0, "capacity model: concurrent channels per server (RTP ports; default 8192)")
 
+	durationFlag(f, &o.clockTick, "clock-tick", fsemu.DefaultClockTick, "period of the clock the servers stamp events and channel times from: a vanilla FreeSWITCH's advances every 20 ms (1ms with switch.conf.xml's 1ms-timer), so times within one tick are equal; 0 stamps exact times")
 	f.Var(share{&o.dtmfDrop}, "dtmf-drop", "media impairment: share of received DTMF digits lost (0-1)")
 	f.Var(share{&o.dtmfReorder}, "dtmf-reorder", "media impairment: share of received multi-digit DTMF bursts with two adjacent digits swapped (0-1)")
 	f.Var(share{&o.audioLoss}, "audio-loss", "media impairment: share of received audio lost, in bursts of --loss-burst (0-1)")
