@@ -76,7 +76,8 @@ type CDR struct {
 	up      int64 // calls answered and not hung up
 	stats   CDRStats
 	offsets map[string]ClockOffset
-	held    []heldRecord // waiting for pending verdicts
+	res     map[string]*resolutionSampler // each server's timestamp resolution
+	held    []heldRecord                  // waiting for pending verdicts
 	// live holds each tracked call's cluster.Call (its verdicts) until
 	// its record is written.
 	live     map[string]*cluster.Call
@@ -184,7 +185,7 @@ func NewCDR(cfg CDRConfig) *CDR {
 		cfg.VerdictWait = 5 * time.Second
 	}
 	return &CDR{cfg: cfg, calls: map[string]*partial{}, waiting: map[string]waitingFacts{}, offsets: map[string]ClockOffset{},
-		live: map[string]*cluster.Call{}}
+		res: map[string]*resolutionSampler{}, live: map[string]*cluster.Call{}}
 }
 
 // Attach subscribes the events the CDR needs on every server of the pool
@@ -220,11 +221,18 @@ func (m *CDR) AttachClient(ctx context.Context, c *cluster.Client) error {
 }
 
 // clockSample updates a server's clock offset from one event: the
-// smallest (receive time - event time) seen; m.mu held.
+// smallest (receive time - event time) seen; and its clock's resolution
+// (resolution.go); m.mu held.
 func (m *CDR) clockSample(server string, now, ts time.Time) {
 	if ts.IsZero() {
 		return
 	}
+	rs := m.res[server]
+	if rs == nil {
+		rs = &resolutionSampler{}
+		m.res[server] = rs
+	}
+	rs.add(ts)
 	off := float64(now.Sub(ts)) / float64(time.Millisecond)
 	o := m.offsets[server]
 	if o.Samples == 0 || off < o.OffsetMs {
@@ -244,6 +252,20 @@ func (m *CDR) ClockOffsets() map[string]ClockOffset {
 	for k, v := range m.offsets {
 		v.OffsetMs = round4(v.OffsetMs)
 		out[k] = v
+	}
+	return out
+}
+
+// ClockResolutions returns how finely each server stamps its events, as
+// measured so far from their Event-Date-Timestamps (see ClockResolution):
+// 20 ms on a vanilla FreeSWITCH, whose server-side latencies then come in
+// steps of 20 ms.
+func (m *CDR) ClockResolutions() map[string]ClockResolution {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make(map[string]ClockResolution, len(m.res))
+	for k, rs := range m.res {
+		out[k] = rs.result()
 	}
 	return out
 }

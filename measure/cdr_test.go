@@ -68,6 +68,7 @@ func loadTest(t *testing.T, n int, cfg dialer.Config, emu fsemu.Config, after fu
 	mu.Lock()
 	defer mu.Unlock()
 	agg.SetClockOffsets(cdr.ClockOffsets())
+	agg.SetClockResolutions(cdr.ClockResolutions())
 	return recs, o.Summary(), agg.Summary()
 }
 

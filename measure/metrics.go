@@ -39,6 +39,12 @@ type Figures struct {
 	Ratios map[string]float64 `json:"ratios"`
 	// Latencies by catalogue name.
 	Latencies map[string]Percentiles `json:"latencies"`
+	// ClockResolutionMs is the coarsest resolution (ClockResolution.Ms)
+	// of the server clocks these figures' calls were stamped by (caller
+	// and callee servers): the latencies on server clocks (Metric.Clock
+	// other than "local") are kept as measured, but any below it means
+	// only "within one tick" (ShowLatency). Absent when unknown.
+	ClockResolutionMs float64 `json:"clock_resolution_ms,omitempty"`
 	// MediaChecked counts the calls with a media check verdict
 	// (VerdictSpec.Check); MediaFailed those where one is false.
 	MediaChecked uint64 `json:"media_checked"`
@@ -94,6 +100,9 @@ type MetricsSummary struct {
 	Warmup *Figures `json:"warmup,omitempty"`
 	// ClockOffsets are the servers' clocks against the controller's.
 	ClockOffsets map[string]ClockOffset `json:"clock_offsets"`
+	// ClockResolutions are how finely each server's clock stamps its
+	// events (20 ms on a vanilla FreeSWITCH), measured from them.
+	ClockResolutions map[string]ClockResolution `json:"clock_resolutions,omitempty"`
 }
 
 // ClockOffset is a server's clock against the controller's, estimated
@@ -114,6 +123,9 @@ type figures struct {
 	ner         uint64
 	hist        map[string]*hdrhistogram.Histogram
 	verdicts    map[string]*VerdictFigures
+	// servers are the servers whose clocks stamped the records (caller
+	// and callee), for ClockResolutionMs.
+	servers map[string]bool
 }
 
 func newFigures() *figures {
@@ -143,6 +155,7 @@ type Aggregator struct {
 	perServer map[string]*figures
 	perApp    map[string]*figures
 	offsets   map[string]ClockOffset
+	res       map[string]ClockResolution
 	checks    map[string]bool // verdicts that are media checks
 }
 
@@ -160,6 +173,11 @@ func (a *Aggregator) SetWarmupEnd(t time.Time) { a.warmupEnd = t }
 // SetClockOffsets gives the servers' measured clock offsets (see
 // CDR.ClockOffsets): cross-server latencies use them.
 func (a *Aggregator) SetClockOffsets(o map[string]ClockOffset) { a.offsets = o }
+
+// SetClockResolutions gives the servers' measured clock resolutions (see
+// CDR.ClockResolutions): the summary carries them, and each group of
+// figures the coarsest of its servers'.
+func (a *Aggregator) SetClockResolutions(r map[string]ClockResolution) { a.res = r }
 
 // SetVerdicts declares the run's verdict columns (CDRConfig.Verdicts),
 // before any record is added: the media checks among them
@@ -196,6 +214,14 @@ func groupOf(m map[string]*figures, k string) *figures {
 func (a *Aggregator) add(g *figures, r Record) {
 	f := &g.f
 	f.Offered++
+	for _, s := range [2]string{r.Server, r.CalleeServer} {
+		if s != "" && !g.servers[s] {
+			if g.servers == nil {
+				g.servers = map[string]bool{}
+			}
+			g.servers[s] = true
+		}
+	}
 	if at := firstTime(r.JobLaunch, r.CallerCreate); !at.IsZero() {
 		if g.first.IsZero() || at.Before(g.first) {
 			g.first = at
@@ -382,23 +408,31 @@ func firstTime(ts ...time.Time) time.Time {
 
 // Summary returns the figures so far.
 func (a *Aggregator) Summary() MetricsSummary {
-	s := MetricsSummary{Figures: a.all.figures(), PerServer: map[string]Figures{}, PerApp: map[string]Figures{},
+	s := MetricsSummary{Figures: a.all.figures(a.res), PerServer: map[string]Figures{}, PerApp: map[string]Figures{},
 		ClockOffsets: a.offsets}
+	if len(a.res) > 0 {
+		s.ClockResolutions = a.res
+	}
 	for k, g := range a.perServer {
-		s.PerServer[k] = g.figures()
+		s.PerServer[k] = g.figures(a.res)
 	}
 	for k, g := range a.perApp {
-		s.PerApp[k] = g.figures()
+		s.PerApp[k] = g.figures(a.res)
 	}
 	if a.warm != nil {
-		w := a.warm.figures()
+		w := a.warm.figures(a.res)
 		s.Warmup = &w
 	}
 	return s
 }
 
-func (g *figures) figures() Figures {
+// figures returns the group's figures; res gives its servers' clock
+// resolutions.
+func (g *figures) figures(res map[string]ClockResolution) Figures {
 	f := g.f
+	for s := range g.servers {
+		f.ClockResolutionMs = max(f.ClockResolutionMs, res[s].Ms)
+	}
 	f.FailedByCause = make(map[string]uint64, len(g.f.FailedByCause))
 	for k, v := range g.f.FailedByCause {
 		f.FailedByCause[k] = v

@@ -255,7 +255,44 @@ func (v *view) header(m *model, sm *dialer.Summary) {
 			offs = append(offs, fmt.Sprintf("%s %s ms", srv, fmtNum(sm.Metrics.ClockOffsets[srv].OffsetMs)))
 		}
 		add("clock offsets", strings.Join(offs, ", "), "")
+		var res []string
+		for _, srv := range slices.Sorted(maps.Keys(sm.Metrics.ClockResolutions)) {
+			res = append(res, srv+" "+sm.Metrics.ClockResolutions[srv].String())
+		}
+		add("server clocks", strings.Join(res, ", "), "")
 	}
+}
+
+// latencyCell renders one latency figure of metric m no finer than the
+// resolution resMs (ms) of the server clocks it was taken on: "< 20
+// (clock tick)" below one tick, where the server stamped both ends of the
+// interval alike (a vanilla FreeSWITCH ticks every 20 ms), else the figure
+// rounded to the tick's precision.
+func latencyCell(m measure.Metric, v, resMs float64) string {
+	shown, below, tick := measure.ShowLatency(m, v, resMs)
+	if below {
+		return "< " + fmtNum(tick) + " (clock tick)"
+	}
+	return fmtNum(shown)
+}
+
+// setupCells renders a group's call_setup_latency p50 and p99 (ms): from
+// the server clocks, unless its p50 is under their tick, where switchio's
+// own clock measures the set-up better (local_setup_latency: originate
+// written to answer seen), named as such; fallback gives the figures when
+// the group has neither.
+func setupCells(f measure.Figures, fallback func() (string, string)) (string, string) {
+	m, _ := measure.Lookup(measure.MetricCallSetupLatency)
+	p, ok := f.Latencies[m.Name]
+	if !ok || p.Count == 0 {
+		return fallback()
+	}
+	if _, below, _ := measure.ShowLatency(m, p.P50, f.ClockResolutionMs); below {
+		if q, ok := f.Latencies[measure.MetricLocalSetupLatency]; ok && q.Count > 0 {
+			return fmtNum(q.P50) + " (switchio's clock)", fmtNum(q.P99) + " (switchio's clock)"
+		}
+	}
+	return latencyCell(m, p.P50, f.ClockResolutionMs), latencyCell(m, p.P99, f.ClockResolutionMs)
 }
 
 // verdicts lists the thresholds' verdicts and the settings changed while
@@ -324,11 +361,21 @@ func (v *view) kpis(sm *dialer.Summary, f *measure.Figures) {
 		p, ok := f.Latencies[name]
 		return p, ok && p.Count > 0
 	}
+	// Figures on server clocks are no finer than their tick (latencyCell).
+	show := func(name string, v float64) string {
+		m, _ := measure.Lookup(name)
+		return latencyCell(m, v, f.ClockResolutionMs)
+	}
 	if p, ok := lat(measure.MetricPDD); ok {
-		add(kpi{Metric: "pdd", Value: fmtNum(p.P50), Unit: "ms", Sub: "p50; p99 " + fmtNum(p.P99) + " ms"})
+		add(kpi{Metric: "pdd", Value: show(measure.MetricPDD, p.P50), Unit: "ms", Sub: "p50; p99 " + show(measure.MetricPDD, p.P99) + " ms"})
 	}
 	if p, ok := lat(measure.MetricCallSetupLatency); ok {
-		add(kpi{Metric: "call_setup_latency", Value: fmtNum(p.P50), Unit: "ms", Sub: "p50; p99 " + fmtNum(p.P99) + " ms, max " + fmtNum(p.Max) + " ms"})
+		k := kpi{Metric: "call_setup_latency", Value: show(measure.MetricCallSetupLatency, p.P50), Unit: "ms",
+			Sub: "p50; p99 " + show(measure.MetricCallSetupLatency, p.P99) + " ms, max " + show(measure.MetricCallSetupLatency, p.Max) + " ms"}
+		if q, ok := lat(measure.MetricLocalSetupLatency); ok && strings.HasPrefix(k.Value, "<") {
+			k.Sub += "; switchio's clock (local_setup_latency): p50 " + fmtNum(q.P50) + " ms"
+		}
+		add(k)
 	}
 	k := kpi{Metric: "call_rate", Value: fmtNum(sm.AchievedRate), Unit: "calls/s", Sub: "answered; offered " + fmtNum(sm.OfferedRate)}
 	if sm.TargetRate > 0 {
@@ -393,8 +440,14 @@ func (v *view) tables(sm *dialer.Summary, f *measure.Figures) {
 		if !m.Latency || !ok || p.Count == 0 {
 			continue
 		}
-		v.Latencies = append(v.Latencies, latencyRow{Metric: m.Name, Unit: m.Unit, Clock: m.Clock, Formula: m.Formula,
-			Count: count(p.Count), P50: fmtNum(p.P50), P90: fmtNum(p.P90), P99: fmtNum(p.P99), P999: fmtNum(p.P999), Max: fmtNum(p.Max)})
+		res := fig.ClockResolutionMs
+		clock := m.Clock
+		if _, _, tick := measure.ShowLatency(m, 0, res); tick > 0 {
+			clock += ", " + measure.FormatMs(res) + " ms tick"
+		}
+		cell := func(x float64) string { return latencyCell(m, x, res) }
+		v.Latencies = append(v.Latencies, latencyRow{Metric: m.Name, Unit: m.Unit, Clock: clock, Formula: m.Formula,
+			Count: count(p.Count), P50: cell(p.P50), P90: cell(p.P90), P99: cell(p.P99), P999: cell(p.P999), Max: cell(p.Max)})
 	}
 	lost := map[string]bool{}
 	for _, l := range sm.LostServers {
@@ -405,9 +458,7 @@ func (v *view) tables(sm *dialer.Summary, f *measure.Figures) {
 			ASR: share(s.Answered, s.Offered), SetupP50: fmtNum(s.SetupMs.P50), SetupP99: fmtNum(s.SetupMs.P99),
 			PeakActive: count(uint64(s.PeakActive)), PeakBacklog: count(uint64(s.PeakBacklog)), QueuePeak: count(uint64(s.ControllerQueuePeak)), Saturated: "no"}
 		if sm.Metrics != nil {
-			if p, ok := sm.Metrics.PerServer[s.Addr].Latencies[measure.MetricCallSetupLatency]; ok && p.Count > 0 {
-				r.SetupP50, r.SetupP99 = fmtNum(p.P50), fmtNum(p.P99)
-			}
+			r.SetupP50, r.SetupP99 = setupCells(sm.Metrics.PerServer[s.Addr], func() (string, string) { return r.SetupP50, r.SetupP99 })
 		}
 		if s.Saturated {
 			r.Saturated, r.Bad = fmt.Sprintf("~%s/s after %s", fmtNum(s.SaturatedAtCPS), seconds(s.SaturatedAfterS)), true
@@ -424,9 +475,7 @@ func (v *view) tables(sm *dialer.Summary, f *measure.Figures) {
 			if af.MediaChecked > 0 {
 				r.MediaFailed = count(af.MediaFailed) + " of " + count(af.MediaChecked)
 			}
-			if p, ok := af.Latencies[measure.MetricCallSetupLatency]; ok && p.Count > 0 {
-				r.SetupP50, r.SetupP99 = fmtNum(p.P50), fmtNum(p.P99)
-			}
+			r.SetupP50, r.SetupP99 = setupCells(af, func() (string, string) { return r.SetupP50, r.SetupP99 })
 			v.Apps = append(v.Apps, r)
 		}
 	}

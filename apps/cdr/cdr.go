@@ -123,6 +123,7 @@ func (a *CDR) Teardown(ctx context.Context, c *cluster.Client) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.agg.SetClockOffsets(cdr.ClockOffsets())
+	a.agg.SetClockResolutions(cdr.ClockResolutions())
 	a.summary = a.agg.Summary()
 	a.w = nil
 	if w == nil {

@@ -21,7 +21,7 @@ func printSummary(w io.Writer, sm dialer.Summary, out string) {
 		sm.TargetRate, sm.OfferedRate, sm.AchievedRate, sm.PeakActive, sm.Limit, sm.HoldS)
 	fmt.Fprintf(w, "traffic: %s arrivals, holds %s; seed %d (--seed %d repeats them)\n", sm.Arrivals, sm.HoldDist, sm.Seed, sm.Seed)
 	if sm.SetupMs.Count > 0 {
-		fmt.Fprintf(w, "set-up latency: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+		fmt.Fprintf(w, "set-up latency: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms (switchio's clock: offered to answer seen)\n",
 			sm.SetupMs.P50, sm.SetupMs.P90, sm.SetupMs.P99, sm.SetupMs.Max)
 	}
 	for _, c := range dialer.SortedCauses(sm.FailedByCause) {
@@ -37,6 +37,7 @@ func printSummary(w io.Writer, sm dialer.Summary, out string) {
 			fmt.Fprintf(w, "  failed: %s %d\n", c, s.FailedByCause[c])
 		}
 	}
+	printServerClocks(w, sm.Metrics)
 	printVerdicts(w, sm.Metrics)
 	if len(sm.Thresholds) > 0 {
 		fmt.Fprint(w, "thresholds:\n", sm.Thresholds)

@@ -179,7 +179,9 @@ func (m *Run) CDRStats() measure.CDRStats { return m.cdr.Stats() }
 // Summary adds the catalogue's figures to the dialer's summary.
 func (m *Run) Summary(sm dialer.Summary) dialer.Summary {
 	m.agg.SetClockOffsets(m.cdr.ClockOffsets())
+	res := m.cdr.ClockResolutions()
 	m.mu.Lock()
+	m.agg.SetClockResolutions(res)
 	ms := m.agg.Summary()
 	m.mu.Unlock()
 	sm.Metrics = &ms
