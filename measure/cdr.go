@@ -58,6 +58,9 @@ type CDRConfig struct {
 	// verdict marked pending (default 5 s).
 	Verdicts    []VerdictSpec
 	VerdictWait time.Duration
+	// AppOf, when set, names the apps handling a leg's session (outside a
+	// load test, where the dialer's facts do): the record's App.
+	AppOf func(*cluster.Client, *cluster.Session) string
 }
 
 // CDR builds one call-detail record per call from the pool's events (both
@@ -83,6 +86,10 @@ type CDR struct {
 	live     map[string]*cluster.Call
 	attached map[*cluster.Client]bool
 	closed   bool
+	// legKey and bySIP index the partials by leg uuid and SIP Call-ID,
+	// to join legs without a correlation header (cdr_join.go).
+	legKey map[string]string
+	bySIP  map[string]string
 }
 
 // CDRStats counts what the CDR did, for tests and diagnostics.
@@ -114,6 +121,10 @@ type partial struct {
 	counted bool      // counted in CDR.up
 	// base holds the fields the dialer's facts fill (merge).
 	base Record
+	// app names the apps that handled the call (CDRConfig.AppOf), outside
+	// a load test; sips are its legs' SIP Call-IDs (cdr_join.go).
+	app  string
+	sips []string
 }
 
 // leg is one leg's facts.
@@ -121,6 +132,11 @@ type leg struct {
 	uuid, server, dest                       string
 	create, originate, ringing, earlyMedia   time.Time
 	answer, hangup, localAnswer, localHangup time.Time
+	// localCreate is when its CHANNEL_CREATE came (controller's clock):
+	// it orders legs where the servers' stamps cannot (one tick, two
+	// clocks).
+	localCreate time.Time
+	outbound    bool // Call-Direction outbound: a leg FreeSWITCH placed
 	activeAtCreate                           int64
 	erlangsAtCreate                          float64
 	vars                                     *Record // call-detail values at hang-up (fillCallerVars)
@@ -133,6 +149,9 @@ type leg struct {
 func (p *partial) record() *Record {
 	r := p.base
 	r.CallID = p.key
+	if r.App == "" {
+		r.App = p.app
+	}
 	caller := p.legs[p.key]
 	if caller == nil {
 		caller = p.earliest(nil)
@@ -165,11 +184,13 @@ func (p *partial) record() *Record {
 	return &r
 }
 
-// earliest returns the first created leg other than but (nil if none).
+// earliest returns the first created leg other than but (nil if none),
+// as the controller saw them created: the servers' own stamps may be one
+// tick apart or equal, and on two servers on two clocks.
 func (p *partial) earliest(but *leg) *leg {
 	var first *leg
 	for _, l := range p.legs {
-		if l != but && (first == nil || l.create.Before(first.create)) {
+		if l != but && (first == nil || l.localCreate.Before(first.localCreate)) {
 			first = l
 		}
 	}
@@ -185,7 +206,7 @@ func NewCDR(cfg CDRConfig) *CDR {
 		cfg.VerdictWait = 5 * time.Second
 	}
 	return &CDR{cfg: cfg, calls: map[string]*partial{}, waiting: map[string]waitingFacts{}, offsets: map[string]ClockOffset{},
-		res: map[string]*resolutionSampler{}, live: map[string]*cluster.Call{}}
+		res: map[string]*resolutionSampler{}, live: map[string]*cluster.Call{}, legKey: map[string]string{}, bySIP: map[string]string{}}
 }
 
 // Attach subscribes the events the CDR needs on every server of the pool
@@ -300,6 +321,9 @@ func (m *CDR) observe(c *cluster.Client, e *cluster.Event) {
 		return
 	}
 	p := m.calls[key]
+	if k, ok := m.legKey[uuid]; ok && !m.cfg.LoadTest {
+		p = m.calls[k] // joined to another call (cdr_join.go)
+	}
 	if p == nil {
 		if e.Key != "CHANNEL_CREATE" {
 			m.mu.Unlock()
@@ -320,14 +344,22 @@ func (m *CDR) observe(c *cluster.Client, e *cluster.Event) {
 		}
 		l = &leg{uuid: uuid, server: c.Addr()}
 		p.legs[uuid] = l
+		if !m.cfg.LoadTest {
+			m.legKey[uuid] = p.key
+			if p.app == "" && m.cfg.AppOf != nil {
+				p.app = m.cfg.AppOf(c, e.Session)
+			}
+		}
 	}
+	p = m.join(p, e)
 	ts := e.Timestamp()
 	m.clockSample(c.Addr(), now, ts)
 	switch e.Key {
 	case "CHANNEL_CREATE":
 		p.up++
 		m.active++
-		l.create = ts
+		l.create, l.localCreate = ts, now
+		l.outbound = e.Get("Call-Direction") == "outbound"
 		l.dest = strings.Clone(e.Get("Caller-Destination-Number"))
 		l.activeAtCreate = m.active
 		l.erlangsAtCreate = float64(m.up)
@@ -369,7 +401,8 @@ func (m *CDR) observe(c *cluster.Client, e *cluster.Event) {
 		}
 		p.ended = now
 		if !m.cfg.LoadTest {
-			delete(m.calls, key)
+			delete(m.calls, p.key)
+			m.forget(p)
 			r := p.record()
 			out = append(out, m.finish(r, observedOutcome(r), r.HangupCause))
 		} else if w, ok := m.waiting[key]; ok {

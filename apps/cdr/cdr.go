@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -77,13 +78,25 @@ func (a *CDR) start() error {
 	a.agg = measure.NewAggregator(time.Time{})
 	a.agg.SetVerdicts(a.Verdicts)
 	a.loaded = map[*cluster.Client]int{}
-	m := measure.NewCDR(measure.CDRConfig{OnRecord: a.record, Verdicts: a.Verdicts})
+	m := measure.NewCDR(measure.CDRConfig{OnRecord: a.record, Verdicts: a.Verdicts, AppOf: a.appOf})
 	a.cdr = m
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	a.cancel, a.done = cancel, done
 	go func() { defer close(done); m.Run(ctx) }()
 	return nil
+}
+
+// appOf names the apps that handle a session: those loaded under its app
+// id on its server, the CDR itself left out ("Proxier", "TonePlay+Router").
+func (a *CDR) appOf(c *cluster.Client, s *cluster.Session) string {
+	var names []string
+	for _, n := range c.Apps(s.AppID()) {
+		if n != cluster.AppName(a) {
+			names = append(names, n)
+		}
+	}
+	return strings.Join(names, "+")
 }
 
 func (a *CDR) record(r measure.Record) {

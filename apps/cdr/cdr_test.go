@@ -132,3 +132,63 @@ func TestCDRAppKeepsVerdicts(t *testing.T) {
 		t.Fatalf("%d records", n)
 	}
 }
+
+// namedApp is an app that does nothing but has a name, as serve's apps
+// do: the CDR app names it in the records of the calls under its id.
+type namedApp struct{}
+
+func (namedApp) AppName() string                                     { return "Answerer" }
+func (namedApp) Setup(ctx context.Context, r *cluster.Registrar) error { return nil }
+
+// Calls switchio did not place carry no correlation header: the CDR app
+// (switchio serve --out) still writes one record per call, its legs on
+// two servers joined by their SIP Call-ID, named after the app that
+// handled it.
+func TestCDRAppJoinsLegsWithoutHeader(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cl := fsemu.RunClusterT(t, 2, fsemu.Config{Inbound: fsemu.Inbound{Action: "answer", TalkTime: 100 * time.Millisecond}})
+	pool, err := cluster.NewPool(ctx, []string{cl.Server(0).Addr(), cl.Server(1).Addr()}, cluster.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	dir := t.TempDir()
+	a := &cdr.CDR{Dir: dir}
+	if err := pool.Load(ctx, cluster.DefaultAppID, namedApp{}, a); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if _, err := pool.Clients()[0].BgAPI(ctx, "originate sofia/external/100"+fmt.Sprint(i)+"@"+cl.Server(1).SIPAddr()+" &park()"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) && (len(cl.Server(0).Channels())+len(cl.Server(1).Channels()) > 0 || pool.Counters().CallsDone < 3) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	for _, c := range pool.Clients() {
+		if err := c.Unload(ctx, cluster.DefaultAppID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run, err := store.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for r, err := range run.Records() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if r.Server != cl.Server(0).Addr() || r.CalleeServer != cl.Server(1).Addr() || r.App != "Answerer" ||
+			r.CalleeAnswer.IsZero() || r.CallerAnswer.IsZero() {
+			t.Errorf("record: server %s (want %s), callee server %q, app %q, answered %v/%v", r.Server, cl.Server(0).Addr(), r.CalleeServer, r.App,
+				!r.CallerAnswer.IsZero(), !r.CalleeAnswer.IsZero())
+		}
+	}
+	if n != 3 {
+		t.Fatalf("%d records, want 3 (one per call)", n)
+	}
+}
