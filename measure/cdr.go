@@ -135,12 +135,12 @@ type leg struct {
 	// localCreate is when its CHANNEL_CREATE came (controller's clock):
 	// it orders legs where the servers' stamps cannot (one tick, two
 	// clocks).
-	localCreate time.Time
-	outbound    bool // Call-Direction outbound: a leg FreeSWITCH placed
-	activeAtCreate                           int64
-	erlangsAtCreate                          float64
-	vars                                     *Record // call-detail values at hang-up (fillCallerVars)
-	rtp                                      *RTP
+	localCreate     time.Time
+	outbound        bool // Call-Direction outbound: a leg FreeSWITCH placed
+	activeAtCreate  int64
+	erlangsAtCreate float64
+	vars            *Record // call-detail values at hang-up (fillCallerVars)
+	rtp             *RTP
 }
 
 // record assembles the call's Record: the caller is the leg whose uuid is

@@ -137,7 +137,7 @@ func TestCDRAppKeepsVerdicts(t *testing.T) {
 // do: the CDR app names it in the records of the calls under its id.
 type namedApp struct{}
 
-func (namedApp) AppName() string                                     { return "Answerer" }
+func (namedApp) AppName() string                                       { return "Answerer" }
 func (namedApp) Setup(ctx context.Context, r *cluster.Registrar) error { return nil }
 
 // Calls switchio did not place carry no correlation header: the CDR app
