@@ -56,6 +56,10 @@ func TestDialBadFlags(t *testing.T) {
 		{"bad threshold", []string{"--threshold", "p99(call_setup)<200ms"}, "did you mean call_setup_latency"},
 		{"threshold unit", []string{"--threshold", "asr>=2s"}, "asr"},
 		{"metrics bad address", []string{"--metrics-addr", "nowhere"}, "--metrics-addr"},
+		{"dest with a space", []string{"--dest", "a b"}, "--dest"},
+		{"dest user@host with a space", []string{"--dest", "a b@127.0.0.1"}, "--dest"},
+		{"dest with a brace", []string{"--dest", "a}b"}, "--dest"},
+		{"dest with a comma", []string{"--dest", "a,b"}, "--dest"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			expectRefused(t, bin, srv, host, tc.args, tc.want)
