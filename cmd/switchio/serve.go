@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -24,6 +25,7 @@ func newServeCmd() *cobra.Command {
 		verbose  bool
 		out      string
 		force    bool
+		guard    time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "serve HOST[:PORT]... --app NAME[/key=value,...]",
@@ -42,8 +44,15 @@ examples in package app).`,
 			if err := checkOutDir(out, force); err != nil {
 				return err
 			}
+			if guard < 0 || guard > 0 && guard < time.Second {
+				return fmt.Errorf("serve: --park-guard %s: 0 (none) or at least 1s (the server's scheduler counts whole seconds)", guard)
+			}
 			var loads []app.Loadable
 			var instances []cluster.App
+			if guard > 0 {
+				// First, so it sees every park before the apps do.
+				loads = append(loads, app.Shared(&app.ParkGuard{After: guard}))
+			}
 			for _, spec := range specs {
 				a, err := app.Default.New(spec)
 				if err != nil {
@@ -83,6 +92,7 @@ examples in package app).`,
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "debug logging")
 	cmd.Flags().StringVar(&out, "out", "", "record every call seen (all app ids) to this directory: cdr.parquet, calls.csv, summary.json (the CDR app)")
 	cmd.Flags().BoolVar(&force, "force", false, "let --out overwrite an earlier run's files")
+	cmd.Flags().DurationVar(&guard, "park-guard", app.DefaultParkGuard, "the server hangs up calls parked for the apps this long after their park, even if switchio is gone (sched_hangup; whole seconds; 0: none)")
 	return cmd
 }
 
