@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"time"
 
 	"github.com/switchio/switchio/originate"
@@ -33,6 +32,11 @@ func (s State) String() string {
 	}
 	return fmt.Sprintf("State(%d)", int32(s))
 }
+
+// MaxRate is the highest rate, in calls per second, a dialer is given
+// (Config.Rate, a stage's Rate, SetRate) and the live view accepts: far
+// beyond what one controller offers, it catches typos and overflows.
+const MaxRate = 1e6
 
 // Errors.
 var (
@@ -195,8 +199,8 @@ type Config struct {
 // validate refuses values New cannot use; before setDefaults, which
 // fills zeros in.
 func (c *Config) validate() error {
-	if math.IsNaN(c.Rate) || math.IsInf(c.Rate, 0) || c.Rate < 0 {
-		return fmt.Errorf("dialer: rate %v must be a positive number", c.Rate)
+	if !(c.Rate >= 0) || c.Rate > MaxRate {
+		return fmt.Errorf("dialer: rate %v must be a positive number, at most %g", c.Rate, MaxRate)
 	}
 	if c.Arrivals != Fixed && c.Arrivals != Poisson {
 		return fmt.Errorf("dialer: arrivals %v unknown", c.Arrivals)

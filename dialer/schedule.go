@@ -47,9 +47,13 @@ func (s segment) count(t time.Time) float64 {
 }
 
 // dueAt returns when the call at position k is due; ok is false when the
-// rate stays zero and it never is.
+// rate stays zero and it never is. Position 0 is due at t0 unless the
+// rate is zero throughout: a zero-rate stage offers no call.
 func (s segment) dueAt(k float64) (time.Time, bool) {
 	if k <= 0 {
+		if s.r1 <= 0 && (s.r0 <= 0 || s.ramp <= 0) {
+			return time.Time{}, false
+		}
 		return s.t0, true
 	}
 	T := s.ramp.Seconds()

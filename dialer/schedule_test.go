@@ -57,9 +57,16 @@ func TestSegmentRamp(t *testing.T) {
 }
 
 func TestSegmentZeroRate(t *testing.T) {
-	s := segment{t0: time.Unix(0, 0)}
-	if _, ok := s.dueAt(1); ok {
-		t.Fatal("zero rate scheduled a call")
+	for _, s := range []segment{
+		{t0: time.Unix(0, 0)},
+		{t0: time.Unix(0, 0), ramp: time.Second},
+		{t0: time.Unix(0, 0), r0: 5}, // a jump to 0
+	} {
+		for _, k := range []float64{0, 1} {
+			if _, ok := s.dueAt(k); ok {
+				t.Fatalf("zero rate %+v scheduled call %v", s, k)
+			}
+		}
 	}
 }
 

@@ -2,7 +2,6 @@ package dialer
 
 import (
 	"fmt"
-	"math"
 	"strconv"
 	"time"
 
@@ -11,8 +10,8 @@ import (
 
 // SetRate changes the target rate (calls per second) live.
 func (o *Originator) SetRate(r float64) error {
-	if r <= 0 || math.IsNaN(r) || math.IsInf(r, 0) {
-		return fmt.Errorf("dialer: rate %v must be positive", r)
+	if !(r > 0) || r > MaxRate {
+		return fmt.Errorf("dialer: rate %v must be positive, at most %g", r, MaxRate)
 	}
 	defer o.tellApps() // after the unlock
 	o.mu.Lock()

@@ -300,14 +300,14 @@ func ParseStage(s string) (Stage, error) {
 		return Stage{}, fmt.Errorf("stage %q: duration: %w", s, err)
 	}
 	r, err := strconv.ParseFloat(strings.TrimSpace(s[i+1:]), 64)
-	if err != nil || !(r >= 0) || math.IsInf(r, 0) {
-		return Stage{}, fmt.Errorf("stage %q: want a rate >= 0 calls per second", s)
+	if err != nil || !(r >= 0) || r > MaxRate {
+		return Stage{}, fmt.Errorf("stage %q: want a rate from 0 to %g calls per second", s, MaxRate)
 	}
 	return Stage{Duration: d, Rate: r}, nil
 }
 
 // CheckStages validates a load profile (Config.Stages): durations >= 0,
-// rates >= 0 and finite, and no zero duration without a stage of positive
+// rates from 0 to MaxRate, and no zero duration without a stage of positive
 // duration after it.
 func CheckStages(st []Stage) error {
 	var total time.Duration
@@ -315,8 +315,8 @@ func CheckStages(st []Stage) error {
 		switch {
 		case s.Duration < 0:
 			return fmt.Errorf("stage %d (%v): negative duration", i+1, s)
-		case !(s.Rate >= 0) || math.IsInf(s.Rate, 0):
-			return fmt.Errorf("stage %d (%v): want a rate >= 0 calls per second", i+1, s)
+		case !(s.Rate >= 0) || s.Rate > MaxRate:
+			return fmt.Errorf("stage %d (%v): want a rate from 0 to %g calls per second", i+1, s, MaxRate)
 		case s.Duration == 0 && (i == len(st)-1 || st[i+1].Duration == 0):
 			return fmt.Errorf("stage %d (%v): a zero duration jumps to the rate, so a stage with a positive duration must follow it", i+1, s)
 		}

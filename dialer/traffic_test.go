@@ -1,6 +1,7 @@
 package dialer
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -213,6 +214,41 @@ func TestStagesProfile(t *testing.T) {
 	}
 }
 
+// TestStagesZeroRate: a stage at rate 0 offers no call, at its start
+// or after; calls start with the first stage whose rate rises above 0.
+func TestStagesZeroRate(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		stages []Stage
+		want   []float64 // offer times, seconds
+	}{
+		{"one zero stage", []Stage{{3 * time.Second, 0}}, nil},
+		{"jump to zero, hold", []Stage{{0, 0}, {3 * time.Second, 0}}, nil},
+		{"zero then hold at 2", []Stage{{2 * time.Second, 0}, {0, 2}, {time.Second, 2}}, []float64{2, 2.5}},
+		{"hold at 2 then zero", []Stage{{0, 2}, {time.Second, 2}, {0, 0}, {2 * time.Second, 0}}, []float64{0, 0.5}},
+	} {
+		for _, arr := range []Arrivals{Fixed, Poisson} {
+			t.Run(tc.name+"/"+arr.String(), func(t *testing.T) {
+				o := newSim(Config{Stages: tc.stages, Arrivals: arr, Seed: 5, Limit: 10})
+				ts := simulate(t, o, time.Unix(1000, 0), 100, time.Hour)
+				if arr == Poisson {
+					// Poisson times are random: check only that none
+					// falls in a zero-rate stretch.
+					for _, x := range ts {
+						if len(tc.want) == 0 || x < tc.want[0] || x >= tc.want[0]+1 {
+							t.Fatalf("calls at %v, want none outside [%v, %v+1)", ts, tc.want, tc.want)
+						}
+					}
+					return
+				}
+				if fmt.Sprint(ts) != fmt.Sprint(tc.want) {
+					t.Fatalf("calls at %v s, want %v", ts, tc.want)
+				}
+			})
+		}
+	}
+}
+
 // TestPoissonRateChange: a rate change keeps the process Poisson: the
 // counts before and after follow each rate and the gaps' CV stays 1.
 func TestPoissonRateChange(t *testing.T) {
@@ -347,9 +383,12 @@ func TestParseStages(t *testing.T) {
 		{[]string{"1m:10", "5m:60", "1m:0"}, ""},
 		{[]string{"0:10", "30:10"}, ""},
 		{[]string{"1m"}, "DURATION:RATE"},
-		{[]string{"1m:-1"}, "rate >= 0"},
-		{[]string{"1m:NaN"}, "rate >= 0"},
-		{[]string{"1m:Inf"}, "rate >= 0"},
+		{[]string{"1m:-1"}, "want a rate from 0"},
+		{[]string{"1m:NaN"}, "want a rate from 0"},
+		{[]string{"1m:Inf"}, "want a rate from 0"},
+		{[]string{"1m:1e300"}, "want a rate from 0"},
+		{[]string{"1m:1000001"}, "want a rate from 0"},
+		{[]string{"1m:1e6"}, ""},
 		{[]string{"-1m:10"}, "duration"},
 		{[]string{"1m:10", "0:20"}, "zero duration"},
 		{[]string{"0:10", "0:20", "1m:20"}, "zero duration"},
@@ -379,6 +418,9 @@ func TestParseStages(t *testing.T) {
 		{Stages: []Stage{{time.Second, 10}}, Rate: 5},
 		{Stages: []Stage{{time.Second, 10}}, Ramp: time.Second},
 		{Rate: math.NaN()},
+		{Rate: 1e300},
+		{Rate: MaxRate * 1.5},
+		{Stages: []Stage{{time.Second, 2 * MaxRate}}},
 		{Arrivals: 7},
 		{HoldDist: HoldDist{Kind: HoldUniform, Min: 2, Max: 1}},
 	} {

@@ -21,15 +21,25 @@ type appArg struct {
 	weight int
 }
 
-// parseAppArg splits NAME[/params][:WEIGHT].
+// parseAppArg splits NAME[/params][:WEIGHT]. What follows the last ':'
+// is the weight unless it is part of a parameter (it holds '/', '=' or
+// ',') or the whole argument is a valid app spec; a weight that is not a
+// whole number from 0 to 2^31-1 is refused as such, not taken for part of
+// the app's name.
 func parseAppArg(s string) (appArg, error) {
 	a := appArg{spec: s, weight: 1}
 	if i := strings.LastIndexByte(s, ':'); i >= 0 {
-		if w, err := strconv.Atoi(s[i+1:]); err == nil {
-			if w < 0 {
-				return a, fmt.Errorf("--app %s: negative weight", s)
-			}
+		ws := s[i+1:]
+		w, err := strconv.Atoi(ws)
+		switch {
+		case err == nil && (w < 0 || w > math.MaxInt32):
+			return a, fmt.Errorf("--app %s: weight %s: want a whole number from 0 to %d", s, ws, math.MaxInt32)
+		case err == nil:
 			a.spec, a.weight = s[:i], w
+		case !strings.ContainsAny(ws, "/=,"):
+			if _, err := app.Default.New(s); err != nil {
+				return a, fmt.Errorf("--app %s: weight %q: want a whole number from 0 to %d", s, ws, math.MaxInt32)
+			}
 		}
 	}
 	if _, err := app.Default.New(a.spec); err != nil {
@@ -71,8 +81,8 @@ func readLines(path string) ([]string, error) {
 // buildConfig validates the flags into a dialer configuration.
 func buildConfig(o dialOpts) (dialer.Config, []appArg, error) {
 	var cfg dialer.Config
-	if !(o.rate > 0) || math.IsInf(o.rate, 0) {
-		return cfg, nil, fmt.Errorf("--rate %v: want a positive number of calls per second", o.rate)
+	if !(o.rate > 0) || o.rate > dialer.MaxRate {
+		return cfg, nil, fmt.Errorf("--rate %v: want a number of calls per second above 0 and at most %g", o.rate, dialer.MaxRate)
 	}
 	if o.serverLimit < 0 {
 		return cfg, nil, fmt.Errorf("--server-limit %d: cannot be negative (0: no per-server cap)", o.serverLimit)

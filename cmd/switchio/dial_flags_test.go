@@ -35,6 +35,10 @@ func TestDialBadFlags(t *testing.T) {
 		{"rate NaN", []string{"--rate", "NaN"}, "--rate"},
 		{"rate Inf", []string{"--rate", "Inf"}, "--rate"},
 		{"rate zero", []string{"--rate", "0"}, "--rate"},
+		{"rate 1e300", []string{"--rate", "1e300"}, "--rate"},
+		{"rate above 1e6", []string{"--rate", "1000001"}, "--rate"},
+		{"stage rate 1e300", []string{"--stage", "1s:1e300"}, "--stage"},
+		{"app weight not a number", []string{"--app", "TonePlay:abc"}, "weight"},
 		{"limit zero", []string{"--limit", "0"}, "--limit"},
 		{"negative server limit", []string{"--server-limit", "-3"}, "--server-limit"},
 		{"zero originate timeout", []string{"--originate-timeout", "0"}, "--originate-timeout"},
@@ -95,5 +99,43 @@ func expectRefused(t *testing.T, bin string, srv *fsemu.Server, host string, arg
 	}
 	if n := srv.CommandCount("originate") - before; n != 0 {
 		t.Fatalf("%d calls placed", n)
+	}
+}
+
+// parseAppArg takes what follows the last ':' as the weight, and says a
+// weight that is not a whole number is a bad weight, not an unknown app.
+func TestParseAppArg(t *testing.T) {
+	for _, tc := range []struct {
+		in     string
+		spec   string
+		weight int
+		err    string // in the error; "" for none
+	}{
+		{"TonePlay", "TonePlay", 1, ""},
+		{"TonePlay:3", "TonePlay", 3, ""},
+		{"TonePlay:0", "TonePlay", 0, ""},
+		{"TonePlay/freq=440:2", "TonePlay/freq=440", 2, ""},
+		{"TonePlay:abc", "", 0, `weight "abc"`},
+		{"TonePlay:1.5", "", 0, `weight "1.5"`},
+		{"TonePlay:", "", 0, `weight ""`},
+		{"TonePlay:-1", "", 0, "weight -1"},
+		{"TonePlay:99999999999", "", 0, "weight 99999999999"},
+		{"TonePlay:99999999999999999999", "", 0, "weight"},
+		{"NoSuchApp:2", "", 0, "unknown app"},
+		{"TonePlay/freq=abc", "", 0, "freq"},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			a, err := parseAppArg(tc.in)
+			switch {
+			case tc.err == "" && err != nil:
+				t.Fatal(err)
+			case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+				t.Fatalf("error %v, want one naming %s", err, tc.err)
+			case tc.err != "" && strings.Contains(tc.err, "weight") && strings.Contains(err.Error(), "unknown app"):
+				t.Fatalf("error %v: a bad weight taken for an unknown app", err)
+			case tc.err == "" && (a.spec != tc.spec || a.weight != tc.weight):
+				t.Fatalf("got %q weight %d, want %q weight %d", a.spec, a.weight, tc.spec, tc.weight)
+			}
+		})
 	}
 }

@@ -209,8 +209,8 @@ func (s *Server) control(f func(context.Context, *dialer.Originator, request) er
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
 
 func setRate(_ context.Context, d *dialer.Originator, q request) error {
-	if q.Rate == nil || !finite(*q.Rate) || *q.Rate <= 0 || *q.Rate > 1e6 {
-		return bad("rate: a number of calls per second above 0 (and at most 1e6)")
+	if q.Rate == nil || !finite(*q.Rate) || *q.Rate <= 0 || *q.Rate > dialer.MaxRate {
+		return bad("rate: a number of calls per second above 0 (and at most %g)", dialer.MaxRate)
 	}
 	if err := d.SetRate(*q.Rate); err != nil {
 		return bad("%v", err)
