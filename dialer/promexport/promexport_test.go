@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -506,6 +507,35 @@ func TestServe(t *testing.T) {
 			t.Errorf("GET %s: %d, want %d", path, resp.StatusCode, code)
 		}
 	}
+	// The Host header must be an IP literal, localhost or a given name,
+	// so a rebound host name (DNS rebinding) cannot read the metrics.
+	_, port, _ := net.SplitHostPort(srv.Addr())
+	for _, tc := range []struct {
+		host string
+		code int
+	}{
+		{srv.Addr(), http.StatusOK},
+		{"localhost:" + port, http.StatusOK},
+		{"[::1]:" + port, http.StatusOK},
+		{"10.1.2.3:9090", http.StatusOK}, // a pod scraped by its IP
+		{"evil.example:" + port, http.StatusForbidden},
+		{"evil.example", http.StatusForbidden},
+		{"127.0.0.1.nip.io:" + port, http.StatusForbidden},
+	} {
+		req, err := http.NewRequest("GET", "http://"+srv.Addr()+promexport.Path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = tc.host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.code {
+			t.Errorf("Host %s: %d, want %d", tc.host, resp.StatusCode, tc.code)
+		}
+	}
 	http.DefaultClient.CloseIdleConnections()
 
 	cancel()
@@ -520,5 +550,42 @@ func TestServe(t *testing.T) {
 	if resp, err := http.Get("http://" + srv.Addr() + promexport.Path); err == nil {
 		resp.Body.Close()
 		t.Fatal("still serving after the context ended")
+	}
+}
+
+// Serve answers the host names it is given, besides IP literals and
+// localhost, and refuses others.
+func TestServeNames(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") })
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	srv, err := promexport.Serve(ctx, "127.0.0.1:0", false, h, "switchio.monitoring.svc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
+	for host, code := range map[string]int{
+		"switchio.monitoring.svc:9090": http.StatusOK,
+		"other.monitoring.svc:9090":    http.StatusForbidden,
+	} {
+		req, err := http.NewRequest("GET", "http://"+srv.Addr()+promexport.Path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = host
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != code {
+			t.Errorf("Host %s: %d, want %d", host, resp.StatusCode, code)
+		}
+	}
+	client.CloseIdleConnections()
+	cancel()
+	if err := srv.Wait(); err != nil {
+		t.Fatal(err)
 	}
 }

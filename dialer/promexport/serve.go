@@ -35,7 +35,14 @@ type Server = localhttp.Server
 // bound, so the endpoint can be scraped at once and Addr tells the port
 // that port 0 picked. When ctx ends the server stops (a scrape under way
 // gets a moment to finish) and its goroutines exit; Wait waits for that.
-func Serve(ctx context.Context, addr string, allowRemote bool, h http.Handler) (*Server, error) {
+//
+// A request is answered only if its Host header is an IP literal,
+// localhost, addr's host or one of names (any port); any other gets 403.
+// A web page the user opens cannot so read the metrics by rebinding its
+// own host name to this machine (DNS rebinding), while Prometheus, which
+// scrapes a target by the address it was given (a pod's IP, or a name to
+// list in names), still can.
+func Serve(ctx context.Context, addr string, allowRemote bool, h http.Handler, names ...string) (*Server, error) {
 	if err := CheckAddr(addr, allowRemote); err != nil {
 		return nil, err
 	}
@@ -46,6 +53,7 @@ func Serve(ctx context.Context, addr string, allowRemote bool, h http.Handler) (
 	}
 	mux := http.NewServeMux()
 	mux.Handle(Path, h)
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	host, _, _ := net.SplitHostPort(addr)
+	hs := &http.Server{Handler: localhttp.HostGuard(mux, append([]string{host}, names...)...), ReadHeaderTimeout: 10 * time.Second}
 	return localhttp.Serve(ctx, ln, hs, "promexport", nil), nil
 }

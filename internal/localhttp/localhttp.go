@@ -45,6 +45,49 @@ func CheckAddr(addr string, allowRemote bool, what string) error {
 	return fmt.Errorf("%s address %q is %w: allow remote access to listen there", what, addr, ErrNotLoopback)
 }
 
+// HostAllowed reports whether a request's Host header (host or
+// host:port) may be answered by an endpoint that checks it against DNS
+// rebinding: an IP literal (which no one can rebind), "localhost", or one
+// of names (case-insensitive; any port). A host name an attacker controls,
+// resolved to this machine, is not, so a web page that rebinds its own
+// name cannot read the endpoint; a scraper that addresses the server by
+// IP, or by a name it was configured with, still can.
+func HostAllowed(hostHeader string, names ...string) bool {
+	h := hostHeader
+	if host, _, err := net.SplitHostPort(h); err == nil {
+		h = host
+	} else if strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]") {
+		h = h[1 : len(h)-1] // an IPv6 literal without a port
+	}
+	if h == "" {
+		return false
+	}
+	if net.ParseIP(h) != nil {
+		return true
+	}
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	for _, n := range names {
+		if n != "" && strings.EqualFold(h, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// HostGuard serves next only to requests whose Host passes HostAllowed
+// with names; others get 403 and a one-line message.
+func HostGuard(next http.Handler, names ...string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !HostAllowed(r.Host, names...) {
+			http.Error(w, fmt.Sprintf("host %q is not this server's", r.Host), http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // ShutdownGrace bounds how long a request under way may finish once the
 // server is stopped.
 const ShutdownGrace = 2 * time.Second

@@ -68,3 +68,36 @@ func TestServeStopsWithContext(t *testing.T) {
 	}
 	client.CloseIdleConnections()
 }
+
+// HostAllowed passes IP literals, localhost and the configured names, and
+// nothing else: a rebound host name is refused.
+func TestHostAllowed(t *testing.T) {
+	names := []string{"metrics.internal", ""}
+	for _, tc := range []struct {
+		host string
+		ok   bool
+	}{
+		{"127.0.0.1:9090", true},
+		{"127.0.0.1", true},
+		{"10.1.2.3:9090", true},
+		{"10.1.2.3:19090", true}, // a forwarded port
+		{"[::1]:9090", true},
+		{"[::1]", true},
+		{"[2001:db8::7]:9090", true},
+		{"localhost:9090", true},
+		{"LocalHost", true},
+		{"metrics.internal:9090", true},
+		{"METRICS.internal", true},
+		{"evil.example:9090", false},
+		{"evil.example", false},
+		{"127.0.0.1.evil.example:9090", false},
+		{"metrics.internal.evil.example:9090", false},
+		{"", false},
+		{":9090", false},
+		{"[]:9090", false},
+	} {
+		if got := HostAllowed(tc.host, names...); got != tc.ok {
+			t.Errorf("HostAllowed(%q) = %v, want %v", tc.host, got, tc.ok)
+		}
+	}
+}
