@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/switchio/switchio/measure"
-	"github.com/switchio/switchio/measure/store"
 )
 
 // The comparison page: its own layout, the single-run page's styles and
@@ -75,7 +74,7 @@ func Compare(dirs []string, out string, opts Options) (string, error) {
 		if abs, err := filepath.Abs(dir); err == nil && abs == absOut {
 			return "", fmt.Errorf("report: %s is a run compared, write the comparison elsewhere", out)
 		}
-		run, err := store.Load(dir)
+		run, err := loadRun(dir)
 		if err != nil {
 			return "", fmt.Errorf("report: %w", err)
 		}

@@ -41,7 +41,7 @@ type Options struct {
 // dir/plots/. It returns the HTML file's path.
 func Build(dir string, opts Options) (string, error) {
 	opts = defaults(opts)
-	run, err := store.Load(dir)
+	run, err := loadRun(dir)
 	if err != nil {
 		return "", fmt.Errorf("report: %w", err)
 	}
@@ -59,6 +59,21 @@ func Build(dir string, opts Options) (string, error) {
 		}
 	}
 	return path, nil
+}
+
+// loadRun opens the run in dir (store.Load, whose errors name dir) and
+// refuses one without any CDR Parquet file (cdr.parquet or a sealed
+// part): calls.csv alone, from a run killed before its first flush or
+// copied without its Parquet files, would be reported as 0 calls.
+func loadRun(dir string) (*store.Run, error) {
+	run, err := store.Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	if len(run.Files(store.CDRTable)) == 0 {
+		return nil, fmt.Errorf("%s: no %s.parquet nor any sealed part of it (only %s? a run killed before its first flush keeps its calls there): nothing to report", dir, store.CDRTable, store.CSVFile)
+	}
+	return run, nil
 }
 
 // version is switchio's module version from the binary's build

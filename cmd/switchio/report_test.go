@@ -58,6 +58,19 @@ func TestReportCmd(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(full, "x"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A run with calls.csv and no Parquet (killed before its first flush,
+	// or copied without them), and one whose cdr.parquet is not Parquet.
+	csvOnly, broken := t.TempDir(), t.TempDir()
+	csv, err := os.ReadFile(filepath.Join(run, store.CSVFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(csvOnly, store.CSVFile), csv, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(broken, "cdr.parquet"), []byte("not parquet"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name    string
 		args    []string
@@ -65,6 +78,10 @@ func TestReportCmd(t *testing.T) {
 		out     string // the directory of the report printed
 		pngs    bool
 	}{
+		{"calls.csv without Parquet", []string{"report", csvOnly}, csvOnly + ": no cdr.parquet", "", false},
+		{"broken Parquet", []string{"report", broken}, broken + ": cdr.parquet", "", false},
+		{"compare with calls.csv without Parquet", []string{"report", run, csvOnly, "-o", filepath.Join(t.TempDir(), "cmp")}, csvOnly + ": no cdr.parquet", "", false},
+		{"compare with broken Parquet", []string{"report", run, broken, "-o", filepath.Join(t.TempDir(), "cmp")}, broken + ": cdr.parquet", "", false},
 		{"report", []string{"report", run}, "", run, true},
 		{"plot alias without PNG", []string{"plot", "--no-png", run}, "", run, false},
 		{"no directory", []string{"report"}, "requires at least 1 arg", "", false},

@@ -39,14 +39,22 @@ type Run struct {
 
 // Load opens the run in dir: each table's NAME.parquet if it was closed,
 // else its sealed parts in order (see the package doc). It reads only the
-// CDR's metadata; rows are read by the iterators.
+// CDR's metadata; rows are read by the iterators. Its errors name dir.
 func Load(dir string) (*Run, error) {
+	r, err := load(dir)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", dir, err)
+	}
+	return r, nil
+}
+
+func load(dir string) (*Run, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("store: %w", err)
+		return nil, err
 	}
 	if !slices.ContainsFunc(entries, func(e fs.DirEntry) bool { return isRunFile(e.Name()) }) {
-		return nil, fmt.Errorf("store: %s: %w", dir, ErrNoRun)
+		return nil, ErrNoRun
 	}
 	r := &Run{Dir: dir, Closed: true, files: make(map[string][]string)}
 	for _, t := range tables {
@@ -56,28 +64,36 @@ func Load(dir string) (*Run, error) {
 			r.files[t] = []string{final}
 			continue
 		case !errors.Is(err, fs.ErrNotExist):
-			return nil, fmt.Errorf("store: %w", err)
+			return nil, err
 		}
 		r.Closed = false
 		if r.files[t], err = listParts(dir, t); err != nil {
-			return nil, fmt.Errorf("store: %w", err)
+			return nil, err
 		}
 	}
 	if files := r.files[CDRTable]; len(files) > 0 {
 		f, pf, err := openParquet(files[0])
 		if err != nil {
-			return nil, fmt.Errorf("store: %w", err)
+			return nil, err
 		}
 		r.Verdicts, err = verdictsOf(pf)
 		f.Close()
 		if err != nil {
-			return nil, fmt.Errorf("store: %s: %w", files[0], err)
+			return nil, fmt.Errorf("%s: %w", filepath.Base(files[0]), err)
 		}
 	}
 	if r.cdr, err = newCDRSchema(r.Verdicts); err != nil {
-		return nil, fmt.Errorf("store: %s: %w", dir, err)
+		return nil, err
 	}
 	return r, nil
+}
+
+// Files returns the Parquet files table (CDRTable, TimeSeriesTable or
+// SysStatsTable) is read from, in row order: its NAME.parquet, or the
+// sealed parts of a killed run; none when the run has none (a run killed
+// before its first flush keeps its calls in calls.csv only).
+func (r *Run) Files(table string) []string {
+	return slices.Clone(r.files[table])
 }
 
 // Records yields the run's call records in the order they were written.
