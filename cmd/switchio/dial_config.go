@@ -131,9 +131,12 @@ func buildConfig(o dialOpts) (dialer.Config, []appArg, error) {
 	}
 	req := originate.Request{Profile: o.profile, Gateway: o.gateway, Proxy: o.proxy,
 		CallerIDName: o.cidName, CallerIDNumber: o.cidNum, Codec: o.codec, Timeout: o.timeout}
-	// A bad --dest would fail every call at its originate: refuse it now.
-	if _, err := (&originate.Request{Dest: o.dest}).Target(); err != nil {
-		return cfg, nil, fmt.Errorf("--dest: %w", err)
+	// A bad --dest would fail every call at its originate: refuse it now
+	// (empty, the dialer's default user).
+	if o.dest != "" {
+		if _, err := (&originate.Request{Dest: o.dest}).Target(); err != nil {
+			return cfg, nil, fmt.Errorf("--dest: %w", err)
+		}
 	}
 	if strings.Contains(o.dest, "@") || o.gateway != "" {
 		req.Dest = o.dest
