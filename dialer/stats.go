@@ -326,6 +326,10 @@ type Summary struct {
 	// Changes are the settings changed while the run went, in order,
 	// with each stage of a load profile as it began.
 	Changes []Change `json:"changes,omitempty"`
+	// Stages is the run's load profile (Config.Stages), each stage as
+	// ParseStage reads it ("30s:100"); TargetRate is then the rate where
+	// the profile ended (or was taken over by a rate set by hand).
+	Stages []string `json:"stages,omitempty"`
 	// Seed seeded the run's arrival gaps and hold times: Config.Seed
 	// (switchio dial --seed) repeats them. Arrivals and HoldDist name
 	// the traffic model (HoldS is then the mean hold).
@@ -382,6 +386,9 @@ func (o *Originator) Summary() Summary {
 	sm.AllServersLost = o.allLost
 	sm.Changes = append([]Change(nil), o.changes...)
 	sm.StartRate = o.startRate
+	for _, st := range o.tr.stages {
+		sm.Stages = append(sm.Stages, st.String())
+	}
 	sm.Seed, sm.Arrivals, sm.HoldDist = o.tr.seed, o.tr.arrivals.String(), o.tr.hold.String()
 	for _, l := range o.lostServers {
 		l.AfterS = round2(l.After.Seconds())

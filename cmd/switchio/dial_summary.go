@@ -5,6 +5,7 @@ import (
 	"io"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/switchio/switchio/dialer"
 	"github.com/switchio/switchio/measure"
@@ -17,8 +18,8 @@ func printSummary(w io.Writer, sm dialer.Summary, out string) {
 		fmt.Fprintf(w, "hold error: p50 %.1f ms, p99 %.1f ms, max %.1f ms; %.2f%% within 50 ms, %d short\n",
 			h.P50, h.P99, h.Max, 100*h.Within50ms, h.Short)
 	}
-	fmt.Fprintf(w, "rate: target %.2f cps, offered %.2f cps, achieved %.2f cps; peak active %d (limit %d), hold %.1f s\n",
-		sm.TargetRate, sm.OfferedRate, sm.AchievedRate, sm.PeakActive, sm.Limit, sm.HoldS)
+	fmt.Fprintf(w, "rate: %s, offered %.2f cps, achieved %.2f cps; peak active %d (limit %d), hold %.1f s\n",
+		targetText(sm), sm.OfferedRate, sm.AchievedRate, sm.PeakActive, sm.Limit, sm.HoldS)
 	fmt.Fprintf(w, "traffic: %s arrivals, holds %s; seed %d (--seed %d repeats them)\n", sm.Arrivals, sm.HoldDist, sm.Seed, sm.Seed)
 	if sm.SetupMs.Count > 0 {
 		fmt.Fprintf(w, "set-up latency: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms (switchio's clock: offered to answer seen)\n",
@@ -51,6 +52,29 @@ func printSummary(w io.Writer, sm dialer.Summary, out string) {
 	if out != "" {
 		fmt.Fprintf(w, "measurements: %s (cdr.parquet, timeseries.parquet, sysstats.parquet, calls.csv, summary.json)\n", out)
 	}
+}
+
+// targetText describes the rate asked for: "target 50.00 cps", or for a
+// load profile its stages and peak ("stages 0s:10 30s:10 10s:0, peak
+// 10.00 cps"), with the target set by hand when one took the profile
+// over.
+func targetText(sm dialer.Summary) string {
+	if len(sm.Stages) == 0 {
+		return fmt.Sprintf("target %.2f cps", sm.TargetRate)
+	}
+	peak := 0.0
+	for _, s := range sm.Stages {
+		if st, err := dialer.ParseStage(s); err == nil {
+			peak = max(peak, st.Rate)
+		}
+	}
+	t := fmt.Sprintf("stages %s, peak %.2f cps", strings.Join(sm.Stages, " "), peak)
+	for _, c := range sm.Changes {
+		if c.Setting == "stages" && strings.HasPrefix(c.Value, "abandoned") {
+			t += fmt.Sprintf(", then target %.2f cps (profile %s at %.1f s)", sm.TargetRate, c.Value, c.AtS)
+		}
+	}
+	return t
 }
 
 // printVerdicts prints the media checks and the apps' verdict columns of

@@ -112,4 +112,31 @@ func TestDialBadTrafficFlags(t *testing.T) {
 	if !strings.Contains(string(out), "seed 7") || !strings.Contains(string(out), "poisson arrivals, holds uniform:50ms-150ms") {
 		t.Fatalf("summary without the traffic model and seed:\n%s", out)
 	}
+	// The summary shows the stages, not the rate the profile ended at.
+	if !strings.Contains(string(out), "rate: stages 0s:150 1s:150, peak 150.00 cps, offered") || strings.Contains(string(out), "target") {
+		t.Fatalf("summary without the stages:\n%s", out)
+	}
+}
+
+// The summary's rate shows the target, or the stages of a load profile
+// and its peak, and the target set by hand that took one over.
+func TestTargetText(t *testing.T) {
+	abandoned := []dialer.Change{{AtS: 12.5, Setting: "stages", Value: "abandoned (by rate)"}}
+	for _, tc := range []struct {
+		name string
+		sm   dialer.Summary
+		want string
+	}{
+		{"rate", dialer.Summary{TargetRate: 50}, "target 50.00 cps"},
+		{"stages ending at 0", dialer.Summary{Stages: []string{"0s:10", "30s:10", "10s:0"}},
+			"stages 0s:10 30s:10 10s:0, peak 10.00 cps"},
+		{"stages taken over", dialer.Summary{TargetRate: 7, Stages: []string{"1m0s:20"}, Changes: abandoned},
+			"stages 1m0s:20, peak 20.00 cps, then target 7.00 cps (profile abandoned (by rate) at 12.5 s)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := targetText(tc.sm); got != tc.want {
+				t.Fatalf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
 }
