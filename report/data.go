@@ -85,9 +85,9 @@ type collector struct {
 	sys      map[string]map[int64]measure.SysStat // source -> tick -> row
 }
 
-// collect streams the run's files into the report's model.
-func collect(run *store.Run, opts Options) (*model, error) {
-	c := &collector{
+// newCollector returns an empty collector.
+func newCollector(opts Options) *collector {
+	return &collector{
 		opts:      opts,
 		byIndex:   newIndexBuckets(ixCount, opts.MaxPoints),
 		setupHist: hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3),
@@ -95,6 +95,11 @@ func collect(run *store.Run, opts Options) (*model, error) {
 		sysTicks:  map[int64]bool{},
 		sys:       map[string]map[int64]measure.SysStat{},
 	}
+}
+
+// collect streams the run's files into the report's model.
+func collect(run *store.Run, opts Options) (*model, error) {
+	c := newCollector(opts)
 	var sum dialer.Summary
 	switch err := run.Summary(&sum); {
 	case err == nil:
@@ -166,7 +171,13 @@ func (c *collector) record(r *measure.Record) {
 	ib.add(r.Seq, ixOriginate, orig)
 	ib.add(r.Seq, ixActive, float64(r.ActiveSessions))
 	ib.add(r.Seq, ixErlangs, r.Erlangs)
-	ib.add(r.Seq, ixFailed, float64(r.FailedCalls))
+	// FailedCalls counts the failures when the record was written, at
+	// the call's end: records come in the order calls ended, which is
+	// not the order they were offered (a failed call ends before the
+	// answered ones offered earlier). Over the offer index the count
+	// would saw-tooth; it is kept over the order of the ends (this is
+	// the c.records-th call to end), where it only rises.
+	ib.add(c.records-1, ixFailed, float64(r.FailedCalls))
 	if answered && !r.LocalAnswer.IsZero() {
 		byS := c.perServer[r.Server]
 		if byS == nil {
@@ -429,11 +440,11 @@ func (c *collector) indexCharts() []*chart {
 	_, erl, _ := ib.series(ixErlangs)
 	_, _, failed := ib.series(ixFailed)
 	load := &chart{ID: "load_by_call", Group: groupTraffic, Title: "Load over the call index", X: xIndex, XLabel: label, YLabel: "calls",
-		Note: "When each call was created: the calls up (active_sessions), erlangs, and the failed calls so far (failed_calls).",
+		Note: "The calls up when each call was created (active_sessions) and erlangs, by call index; and the failed calls so far when each call ended (failed_calls), by the order calls ended (the n-th call to end).",
 		Xs:   xs, Series: []series{
 			{Label: "active_sessions", Color: palette[0], Values: active},
 			{Label: "erlangs", Color: palette[1], Values: erl},
-			{Label: "failed_calls", Color: palette[2], Values: failed},
+			{Label: "failed_calls (by calls ended)", Color: palette[2], Values: failed},
 		}}
 	return []*chart{lat, load}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/switchio/switchio/dialer"
+	"github.com/switchio/switchio/measure"
 	"go.uber.org/goleak"
 )
 
@@ -184,6 +185,69 @@ func TestIndexBuckets(t *testing.T) {
 			lo, m, hi := ib.series(0)
 			if ib.width != tc.wantWidth || !slices.Equal(lo, tc.wantLo) || !slices.Equal(m, tc.wantM) || !slices.Equal(hi, tc.wantHi) {
 				t.Fatalf("width %d: %v %v %v", ib.width, lo, m, hi)
+			}
+		})
+	}
+}
+
+// The load chart's failed_calls only rises: records are written as calls
+// end, failed calls before the answered ones offered earlier, and each
+// carries the failures counted so far, so over the offer index the count
+// would saw-tooth.
+func TestFailedCallsRise(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		calls     int
+		maxPoints int
+	}{
+		{"one call per point", 30, 100},
+		{"buckets", 300, 16},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// Every third call fails at once; the others end after a
+			// 2 s hold: the records come in the order the calls end.
+			type ended struct {
+				at time.Time
+				r  measure.Record
+			}
+			var calls []ended
+			for i := range tc.calls {
+				at := genStart.Add(time.Duration(i) * 100 * time.Millisecond)
+				r := measure.Record{Seq: int64(i), Outcome: "completed", CallerCreate: at}
+				end := at.Add(2 * time.Second)
+				if i%3 == 0 {
+					r.Outcome, end = "failed", at.Add(10*time.Millisecond)
+				}
+				calls = append(calls, ended{end, r})
+			}
+			slices.SortStableFunc(calls, func(a, b ended) int { return a.at.Compare(b.at) })
+			c := newCollector(Options{MaxPoints: tc.maxPoints})
+			var failed int64
+			for _, e := range calls {
+				if e.r.Outcome == "failed" {
+					failed++
+				}
+				e.r.FailedCalls = failed
+				c.record(&e.r)
+			}
+			var got []float64
+			for _, ch := range c.indexCharts() {
+				for _, s := range ch.Series {
+					if strings.HasPrefix(s.Label, "failed_calls") {
+						got = s.Values
+					}
+				}
+			}
+			if len(got) == 0 {
+				t.Fatal("no failed_calls series")
+			}
+			for i := 1; i < len(got); i++ {
+				if got[i] < got[i-1] {
+					t.Fatalf("failed_calls falls from %v to %v at point %d: %v", got[i-1], got[i], i, got)
+				}
+			}
+			if last := got[len(got)-1]; last != float64(failed) {
+				t.Fatalf("failed_calls ends at %v, want %d", last, failed)
 			}
 		})
 	}
