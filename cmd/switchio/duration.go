@@ -19,10 +19,15 @@ type secondsDuration struct{ d *time.Duration }
 var _ pflag.Value = secondsDuration{}
 
 // durationFlag registers a duration flag that accepts a bare number of
-// seconds.
+// seconds. A zero default is not shown in --help: pflag leaves out only
+// the zero values of its own types, and would print "(default 0s)" after
+// a usage that says what 0 means (or states the default in use).
 func durationFlag(f *pflag.FlagSet, p *time.Duration, name string, value time.Duration, usage string) {
 	*p = value
 	f.Var(secondsDuration{p}, name, usage)
+	if value == 0 {
+		f.Lookup(name).DefValue = "0" // pflag's zero for a Value it does not know
+	}
 }
 
 // Errors of parseSeconds; the flag package already names the flag and the

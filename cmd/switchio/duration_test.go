@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"strings"
 	"testing"
 	"time"
 )
@@ -38,5 +40,37 @@ func TestParseSeconds(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Errorf("parseSeconds(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
 		}
+	}
+}
+
+// --help shows a duration flag's default once, and no "(default 0s)":
+// a usage that states the default in use (emulate --hold-cost "(default
+// 3.4ms)", whose flag is 0 for "the model's") or what 0 means is not
+// followed by pflag's own.
+func TestHelpDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		cmd  string
+		want string // a line that must stay
+	}{
+		{"emulate", "CPU time per held call per second (default 3.4ms)\n"},
+		{"emulate", "far end rings (180, no media) this long first\n"},
+		{"emulate", "length of one --audio-loss burst (default 100ms)\n"},
+		{"dial", "(0: none)\n"},
+		{"dial", "hold time from answer, e.g. 2s or 30 (seconds) (0: --limit/--rate + 5s) (default 2s)\n"},
+	} {
+		t.Run(tc.cmd+" "+tc.want, func(t *testing.T) {
+			out, _, err := runRoot(context.Background(), tc.cmd, "--help")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for l := range strings.Lines(out.String()) {
+				if strings.Count(l, "(default ") > 1 || strings.Contains(l, "(default 0s)") {
+					t.Errorf("default shown twice or as 0s: %s", l)
+				}
+			}
+			if !strings.Contains(out.String(), tc.want) {
+				t.Errorf("help without %q:\n%s", tc.want, out)
+			}
+		})
 	}
 }
