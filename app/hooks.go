@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/switchio/switchio/cluster"
+	"github.com/switchio/switchio/originate"
 )
 
 // Load is the load a dialer offers an app's calls: the settings an app
@@ -17,6 +18,48 @@ type Load struct {
 	// Hold is the hold time given to new calls (their mean hold with a
 	// hold distribution).
 	Hold time.Duration
+	// Dist is the distribution new calls' holds are drawn from (the
+	// dialer's --duration-dist); nil when every call is held Hold.
+	Dist HoldDistribution
+}
+
+// HoldDistribution is a distribution of hold times (dialer.HoldDist).
+type HoldDistribution interface {
+	// ShareBelow is the share of calls held less than d, 0 to 1.
+	ShareBelow(d time.Duration) float64
+	// String names the distribution, e.g. "exp:2s".
+	String() string
+}
+
+// ShareBelow returns the share of new calls held less than d: from Dist,
+// or 1 when the fixed Hold is shorter than d (0 when Hold is 0: no hold,
+// the calls are not hung up). An app whose check needs d of a call warns
+// when it is above 0.
+func (l Load) ShareBelow(d time.Duration) float64 {
+	switch {
+	case l.Dist != nil:
+		return l.Dist.ShareBelow(d)
+	case l.Hold > 0 && l.Hold < d:
+		return 1
+	}
+	return 0
+}
+
+// HoldText describes the hold: "5s" or "exp:2s".
+func (l Load) HoldText() string {
+	if l.Dist != nil {
+		return l.Dist.String()
+	}
+	return l.Hold.String()
+}
+
+// OriginateVarser is implemented by apps whose calls need channel
+// variables set on their originate (the calling leg), e.g. a codec or a
+// jitter buffer. The dialer adds each one the originate does not set
+// already, so the user's own (dial --var, --codec for
+// absolute_codec_string) override the app's.
+type OriginateVarser interface {
+	OriginateVars() []originate.Var
 }
 
 // LoadAware is implemented by apps that adapt to the offered load, e.g. a

@@ -6,11 +6,14 @@ import (
 )
 
 // bindApps gives a loaded app group the hooks its instances implement
-// (app.SelfEnding, app.LoadAware); o.mu held.
+// (app.SelfEnding, app.LoadAware, app.OriginateVarser); o.mu held.
 func (g *appGroup) bindApps(apps []cluster.App) {
 	for _, a := range apps {
 		if se, ok := a.(app.SelfEnding); ok && g.selfEnding == nil {
 			g.selfEnding = se
+		}
+		if ov, ok := a.(app.OriginateVarser); ok && g.vars == nil {
+			g.vars = ov.OriginateVars()
 		}
 		if la, ok := a.(app.LoadAware); ok {
 			g.aware = append(g.aware, la)
@@ -20,7 +23,11 @@ func (g *appGroup) bindApps(apps []cluster.App) {
 
 // currentLoad is the load new calls get; o.mu held.
 func (o *Originator) currentLoad() app.Load {
-	return app.Load{Rate: o.rate, Limit: o.limit, Hold: o.duration}
+	l := app.Load{Rate: o.rate, Limit: o.limit, Hold: o.duration}
+	if o.tr.hold.Kind != HoldFixed {
+		l.Dist = o.tr.hold
+	}
+	return l
 }
 
 // tellApps tells the load-aware apps the current load. It runs without

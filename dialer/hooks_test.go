@@ -43,7 +43,7 @@ func (l *loadRecorder) last() (app.Load, int) {
 
 // An app hears the load when it is loaded and after every change of
 // rate, limit or hold time (switchio's __setrate__, __setlimit__ and
-// __setduration__).
+// __setduration__), with the hold distribution when there is one.
 func TestLoadAwareApp(t *testing.T) {
 	o, _ := newDialer(t, 1, dialer.Config{Rate: 10, Limit: 20, Duration: 3 * time.Second}, fsemu.Config{}, false)
 	rec := &loadRecorder{}
@@ -60,6 +60,10 @@ func TestLoadAwareApp(t *testing.T) {
 		{func() error { return o.SetRate(25) }, app.Load{Rate: 25, Limit: 20, Hold: 3 * time.Second}},
 		{func() error { return o.SetLimit(50) }, app.Load{Rate: 25, Limit: 50, Hold: 3 * time.Second}},
 		{func() error { o.SetDuration(time.Second); return nil }, app.Load{Rate: 25, Limit: 50, Hold: time.Second}},
+		// a distribution: its mean and itself
+		{func() error { return o.SetHoldDist(dialer.HoldDist{Kind: dialer.HoldExp, Mean: 2 * time.Second}) },
+			app.Load{Rate: 25, Limit: 50, Hold: 2 * time.Second, Dist: dialer.HoldDist{Kind: dialer.HoldExp, Mean: 2 * time.Second}}},
+		{func() error { o.SetDuration(4 * time.Second); return nil }, app.Load{Rate: 25, Limit: 50, Hold: 4 * time.Second}},
 	}
 	for i, st := range steps {
 		if err := st.change(); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/switchio/switchio/app"
 	"github.com/switchio/switchio/cluster"
+	"github.com/switchio/switchio/originate"
 )
 
 // appGroup is one app id the dialer picks for calls.
@@ -28,6 +29,9 @@ type appGroup struct {
 	// the app instances told of load changes.
 	selfEnding app.SelfEnding
 	aware      []app.LoadAware
+	// vars are the channel variables the app's originates need
+	// (app.OriginateVarser), each added unless the request sets it.
+	vars []originate.Var
 }
 
 // guardHold is how long after the answer the server-side guard lets a

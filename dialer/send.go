@@ -80,6 +80,12 @@ func (o *Originator) command(s *server, c *call) (string, error) {
 	if !hasVar(r.Vars, "ignore_early_media") {
 		r.Vars = append(r.Vars, originate.Var{Name: "ignore_early_media", Value: "true"})
 	}
+	for _, v := range c.app.vars {
+		if hasVar(r.Vars, v.Name) || v.Name == "absolute_codec_string" && r.Codec != "" {
+			continue // the user's own
+		}
+		r.Vars = append(r.Vars, v)
+	}
 	if c.hold > 0 {
 		r.Vars = append(r.Vars, originate.Var{Name: "execute_on_answer", Value: o.schedHangup(c.app.guardHold(c.hold))})
 	}

@@ -236,6 +236,43 @@ func (h HoldDist) MaxHold() time.Duration {
 	return secondsToDuration(h.clipSeconds())
 }
 
+// ShareBelow is the share of calls the distribution holds less than d
+// (app.HoldDistribution), clip included: 0 for HoldFixed, whose holds are
+// Config.Duration.
+func (h HoldDist) ShareBelow(d time.Duration) float64 {
+	if h.Kind == HoldFixed || d <= minHold {
+		return 0
+	}
+	x := d.Seconds()
+	if x > h.clipSeconds() {
+		return 1
+	}
+	var p float64
+	switch h.Kind {
+	case HoldExp:
+		p = -math.Expm1(-x / h.Mean.Seconds())
+	case HoldUniform:
+		lo, hi := h.Min.Seconds(), h.Max.Seconds()
+		if hi <= lo {
+			if x > lo {
+				p = 1
+			}
+		} else {
+			p = (x - lo) / (hi - lo)
+		}
+	case HoldLognormal:
+		z := math.Log(x / h.Median.Seconds())
+		if h.Sigma == 0 {
+			if z > 0 {
+				p = 1
+			}
+		} else {
+			p = 0.5 * math.Erfc(-z/(h.Sigma*math.Sqrt2))
+		}
+	}
+	return min(max(p, 0), 1)
+}
+
 // String returns the form ParseHoldDist reads.
 func (h HoldDist) String() string {
 	switch h.Kind {

@@ -3,9 +3,12 @@ package dialer
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/switchio/switchio/app"
 )
 
 // simulate runs the pacer's schedule (nextDue, then the gap to the next
@@ -477,6 +480,64 @@ func TestGuardUsesCallHold(t *testing.T) {
 		cmd, err := o.command(s, &call{uuid: "u", srv: s, app: g, hold: tc.hold})
 		if err != nil || !strings.Contains(cmd, tc.want) {
 			t.Errorf("hold %v: %q (%v), want %q", tc.hold, cmd, err, tc.want)
+		}
+	}
+}
+
+// ShareBelow is the share of drawn holds shorter than d: the
+// distribution's CDF, 1 past its clip; app.Load.ShareBelow falls back on
+// the fixed hold. The draws agree with it.
+func TestHoldDistShareBelow(t *testing.T) {
+	for _, tc := range []struct {
+		dist string
+		d    time.Duration
+		want float64
+	}{
+		{"fixed", 5 * time.Second, 0},
+		{"exp:2s", 2 * time.Second, 1 - math.Exp(-1)},
+		{"exp:2s", 7500 * time.Millisecond, 1 - math.Exp(-3.75)},
+		{"exp:2s", 21 * time.Second, 1}, // past the clip (20 s)
+		{"uniform:1s-2s", 1430 * time.Millisecond, 0.43},
+		{"uniform:1s-2s", 500 * time.Millisecond, 0},
+		{"uniform:1s-2s", 3 * time.Second, 1},
+		{"uniform:2s-2s", 3 * time.Second, 1},
+		{"lognormal:4s,0.5", 4 * time.Second, 0.5},
+		{"lognormal:4s,0", 3 * time.Second, 0},
+		{"lognormal:4s,0", 5 * time.Second, 1},
+	} {
+		h, err := ParseHoldDist(tc.dist)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := h.ShareBelow(tc.d); math.Abs(got-tc.want) > 1e-9 {
+			t.Errorf("%s below %v: %v, want %v", tc.dist, tc.d, got, tc.want)
+		}
+		if h.Kind == HoldFixed || tc.want == 0 || tc.want == 1 {
+			continue
+		}
+		r := rand.New(rand.NewPCG(1, 2))
+		n, below := 20000, 0
+		for range n {
+			if h.draw(r, 0) < tc.d {
+				below++
+			}
+		}
+		if got := float64(below) / float64(n); math.Abs(got-tc.want) > 0.02 {
+			t.Errorf("%s: %.3f of draws below %v, want %.3f", tc.dist, got, tc.d, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		load app.Load
+		d    time.Duration
+		want float64
+	}{
+		{app.Load{Hold: 5 * time.Second}, 7 * time.Second, 1},
+		{app.Load{Hold: 8 * time.Second}, 7 * time.Second, 0},
+		{app.Load{}, 7 * time.Second, 0}, // no hold: never hung up
+		{app.Load{Hold: 2 * time.Second, Dist: HoldDist{Kind: HoldUniform, Min: time.Second, Max: 3 * time.Second}}, 2 * time.Second, 0.5},
+	} {
+		if got := tc.load.ShareBelow(tc.d); got != tc.want {
+			t.Errorf("%+v below %v: %v, want %v", tc.load, tc.d, got, tc.want)
 		}
 	}
 }

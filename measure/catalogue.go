@@ -82,7 +82,7 @@ var Catalogue = []Metric{
 	{MetricMediaChecked, "calls", "local", "records with a media check verdict (an app's bool verdict declared as a check: dtmf_ok, audio_ok, bert_ok ...)", false},
 	{MetricMediaFailed, "calls", "local", "records with a media check verdict false (apart from the outcome: a completed call can fail its media check)", false},
 	{MetricMediaFailRate, "ratio", "local", "media_failed / media_checked", false},
-	{MetricMediaUnchecked, "calls", "local", "records whose media check could not be made, with the reason in their media_unchecked verdict (recordings not readable here ...): neither checked nor failed", false},
+	{MetricMediaUnchecked, "calls", "local", "records whose media check could not be made, with the reason in their media_unchecked verdict (recordings not readable here, a DTMF sequence cut short by the hang-up ...): neither checked nor failed", false},
 }
 
 // userCausesDoc lists the causes NER counts as the network's success:

@@ -1,20 +1,24 @@
 // Package bert provides Bert: a bit-error-rate test of a call's media
 // with FreeSWITCH's mod_bert, which sends a known pattern (a µ-law
 // milliwatt) and checks what comes back. It needs mod_bert on the server
-// and PCMU on the call; switchio's default app stays TonePlay, which
-// needs neither.
+// and PCMU on the call, which Bert asks for on its originates (with a
+// jitter buffer and a soft timer, as switchio's Python Bert did) unless
+// the dial sets them; switchio's default app stays TonePlay, which needs
+// neither.
 package bert
 
 import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/switchio/switchio/app"
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/measure"
+	"github.com/switchio/switchio/originate"
 )
 
 func init() {
@@ -99,6 +103,24 @@ func (b *Bert) Setup(ctx context.Context, r *cluster.Registrar) error {
 	return nil
 }
 
+// Originate variables Bert sets on its calls, as switchio's Python Bert
+// did, unless the user sets them (dial --codec, --var): mod_bert only
+// works on PCMU (mod_bert.c refuses other codecs), a jitter buffer
+// (jitterbuffer_msec, read when the calling leg's RTP starts) smooths
+// the packets it checks, and bert_timer_name has bert_test pace its
+// writes on a timer (mod_bert.c: switch_core_timer_init with it) rather
+// than on the packets read.
+var originateVars = []originate.Var{
+	{Name: "absolute_codec_string", Value: "PCMU"},
+	{Name: "jitterbuffer_msec", Value: "100:200:40"},
+	{Name: "bert_timer_name", Value: "soft"},
+}
+
+// OriginateVars implements app.OriginateVarser: PCMU, jitterbuffer_msec
+// 100:200:40 and bert_timer_name soft on the calling leg, each unless
+// the dial sets it.
+func (b *Bert) OriginateVars() []originate.Var { return slices.Clone(originateVars) }
+
 // vars are the channel variables mod_bert reads at bert_test's start.
 func (b *Bert) vars() map[string]string {
 	v := map[string]string{
@@ -128,7 +150,13 @@ func (b *Bert) answered(ctx context.Context, ev *cluster.Event) {
 	}
 	add(call, varLegs, 1)
 	q := s.Queue()
-	_ = q.SetVars(b.vars())
+	vars := b.vars()
+	if s.IsInbound() {
+		// The called leg (two_sided) gets no originate variables: its
+		// bert_test is paced on the same timer.
+		vars["bert_timer_name"] = "soft"
+	}
+	_ = q.SetVars(vars)
 	_ = q.Execute("bert_test", "")
 }
 

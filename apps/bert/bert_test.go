@@ -1,14 +1,18 @@
 package bert_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
 	"github.com/switchio/switchio/apps/bert"
+	"github.com/switchio/switchio/cluster"
+	"github.com/switchio/switchio/dialer"
 	"github.com/switchio/switchio/dialer/dialtest"
 	"github.com/switchio/switchio/fsemu"
+	"github.com/switchio/switchio/originate"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -71,5 +75,55 @@ func TestBertLostSync(t *testing.T) {
 		if ok || in < 1 || lost < 1 || errs <= 0 || pct == nil || *pct <= 10 {
 			t.Errorf("call %s: ok %v, in sync %d, lost %d, err samples %d, percent %v", r.CallID, ok, in, lost, errs, pct)
 		}
+	}
+}
+
+// Bert's calls are originated on PCMU with a jitter buffer and a soft
+// timer for mod_bert, as switchio's Python Bert set them, each unless
+// the dial sets it (--codec, --var).
+func TestBertOriginateVars(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		req  originate.Request
+		want []string // in the originate
+		not  []string // not in it
+	}{
+		{"defaults", originate.Request{},
+			[]string{"absolute_codec_string=PCMU", "jitterbuffer_msec=100:200:40", "bert_timer_name=soft"}, nil},
+		{"user codec", originate.Request{Codec: "PCMA"},
+			[]string{"absolute_codec_string=PCMA", "jitterbuffer_msec=100:200:40"}, []string{"absolute_codec_string=PCMU"}},
+		{"user vars", originate.Request{Vars: []originate.Var{{Name: "jitterbuffer_msec", Value: "60"}, {Name: "bert_timer_name", Value: "fast"}}},
+			[]string{"absolute_codec_string=PCMU", "jitterbuffer_msec=60", "bert_timer_name=fast"}, []string{"100:200:40", "bert_timer_name=soft"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := fsemu.RunT(t)
+			pool, err := cluster.NewPool(t.Context(), []string{srv.Addr()}, cluster.Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pool.Close()
+			d, err := dialer.New(t.Context(), pool, dialer.Config{Rate: 1, Duration: time.Second, Request: tc.req})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			if _, err := d.LoadSpec(t.Context(), nil, "Bert", 1); err != nil {
+				t.Fatal(err)
+			}
+			cmd, err := d.OriginateCommand(srv.Addr())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tc.want {
+				if strings.Count(cmd, w) != 1 {
+					t.Errorf("%s: want %s once", cmd, w)
+				}
+			}
+			for _, n := range tc.not {
+				if strings.Contains(cmd, n) {
+					t.Errorf("%s: has %s", cmd, n)
+				}
+			}
+		})
 	}
 }

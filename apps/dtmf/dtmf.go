@@ -7,6 +7,7 @@ package dtmf
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,7 +19,7 @@ import (
 )
 
 func init() {
-	app.MustRegister(&DtmfChecker{Digits: "1234567890*#", Duration: 200 * time.Millisecond, Delay: 500 * time.Millisecond})
+	app.MustRegister(&DtmfChecker{Digits: "1234567890*#", Duration: 200 * time.Millisecond, Delay: 500 * time.Millisecond, Gap: DefaultGap})
 }
 
 // Verdict names.
@@ -38,7 +39,36 @@ const (
 const (
 	ResultOK         = "ok"         // every digit, in order
 	ResultMismatch   = "mismatch"   // as many digits as sent, not the same sequence
-	ResultIncomplete = "incomplete" // the call ended before every digit arrived
+	ResultIncomplete = "incomplete" // digits lost: the call lasted past the last one's due time
+	// ResultCutShort: the call ended before its last digit was due
+	// (Needed after the answer) with only digits in order arrived: not
+	// checked (dtmf_ok null, media_unchecked ReasonCutShort), not a
+	// media failure.
+	ResultCutShort = "cut_short"
+)
+
+// ReasonCutShort is the media_unchecked reason of a cut_short call.
+const ReasonCutShort = "cut short"
+
+// Timing of a sequence as a real FreeSWITCH (1.10.12) sends one
+// uuid_send_dtmf: each digit takes its duration plus a gap (measured:
+// digits arrive 442 ms apart at 100 ms, 482 ms at 200 ms, 583 ms at
+// 400 ms, about 1 s at 1 s), and a duration not above its
+// min_dtmf_duration (50 ms) is sent as its default, 250 ms
+// (switch_core_io.c).
+const (
+	// DefaultGap is the gap param's default: the time FreeSWITCH adds
+	// to each digit's duration, rounded up from the measured spacing.
+	DefaultGap = 350 * time.Millisecond
+	// Margin is added to the sequence's time for its events' travel:
+	// a call ending before Delay + digits x (duration + gap) + Margin
+	// after its answer may be cut short.
+	Margin = time.Second
+	// fsMinDuration and fsDefaultDuration are FreeSWITCH's
+	// min_dtmf_duration and default_dtmf_duration (400 and 2000
+	// samples).
+	fsMinDuration     = 50 * time.Millisecond
+	fsDefaultDuration = 250 * time.Millisecond
 )
 
 // DurationTolerance is how far a received digit's duration may be from
@@ -49,28 +79,72 @@ const DurationTolerance = 40 * time.Millisecond
 // DtmfChecker sends Digits from the calling leg Delay after its answer,
 // each for Duration, and checks them on the called leg as its DTMF events
 // arrive: the call's verdicts are set when the last digit arrives, or at
-// the called leg's hang-up (incomplete). The dialer's hold time must
-// leave room for the sequence: Delay + digits x (Duration + ~100 ms).
+// the called leg's hang-up. Only answered calls get verdicts. A call
+// that ends before its last digit is due (Needed after the answer) with
+// the digits that did arrive in order is cut_short: not checked
+// (media_unchecked), not a failure. The dialer's hold should cover
+// Needed; the checker warns at the start of a dial when it does not
+// (app.LoadAware), with the share of calls held less.
 type DtmfChecker struct {
 	Digits   string        `param:"digits" help:"the sequence to send (0-9 * # A-D)"`
 	Duration time.Duration `param:"duration" help:"how long each digit is sent"`
 	Delay    time.Duration `param:"delay" help:"wait after the answer before sending (media set-up)"`
+	Gap      time.Duration `param:"gap" help:"time the server adds to each digit's duration when sending a sequence (FreeSWITCH 1.10.12: up to about 350 ms)"`
 
 	mu     sync.Mutex
 	timers map[*time.Timer]struct{}
+	// log and warns are the client's logger and whether this instance
+	// warns about the hold (the pool's first server's does); warned is
+	// the hold last warned about.
+	log    *slog.Logger
+	warns  bool
+	warned string
+}
+
+// Needed is how long after the answer a call must last for the last
+// digit to arrive: Delay + digits x (duration sent + Gap) + Margin.
+func (d *DtmfChecker) Needed() time.Duration {
+	dur := d.Duration
+	if dur <= fsMinDuration {
+		dur = fsDefaultDuration
+	}
+	return d.Delay + time.Duration(len(d.Digits))*(dur+d.Gap) + Margin
+}
+
+// LoadChanged implements app.LoadAware: it warns, once per hold, when
+// calls are held less than Needed, with the share that will be cut
+// short.
+func (d *DtmfChecker) LoadChanged(l app.Load) {
+	need := d.Needed()
+	share := l.ShareBelow(need)
+	d.mu.Lock()
+	hold := l.HoldText()
+	warn := d.warns && d.log != nil && share > 0 && hold != d.warned
+	if warn {
+		d.warned = hold
+	}
+	log := d.log
+	d.mu.Unlock()
+	if warn {
+		log.Warn(fmt.Sprintf("DtmfChecker: %.0f%% of calls are held less than the %s its %d digits need "+
+			"(delay %s + %d x (duration %s + gap %s) + margin %s): those whose digits are not all in by their hang-up "+
+			"are cut_short (media not checked, not failed); hold the calls longer or send fewer digits",
+			100*share, need.Round(10*time.Millisecond), len(d.Digits), d.Delay, len(d.Digits), d.Duration, d.Gap, Margin),
+			"hold", hold, "needed", need)
+	}
 }
 
 // Description implements app.Describer.
 func (d *DtmfChecker) Description() string {
 	return "The calling leg sends a DTMF sequence, the called leg checks every digit arrived in order with its duration: " +
-		"dtmf_ok, dtmf_result (ok, mismatch, incomplete), dtmf_missing, dtmf_in_order."
+		"dtmf_ok, dtmf_result (ok, mismatch, incomplete; cut_short when the call ended before its digits were due: not checked), dtmf_missing, dtmf_in_order."
 }
 
 // Verdicts implements measure.Verdicter.
 func (d *DtmfChecker) Verdicts() []measure.VerdictSpec {
 	return []measure.VerdictSpec{
 		{Name: VerdictOK, Kind: measure.KindBool, Check: true, Doc: "every digit sent arrived, in order"},
-		{Name: VerdictResult, Kind: measure.KindString, Doc: "ok, mismatch (as many digits, another sequence) or incomplete (the call ended first)"},
+		{Name: VerdictResult, Kind: measure.KindString, Doc: "ok, mismatch (as many digits, another sequence), incomplete (digits lost on a call long enough for all) or cut_short (the call ended before its last digit was due: not checked)"},
 		{Name: VerdictSent, Kind: measure.KindString, Doc: "the digits sent"},
 		{Name: VerdictReceived, Kind: measure.KindString, Doc: "the digits received, in arrival order"},
 		{Name: VerdictMissing, Kind: measure.KindInt, Doc: "digits sent that never arrived"},
@@ -78,6 +152,7 @@ func (d *DtmfChecker) Verdicts() []measure.VerdictSpec {
 		{Name: VerdictMinMs, Kind: measure.KindInt, Doc: "shortest digit received, ms (DTMF-Duration / 8)"},
 		{Name: VerdictMaxMs, Kind: measure.KindInt, Doc: "longest digit received, ms"},
 		{Name: VerdictDurationOK, Kind: measure.KindBool, Doc: "every digit's duration within 40 ms of the one sent (FreeSWITCH's packet rounding and 50 ms minimum allowed)"},
+		measure.UncheckedSpec(),
 	}
 }
 
@@ -86,6 +161,9 @@ const (
 	varReceived  = "switchio.dtmf.rx"
 	varDurations = "switchio.dtmf.ms"
 	varDone      = "switchio.dtmf.done"
+	// varDue is when (Unix ns, this host's clock) the last digit is
+	// due: set at the calling leg's answer, it marks a check started.
+	varDue = "switchio.dtmf.due"
 )
 
 // Setup implements cluster.App.
@@ -96,13 +174,17 @@ func (d *DtmfChecker) Setup(ctx context.Context, r *cluster.Registrar) error {
 	if d.Duration < 10*time.Millisecond || d.Duration > 24*time.Second {
 		return fmt.Errorf("DtmfChecker: duration %s out of range 10ms..24s", d.Duration)
 	}
-	if d.Delay < 0 {
-		return fmt.Errorf("DtmfChecker: negative delay %s", d.Delay)
+	if d.Delay < 0 || d.Gap < 0 {
+		return fmt.Errorf("DtmfChecker: negative delay %s or gap %s", d.Delay, d.Gap)
 	}
 	d.mu.Lock()
 	if d.timers == nil {
 		d.timers = map[*time.Timer]struct{}{}
 	}
+	// One warning per dial: from the pool's first server's instance.
+	d.log = r.Client().Logger()
+	p := r.Pool()
+	d.warns = p == nil || len(p.Clients()) == 0 || p.Clients()[0] == r.Client()
 	d.mu.Unlock()
 	r.On("CHANNEL_PARK", app.AnswerCalledLeg)
 	r.On("CHANNEL_ANSWER", d.answered)
@@ -129,6 +211,7 @@ func (d *DtmfChecker) answered(ctx context.Context, ev *cluster.Event) {
 	if s == nil || call == nil || !s.IsOutbound() {
 		return
 	}
+	call.SetVar(varDue, strconv.FormatInt(time.Now().Add(d.Needed()).UnixNano(), 10))
 	for _, sp := range d.Verdicts() {
 		measure.PendVerdict(call, sp.Name)
 	}
@@ -186,19 +269,37 @@ func (d *DtmfChecker) hungUp(ctx context.Context, ev *cluster.Event) {
 	}
 }
 
-// settle writes the call's verdicts once.
+// settle writes the call's verdicts once, for a call whose check
+// started (its calling leg answered): a call never answered gets none.
 func (d *DtmfChecker) settle(call *cluster.Call) {
+	due, err := strconv.ParseInt(call.Var(varDue), 10, 64)
+	if err != nil {
+		return
+	}
 	if call.UpdateVar(varDone, func(old string) string { return old + "1" }) != "1" {
 		return
 	}
 	sent := strings.ToUpper(d.Digits)
-	c := Compare(sent, call.Var(varReceived), call.Var(varDurations), d.Duration)
-	_ = measure.SetVerdict(call, VerdictOK, c.Result == ResultOK)
-	_ = measure.SetVerdict(call, VerdictResult, c.Result)
+	rx := call.Var(varReceived)
+	c := Compare(sent, rx, call.Var(varDurations), d.Duration)
+	// Ended before the last digit was due with what arrived in order:
+	// the rest had no time to come.
+	cut := len(rx) < len(sent) && strings.HasPrefix(sent, rx) && time.Now().UnixNano() < due
+	if cut {
+		_ = measure.SetVerdict(call, VerdictResult, ResultCutShort)
+		measure.SkipCheck(call, ReasonCutShort)
+		for _, name := range []string{VerdictOK, VerdictMissing, VerdictInOrder} {
+			measure.DropVerdict(call, name)
+		}
+	} else {
+		_ = measure.SetVerdict(call, VerdictOK, c.Result == ResultOK)
+		_ = measure.SetVerdict(call, VerdictResult, c.Result)
+		_ = measure.SetVerdict(call, VerdictMissing, c.Missing)
+		_ = measure.SetVerdict(call, VerdictInOrder, c.InOrder)
+		measure.DropVerdict(call, measure.VerdictUnchecked)
+	}
 	_ = measure.SetVerdict(call, VerdictSent, sent)
 	_ = measure.SetVerdict(call, VerdictReceived, c.Received)
-	_ = measure.SetVerdict(call, VerdictMissing, c.Missing)
-	_ = measure.SetVerdict(call, VerdictInOrder, c.InOrder)
 	if c.MinMs >= 0 {
 		_ = measure.SetVerdict(call, VerdictMinMs, c.MinMs)
 		_ = measure.SetVerdict(call, VerdictMaxMs, c.MaxMs)

@@ -1,6 +1,7 @@
 package dtmf_test
 
 import (
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -8,8 +9,10 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/switchio/switchio/apps/dtmf"
+	"github.com/switchio/switchio/dialer"
 	"github.com/switchio/switchio/dialer/dialtest"
 	"github.com/switchio/switchio/fsemu"
+	"github.com/switchio/switchio/measure"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -45,14 +48,17 @@ func TestDtmfCheckerImpaired(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		imp    fsemu.Impairments
+		hold   time.Duration
 		result string
 	}{
-		{"dropped", fsemu.Impairments{DTMFDrop: 1}, dtmf.ResultIncomplete},
-		{"reordered", fsemu.Impairments{DTMFReorder: 1}, dtmf.ResultMismatch},
+		// Held past the last digit's due time (20 ms + 4 x (60 ms +
+		// 350 ms) + 1 s = 2.66 s), so lost digits are a failure, not a cut.
+		{"dropped", fsemu.Impairments{DTMFDrop: 1}, 3 * time.Second, dtmf.ResultIncomplete},
+		{"reordered", fsemu.Impairments{DTMFReorder: 1}, time.Second, dtmf.ResultMismatch},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := dialtest.Run(t, dialtest.Options{Spec: "DtmfChecker/digits=1234,duration=60ms,delay=20ms", Calls: 8,
-				Hold: time.Second, Server: fsemu.Config{Impairments: tc.imp}})
+				Hold: tc.hold, Server: fsemu.Config{Impairments: tc.imp}})
 			for _, r := range res.Records {
 				ok, set := dialtest.Bool(r, dtmf.VerdictOK)
 				if !set || ok || dialtest.String(r, dtmf.VerdictResult) != tc.result {
@@ -103,5 +109,120 @@ func TestDtmfCheckerAcrossServers(t *testing.T) {
 		if r.CalleeServer == r.Server || !set || !ok {
 			t.Errorf("call %s (%s -> %s): verdicts %v", r.CallID, r.Server, r.CalleeServer, verdictText(r.Verdicts))
 		}
+	}
+}
+
+// hasDtmfVerdict reports whether the record holds any dtmf_ verdict or
+// media_unchecked.
+func hasDtmfVerdict(r measure.Record) bool {
+	for k := range r.Verdicts {
+		if strings.HasPrefix(k, "dtmf_") || k == measure.VerdictUnchecked {
+			return true
+		}
+	}
+	return false
+}
+
+// A verdict only for answered calls: calls the far end refuses (busy)
+// carry no DTMF verdict at all (TonePlay leaves them null too), and only
+// the answered ones count as checked.
+func TestDtmfCheckerFailedCallsNoVerdict(t *testing.T) {
+	res := dialtest.Run(t, dialtest.Options{Spec: "DtmfChecker/digits=12,duration=60ms,delay=20ms", Calls: 20,
+		Hold: 2 * time.Second, Server: fsemu.Config{Seed: 7, Inbound: fsemu.Inbound{Action: "park", BusyRate: 0.3}}})
+	var answered, failed uint64
+	for _, r := range res.Records {
+		switch r.Outcome {
+		case "failed":
+			failed++
+			if hasDtmfVerdict(r) {
+				t.Errorf("failed call %s (%s): verdicts %v", r.CallID, r.HangupCause, verdictText(r.Verdicts))
+			}
+		default:
+			answered++
+			if ok, set := dialtest.Bool(r, dtmf.VerdictOK); !set || !ok {
+				t.Errorf("answered call %s: verdicts %v", r.CallID, verdictText(r.Verdicts))
+			}
+		}
+	}
+	if failed == 0 || answered == 0 {
+		t.Fatalf("%d failed, %d answered: want both", failed, answered)
+	}
+	if m := res.Summary.Metrics; m.MediaChecked != answered || m.MediaFailed != 0 || m.MediaUnchecked != 0 {
+		t.Errorf("media %d checked, %d failed, %d unchecked; want %d, 0, 0", m.MediaChecked, m.MediaFailed, m.MediaUnchecked, answered)
+	}
+}
+
+// A call that ends before its last digit is due is cut short: dtmf_ok
+// null, dtmf_result cut_short, media_unchecked "cut short", counted
+// apart, not a media failure. Digits lost on a call held long enough
+// stay a failure (TestDtmfCheckerImpaired).
+func TestDtmfCheckerCutShort(t *testing.T) {
+	for _, tc := range []struct {
+		name, spec string
+		imp        fsemu.Impairments
+		hold       time.Duration
+	}{
+		// hung up before the sequence was even sent
+		{"before sending", "DtmfChecker/digits=1234,duration=60ms,delay=3s", fsemu.Impairments{}, 500 * time.Millisecond},
+		// sent, digits lost, but the call ended (1 s) before the last
+		// digit was due (20 ms + 4 x 410 ms + 1 s)
+		{"lost but ended early", "DtmfChecker/digits=1234,duration=60ms,delay=20ms", fsemu.Impairments{DTMFDrop: 1}, time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := dialtest.Run(t, dialtest.Options{Spec: tc.spec, Calls: 6, Hold: tc.hold,
+				Server: fsemu.Config{Impairments: tc.imp}})
+			for _, r := range res.Records {
+				_, set := dialtest.Bool(r, dtmf.VerdictOK)
+				if set || dialtest.String(r, dtmf.VerdictResult) != dtmf.ResultCutShort ||
+					dialtest.String(r, measure.VerdictUnchecked) != dtmf.ReasonCutShort || dialtest.String(r, dtmf.VerdictSent) != "1234" {
+					t.Errorf("call %s: verdicts %v", r.CallID, verdictText(r.Verdicts))
+				}
+			}
+			if m := res.Summary.Metrics; m.MediaChecked != 0 || m.MediaFailed != 0 || m.MediaUnchecked != 6 {
+				t.Errorf("media %d checked, %d failed, %d unchecked; want 0, 0, 6", m.MediaChecked, m.MediaFailed, m.MediaUnchecked)
+			}
+		})
+	}
+}
+
+// The checker warns once at the start when the hold leaves too little
+// time for the sequence (20 ms + 1 x (60 ms + 350 ms) + 1 s = 1.43 s
+// here): the share of calls held less, fixed or drawn.
+func TestDtmfCheckerHoldWarning(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		hold time.Duration
+		dist string
+		want string // in the warning; "" for none
+	}{
+		{"fixed, too short", time.Second, "", "100% of calls"},
+		{"uniform, partly short", 0, "uniform:1s-2s", "43% of calls"},
+		{"long enough", 1500 * time.Millisecond, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var logs logBuffer
+			o := dialtest.Options{Spec: "DtmfChecker/digits=1,duration=60ms,delay=20ms", Calls: 1, Hold: tc.hold,
+				Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+			if tc.dist != "" {
+				hd, err := dialer.ParseHoldDist(tc.dist)
+				if err != nil {
+					t.Fatal(err)
+				}
+				o.HoldDist = hd
+			}
+			dialtest.Run(t, o)
+			var warnings []string
+			for _, l := range strings.Split(logs.String(), "\n") {
+				if strings.Contains(l, "level=WARN") && strings.Contains(l, "DtmfChecker") {
+					warnings = append(warnings, l)
+				}
+			}
+			switch {
+			case tc.want == "" && len(warnings) > 0:
+				t.Errorf("warned: %q", warnings)
+			case tc.want != "" && (len(warnings) != 1 || !strings.Contains(warnings[0], tc.want) || !strings.Contains(warnings[0], "cut_short")):
+				t.Errorf("warnings %q, want one with %q and cut_short", warnings, tc.want)
+			}
+		})
 	}
 }

@@ -13,6 +13,7 @@ package dialtest
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"sort"
 	"strings"
@@ -46,6 +47,15 @@ type Options struct {
 	Rate  float64
 	Limit int
 	Hold  time.Duration
+	// HoldDist, when set, draws each call's hold (Hold is then unused).
+	HoldDist dialer.HoldDist
+	// Dest, when set, is the destination every call dials (a bare user
+	// calls the server itself, as dial --dest does: "mix" reaches the
+	// far-end dialplan's failure mix, docs/far-end-dialplan.md).
+	Dest string
+	// Logger receives the clients' logs, apps' warnings among them
+	// (nil discards them).
+	Logger *slog.Logger
 	// Timeout bounds the whole dial (default 30 s).
 	Timeout time.Duration
 	// During, when set, runs once the dial has started (to change the
@@ -145,7 +155,7 @@ func Run(t testing.TB, o Options) Result {
 		addrs = append(addrs, other.Addr())
 		dests = map[string]string{srv.Addr(): "1000@" + other.SIPAddr(), other.Addr(): "1000@" + srv.SIPAddr()}
 	}
-	pool, err := cluster.NewPool(ctx, addrs, cluster.Config{Password: password})
+	pool, err := cluster.NewPool(ctx, addrs, cluster.Config{Password: password, Logger: o.Logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,8 +182,13 @@ func Run(t testing.TB, o Options) Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := dialer.New(ctx, pool, dialer.Config{Rate: o.Rate, Limit: o.Limit, MaxOffered: uint64(o.Calls),
-		Duration: o.Hold, OnCall: m.Call, Dests: dests})
+	cfg := dialer.Config{Rate: o.Rate, Limit: o.Limit, MaxOffered: uint64(o.Calls),
+		Duration: o.Hold, HoldDist: o.HoldDist, OnCall: m.Call, Dests: dests}
+	if o.HoldDist.Kind != dialer.HoldFixed {
+		cfg.Duration = 0
+	}
+	cfg.Request.Dest = o.Dest
+	d, err := dialer.New(ctx, pool, cfg)
 	if err != nil {
 		m.Abort()
 		t.Fatal(err)
