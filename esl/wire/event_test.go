@@ -110,7 +110,13 @@ func TestPlainEventCases(t *testing.T) {
 	}{
 		{"url decoding", "A: %2B1%20(555)\nB: a+b\nC: 100%25%zz%\nD: %4\nE: %e9%C3%A9\nF: %\n\n",
 			[]Header{{"A", "+1 (555)"}, {"B", "a+b"}, {"C", "100%%zz%"}, {"D", "%4"}, {"E", "\xe9é"}, {"F", "%"}}, ""},
-		{"empty value and colons", "User-Data: \nX: a:b: c\nY:z\n\n", []Header{{"User-Data", ""}, {"X", "a:b: c"}, {"Y", "z"}}, ""},
+		{"empty value and colons", "User-Data: \nX: a:b: c\nY:\n\n", []Header{{"User-Data", ""}, {"X", "a:b: c"}, {"Y", ""}}, ""},
+		{"no space after the colon: a continuation", "X: 1\nY:z\nhttp://h/p\n\n", []Header{{"X", "1\nY:z\nhttp://h/p"}}, ""},
+		{"raw SDP, CRLF", "A: v=0\r\nb=AS:84\r\na=rtcp:4017 IN IP4 192.0.2.1\r\nB: 2\r\n\r\n",
+			[]Header{{"A", "v=0\nb=AS:84\na=rtcp:4017 IN IP4 192.0.2.1"}, {"B", "2"}}, ""},
+		{"not a token before the colon", "A: 1\nx y: 2\nb=c: 3\n[a]: 4\n\n", []Header{{"A", "1\nx y: 2\nb=c: 3\n[a]: 4"}}, ""},
+		{"token names", "Event-Name: X\nvariable_sip_h_X-Foo.bar: 1\n!#$%&'*+-.^_`|~09az: 2\n\n",
+			[]Header{{"Event-Name", "X"}, {"variable_sip_h_X-Foo.bar", "1"}, {"!#$%&'*+-.^_`|~09az", "2"}}, ""},
 		{"duplicates in order", "Hangup-Cause: A\nX: 1\nHangup-Cause: B\n\n", []Header{{"Hangup-Cause", "A"}, {"X", "1"}, {"Hangup-Cause", "B"}}, ""},
 		{"non-UTF-8", "X: \xff\xfe%FF\nContent-Length: 3\n\n\x80\x00\xc3", []Header{{"X", "\xff\xfe\xff"}}, "\x80\x00\xc3"},
 		{"CRLF", "A: 1\r\nB: 2\r\n\r\n", []Header{{"A", "1"}, {"B", "2"}}, ""},
@@ -136,6 +142,64 @@ func TestPlainEventCases(t *testing.T) {
 				t.Fatalf("got %q %q\nwant %q %q", e.Headers, e.Body, tc.headers, tc.body)
 			}
 		})
+	}
+}
+
+// A plain event whose value spans lines: variable_switch_r_sdp holding raw
+// SDP (as old or odd senders write it, not URL-encoded), whose "b=AS:84"
+// and "a=rtcp:4017 IN IP4 ..." lines hold a colon but are not headers.
+// Every line that is not "Name: value" continues the value.
+func TestPlainEventRawSDP(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "plain_raw_sdp.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := ParseEventPlain(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const sdp = "v=0\n" +
+		"o=- 3631463817 3631463817 IN IP4 192.0.2.10\n" +
+		"s=pjmedia\n" +
+		"b=AS:84\n" +
+		"t=0 0\n" +
+		"a=X-nat:0\n" +
+		"m=audio 4016 RTP/AVP 103 102 104 117 3 0 8 9 101\n" +
+		"c=IN IP4 192.0.2.10\n" +
+		"b=AS:64000\n" +
+		"a=rtpmap:103 speex/16000\n" +
+		"a=rtpmap:0 PCMU/8000\n" +
+		"a=rtpmap:101 telephone-event/8000\n" +
+		"a=fmtp:101 0-15\n" +
+		"a=rtcp:4017 IN IP4 192.0.2.10"
+	for _, tc := range []struct{ name, want string }{
+		{"variable_switch_r_sdp", sdp},
+		{"variable_sip_user_agent", "PJSUA v1.0-trunk/WIN32"},
+		{"Event-Date-Local", "2009-01-26 15:57:38"},
+		{"variable_remote_media_ip", "192.0.2.10"},
+		{"variable_read_codec", "PCMU"},
+		{"Event-Sequence", "1234"},
+	} {
+		if got := e.Get(tc.name); got != tc.want {
+			t.Errorf("%s = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	var names []string
+	for _, h := range e.Headers {
+		names = append(names, h.Name)
+	}
+	if len(e.Headers) != 17 {
+		t.Errorf("%d headers, want 17: %q", len(e.Headers), names)
+	}
+	for _, n := range names {
+		if strings.Contains(n, "=") {
+			t.Errorf("SDP line %q taken for a header", n)
+		}
+	}
+	// Written back, the value is URL-encoded on one line, and reads the same.
+	again, err := ParseEventPlain(e.AppendPlain(nil))
+	if err != nil || !sameEvent(again, e) {
+		t.Fatalf("round trip: %v\n got %v\nwant %v", err, again, e)
 	}
 }
 

@@ -94,12 +94,15 @@ type span struct{ name0, name1, val0, val1 int }
 // last Content-Length header (which is removed from Headers: it frames the
 // body, it is not part of the event).
 //
-// A line that is not a header (it has no colon, or starts with one) after
-// the first header continues the previous header's value: a value holding
-// a raw line break, which FreeSWITCH would have URL-encoded but other
-// producers do not. The lines are joined with "\n", as switchio's Python
-// parser joined them, instead of failing the whole event. A first line that
-// is not a header is still an error.
+// A header line is "Name: value": a header name (an HTTP token: letters,
+// digits and !#$%&'*+-.^_`|~), a colon, and a space or the line's end. Any
+// other line after the first header continues the previous header's
+// value: a value holding a raw line break, which FreeSWITCH would have
+// URL-encoded but old or odd producers do not (raw SDP in
+// variable_switch_r_sdp, whose "b=AS:84" or "a=rtcp:4017 IN IP4 ..."
+// lines hold a colon but no header name). The lines are joined with "\n",
+// as switchio's Python parser joined them, instead of failing the whole
+// event. A first line that is not a header is still an error.
 func ParseEventPlain(b []byte) (*Event, error) {
 	// Headers are gathered in a stack scratch and copied once into a slice
 	// of the right size. The arena is sized from the input: decoding never
@@ -143,8 +146,8 @@ func ParseEventPlain(b []byte) (*Event, error) {
 			pos = next
 			break
 		}
-		colon := bytes.IndexByte(line, ':')
-		if colon <= 0 {
+		colon := headerNameLen(line)
+		if colon == 0 {
 			if len(hs) == 0 {
 				return nil, &EventError{FormatPlain, pos, fmt.Sprintf("malformed header line %q", clip(string(line)))}
 			}
@@ -181,6 +184,47 @@ func ParseEventPlain(b []byte) (*Event, error) {
 	e.Headers = make([]Header, len(hs))
 	copy(e.Headers, hs)
 	return e, nil
+}
+
+// tchar marks the bytes of an HTTP token (RFC 9110), a header name.
+var tchar = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
+	}
+	for _, c := range "!#$%&'*+-.^_`|~" {
+		t[c] = true
+	}
+	return t
+}()
+
+// headerNameLen returns the length of line's header name when line is a
+// plain event's header line ("Name: value", or "Name:" with nothing
+// after), else 0.
+func headerNameLen(line []byte) int {
+	for i, c := range line {
+		if tchar[c] {
+			continue
+		}
+		if c == ':' && i > 0 && (i+1 == len(line) || line[i+1] == ' ') {
+			return i
+		}
+		return 0
+	}
+	return 0
+}
+
+// validPlainName reports whether name can head a plain event's header
+// line: a non-empty HTTP token.
+func validPlainName(name string) bool {
+	for i := 0; i < len(name); i++ {
+		if !tchar[name[i]] {
+			return false
+		}
+	}
+	return name != ""
 }
 
 // arenaView returns arena[i:j] as a string without a copy. The bytes must
