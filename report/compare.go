@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchio/switchio/internal/version"
 	"github.com/switchio/switchio/measure"
 )
 
@@ -117,7 +118,7 @@ func defaults(opts Options) Options {
 	}
 	opts.MaxPoints = max(opts.MaxPoints, 16)
 	if opts.Version == "" {
-		opts.Version = version()
+		opts.Version = version.String()
 	}
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"time"
 
 	"github.com/switchio/switchio/measure/store"
@@ -25,7 +24,7 @@ const DefaultMaxPoints = 2000
 // Options configure Build; the zero value is the default.
 type Options struct {
 	// Version is the switchio version printed in the report ("": the
-	// binary's module version, "dev" when built from a work tree).
+	// binary's, as switchio version prints it: see internal/version).
 	Version string
 	// MaxPoints bounds the points of each series (0: DefaultMaxPoints;
 	// at least 16).
@@ -74,16 +73,6 @@ func loadRun(dir string) (*store.Run, error) {
 		return nil, fmt.Errorf("%s: no %s.parquet nor any sealed part of it (only %s? a run killed before its first flush keeps its calls there): nothing to report", dir, store.CDRTable, store.CSVFile)
 	}
 	return run, nil
-}
-
-// version is switchio's module version from the binary's build
-// information, "dev" when there is none (a work tree build or a test).
-func version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok || bi.Main.Version == "" || bi.Main.Version == "(devel)" {
-		return "dev"
-	}
-	return bi.Main.Version
 }
 
 // writeFile writes b to path through a temporary file renamed into

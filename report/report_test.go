@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/switchio/switchio/dialer"
+	"github.com/switchio/switchio/internal/version"
 	"github.com/switchio/switchio/measure"
 	"go.uber.org/goleak"
 )
@@ -32,7 +33,7 @@ func TestBuild(t *testing.T) {
 		summary bool
 	}{
 		{"summary", genRun{calls: 3000, rate: 50, servers: 2, hold: 5 * time.Second}, Options{},
-			[]string{"switchio report · gen", "USER_BUSY", "NO_ANSWER", "call_setup_latency", "10.0.0.2:8021", "switchio dev", "TonePlay",
+			[]string{"switchio report · gen", "USER_BUSY", "NO_ANSWER", "call_setup_latency", "10.0.0.2:8021", "switchio " + version.String(), "TonePlay",
 				"Thresholds</h3>", "✗ asr&gt;=0.99", "✓ p99(call_setup_latency)&lt;10s", "Settings changed during the run", "rate = 80"}, 14, true, true},
 		{"verdicts", genRun{calls: 1000, rate: 50, servers: 1, hold: time.Second, verdicts: true}, Options{NoPNG: true},
 			[]string{"Media checks</h3>", "<code>dtmf_ok</code>", "<code>dtmf_missing</code>", "media_failed", "checked", "Media checks per second"}, 15, false, true},

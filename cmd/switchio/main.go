@@ -1,6 +1,6 @@
 // Command switchio controls FreeSWITCH clusters and load-tests voice systems
 // over the Event Socket: dial (auto-dialer), serve (run apps), emulate (run
-// emulated FreeSWITCH servers) and list-apps.
+// emulated FreeSWITCH servers), report, list-apps and version.
 package main
 
 import (
@@ -12,6 +12,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/switchio/switchio/internal/version"
 )
 
 // subcommands is filled by each command's file, keeping main.go free of
@@ -22,9 +24,11 @@ func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "switchio",
 		Short:         "FreeSWITCH cluster control and SIP load testing over ESL",
+		Version:       version.String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate(versionLine)
 	for _, f := range subcommands {
 		root.AddCommand(f())
 	}
