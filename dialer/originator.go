@@ -14,6 +14,7 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/switchio/switchio/app"
 	"github.com/switchio/switchio/cluster"
+	"github.com/switchio/switchio/esl"
 	"github.com/switchio/switchio/originate"
 )
 
@@ -281,6 +282,9 @@ func (o *Originator) Setup(ctx context.Context, st Settings) error {
 	var errs []error
 	for _, s := range o.servers {
 		errs = append(errs, o.applySetup(ctx, s, cmds))
+		if ctx.Err() != nil {
+			break // the others would only repeat ctx's error
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -292,6 +296,16 @@ func (o *Originator) applySetup(ctx context.Context, s *server, cmds []string) e
 		out, err := s.c.API(ctx, cmd)
 		if err == nil && !strings.HasPrefix(out, "+OK") {
 			err = errors.New(strings.TrimSpace(out))
+		}
+		if err != nil && ctx.Err() != nil {
+			// Not refused: unanswered (a stuck server) or given up.
+			if nr := (*esl.NoReplyError)(nil); errors.As(err, &nr) {
+				err = fmt.Errorf("server %s: %w", s.addr, err) // names the command
+			} else {
+				err = fmt.Errorf("server %s: %q: %w", s.addr, cmd, err)
+			}
+			errs = append(errs, err)
+			break
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("server %s refused %q: %w", s.addr, cmd, err))

@@ -157,6 +157,8 @@ type Conn struct {
 	wdone chan struct{} // closed when the writer goroutine has exited
 	wbuf  []byte        // the writer's frame buffer; writer goroutine only
 
+	hsWait string // what the handshake waits for, named in its timeout errors; handshake only
+
 	mu      sync.Mutex // guards the fields below
 	queue   []*request // commands waiting for the writer, in arrival order
 	pending []*request // FIFO of commands written (or being written), awaiting a reply
@@ -300,19 +302,23 @@ func (c *Conn) handshake(ctx context.Context, f func() error) error {
 	c.nc.SetDeadline(dl)
 	stop := context.AfterFunc(ctx, func() { c.nc.SetDeadline(time.Unix(1, 0)) })
 	err := f()
+	what := "handshake"
+	if c.hsWait != "" {
+		what += ": waiting for " + c.hsWait
+	}
 	if !stop() && ctx.Err() != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return fmt.Errorf("%w: handshake: %w", ErrTimeout, ctx.Err())
+			return fmt.Errorf("%w: %s: %w", ErrTimeout, what, ctx.Err())
 		}
-		return fmt.Errorf("esl: handshake: %w", ctx.Err())
+		return fmt.Errorf("esl: %s: %w", what, ctx.Err())
 	}
 	if err != nil {
 		if isTimeout(err) {
 			if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
 				// ctx's deadline fired the socket deadline: say both.
-				return fmt.Errorf("%w: handshake: %w", ErrTimeout, context.DeadlineExceeded)
+				return fmt.Errorf("%w: %s: %w", ErrTimeout, what, context.DeadlineExceeded)
 			}
-			return fmt.Errorf("%w: handshake: %w", ErrTimeout, err)
+			return fmt.Errorf("%w: %s: %w", ErrTimeout, what, err)
 		}
 		return err
 	}
@@ -345,6 +351,7 @@ func (c *Conn) readHandshakeFrame() (*wire.Message, error) {
 }
 
 func (c *Conn) auth() error {
+	c.hsWait = "auth/request"
 	m, err := c.readHandshakeFrame()
 	if err != nil {
 		return err
@@ -353,6 +360,7 @@ func (c *Conn) auth() error {
 		return &wire.ProtocolError{Msg: "expected auth/request, got " + strconv.Quote(m.ContentType())}
 	}
 	buf := wire.AppendCommand(nil, "auth "+c.cfg.Password, nil, nil)
+	c.hsWait = "the reply to \"auth <redacted>\""
 	n, err := c.nc.Write(buf)
 	c.bytesWritten.Add(uint64(n))
 	if err != nil {
@@ -662,7 +670,7 @@ func push[T any](c *Conn, ch chan T, v T) bool {
 // written; a command whose write is under way interrupts that write (see
 // abandon); a command already written keeps its slot, so the late reply is
 // consumed and discarded instead of shifting later replies, and the caller
-// gets ctx.Err() at once.
+// gets a *NoReplyError wrapping ctx.Err() at once.
 func (c *Conn) request(ctx context.Context, prefix, cmd string, headers []wire.Header, body []byte, onReply func(*wire.Message)) (*wire.Message, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -757,7 +765,7 @@ func (c *Conn) abandon(ctx context.Context, r *request) (*wire.Message, error) {
 		return res.msg, res.err
 	default:
 		// Written: the slot stays in pending, the reply will be dropped.
-		return nil, ctx.Err()
+		return nil, &NoReplyError{Command: redact(r.prefix + r.cmd), Err: ctx.Err()}
 	}
 }
 

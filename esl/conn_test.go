@@ -98,8 +98,8 @@ func TestAuthTimeout(t *testing.T) {
 	tp := newTestPeer(t, func(p *peerConn) { p.read() }) // never sends auth/request
 	start := time.Now()
 	_, err := Dial(testCtx(t), tp.addr, Config{Password: "ClueCon", AuthTimeout: 100 * time.Millisecond})
-	if !errors.Is(err, ErrTimeout) {
-		t.Fatalf("err = %v, want ErrTimeout", err)
+	if !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "waiting for auth/request") {
+		t.Fatalf("err = %v, want ErrTimeout waiting for auth/request", err)
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Fatalf("took %v", d)
@@ -118,6 +118,50 @@ func TestAuthTimeout(t *testing.T) {
 	_, err = Dial(ctx, tp.addr, Config{Password: "ClueCon"})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
+
+// TestNoReplyNamed: a server that authenticates and answers the first
+// command, then reads and never replies. The command left unanswered is
+// named in a *NoReplyError wrapping the ctx's error; a server silent after
+// auth is named as such; the password never shows.
+func TestNoReplyNamed(t *testing.T) {
+	const pw = "No-Reply-Secret"
+	tp := newTestPeer(t, func(p *peerConn) {
+		p.write([]byte("Content-Type: auth/request\n\n"))
+		p.expect("auth " + pw)
+		p.reply("+OK accepted")
+		p.expect("event plain CHANNEL_CREATE")
+		p.reply("+OK event listener enabled plain")
+		for p.read() != nil {
+		}
+	})
+	c, err := Dial(testCtx(t), tp.addr, Config{Password: pw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Subscribe(testCtx(t), wire.FormatPlain, "CHANNEL_CREATE"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err = c.API(ctx, "sofia status profile external")
+	var nr *NoReplyError
+	if !errors.As(err, &nr) || nr.Command != "api sofia status profile external" || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want a *NoReplyError for api sofia status profile external wrapping DeadlineExceeded", err)
+	}
+
+	silent := newTestPeer(t, func(p *peerConn) {
+		p.write([]byte("Content-Type: auth/request\n\n"))
+		for p.read() != nil {
+		}
+	})
+	ctx, cancel = context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err = Dial(ctx, silent.addr, Config{Password: pw})
+	if !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), `waiting for the reply to "auth <redacted>"`) || strings.Contains(err.Error(), pw) {
+		t.Fatalf("err = %v, want ErrTimeout waiting for the reply to auth, without the password", err)
 	}
 }
 

@@ -65,7 +65,8 @@
 //     command of the same write was), the stream can no longer be framed:
 //     the connection ends with an error wrapping ErrWriteTimeout, which the
 //     caller's error wraps too, with ErrClosed and ctx.Err().
-//   - Written: the caller gets ctx.Err() at once, but its place in the
+//   - Written: the caller gets a *NoReplyError naming the command and
+//     wrapping ctx.Err() at once, but its place in the
 //     FIFO stays reserved: the late reply is read and thrown away instead
 //     of being handed to the next caller. (Libraries that drop a timed-out
 //     waiter misalign every later reply.)
@@ -162,6 +163,8 @@
 //   - ErrRejected: FreeSWITCH's ACL refused the client (text/rude-rejection).
 //   - ErrTimeout: DialTimeout or AuthTimeout expired; a ctx that ends yields
 //     ctx.Err() instead.
+//   - *NoReplyError: a command was written but its ctx ended before the
+//     reply came (a stuck or overloaded server); it wraps ctx.Err().
 //   - *CommandError: FreeSWITCH answered "-ERR ..." or an api body started
 //     with "-ERR"/"-USAGE" (Usage is then true).
 //   - ErrClosed: the connection had ended; requests and jobs that were

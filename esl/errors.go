@@ -68,6 +68,24 @@ func (e *CommandError) Error() string {
 	return "esl: " + e.Command + ": " + e.Reply
 }
 
+// NoReplyError reports a command that was written to the server but whose
+// ctx ended before the reply came: the server is stuck, overloaded or
+// slow. It wraps the ctx's error, so errors.Is(err, context.DeadlineExceeded)
+// (or context.Canceled) holds. The late reply, if it ever comes, is
+// discarded.
+type NoReplyError struct {
+	Command string // the command line sent (auth commands are redacted)
+	Err     error  // ctx.Err()
+}
+
+// Error names the command left without a reply and why the wait ended.
+func (e *NoReplyError) Error() string {
+	return "esl: no reply to \"" + e.Command + "\": " + e.Err.Error()
+}
+
+// Unwrap returns the ctx's error.
+func (e *NoReplyError) Unwrap() error { return e.Err }
+
 // redact hides passwords in command lines that may end up in errors or logs.
 func redact(cmd string) string {
 	if i := strings.IndexByte(cmd, '\n'); i >= 0 {

@@ -210,6 +210,7 @@ func accept(ctx context.Context, nc net.Conn, cfg Config) (*OutboundConn, error)
 	var data *Event
 	err := c.handshake(ctx, func() error {
 		buf := wire.AppendCommand(nil, "connect", nil, nil)
+		c.hsWait = "the reply to \"connect\""
 		n, err := nc.Write(buf)
 		c.bytesWritten.Add(uint64(n))
 		if err != nil {

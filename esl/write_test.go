@@ -141,7 +141,14 @@ func TestWriteCancelledMidWrite(t *testing.T) {
 			r := await(t, res, "API a after cancel")
 			midFrame := tc.read > 0 && tc.read < len(frame)
 			if !midFrame {
-				if r.err != context.Canceled {
+				// Written whole: the caller is told which command got no
+				// reply; not written: the bare ctx error.
+				var nr *NoReplyError
+				if tc.read == len(frame) {
+					if !errors.As(r.err, &nr) || nr.Command != "api a" || !errors.Is(r.err, context.Canceled) {
+						t.Fatalf("API a: %q %v, want a *NoReplyError for api a wrapping context.Canceled", r.body, r.err)
+					}
+				} else if r.err != context.Canceled {
 					t.Fatalf("API a: %q %v, want context.Canceled", r.body, r.err)
 				}
 				// The connection goes on: the next command is b, and a

@@ -235,7 +235,7 @@ func (m *CDR) AttachClient(ctx context.Context, c *cluster.Client) error {
 	m.attached[c] = true
 	m.mu.Unlock()
 	if err := c.Subscribe(ctx, cdrEvents...); err != nil {
-		return fmt.Errorf("measure: subscribe on %s: %w", c.Addr(), err)
+		return fmt.Errorf("measure: %w", err) // it names the server and the events
 	}
 	c.Observe(func(e *cluster.Event) { m.observe(c, e) })
 	return nil

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -59,6 +58,7 @@ type dialOpts struct {
 	statusInterval time.Duration
 	drain          time.Duration
 	serverTimeout  time.Duration
+	setupTimeout   time.Duration
 	force          bool
 	serversSet     bool
 	warmup         time.Duration
@@ -142,6 +142,13 @@ error, from the A leg's billmsec).
 --setup (default on) sends "fsctl sps" and "fsctl max_sessions" to each
 server first; a refusal stops the run.
 
+Set-up (connecting, subscribing, reading each server's SIP address, the
+settings, the apps' set-up) waits at most --setup-timeout (default 10s)
+for each step: a server that stops answering then (a stuck or overloaded
+FreeSWITCH) ends the run with exit code 1 and one line naming it and the
+command it left unanswered. Ctrl-C and SIGTERM stop set-up at once (130,
+143).
+
 In a terminal a live view (offered, active, answered, failed, rates, ETA,
 per-server backlog and saturation) is redrawn 4 times a second on stderr;
 otherwise a status line goes to stderr every --status-interval. A server
@@ -156,7 +163,8 @@ A server unreachable for --server-timeout is given up (its calls recorded
 under SWITCHIO_SERVER_LOST) and named in the summary.
 
 Exit codes, first match wins: 1 the run could not start (bad flag,
-unreachable server, bad password, refused setup); 130 interrupted by
+unreachable server, bad password, refused setup, no reply within
+--setup-timeout); 130 interrupted by
 Ctrl-C, 143 by SIGTERM; 2 the run failed (every server lost, or no call
 answered); 99 a --threshold broke; 0 otherwise.
 
@@ -176,11 +184,15 @@ controller's heap is small, and this roughly halves its CPU at low rates.`,
 			sig := make(chan os.Signal, 2)
 			signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 			defer signal.Stop(sig)
+			if ctx := cmd.Context(); ctx.Err() != nil && len(sig) == 0 {
+				// A signal came before sig was listening (main's context
+				// caught it): pass it on.
+				sig <- signalOfCause(context.Cause(ctx))
+			}
 			o.serversSet = cmd.Flags().Changed("servers")
 			code, err := runDial(context.WithoutCancel(cmd.Context()), o, hosts, cmd.OutOrStdout(), cmd.ErrOrStderr(), sig)
 			if err != nil {
-				// One line: joined errors (one per server) are listed with "; ".
-				return errors.New(strings.ReplaceAll(strings.TrimSpace(err.Error()), "\n", "; "))
+				return errors.New(oneLine(err))
 			}
 			if code != 0 {
 				os.Exit(code)
@@ -226,6 +238,7 @@ controller's heap is small, and this roughly halves its CPU at low rates.`,
 	f.IntVar(&o.servers, "servers", 2, "number of embedded emulated servers when no HOSTS are given")
 	durationFlag(f, &o.statusInterval, "status-interval", 5*time.Second, "status line period when stderr is not a terminal")
 	durationFlag(f, &o.drain, "drain", 0, "how long to wait for calls to end after offering stops or Ctrl-C, then hang them up as abandoned (0: twice the longest hold + 5s, 5s after Ctrl-C)")
+	durationFlag(f, &o.setupTimeout, "setup-timeout", 10*time.Second, "longest wait for a server's reply in each step of set-up (connect, subscribe, SIP address, settings, apps); a server silent that long ends the run with exit code 1")
 	durationFlag(f, &o.serverTimeout, "server-timeout", 10*time.Second, "give up on a server unreachable this long (its calls recorded under SWITCHIO_SERVER_LOST); when all are, the run ends with exit code 2")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "log to stderr")
 	f.StringVar(&o.arrivals, "arrivals", "fixed", "how calls are spaced at the rate: fixed (evenly) or poisson (exponential gaps at the mean rate)")

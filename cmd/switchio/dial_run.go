@@ -9,7 +9,6 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/switchio/switchio/app"
@@ -23,8 +22,14 @@ import (
 )
 
 // runDial runs the dialer until it is done or interrupted and returns the
-// exit code; an error means the run could not start.
+// exit code; an error means the run could not start. sig is read from the
+// start: a signal during set-up stops the run with its exit code.
 func runDial(ctx context.Context, o dialOpts, hosts []string, stdout, stderr io.Writer, sig <-chan os.Signal) (int, error) {
+	if o.setupTimeout <= 0 {
+		return 1, fmt.Errorf("--setup-timeout must be positive")
+	}
+	setup := guardSetup(ctx, sig, o.setupTimeout)
+	defer setup.end()
 	cfg, apps, err := buildConfig(o)
 	if err != nil {
 		return 1, err
@@ -56,9 +61,9 @@ func runDial(ctx context.Context, o dialOpts, hosts []string, stdout, stderr io.
 		if o.servers < 1 {
 			return 1, fmt.Errorf("--servers must be at least 1")
 		}
-		emu, err := fsemu.StartCluster(ctx, o.servers, fsemu.Config{Password: o.password})
+		emu, err := fsemu.StartCluster(setup.ctx, o.servers, fsemu.Config{Password: o.password})
 		if err != nil {
-			return 1, fmt.Errorf("start embedded servers: %w", err)
+			return setup.failed(fmt.Errorf("start embedded servers: %w", err), stderr)
 		}
 		defer emu.Close()
 		for _, s := range emu.Servers {
@@ -67,11 +72,11 @@ func runDial(ctx context.Context, o dialOpts, hosts []string, stdout, stderr io.
 		fmt.Fprintf(stderr, "switchio dial: no HOSTS given, dialing through %d embedded emulated servers (%s)\n",
 			len(hosts), strings.Join(hosts, ", "))
 	}
-	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	pool, err := cluster.NewPool(cctx, hosts, cluster.Config{Password: o.password, Logger: logger})
+	sctx, cancel := setup.step()
+	pool, err := cluster.NewPool(sctx, hosts, cluster.Config{Password: o.password, Logger: logger})
 	cancel()
 	if err != nil {
-		return 1, err
+		return setup.failed(err, stderr)
 	}
 	defer pool.Close()
 	var instances []cluster.App
@@ -79,10 +84,12 @@ func runDial(ctx context.Context, o dialOpts, hosts []string, stdout, stderr io.
 		inst, _ := app.Default.New(a.spec)
 		instances = append(instances, inst)
 	}
-	m, err := measured.Start(ctx, pool, measured.Options{Dir: o.out, Overwrite: o.force, Logger: logger,
+	sctx, cancel = setup.step()
+	m, err := measured.Start(sctx, pool, measured.Options{Dir: o.out, Overwrite: o.force, Logger: logger,
 		Verdicts: measured.VerdictsOf(instances...), Thresholds: o.thresholds})
+	cancel()
 	if err != nil {
-		return 1, fmt.Errorf("--out: %w", err)
+		return setup.failed(err, stderr) // a server's error, or "measured: " and --out's
 	}
 	started := false
 	defer func() {
@@ -106,11 +113,11 @@ func runDial(ctx context.Context, o dialOpts, hosts []string, stdout, stderr io.
 		default:
 		}
 	}
-	sctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
+	sctx, cancel = setup.step()
 	d, err = dialer.New(sctx, pool, cfg)
+	cancel()
 	if err != nil {
-		return 1, err
+		return setup.failed(err, stderr)
 	}
 	if prom != nil {
 		prom.Attach(d)
@@ -118,25 +125,45 @@ func runDial(ctx context.Context, o dialOpts, hosts []string, stdout, stderr io.
 		srv, err := promexport.Serve(pctx, o.metricsAddr, o.metricsRemote, prom.Handler())
 		if err != nil {
 			pcancel()
-			return 1, fmt.Errorf("--metrics-addr: %w", err)
+			return setup.failed(fmt.Errorf("--metrics-addr: %w", err), stderr)
 		}
 		defer func() { pcancel(); _ = srv.Wait() }()
 		fmt.Fprintf(stderr, "switchio dial: Prometheus metrics at http://%s%s\n", srv.Addr(), promexport.Path)
 	}
 	closed := false
+	gaveUp := false // set-up given up: the servers may be stuck, ask nothing more
 	defer func() {
 		if !closed {
-			d.Close()
+			wait := 5 * time.Second
+			if gaveUp {
+				wait = 0
+			}
+			cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), wait)
+			_ = d.CloseContext(cctx)
+			ccancel()
 		}
 	}()
+	failed := func(err error) (int, error) {
+		gaveUp = setup.gaveUp(err)
+		return setup.failed(err, stderr)
+	}
 	if o.setup {
-		if err := d.Setup(sctx, dialer.Settings{VerboseEvents: o.verboseEvents}); err != nil {
-			return 1, fmt.Errorf("setup (use --setup=false to skip): %w", err)
+		sctx, cancel = setup.step()
+		err := d.Setup(sctx, dialer.Settings{VerboseEvents: o.verboseEvents})
+		cancel()
+		if err != nil && !setup.gaveUp(err) {
+			err = fmt.Errorf("setup (use --setup=false to skip): %w", err)
+		}
+		if err != nil {
+			return failed(err)
 		}
 	}
 	for _, a := range apps {
-		if _, err := d.LoadSpec(sctx, app.Default, a.spec, a.weight); err != nil {
-			return 1, err
+		sctx, cancel = setup.step()
+		_, err := d.LoadSpec(sctx, app.Default, a.spec, a.weight)
+		cancel()
+		if err != nil {
+			return failed(err)
 		}
 	}
 	for _, c := range pool.Clients() {
@@ -149,10 +176,15 @@ func runDial(ctx context.Context, o dialOpts, hosts []string, stdout, stderr io.
 		srv, err := web.Serve(wctx, o.webAddr, o.webRemote, d)
 		if err != nil {
 			wcancel()
-			return 1, fmt.Errorf("--web: %w", err)
+			return failed(fmt.Errorf("--web: %w", err))
 		}
 		defer func() { wcancel(); _ = srv.Wait() }()
 		fmt.Fprintf(stderr, "switchio dial: live view at %s\n", srv.URL())
+	}
+	if s := setup.end(); s != nil {
+		gaveUp = true
+		fmt.Fprintf(stderr, "switchio dial: %v during set-up: stopped\n", s)
+		return signalExitCode(s), nil
 	}
 	if err := d.Start(); err != nil {
 		return 1, err
@@ -259,10 +291,8 @@ loop:
 // threshold, then success (docs/outcomes.md has the table).
 func exitCodeOf(interrupt os.Signal, sm dialer.Summary) int {
 	switch {
-	case interrupt == syscall.SIGTERM:
-		return exitTerminated
 	case interrupt != nil:
-		return exitInterrupted
+		return signalExitCode(interrupt)
 	case sm.AllServersLost, sm.Offered > 0 && sm.Answered == 0:
 		return exitRunFailed
 	case !sm.Thresholds.Passed():
