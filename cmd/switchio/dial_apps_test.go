@@ -12,6 +12,8 @@ import (
 )
 
 // Each call-testing app run from the CLI shows its verdict counts: in
+// (DtmfChecker's gap is set so its 4 digits are due well within the 2 s
+// hold: a call that ends before they are due is cut short, not failed)
 // --json (metrics.verdicts, media_checked, media_failed) and in the text
 // summary; impairments of the far end fail the checks they should.
 func TestDialAppVerdicts(t *testing.T) {
@@ -23,8 +25,8 @@ func TestDialAppVerdicts(t *testing.T) {
 		true_   uint64
 		false_  uint64
 	}{
-		{"dtmf clean", "DtmfChecker/digits=1234,duration=60ms,delay=20ms", fsemu.Impairments{}, "dtmf_ok", 6, 0},
-		{"dtmf dropped", "DtmfChecker/digits=1234,duration=60ms,delay=20ms", fsemu.Impairments{DTMFDrop: 1}, "dtmf_ok", 0, 6},
+		{"dtmf clean", "DtmfChecker/digits=1234,duration=60ms,delay=20ms,gap=20ms", fsemu.Impairments{}, "dtmf_ok", 6, 0},
+		{"dtmf dropped", "DtmfChecker/digits=1234,duration=60ms,delay=20ms,gap=20ms", fsemu.Impairments{DTMFDrop: 1}, "dtmf_ok", 0, 6},
 		{"tone recorded", "TonePlay/record=1", fsemu.Impairments{}, "audio_ok", 6, 0},
 		{"tone lossy", "TonePlay/record=1", fsemu.Impairments{AudioLoss: 0.1}, "audio_ok", 0, 6},
 		{"playrec", "PlayRec/iterations=2,rec_every=1", fsemu.Impairments{}, "audio_ok", 6, 0},
@@ -65,7 +67,7 @@ func TestDialAppVerdictsText(t *testing.T) {
 	srv := fsemu.RunT(t, fsemu.Config{Impairments: fsemu.Impairments{DTMFReorder: 1}})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	out, _, err := runRoot(ctx, "dial", srv.Addr(), "--app", "DtmfChecker/digits=1234,duration=60ms,delay=20ms",
+	out, _, err := runRoot(ctx, "dial", srv.Addr(), "--app", "DtmfChecker/digits=1234,duration=60ms,delay=20ms,gap=20ms",
 		"--max-offered", "4", "--rate", "20", "--duration", "1s")
 	if err != nil {
 		t.Fatal(err)
