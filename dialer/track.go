@@ -190,8 +190,14 @@ func (o *Originator) observe(s *server, e *cluster.Event) {
 		if aLeg {
 			o.endedByApp(c, e)
 			if e.Get(cluster.SynthesizedHeader) != "" {
-				// Made up by the client: the server never said.
-				o.giveUpOn(c, ownCause(e.HangupCause()))
+				// Made up by the client: the server never said. Its
+				// originate's result went with the connection too: the
+				// call is over, not waiting for the sweep.
+				cause := ownCause(e.HangupCause())
+				o.giveUpOn(c, cause)
+				if !c.jobDone {
+					o.jobResult(c, false, cause, now)
+				}
 			} else {
 				c.seenEnd = true
 			}
