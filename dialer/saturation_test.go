@@ -9,7 +9,8 @@ import (
 	"github.com/switchio/switchio/fsemu"
 )
 
-// A far end slow to answer holds calls in set-up, not on the server: a
+// A far end slow to answer holds calls in set-up, not on the server, on a
+// server clock ticking every 20 ms as a vanilla FreeSWITCH's does: a
 // run below the server's capacity is never saturated, however long the
 // far end rings or plays early media, while a server past its capacity
 // still is when its far end also rings (its originates wait before their
@@ -30,7 +31,13 @@ func TestSaturationIsTheServers(t *testing.T) {
 			Capacity: &fsemu.Capacity{Cores: 1, SetupCost: 25 * time.Millisecond}}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			o, _ := newDialer(t, 1, dialer.Config{Rate: tc.rate, Limit: 2000, MaxOffered: tc.calls, Duration: time.Second}, tc.emu, true)
+			o, cl := newDialer(t, 1, dialer.Config{Rate: tc.rate, Limit: 2000, MaxOffered: tc.calls, Duration: time.Second}, tc.emu, true)
+			// fsemu stamps on FreeSWITCH's 20 ms tick by default (a call's
+			// create, originate and answer often one time): the rule times
+			// on the controller's clock only, so it holds there too.
+			if tick := cl.Servers[0].ClockTick(); tick != fsemu.DefaultClockTick {
+				t.Fatalf("server clock tick %v, want the default %v", tick, fsemu.DefaultClockTick)
+			}
 			sm := run(t, o)
 			s := sm.Servers[0]
 			t.Logf("answered %d, set-up p50 %.0f ms, originate to A leg p50 %.1f p99 %.1f ms, backlog %d, queued %d; %v",

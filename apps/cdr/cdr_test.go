@@ -19,9 +19,12 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// Loaded under two app ids on two servers, the CDR app records each call
-// once: one record per call, legs on both servers joined.
-func TestCDRAppRecordsEveryCallOnce(t *testing.T) {
+// crossCalls runs 3 calls from an emulated server to another (answered,
+// held 100 ms), with apps loaded under ids on both, until they are over
+// and unloaded. header tags each call with switchio's correlation
+// header, as calls switchio places are.
+func crossCalls(t *testing.T, ids []string, header bool, apps ...cluster.App) *fsemu.Cluster {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	cl := fsemu.RunClusterT(t, 2, fsemu.Config{Inbound: fsemu.Inbound{Action: "answer", TalkTime: 100 * time.Millisecond}})
@@ -30,17 +33,18 @@ func TestCDRAppRecordsEveryCallOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	dir := t.TempDir()
-	a := &cdr.CDR{Dir: dir}
-	for _, id := range []string{"one", "two"} {
-		if err := pool.Load(ctx, id, a); err != nil {
+	for _, id := range ids {
+		if err := pool.Load(ctx, id, apps...); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for i := 0; i < 3; i++ {
-		id := fmt.Sprintf("31111111-2222-4333-8444-55555555555%d", i)
-		if _, err := pool.Clients()[0].BgAPI(ctx, "originate {origination_uuid="+id+",sip_h_X-switchio_originating_session="+id+
-			"}sofia/external/100"+fmt.Sprint(i)+"@"+cl.Server(1).SIPAddr()+" &park()"); err != nil {
+		vars := ""
+		if header {
+			id := fmt.Sprintf("31111111-2222-4333-8444-55555555555%d", i)
+			vars = "{origination_uuid=" + id + ",sip_h_X-switchio_originating_session=" + id + "}"
+		}
+		if _, err := pool.Clients()[0].BgAPI(ctx, "originate "+vars+"sofia/external/100"+fmt.Sprint(i)+"@"+cl.Server(1).SIPAddr()+" &park()"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -49,12 +53,21 @@ func TestCDRAppRecordsEveryCallOnce(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	for _, c := range pool.Clients() {
-		for _, id := range []string{"one", "two"} {
+		for _, id := range ids {
 			if err := c.Unload(ctx, id); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
+	return cl
+}
+
+// Loaded under two app ids on two servers, the CDR app records each call
+// once: one record per call, legs on both servers joined.
+func TestCDRAppRecordsEveryCallOnce(t *testing.T) {
+	dir := t.TempDir()
+	a := &cdr.CDR{Dir: dir}
+	cl := crossCalls(t, []string{"one", "two"}, true, a)
 	if sm := a.Summary(); sm.Offered != 3 || sm.Answered != 3 {
 		t.Fatalf("figures %+v", sm.Figures)
 	}
@@ -145,33 +158,8 @@ func (namedApp) Setup(ctx context.Context, r *cluster.Registrar) error { return 
 // two servers joined by their SIP Call-ID, named after the app that
 // handled it.
 func TestCDRAppJoinsLegsWithoutHeader(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	cl := fsemu.RunClusterT(t, 2, fsemu.Config{Inbound: fsemu.Inbound{Action: "answer", TalkTime: 100 * time.Millisecond}})
-	pool, err := cluster.NewPool(ctx, []string{cl.Server(0).Addr(), cl.Server(1).Addr()}, cluster.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
 	dir := t.TempDir()
-	a := &cdr.CDR{Dir: dir}
-	if err := pool.Load(ctx, cluster.DefaultAppID, namedApp{}, a); err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < 3; i++ {
-		if _, err := pool.Clients()[0].BgAPI(ctx, "originate sofia/external/100"+fmt.Sprint(i)+"@"+cl.Server(1).SIPAddr()+" &park()"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) && (len(cl.Server(0).Channels())+len(cl.Server(1).Channels()) > 0 || pool.Counters().CallsDone < 3) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	for _, c := range pool.Clients() {
-		if err := c.Unload(ctx, cluster.DefaultAppID); err != nil {
-			t.Fatal(err)
-		}
-	}
+	cl := crossCalls(t, []string{cluster.DefaultAppID}, false, namedApp{}, &cdr.CDR{Dir: dir})
 	run, err := store.Load(dir)
 	if err != nil {
 		t.Fatal(err)
