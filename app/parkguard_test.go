@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/switchio/switchio/app"
 	"github.com/switchio/switchio/cluster"
+	"github.com/switchio/switchio/dialer/dialtest"
 	"github.com/switchio/switchio/esl"
 	"github.com/switchio/switchio/fsemu"
 )
@@ -80,17 +80,11 @@ func TestParkGuardOutlivesController(t *testing.T) {
 	}
 }
 
-// The same on a real FreeSWITCH (opt-in: SWITCHIO_REAL_FS), whose
+// The same on a real FreeSWITCH (opt-in: dialtest.EnvRealFS), whose
 // switchio context parks the call (docs/far-end-dialplan.md).
 func TestRealParkGuard(t *testing.T) {
-	addr := os.Getenv("SWITCHIO_REAL_FS")
-	if addr == "" {
-		t.Skip("needs a real FreeSWITCH: set SWITCHIO_REAL_FS (e.g. 127.0.0.1:8021)")
-	}
-	password := os.Getenv("SWITCHIO_REAL_FS_PASSWORD")
-	if password == "" {
-		password = "ClueCon"
-	}
+	real := dialtest.RealServers(t, 1)
+	addr, password := real.Addrs[0], real.Password
 	b := parkedCall(t, addr, password, "switchio@127.0.0.1:5080", 2*time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

@@ -310,15 +310,24 @@ func (o *Originator) jobResult(c *call, ok bool, cause string, now time.Time) {
 // is the server's own; a far end that rings or answers late has no part
 // in it (saturation). o.mu held.
 func (o *Originator) takenOn(c *call, now time.Time) {
-	if c.created != 0 || !c.sent {
+	if !o.dequeue(c, now) {
 		return
 	}
 	s := c.srv
-	c.created = max(o.since(now), 1)
-	s.queued--
 	lat := c.created - c.offered
 	s.sat.done(lat)
 	_ = s.create.RecordValue(max(int64(lat/time.Microsecond), 1))
+}
+
+// dequeue takes a sent call off its server's queue of originates not yet
+// taken on, once; it reports whether it did. o.mu held.
+func (o *Originator) dequeue(c *call, now time.Time) bool {
+	if c.created != 0 || !c.sent {
+		return false
+	}
+	c.created = max(o.since(now), 1)
+	c.srv.queued--
+	return true
 }
 
 // maybeRelease frees the call's slot once its originate has a result and
@@ -364,10 +373,7 @@ func (o *Originator) release(c *call, now time.Time) {
 		c.jobDone = true
 		s.pending--
 	}
-	if c.sent && c.created == 0 {
-		c.created = max(o.since(now), 1)
-		s.queued--
-	}
+	o.dequeue(c, now) // released without being taken on: no latency
 	delete(o.calls, c.uuid)
 	o.active--
 	s.active--

@@ -1,6 +1,10 @@
 package measure
 
-import "github.com/switchio/switchio/cluster"
+import (
+	"strings"
+
+	"github.com/switchio/switchio/cluster"
+)
 
 // Calls switchio did not place carry no correlation header, so the
 // cluster client cannot tell that two legs belong together: a B2BUA's
@@ -35,7 +39,7 @@ func (m *CDR) join(p *partial, e *cluster.Event) *partial {
 		k, ok := m.bySIP[id]
 		switch {
 		case !ok:
-			id = string([]byte(id)) // the event's buffer is reused
+			id = strings.Clone(id) // a view into the event's buffer
 			m.bySIP[id] = p.key
 			p.sips = append(p.sips, id)
 		case k != p.key:
