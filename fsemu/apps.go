@@ -245,6 +245,12 @@ func (ch *channel) runApp(ap *appRun) {
 		// runs until hang-up or break, sending back what it hears
 		ch.media.echo = append(ch.media.echo, span{from: s.nowMicros()})
 	case "playback", "endless_playback":
+		if ch.inOriginate() {
+			// see inOriginate: the playback fails at once
+			ch.setVar("current_application_response", "PLAYBACK ERROR")
+			done()
+			return
+		}
 		ch.playback(ap, done)
 	case "record_session":
 		path, limit, vars := recordArgs(ap.arg)
@@ -401,7 +407,7 @@ func dtmfSamples(ms int) int {
 func (ch *channel) bridgeApp(ap *appRun) {
 	s := ch.s
 	args := ap.arg
-	s.originate(args+" &park()", func(res string) {
+	s.startOriginate(args+" &park()", false, func(res string) {
 		if ch.gone() {
 			return
 		}

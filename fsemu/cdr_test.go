@@ -91,11 +91,9 @@ func replayCapture(t *testing.T, name string, setup func(*Server)) (*goldenRun, 
 	t.Helper()
 	clock := NewVirtualClock(captureEpoch)
 	srv := RunT(t, goldenConfig(clock, "127.0.0.1:5080"))
-	if setup != nil {
-		setup(srv)
-	}
 	capture := loadCapture(t, name)
 	g := newGoldenRun(t, srv, clock, capture)
+	g.onStep = setup
 	g.drive(readTx(t, name), nil)
 	return g, capture
 }

@@ -203,6 +203,9 @@ type originateReq struct {
 	// earlyOK: early media ends the originate; returnRing: so does a
 	// 180 (earlyPolicy).
 	earlyOK, returnRing bool
+	// polled: no caller session reads media (api/bgapi originate), see
+	// startOriginate.
+	polled bool
 }
 
 func parseOriginate(args string) (*originateReq, bool) {

@@ -39,7 +39,10 @@ func resultAt(t *testing.T, clock *VirtualClock, res <-chan string, limit time.D
 // TestFarEndRules: each Inbound rule ends the originate when
 // src/switch_ivr_originate.c says it does (early media unless
 // ignore_early_media, a 180 only with return_ring_ready, the answer, or
-// the far end's hang-up), at the virtual time its phases add up to.
+// the far end's hang-up), at the virtual time its phases add up to. An
+// answer ends it at the originate loop's next look, originatePoll later
+// (capture 06: the A leg's CHANNEL_ANSWER at ...283379 µs, the
+// BACKGROUND_JOB and its park at ...303353).
 func TestFarEndRules(t *testing.T) {
 	const id = "f00d0000-0000-0000-0000-000000000001"
 	cases := []struct {
@@ -53,17 +56,17 @@ func TestFarEndRules(t *testing.T) {
 		{"early media ends it", Inbound{EarlyMedia: 2 * time.Second, Action: "answer"}, "",
 			"+OK", originatePoll, "early"},
 		{"ignore_early_media waits for the answer", Inbound{EarlyMedia: 2 * time.Second, Action: "answer"},
-			"ignore_early_media=true", "+OK", 2 * time.Second, "answered"},
+			"ignore_early_media=true", "+OK", 2*time.Second + originatePoll, "answered"},
 		{"ignore_early_media=ring_ready too", Inbound{EarlyMedia: 2 * time.Second, Action: "answer"},
-			"ignore_early_media=ring_ready", "+OK", 2 * time.Second, "answered"},
+			"ignore_early_media=ring_ready", "+OK", 2*time.Second + originatePoll, "answered"},
 		{"a 180 does not end it", Inbound{RingTime: time.Second, Action: "answer"}, "",
-			"+OK", time.Second, "answered"},
+			"+OK", time.Second + originatePoll, "answered"},
 		{"return_ring_ready ends it at the 180", Inbound{RingTime: time.Second, Action: "answer"},
 			"return_ring_ready=true", "+OK", originatePoll, "ringing"},
 		{"ring then early media", Inbound{RingTime: time.Second, EarlyMedia: time.Second, Action: "answer"}, "",
 			"+OK", time.Second + originatePoll, "early"},
 		{"answer delay", Inbound{AnswerDelay: 1500 * time.Millisecond, Action: "answer"}, "",
-			"+OK", 1500 * time.Millisecond, "answered"},
+			"+OK", 1500*time.Millisecond + originatePoll, "answered"},
 		{"early media never answered (capture 19)", Inbound{EarlyMedia: 6 * time.Second, Action: "noanswer",
 			NoAnswerAfter: 6 * time.Second}, "ignore_early_media=true", "-ERR NO_ANSWER", 6 * time.Second, ""},
 		{"rings out with a cause", Inbound{Action: "noanswer", NoAnswerAfter: 3 * time.Second,
@@ -115,10 +118,10 @@ func TestFarEndTalkTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := startOriginate(fs1, "{origination_uuid="+id+"}sofia/external/1000@"+fs2.SIPAddr()+" &park()")
-	if got, at := resultAt(t, clock, res, 5*time.Second); got != "+OK "+id+"\n" || at != time.Second {
+	if got, at := resultAt(t, clock, res, 5*time.Second); got != "+OK "+id+"\n" || at != time.Second+originatePoll {
 		t.Fatalf("originate: %q after %v", got, at)
 	}
-	clock.Advance(5*time.Second - 10*time.Millisecond)
+	clock.Advance(5*time.Second - originatePoll - 10*time.Millisecond) // talk time counts from the answer
 	if _, ok := fs1.Channel(id); !ok {
 		t.Fatal("the A leg hung up before the talk time")
 	}

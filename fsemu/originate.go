@@ -50,12 +50,19 @@ func (s *Server) randTag() string {
 
 // originate starts an outbound call. done receives "+OK <uuid>\n" once the
 // far end answers, or "-ERR <CAUSE>\n".
-func (s *Server) originate(args string, done func(string)) {
+func (s *Server) originate(args string, done func(string)) { s.startOriginate(args, true, done) }
+
+// startOriginate runs an originate; polled is true where no caller
+// session reads media (api and bgapi originate), so the originate loop
+// sees the answer only at its next look (originatePoll), false for a
+// bridge, whose caller's reads see it at once.
+func (s *Server) startOriginate(args string, polled bool, done func(string)) {
 	r, ok := parseOriginate(args)
 	if !ok {
 		done(originateUsage)
 		return
 	}
+	r.polled = polled
 	if len(r.vars) > 0 {
 		s.logLine(7, 3, "switch_ivr_originate.c", "switch_ivr_originate", 2301, "", "Parsing global variables\n")
 	}
@@ -306,9 +313,23 @@ func (a *channel) farAnswered() {
 	}
 	a.markAnswered()
 	a.setVar("endpoint_disposition", "ANSWER")
-	if a.r != nil {
+	if a.r != nil && !a.r.polled {
 		a.flipCID()
 		a.completeOriginate()
+		return
+	}
+	if a.r != nil {
+		// The originate loop sees the answer at its next look
+		// (originatePoll): capture 06's BACKGROUND_JOB and the A leg's
+		// park come 20 ms after its CHANNEL_ANSWER. Until then the leg
+		// is answered but still in CS_CONSUME_MEDIA (see inOriginate).
+		a.after(originatePoll, func() {
+			if a.r == nil || a.gone() {
+				return
+			}
+			a.flipCID()
+			a.completeOriginate()
+		})
 		return
 	}
 	// The originate ended before the answer: execute_on_answer runs now,
@@ -319,6 +340,17 @@ func (a *channel) farAnswered() {
 		a.runNext()
 	}
 }
+
+// inOriginate reports whether the channel is an A leg answered while
+// its originate has not yet handed it to its application: it is still in
+// CS_CONSUME_MEDIA, owned by the thread that runs the originate. On a
+// real FreeSWITCH 1.10.12 a playback queued to the leg then (sendmsg
+// right after its CHANNEL_ANSWER) runs there, not in the application,
+// and plays nothing: CHANNEL_EXECUTE and CHANNEL_EXECUTE_COMPLETE
+// "PLAYBACK ERROR" in CS_CONSUME_MEDIA, no RTP sent (seen on the real
+// server; the originate loop parses the peer's queued messages itself,
+// switch_ivr_originate.c check_channel_status). See playbackInOriginate.
+func (a *channel) inOriginate() bool { return a.r != nil && a.answered && a.running == csConsumeMedia }
 
 // completeOriginate ends the originate "+OK <uuid>" and starts the A
 // leg's application (or its dialplan), after execute_on_answer if the

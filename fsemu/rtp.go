@@ -47,14 +47,59 @@ func (seg playSeg) playedUS(until int64) int64 {
 	return max(0, end-seg.start)
 }
 
-// sentMediaUS is how long the channel sent audio before until.
+// sentMediaUS is how long the channel sent audio before until: what it
+// played itself and what it echoed.
 func (ch *channel) sentMediaUS(until int64) int64 {
-	us := ch.media.trimmedUS
-	for _, seg := range ch.media.sent {
-		us += seg.playedUS(until)
+	return ch.ownMediaUS(0, until) + ch.echoedUS(until)
+}
+
+// ownMediaUS is how long, between from and until, the channel sent audio
+// of its own: plays, tone streams and bert_test's pattern.
+func (ch *channel) ownMediaUS(from, until int64) int64 {
+	var us int64
+	if from == 0 {
+		us = ch.media.trimmedUS
 	}
-	if b := ch.media.bertFrom; b != 0 && until > b {
+	for _, seg := range ch.media.sent {
+		end := seg.end
+		if end == 0 || end > until {
+			end = until
+		}
+		us += max(0, end-max(seg.start, from))
+	}
+	if b := max(ch.media.bertFrom, from); ch.media.bertFrom != 0 && until > b {
 		us += until - b
+	}
+	return us
+}
+
+// echoedUS is how long the channel sent back, with the echo application,
+// audio its far end sent: echo writes every frame it reads
+// (mod_dptools.c echo_function, switch_ivr_session_echo), and a frame
+// read when no packet came is not sent, so an echo sends RTP only while
+// the far end does. The real server's TonePlay calls show it: the echoing
+// leg's rtp_audio_out_media_packet_count follows what it received (145
+// sent for 147 received in a 3 s call), and is 0 where nothing came.
+func (ch *channel) echoedUS(until int64) int64 {
+	p := ch.peer
+	if p == nil {
+		p = ch.media.rtpPeer
+	}
+	if p == nil || len(ch.media.echo) == 0 {
+		return 0
+	}
+	if p.hangupAt != 0 && p.hangupAt < until {
+		until = p.hangupAt
+	}
+	var us int64
+	for _, e := range ch.media.echo {
+		to := e.to
+		if to == 0 || to > until {
+			to = until
+		}
+		if to > e.from {
+			us += p.ownMediaUS(e.from, to)
+		}
 	}
 	return us
 }

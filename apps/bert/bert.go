@@ -95,7 +95,7 @@ func (b *Bert) Setup(ctx context.Context, r *cluster.Registrar) error {
 		return fmt.Errorf("Bert: timeout must be 1ms or more, max_err 1..100, window 0 or more")
 	}
 	r.On("CHANNEL_PARK", app.AnswerCalledLeg)
-	r.On("CHANNEL_ANSWER", b.answered)
+	app.OnMediaReady(r, b.answered)
 	r.On(EventInSync, func(ctx context.Context, ev *cluster.Event) { add(ev.Call(), varInSync, 1) })
 	r.On(EventTimeout, func(ctx context.Context, ev *cluster.Event) { add(ev.Call(), varTimeouts, 1) })
 	r.On(EventLostSync, b.lostSync)

@@ -187,7 +187,7 @@ func (d *DtmfChecker) Setup(ctx context.Context, r *cluster.Registrar) error {
 	d.warns = p == nil || len(p.Clients()) == 0 || p.Clients()[0] == r.Client()
 	d.mu.Unlock()
 	r.On("CHANNEL_PARK", app.AnswerCalledLeg)
-	r.On("CHANNEL_ANSWER", d.answered)
+	app.OnMediaReady(r, d.answered)
 	r.On("DTMF", d.digit)
 	r.On("CHANNEL_HANGUP", d.hungUp)
 	return nil

@@ -35,7 +35,7 @@ func (m *MutedPlayRec) Setup(ctx context.Context, r *cluster.Registrar) error {
 		return fmt.Errorf("MutedPlayRec: %w", err)
 	}
 	r.On("CHANNEL_PARK", app.AnswerCalledLeg)
-	r.On("CHANNEL_ANSWER", m.answered)
+	app.OnMediaReady(r, m.answered)
 	r.On("PLAYBACK_STOP", m.played)
 	return nil
 }

@@ -67,7 +67,7 @@ func (p *PlayRec) Setup(ctx context.Context, r *cluster.Registrar) error {
 		return fmt.Errorf("PlayRec: %w", err)
 	}
 	r.On("CHANNEL_PARK", app.AnswerCalledLeg)
-	r.On("CHANNEL_ANSWER", p.answered)
+	app.OnMediaReady(r, p.answered)
 	r.On("PLAYBACK_STOP", p.played)
 	return nil
 }

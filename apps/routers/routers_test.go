@@ -60,9 +60,17 @@ func TestRoutersPassCallsOn(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			mu.Lock()
-			got := strings.Join(bridged, ";")
-			mu.Unlock()
+			// The bridge's CHANNEL_EXECUTE comes on fs2's connection, the
+			// answer SyncCall waited for on fs1's: wait for the first too.
+			var got string
+			for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+				mu.Lock()
+				got = strings.Join(bridged, ";")
+				mu.Unlock()
+				if got != "" || time.Now().After(deadline) {
+					break
+				}
+			}
 			if want := "sofia/external/1000@" + fs3.SIPAddr(); got != want {
 				t.Errorf("bridged to %q, want %q", got, want)
 			}

@@ -74,7 +74,7 @@ func (t *TonePlay) Setup(ctx context.Context, r *cluster.Registrar) error {
 		return fmt.Errorf("tone: %w", err)
 	}
 	r.On("CHANNEL_PARK", app.AnswerCalledLeg)
-	r.On("CHANNEL_ANSWER", func(ctx context.Context, ev *cluster.Event) {
+	app.OnMediaReady(r, func(ctx context.Context, ev *cluster.Event) {
 		s := ev.Session
 		if s == nil {
 			return
