@@ -3,10 +3,12 @@ package dialer
 import (
 	"github.com/switchio/switchio/app"
 	"github.com/switchio/switchio/cluster"
+	"github.com/switchio/switchio/measure"
 )
 
 // bindApps gives a loaded app group the hooks its instances implement
-// (app.SelfEnding, app.LoadAware, app.OriginateVarser); o.mu held.
+// (app.SelfEnding, app.LoadAware, app.OriginateVarser,
+// measure.AudioReceiver); o.mu held.
 func (g *appGroup) bindApps(apps []cluster.App) {
 	for _, a := range apps {
 		if se, ok := a.(app.SelfEnding); ok && g.selfEnding == nil {
@@ -17,6 +19,9 @@ func (g *appGroup) bindApps(apps []cluster.App) {
 		}
 		if la, ok := a.(app.LoadAware); ok {
 			g.aware = append(g.aware, la)
+		}
+		if ar, ok := a.(measure.AudioReceiver); ok {
+			g.audioLegs |= ar.ReceivingLegs()
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/switchio/switchio/app"
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/esl"
+	"github.com/switchio/switchio/measure"
 	"github.com/switchio/switchio/originate"
 )
 
@@ -33,6 +34,9 @@ type appGroup struct {
 	// vars are the channel variables the app's originates need
 	// (app.OriginateVarser), each added unless the request sets it.
 	vars []originate.Var
+	// audioLegs are the legs the app needs audio on
+	// (measure.AudioReceiver): its calls' records get the RTP check.
+	audioLegs measure.Legs
 }
 
 // guardHold is how long after the answer the server-side guard lets a

@@ -41,6 +41,9 @@ type CallRecord struct {
 	Hold      time.Duration
 	BillMsec  int64
 	HoldError time.Duration
+	// AudioLegs are the legs the call's app needs audio on
+	// (measure.AudioReceiver), checked in the call's CDR (rtp_ok).
+	AudioLegs measure.Legs
 }
 
 // record builds a CallRecord; o.mu held.
@@ -48,7 +51,7 @@ func (o *Originator) record(c *call, out Outcome) CallRecord {
 	r := CallRecord{UUID: c.uuid, Seq: c.n, Server: c.srv.addr, App: c.app.label,
 		Picked: o.at(c.picked), Offered: o.at(c.offered), Ringing: o.at(c.ringing), EarlyMedia: o.at(c.earlyMedia),
 		Answered: o.at(c.answered), HungUp: o.at(c.hungUp), Cause: c.cause,
-		Outcome: out, OK: out == Completed, Hold: c.hold, BillMsec: c.billmsec}
+		Outcome: out, OK: out == Completed, Hold: c.hold, BillMsec: c.billmsec, AudioLegs: c.app.audioLegs}
 	if !c.sent {
 		r.Offered = time.Time{}
 	}
@@ -82,5 +85,5 @@ func firstOf(ts ...time.Duration) time.Duration {
 func (r CallRecord) Facts() measure.Facts {
 	return measure.Facts{CallID: r.UUID, Seq: int64(r.Seq), Server: r.Server, App: r.App,
 		Outcome: r.Outcome.String(), Cause: r.Cause, Picked: r.Picked, Sent: r.Offered,
-		LocalAnswer: r.Answered, LocalHangup: r.HungUp, Hold: r.Hold, BillMsec: r.BillMsec}
+		LocalAnswer: r.Answered, LocalHangup: r.HungUp, Hold: r.Hold, BillMsec: r.BillMsec, AudioLegs: r.AudioLegs}
 }

@@ -37,6 +37,9 @@ type Facts struct {
 	Hold                                   time.Duration
 	// BillMsec is the A leg's billmsec as reported (-1: not reported).
 	BillMsec int64
+	// AudioLegs are the legs the call's app needs audio on
+	// (AudioReceiver): the record gets the RTP check's verdicts.
+	AudioLegs Legs
 }
 
 // CDRConfig configures a CDR.
@@ -70,17 +73,20 @@ type CDRConfig struct {
 type CDR struct {
 	cfg CDRConfig
 
-	hurry   atomic.Bool // CloseNow
-	mu      sync.Mutex
-	calls   map[string]*partial // by call key
-	waiting map[string]waitingFacts
-	failed  int64
-	active  int64 // legs up
-	up      int64 // calls answered and not hung up
-	stats   CDRStats
-	offsets map[string]ClockOffset
-	res     map[string]*resolutionSampler // each server's timestamp resolution
-	held    []heldRecord                  // waiting for pending verdicts
+	hurry atomic.Bool // CloseNow
+	mu    sync.Mutex
+	calls map[string]*partial // by call key
+	// audioLegs are the legs the RTP check covers, by call key, from
+	// Facts.AudioLegs until the record is delivered.
+	audioLegs map[string]Legs
+	waiting   map[string]waitingFacts
+	failed    int64
+	active    int64 // legs up
+	up        int64 // calls answered and not hung up
+	stats     CDRStats
+	offsets   map[string]ClockOffset
+	res       map[string]*resolutionSampler // each server's timestamp resolution
+	held      []heldRecord                  // waiting for pending verdicts
 	// live holds each tracked call's cluster.Call (its verdicts) until
 	// its record is written.
 	live     map[string]*cluster.Call
@@ -581,6 +587,12 @@ func (m *CDR) merge(r *Record, f Facts) Record {
 		r.BillMsec = &v
 	}
 	r.HangupBy = hangupBy(f.Outcome, f.Cause, r.HangupBy)
+	if f.AudioLegs != 0 {
+		if m.audioLegs == nil {
+			m.audioLegs = map[string]Legs{}
+		}
+		m.audioLegs[r.CallID] = f.AudioLegs
+	}
 	return m.finish(r, f.Outcome, f.Cause)
 }
 
@@ -612,9 +624,11 @@ func (m *CDR) emit(rs []Record) {
 func (m *CDR) ready(r *Record, now time.Time, force bool) bool {
 	m.mu.Lock()
 	call := m.live[r.CallID]
+	legs := m.audioLegs[r.CallID]
 	m.mu.Unlock()
 	v, pending := ReadVerdicts(call, m.cfg.Verdicts)
 	r.Verdicts = v
+	checkRTP(r, legs)
 	if pending && !force {
 		m.mu.Lock()
 		m.held = append(m.held, heldRecord{r: *r, until: now.Add(m.cfg.VerdictWait)})
@@ -641,6 +655,7 @@ func (m *CDR) release(now time.Time, force bool) {
 func (m *CDR) deliver(r Record) {
 	m.mu.Lock()
 	delete(m.live, r.CallID)
+	delete(m.audioLegs, r.CallID)
 	m.mu.Unlock()
 	if m.cfg.OnRecord != nil {
 		m.cfg.OnRecord(r)

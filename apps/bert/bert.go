@@ -65,6 +65,11 @@ func (b *Bert) Description() string {
 		"bert_ok, bert_lost_sync, bert_timeouts, bert_err_samples. Needs mod_bert and PCMU on the server."
 }
 
+// ReceivingLegs implements measure.AudioReceiver: the callee receives
+// the caller's pattern, the caller the pattern back (echoed, or the
+// callee's own with two_sided).
+func (b *Bert) ReceivingLegs() measure.Legs { return measure.BothLegs }
+
 // Verdicts implements measure.Verdicter.
 func (b *Bert) Verdicts() []measure.VerdictSpec {
 	return []measure.VerdictSpec{

@@ -10,6 +10,7 @@ import (
 	"github.com/switchio/switchio/app"
 	"github.com/switchio/switchio/apps/audiocheck"
 	"github.com/switchio/switchio/cluster"
+	"github.com/switchio/switchio/measure"
 )
 
 func init() {
@@ -56,6 +57,10 @@ func (p *PlayRec) Description() string {
 	return "Plays a clip back and forth between the legs (default: a tone sequence switchio verifies), then hangs up; " +
 		"one call every rec_period (default 5 s; rec_every=N: one in N) is recorded on both legs and checked: each must hear the other's plays (audio_ok, sequence_ok, dropouts)."
 }
+
+// ReceivingLegs implements measure.AudioReceiver: each leg hears the
+// other's clip.
+func (p *PlayRec) ReceivingLegs() measure.Legs { return measure.BothLegs }
 
 // Setup implements cluster.App.
 func (p *PlayRec) Setup(ctx context.Context, r *cluster.Registrar) error {

@@ -22,10 +22,11 @@ func TestTonePlayRecordChecks(t *testing.T) {
 		ok       bool
 		dropouts bool
 		reason   string
+		noRTP    string // the RTP check's no_rtp on every call
 	}{
-		{"clean", fsemu.Impairments{}, true, false, ""},
-		{"loss", fsemu.Impairments{AudioLoss: 0.1, LossBurst: 100 * time.Millisecond}, false, true, "dropout"},
-		{"muted", fsemu.Impairments{Mute: 1}, false, false, "silent"},
+		{"clean", fsemu.Impairments{}, true, false, "", ""},
+		{"loss", fsemu.Impairments{AudioLoss: 0.1, LossBurst: 100 * time.Millisecond}, false, true, "dropout", ""},
+		{"muted", fsemu.Impairments{Mute: 1}, false, false, "silent", "caller,callee"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := dialtest.Run(t, dialtest.Options{Spec: "TonePlay/record=2,dir=" + t.TempDir(), Calls: 8,
@@ -35,10 +36,16 @@ func TestTonePlayRecordChecks(t *testing.T) {
 				if r.Outcome != "completed" {
 					t.Errorf("call %s: outcome %s", r.CallID, r.Outcome)
 				}
+				// every call gets the RTP check, recorded or not
+				if rtpOK, set := dialtest.Bool(r, measure.VerdictRTPOK); !set || rtpOK != (tc.noRTP == "") ||
+					dialtest.String(r, measure.VerdictNoRTP) != tc.noRTP {
+					t.Errorf("call %s: rtp_ok %v (set %v), no_rtp %q; want no_rtp %q", r.CallID, rtpOK, set,
+						dialtest.String(r, measure.VerdictNoRTP), tc.noRTP)
+				}
 				ok, set := dialtest.Bool(r, audiocheck.VerdictAudioOK)
 				if !set {
-					if len(r.Verdicts) != 0 {
-						t.Errorf("unrecorded call with verdicts %v", r.Verdicts)
+					if len(r.Verdicts) != 2 {
+						t.Errorf("unrecorded call with verdicts %v, want only the RTP check's", r.Verdicts)
 					}
 					continue
 				}
@@ -58,13 +65,18 @@ func TestTonePlayRecordChecks(t *testing.T) {
 			if checked != 4 {
 				t.Fatalf("%d calls checked, want 4 (one in 2 of 8)", checked)
 			}
+			// all 8 calls are checked (RTP); failed: the 4 recorded
+			// ones whose tone was lost, or all 8 when no RTP came
 			m := res.Summary.Metrics
 			wantFailed := uint64(0)
-			if !tc.ok {
+			switch {
+			case tc.noRTP != "":
+				wantFailed = 8
+			case !tc.ok:
 				wantFailed = 4
 			}
-			if m.MediaChecked != 4 || m.MediaFailed != wantFailed {
-				t.Errorf("media checked %d, failed %d; want 4, %d", m.MediaChecked, m.MediaFailed, wantFailed)
+			if m.MediaChecked != 8 || m.MediaFailed != wantFailed {
+				t.Errorf("media checked %d, failed %d; want 8, %d", m.MediaChecked, m.MediaFailed, wantFailed)
 			}
 		})
 	}

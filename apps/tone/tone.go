@@ -97,3 +97,7 @@ func (t *TonePlay) Teardown(ctx context.Context, c *cluster.Client) error {
 	t.rec.Wait()
 	return nil
 }
+
+// ReceivingLegs implements measure.AudioReceiver: the callee hears the
+// tone, the caller its echo.
+func (t *TonePlay) ReceivingLegs() measure.Legs { return measure.BothLegs }

@@ -63,16 +63,20 @@ type Options struct {
 }
 
 // VerdictsOf collects the verdict columns the apps declare, each name
-// once.
+// once, with the RTP check's (measure.RTPVerdicts) for apps that need
+// audio (measure.AudioReceiver).
 func VerdictsOf(apps ...cluster.App) []measure.VerdictSpec {
 	var out []measure.VerdictSpec
 	seen := map[string]bool{}
 	for _, a := range apps {
-		v, ok := a.(measure.Verdicter)
-		if !ok {
-			continue
+		var specs []measure.VerdictSpec
+		if v, ok := a.(measure.Verdicter); ok {
+			specs = v.Verdicts()
 		}
-		for _, sp := range v.Verdicts() {
+		if ar, ok := a.(measure.AudioReceiver); ok && ar.ReceivingLegs() != 0 {
+			specs = append(specs, measure.RTPVerdicts()...)
+		}
+		for _, sp := range specs {
 			if !seen[sp.Name] {
 				seen[sp.Name] = true
 				out = append(out, sp)
