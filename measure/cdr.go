@@ -77,8 +77,11 @@ type CDR struct {
 	mu    sync.Mutex
 	calls map[string]*partial // by call key
 	// audioLegs are the legs the RTP check covers, by call key, from
-	// Facts.AudioLegs until the record is delivered.
+	// Facts.AudioLegs until the record is delivered; rtpCheck is set when
+	// the run declares the check's columns (RTPVerdicts), so records
+	// never carry a verdict the store was not told of.
 	audioLegs map[string]Legs
+	rtpCheck  bool
 	waiting   map[string]waitingFacts
 	failed    int64
 	active    int64 // legs up
@@ -211,8 +214,12 @@ func NewCDR(cfg CDRConfig) *CDR {
 	if cfg.VerdictWait <= 0 {
 		cfg.VerdictWait = 5 * time.Second
 	}
-	return &CDR{cfg: cfg, calls: map[string]*partial{}, waiting: map[string]waitingFacts{}, offsets: map[string]ClockOffset{},
+	m := &CDR{cfg: cfg, calls: map[string]*partial{}, waiting: map[string]waitingFacts{}, offsets: map[string]ClockOffset{},
 		res: map[string]*resolutionSampler{}, live: map[string]*cluster.Call{}, legKey: map[string]string{}, bySIP: map[string]string{}}
+	for _, sp := range cfg.Verdicts {
+		m.rtpCheck = m.rtpCheck || sp.Name == VerdictRTPOK
+	}
+	return m
 }
 
 // Attach subscribes the events the CDR needs on every server of the pool
@@ -587,7 +594,7 @@ func (m *CDR) merge(r *Record, f Facts) Record {
 		r.BillMsec = &v
 	}
 	r.HangupBy = hangupBy(f.Outcome, f.Cause, r.HangupBy)
-	if f.AudioLegs != 0 {
+	if f.AudioLegs != 0 && m.rtpCheck {
 		if m.audioLegs == nil {
 			m.audioLegs = map[string]Legs{}
 		}

@@ -321,7 +321,10 @@ func (a *Aggregator) addVerdicts(g *figures, r Record) {
 	}
 	if checked {
 		g.f.MediaChecked++
-	} else if v, ok := r.Verdicts[VerdictUnchecked]; ok && v.String != nil && *v.String != "" {
+	}
+	// A check that could not be made counts even where another check of
+	// the call was made (the RTP check is made on every call).
+	if v, ok := r.Verdicts[VerdictUnchecked]; ok && v.String != nil && *v.String != "" {
 		g.f.MediaUnchecked++
 	}
 	if failed {

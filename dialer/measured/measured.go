@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -86,6 +87,19 @@ func VerdictsOf(apps ...cluster.App) []measure.VerdictSpec {
 	return out
 }
 
+// withRTPCheck adds the RTP check's columns (measure.RTPVerdicts) to a
+// run's verdicts unless declared: every run checks the RTP of the calls
+// of apps that need audio (measure.AudioReceiver), declared by
+// VerdictsOf or not.
+func withRTPCheck(specs []measure.VerdictSpec) []measure.VerdictSpec {
+	for _, sp := range specs {
+		if sp.Name == measure.VerdictRTPOK {
+			return specs
+		}
+	}
+	return append(slices.Clip(specs), measure.RTPVerdicts()...)
+}
+
 // Start attaches the CDR to the pool (before the dialer is created, so a
 // call's events are seen here before the dialer reports it finished),
 // opens the store under opts.Dir and starts system statistics.
@@ -93,6 +107,7 @@ func Start(ctx context.Context, pool *cluster.Pool, opts Options) (*Run, error) 
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	opts.Verdicts = withRTPCheck(opts.Verdicts)
 	m := &Run{log: opts.Logger, agg: measure.NewAggregator(time.Time{}), thresholds: opts.Thresholds}
 	m.agg.SetVerdicts(opts.Verdicts)
 	if opts.Dir != "" {
