@@ -29,7 +29,8 @@ func ExampleRouter() {
 			return err
 		}
 		answered <- s.Destination()
-		return s.Playback(ctx, cluster.PlaybackOptions{}, "tone_stream://%(1000,0,440)")
+		_, err := s.Playback(ctx, cluster.PlaybackOptions{}, "tone_stream://%(1000,0,440)") // until played
+		return err
 	})
 
 	svcCtx, stop := context.WithCancel(ctx)

@@ -84,7 +84,15 @@ func badArg(what string, err error) command { return command{what: what, err: er
 // sendmsg) once the server acknowledged it.
 func (s *Session) send(ctx context.Context, conn *esl.Conn, cmd command) (*esl.Job, error) {
 	if cmd.app != "" {
-		return nil, conn.SendMsg(ctx, s.uuid, esl.SendMsg{Command: "execute", App: cmd.app, Arg: cmd.arg, EventUUID: cmd.eventUUID})
+		// event-lock: the application runs to its end before the
+		// channel reads later messages. Without it a real FreeSWITCH
+		// runs the next execute inside the running one (a playback's
+		// loop parses the channel's messages: switch_ivr_play_file,
+		// switch_ivr_parse_all_events), so a second Playback would
+		// interrupt the first and the first would resume after it; with
+		// it they play one after the other, as this package promises.
+		return nil, conn.SendMsg(ctx, s.uuid, esl.SendMsg{Command: "execute", App: cmd.app, Arg: cmd.arg,
+			EventUUID: cmd.eventUUID, EventLock: true})
 	}
 	return s.client.bgapi(ctx, conn, cmd.line, "")
 }
@@ -190,11 +198,15 @@ func (s *Session) hangupCmd(cause string) command {
 }
 
 // Hangup hangs up the channel with cause ("" = NORMAL_CLEARING).
+// It returns once the server ran the api command (a -ERR result is an
+// error), not once its effect shows in the channel's events.
 func (s *Session) Hangup(ctx context.Context, cause string) error {
 	return s.run(ctx, s.hangupCmd(cause))
 }
 
 // Park parks the channel (uuid_park).
+// It returns once the server ran the api command (a -ERR result is an
+// error), not once its effect shows in the channel's events.
 func (s *Session) Park(ctx context.Context) error { return s.run(ctx, s.apiCmd("uuid_park")) }
 
 func (s *Session) schedHangupCmd(d time.Duration, cause string) command {
@@ -210,6 +222,8 @@ func (s *Session) schedHangupCmd(d time.Duration, cause string) command {
 // SchedHangup hangs the channel up after d with cause ("" =
 // NORMAL_CLEARING), scheduled on the server so it happens even if the
 // controller dies.
+// It returns once the server ran the api command (a -ERR result is an
+// error), not once its effect shows in the channel's events.
 func (s *Session) SchedHangup(ctx context.Context, d time.Duration, cause string) error {
 	return s.run(ctx, s.schedHangupCmd(d, cause))
 }
@@ -228,6 +242,8 @@ func (s *Session) clearTasksCmd() command {
 }
 
 // ClearTasks removes the channel's scheduled tasks (sched_del).
+// It returns once the server ran the api command (a -ERR result is an
+// error), not once its effect shows in the channel's events.
 func (s *Session) ClearTasks(ctx context.Context) error { return s.run(ctx, s.clearTasksCmd()) }
 
 func checkDigits(digits string) error {
@@ -249,6 +265,8 @@ func (s *Session) sendDTMFCmd(digits string, duration time.Duration) command {
 }
 
 // SendDTMF sends digits to the channel; duration 0 uses the server default.
+// It returns once the server ran the api command (a -ERR result is an
+// error), not once its effect shows in the channel's events.
 func (s *Session) SendDTMF(ctx context.Context, digits string, duration time.Duration) error {
 	return s.run(ctx, s.sendDTMFCmd(digits, duration))
 }
@@ -264,6 +282,8 @@ func (s *Session) schedDTMFCmd(delay time.Duration, digits string) command {
 
 // SchedDTMF sends digits after delay, scheduled on the server; ClearTasks
 // cancels it.
+// It returns once the server ran the api command (a -ERR result is an
+// error), not once its effect shows in the channel's events.
 func (s *Session) SchedDTMF(ctx context.Context, delay time.Duration, digits string) error {
 	return s.run(ctx, s.schedDTMFCmd(delay, digits))
 }
@@ -312,18 +332,97 @@ func playbackCmd(opts PlaybackOptions, files []string) command {
 	return executeCmd(app, arg)
 }
 
+// PlaybackResult is how a playback ended, from its PLAYBACK_STOP and
+// CHANNEL_EXECUTE_COMPLETE.
+type PlaybackResult struct {
+	// Response is the application's result: "FILE PLAYED" (played to
+	// its end or interrupted), "FILE NOT FOUND", "PLAYBACK ERROR" ...
+	Response string
+	// Status is the last PLAYBACK_STOP's Playback-Status: "done" (the
+	// file's end) or "break" (uuid_break, a hang-up ...); "" when no file
+	// started.
+	Status string
+	// Samples and Played are what was played (playback_samples,
+	// playback_ms), 0 when unknown.
+	Samples int64
+	Played  time.Duration
+}
+
+// ErrPlaybackFailed wraps the result of a playback that played nothing
+// (its Response is not "FILE PLAYED").
+var ErrPlaybackFailed = errors.New("cluster: playback failed")
+
 // Playback plays one or several files (or tone_stream:// / silence_stream://
-// URLs) in order on the channel.
-func (s *Session) Playback(ctx context.Context, opts PlaybackOptions, files ...string) error {
-	return s.run(ctx, playbackCmd(opts, files))
+// URLs) in order on the channel and waits until they have played: it
+// returns at the playback's CHANNEL_EXECUTE_COMPLETE, with how it ended
+// (a break ends it early: Status "break"). A file that cannot be played
+// returns ErrPlaybackFailed with the result. It cannot be called from an
+// event handler (ErrWouldBlock): handlers queue it with Queue().Playback,
+// which returns at once. Endless plays (opts.Endless, loops=-1) return
+// only when broken (BreakMedia) or at the hang-up (ErrHungUp).
+func (s *Session) Playback(ctx context.Context, opts PlaybackOptions, files ...string) (PlaybackResult, error) {
+	if onLoop(ctx) {
+		return PlaybackResult{}, fmt.Errorf("playback on %s: %w", s.uuid, ErrWouldBlock)
+	}
+	cmd := playbackCmd(opts, files)
+	if cmd.err != nil {
+		return PlaybackResult{}, cmd.err
+	}
+	if err := s.client.Subscribe(ctx, "CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE", "PLAYBACK_STOP"); err != nil {
+		return PlaybackResult{}, err
+	}
+	cmd.eventUUID = uuid.NewString()
+	// One waiter sees the session's events in order (called by the
+	// loop): the PLAYBACK_STOPs between this execution's CHANNEL_EXECUTE
+	// and its CHANNEL_EXECUTE_COMPLETE are its own (event-lock: nothing
+	// else runs in between).
+	var res PlaybackResult
+	started := false
+	w, err := s.watch("", func(ev *Event) bool {
+		switch ev.Key {
+		case "CHANNEL_EXECUTE":
+			started = started || ev.Get("Application-UUID") == cmd.eventUUID
+		case "PLAYBACK_STOP":
+			if started {
+				res.Status = ev.Get("Playback-Status")
+			}
+		case "CHANNEL_EXECUTE_COMPLETE":
+			return ev.Get("Application-UUID") == cmd.eventUUID
+		}
+		return false
+	})
+	if err != nil {
+		return PlaybackResult{}, err
+	}
+	if err := s.run(ctx, cmd); err != nil {
+		s.removeWaiter(w)
+		return PlaybackResult{}, err
+	}
+	done, err := s.await(ctx, w)
+	if err != nil {
+		return PlaybackResult{}, err
+	}
+	res.Response = done.Get("Application-Response")
+	res.Samples, _ = strconv.ParseInt(done.Get("variable_playback_samples"), 10, 64)
+	if ms, err := strconv.ParseInt(done.Get("variable_playback_ms"), 10, 64); err == nil {
+		res.Played = time.Duration(ms) * time.Millisecond
+	}
+	if res.Response != "FILE PLAYED" {
+		return res, fmt.Errorf("playback %s on %s: %w: %s", cmd.arg, s.uuid, ErrPlaybackFailed, res.Response)
+	}
+	return res, nil
 }
 
 // StartRecord records the channel to path (record_session).
+// It returns once the server queued the application (the sendmsg
+// reply), not once it ran (ExecuteWait waits for that).
 func (s *Session) StartRecord(ctx context.Context, path string) error {
 	return s.run(ctx, executeCmd("record_session", path))
 }
 
 // StopRecord stops a record_session to path.
+// It returns once the server queued the application (the sendmsg
+// reply), not once it ran (ExecuteWait waits for that).
 func (s *Session) StopRecord(ctx context.Context, path string) error {
 	return s.run(ctx, executeCmd("stop_record_session", path))
 }
@@ -343,11 +442,15 @@ func (s *Session) recordCmd(action, path string, limit time.Duration) command {
 
 // Record controls uuid_record: action is start, stop, mask, unmask, pause
 // or resume; limit > 0 bounds a recording's length.
+// It returns once the server ran the api command (a -ERR result is an
+// error), not once its effect shows in the channel's events.
 func (s *Session) Record(ctx context.Context, action, path string, limit time.Duration) error {
 	return s.run(ctx, s.recordCmd(action, path, limit))
 }
 
 // Echo echoes the channel's audio back to it.
+// It returns once the server queued the application (the sendmsg
+// reply), not once it ran (ExecuteWait waits for that).
 func (s *Session) Echo(ctx context.Context) error { return s.run(ctx, executeCmd("echo", "")) }
 
 func (s *Session) bypassMediaCmd(on bool) command {
@@ -359,16 +462,22 @@ func (s *Session) bypassMediaCmd(on bool) command {
 
 // BypassMedia takes the server out of (on) or back into (off) the media path
 // (FreeSWITCH's "uuid_media [off] <uuid>": off comes before the uuid).
+// It returns once the server ran the api command (a -ERR result is an
+// error), not once its effect shows in the channel's events.
 func (s *Session) BypassMedia(ctx context.Context, on bool) error {
 	return s.run(ctx, s.bypassMediaCmd(on))
 }
 
 // StartAMD starts answering-machine detection (mod_avmd).
+// It returns once the server queued the application (the sendmsg
+// reply), not once it ran (ExecuteWait waits for that).
 func (s *Session) StartAMD(ctx context.Context) error {
 	return s.run(ctx, executeCmd("avmd_start", ""))
 }
 
 // StopAMD stops answering-machine detection.
+// It returns once the server queued the application (the sendmsg
+// reply), not once it ran (ExecuteWait waits for that).
 func (s *Session) StopAMD(ctx context.Context) error { return s.run(ctx, executeCmd("avmd_stop", "")) }
 
 func (s *Session) broadcastCmd(path, leg string) command {
@@ -380,11 +489,15 @@ func (s *Session) broadcastCmd(path, leg string) command {
 
 // Broadcast plays path (or "app::args") to the channel; leg is aleg, bleg
 // or both ("" = aleg).
+// It returns once the server ran the api command (a -ERR result is an
+// error), not once its effect shows in the channel's events.
 func (s *Session) Broadcast(ctx context.Context, path, leg string) error {
 	return s.run(ctx, s.broadcastCmd(path, leg))
 }
 
 // Bridge bridges the channel to a dial string (bridge application).
+// It returns once the server queued the application (the sendmsg
+// reply), not once it ran (ExecuteWait waits for that).
 func (s *Session) Bridge(ctx context.Context, dialString string) error {
 	return s.run(ctx, executeCmd("bridge", dialString))
 }
@@ -398,6 +511,8 @@ func (s *Session) breakMediaCmd(all bool) command {
 
 // BreakMedia stops what the channel is playing (uuid_break); all also
 // flushes queued files.
+// It returns once the server ran the api command (a -ERR result is an
+// error), not once its effect shows in the channel's events.
 func (s *Session) BreakMedia(ctx context.Context, all bool) error {
 	return s.run(ctx, s.breakMediaCmd(all))
 }
@@ -410,26 +525,36 @@ func (s *Session) muteCmd(direction, flag string) command {
 }
 
 // Mute mutes the audio the channel sends (direction write) or hears (read).
+// It returns once the server ran the api command (a -ERR result is an
+// error), not once its effect shows in the channel's events.
 func (s *Session) Mute(ctx context.Context, direction string) error {
 	return s.run(ctx, s.muteCmd(direction, "1"))
 }
 
 // Unmute undoes Mute.
+// It returns once the server ran the api command (a -ERR result is an
+// error), not once its effect shows in the channel's events.
 func (s *Session) Unmute(ctx context.Context, direction string) error {
 	return s.run(ctx, s.muteCmd(direction, "0"))
 }
 
 // Respond answers an inbound call with a SIP response ("486", "180" ...).
+// It returns once the server queued the application (the sendmsg
+// reply), not once it ran (ExecuteWait waits for that).
 func (s *Session) Respond(ctx context.Context, response string) error {
 	return s.run(ctx, executeCmd("respond", response))
 }
 
 // Deflect sends a REFER to uri for an answered inbound call.
+// It returns once the server queued the application (the sendmsg
+// reply), not once it ran (ExecuteWait waits for that).
 func (s *Session) Deflect(ctx context.Context, uri string) error {
 	return s.run(ctx, executeCmd("deflect", uri))
 }
 
 // Speak speaks text with a TTS engine and voice.
+// It returns once the server queued the application (the sendmsg
+// reply), not once it ran (ExecuteWait waits for that).
 func (s *Session) Speak(ctx context.Context, engine, voice, text string) error {
 	return s.run(ctx, executeCmd("speak", engine+"|"+voice+"|"+text))
 }
@@ -465,6 +590,8 @@ func (s *Session) setVarCmd(name, value string) command {
 }
 
 // SetVar sets a channel variable on the server.
+// It returns once the server ran the api command (a -ERR result is an
+// error), not once its effect shows in the channel's events.
 func (s *Session) SetVar(ctx context.Context, name, value string) error {
 	return s.run(ctx, s.setVarCmd(name, value))
 }
@@ -498,6 +625,8 @@ func (s *Session) setVarsCmds(vars map[string]string) ([]command, error) {
 
 // SetVars sets several channel variables at once (uuid_setvar_multi);
 // values holding ';' are set one by one so the separator cannot split them.
+// It returns once the server ran the api command (a -ERR result is an
+// error), not once its effect shows in the channel's events.
 func (s *Session) SetVars(ctx context.Context, vars map[string]string) error {
 	cmds, err := s.setVarsCmds(vars)
 	if err != nil {
@@ -514,6 +643,8 @@ func (s *Session) unsetVarCmd(name string) command {
 }
 
 // UnsetVar removes a channel variable.
+// It returns once the server ran the api command (a -ERR result is an
+// error), not once its effect shows in the channel's events.
 func (s *Session) UnsetVar(ctx context.Context, name string) error {
 	return s.run(ctx, s.unsetVarCmd(name))
 }

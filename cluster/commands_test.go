@@ -157,7 +157,7 @@ func TestPlaybackRejectsUnsafeParts(t *testing.T) {
 		{"empty file", cluster.PlaybackOptions{}, []string{""}},
 	}
 	for _, tt := range tests {
-		if err := s.Playback(ctx, tt.opts, tt.files...); !errors.Is(err, cluster.ErrBadArgument) {
+		if _, err := s.Playback(ctx, tt.opts, tt.files...); !errors.Is(err, cluster.ErrBadArgument) {
 			t.Errorf("%s: got %v, want ErrBadArgument", tt.name, err)
 		}
 	}

@@ -40,8 +40,14 @@
 // that could break a command line are rejected (ErrBadArgument) or quoted
 // (QuoteArg).
 //
-// Each command has two forms. The Session method waits for its outcome (a
-// job's result, a sendmsg's reply) and takes a ctx. The queued form
+// Each command has two forms. The Session method waits and takes a ctx;
+// each method's doc says for what: an api command's result (most), a
+// sendmsg's reply (applications: the server queued them, they have not
+// run), or the event that shows it done (Answer waits for CHANNEL_ANSWER,
+// ExecuteWait for CHANNEL_EXECUTE_COMPLETE, Playback until the file has
+// played). Applications are sent with event-lock, so one runs to its end
+// before the next starts (without it a real FreeSWITCH runs a later
+// execute inside a running playback). The queued form
 // (Session.Queue) checks its arguments and queues it: queued commands of
 // one session are sent in order, each once the previous one was
 // acknowledged, while those of different sessions are pipelined on the

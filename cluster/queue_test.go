@@ -104,7 +104,7 @@ func TestWaitingCommandsRefusedOnLoop(t *testing.T) {
 		{"Answer", s.Answer},
 		{"Hangup", func(ctx context.Context) error { return s.Hangup(ctx, "") }},
 		{"Execute", func(ctx context.Context) error { return s.Execute(ctx, "echo", "") }},
-		{"Playback", func(ctx context.Context) error { return s.Playback(ctx, PlaybackOptions{}, "a.wav") }},
+		{"Playback", func(ctx context.Context) error { _, err := s.Playback(ctx, PlaybackOptions{}, "a.wav"); return err }},
 		{"SetVar", func(ctx context.Context) error { return s.SetVar(ctx, "a", "1") }},
 		{"SetVars", func(ctx context.Context) error { return s.SetVars(ctx, map[string]string{"a": "1"}) }},
 		{"SchedHangup", func(ctx context.Context) error { return s.SchedHangup(ctx, time.Second, "") }},

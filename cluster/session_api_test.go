@@ -2,6 +2,8 @@ package cluster_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -89,10 +91,15 @@ func TestSessionMethods(t *testing.T) {
 		{"SetVars", func(ctx context.Context) error { return s.SetVars(ctx, map[string]string{"p": "1", "q": "2"}) }, "uuid_setvar_multi " + u + " p=1;q=2 => +OK", ""},
 		{"UnsetVar", func(ctx context.Context) error { return s.UnsetVar(ctx, "p") }, "uuid_setvar " + u + " p => +OK", ""},
 		{"Playback", func(ctx context.Context) error {
-			return s.Playback(ctx, cluster.PlaybackOptions{}, "silence_stream://200")
+			// waits until played: its PLAYBACK_STOP came first
+			res, err := s.Playback(ctx, cluster.PlaybackOptions{}, "silence_stream://200")
+			if err == nil && (!rec.sawEvent(u, "PLAYBACK_STOP") || res.Status != "done" || res.Response != "FILE PLAYED" || res.Samples != 1600) {
+				err = fmt.Errorf("returned %+v before its end (PLAYBACK_STOP seen: %v)", res, rec.sawEvent(u, "PLAYBACK_STOP"))
+			}
+			return err
 		}, "exec playback(silence_stream://200)", "PLAYBACK_START"},
-		{"Playback endless with params", func(ctx context.Context) error {
-			return s.Playback(ctx, cluster.PlaybackOptions{Endless: true, Params: map[string]string{"loops": "-1"}}, "tone_stream://%(251,0,1004)")
+		{"Playback endless with params, queued", func(ctx context.Context) error {
+			return s.Queue().Playback(cluster.PlaybackOptions{Endless: true, Params: map[string]string{"loops": "-1"}}, "tone_stream://%(251,0,1004)")
 		}, "exec endless_playback({loops=-1}tone_stream://%(251,0,1004))", ""},
 		{"BreakMedia", func(ctx context.Context) error { return s.BreakMedia(ctx, true) }, "uuid_break " + u + " all => +OK", "PLAYBACK_STOP"},
 		{"Broadcast", func(ctx context.Context) error { return s.Broadcast(ctx, "silence_stream://100", "aleg") }, "uuid_broadcast " + u + " silence_stream://100 aleg => +OK", ""},
@@ -140,7 +147,7 @@ func TestSessionRejectsUnsafeArguments(t *testing.T) {
 		"dtmf":           s.SendDTMF(ctx, "1 2", 0),
 		"record action":  s.Record(ctx, "explode", "/tmp/x", 0),
 		"execute":        s.Execute(ctx, "playback", "x\r\nsendmsg"),
-		"playback none":  s.Playback(ctx, cluster.PlaybackOptions{}),
+		"playback none":  playbackErr(s.Playback(ctx, cluster.PlaybackOptions{})),
 		"hupall value":   pool.Clients()[1].Hupall(ctx, "", "sip_h_X-switchio_app", "unsafe other"),
 		"hupall empty":   pool.Clients()[1].Hupall(ctx, "", "sip_h_X-switchio_app", ""),
 		"hupall cause":   pool.Clients()[1].Hupall(ctx, "NORMAL CLEARING", "", ""),
@@ -195,5 +202,43 @@ func TestClearTasksCancelsScheduledDTMF(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond)
 	if d := got(); d != "1" {
 		t.Fatalf("digits %q after ClearTasks, want only the first", d)
+	}
+}
+
+func playbackErr(_ cluster.PlaybackResult, err error) error { return err }
+
+// Playback waits for its end and says how it ended: a file not found is
+// ErrPlaybackFailed with the server's response; an endless play broken
+// by BreakMedia returns "break" with what it played.
+func TestPlaybackWaits(t *testing.T) {
+	_, s2, pool := twoServers(t)
+	ctx := testCtx(t)
+	id := call(t, ctx, pool.Clients()[0], s2.SIPAddr(), "playback")
+	eventually(t, "two legs", func() bool { c := pool.Call(id); return c != nil && c.Len() == 2 })
+	s := pool.Call(id).Last()
+	res, err := s.Playback(ctx, cluster.PlaybackOptions{}, filepath.Join(t.TempDir(), "missing.wav"))
+	if !errors.Is(err, cluster.ErrPlaybackFailed) || res.Response != "FILE NOT FOUND" {
+		t.Fatalf("missing file: %+v, %v; want FILE NOT FOUND, ErrPlaybackFailed", res, err)
+	}
+	type result struct {
+		res cluster.PlaybackResult
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		r, err := s.Playback(ctx, cluster.PlaybackOptions{Endless: true}, "tone_stream://%(251,0,1004)")
+		done <- result{r, err}
+	}()
+	select {
+	case r := <-done:
+		t.Fatalf("an endless playback returned at once: %+v, %v", r.res, r.err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := s.BreakMedia(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.err != nil || r.res.Status != "break" || r.res.Played < 200*time.Millisecond {
+		t.Fatalf("broken endless playback: %+v, %v; want status break, some time played", r.res, r.err)
 	}
 }

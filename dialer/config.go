@@ -97,16 +97,21 @@ type Config struct {
 	// hupall only touches calls carrying them. Default: random.
 	ID string
 	// Rate is the target in calls per second over the whole pool
-	// (fractional allowed; default 30).
+	// (fractional allowed; default DefaultRate, as dial's --rate).
 	Rate float64
-	// Limit caps concurrent calls ("erlangs") over the pool (default 1). A
+	// Limit caps concurrent calls ("erlangs") over the pool (default
+	// DefaultLimit, as dial's --limit). A
 	// call holds its slot from the moment it is offered until its last leg
 	// is destroyed, so the servers never carry more.
 	Limit int
-	// MaxOffered stops offering after exactly this many calls (0: no cap).
+	// MaxOffered stops offering after exactly this many calls (0: no cap;
+	// dial's --max-offered defaults to 200 so that a bare command ends).
 	MaxOffered uint64
 	// Duration is how long a call is held from answer. 0 means automatic:
-	// Limit/Rate + AutoDurationOffset, recomputed when they change.
+	// Limit/Rate + AutoDurationOffset, recomputed when they change (dial's
+	// --duration defaults to 2 s; --duration 0 is this automatic hold).
+	// Start logs a warning when Duration times Rate exceeds Limit: the
+	// limit, not the rate, then paces the run.
 	Duration time.Duration
 	// AutoDurationOffset is added to Limit/Rate for the automatic duration
 	// (default 5 s).
@@ -219,6 +224,14 @@ func (c *Config) validate() error {
 	return nil
 }
 
+// Defaults shared by Config and the dial command's flags.
+const (
+	// DefaultRate is the target rate, calls per second.
+	DefaultRate = 50
+	// DefaultLimit is the concurrent-call limit.
+	DefaultLimit = 1000
+)
+
 func (c *Config) setDefaults() {
 	if c.ID == "" {
 		var b [4]byte
@@ -226,10 +239,10 @@ func (c *Config) setDefaults() {
 		c.ID = "dial" + hex.EncodeToString(b[:])
 	}
 	if c.Rate <= 0 && len(c.Stages) == 0 {
-		c.Rate = 30
+		c.Rate = DefaultRate
 	}
 	if c.Limit <= 0 {
-		c.Limit = 1
+		c.Limit = DefaultLimit
 	}
 	if c.AutoDurationOffset <= 0 {
 		c.AutoDurationOffset = 5 * time.Second

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/switchio/switchio/cluster"
@@ -33,6 +34,7 @@ func (o *Originator) Start() error {
 	if err := o.startSchedule(now); err != nil {
 		return err
 	}
+	o.warnLimit()
 	o.killing = false
 	o.killCause = ""
 	o.startedAt = o.since(now)
@@ -290,7 +292,25 @@ func (o *Originator) WaitWhile(ctx context.Context, cond func(Stats) bool) error
 }
 
 // Wait blocks until the dialer is not originating and none of its calls
-// is up (the default wait of a load test).
+// is up (the default wait of a load test), then until every finished
+// call's record has been delivered to Config.OnCall (Flush).
 func (o *Originator) Wait(ctx context.Context) error {
-	return o.WaitWhile(ctx, func(st Stats) bool { return st.State == Originating || st.Active > 0 })
+	if err := o.WaitWhile(ctx, func(st Stats) bool { return st.State == Originating || st.Active > 0 }); err != nil {
+		return err
+	}
+	return o.Flush(ctx)
+}
+
+// warnLimit logs a warning when the hold the user set, times the rate,
+// exceeds the limit: the limit then paces the run, below the rate asked
+// for (Little's law: concurrent calls = rate x hold); o.mu held.
+func (o *Originator) warnLimit() {
+	if o.cfg.Duration <= 0 || o.duration <= 0 || o.rate <= 0 || o.tr.hold.Kind != HoldFixed {
+		return
+	}
+	if need := o.rate * o.duration.Seconds(); need > float64(o.limit) {
+		o.cfg.Logger.Warn("the limit will pace the run below its rate: rate x hold exceeds the concurrent-call limit",
+			"rate", o.rate, "hold", o.duration, "needs", int(math.Ceil(need)), "limit", o.limit,
+			"max_rate", float64(o.limit)/o.duration.Seconds())
+	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/switchio/switchio/dialer"
 	"github.com/switchio/switchio/measure/threshold"
 )
 
@@ -206,8 +207,8 @@ controller's heap is small, and this roughly halves its CPU at low rates.`,
 	f.StringVar(&o.gateway, "gateway", "", "sofia gateway to dial through (instead of a profile)")
 	f.StringVar(&o.proxy, "proxy", "", "SIP proxy the INVITE goes through (fs_path)")
 	f.StringVar(&o.dest, "dest", "switchio", "destination: user@host for every server, or a user that each server calls at its own SIP address")
-	f.Float64Var(&o.rate, "rate", 50, "target calls per second over all servers (fractional allowed)")
-	f.IntVar(&o.limit, "limit", 1000, "maximum concurrent calls over all servers")
+	f.Float64Var(&o.rate, "rate", dialer.DefaultRate, "target calls per second over all servers (fractional allowed)")
+	f.IntVar(&o.limit, "limit", dialer.DefaultLimit, "maximum concurrent calls over all servers")
 	f.IntVar(&o.serverLimit, "server-limit", 0, "maximum concurrent calls per server (0: only --limit)")
 	f.Uint64Var(&o.maxOffered, "max-offered", 200, "total calls to offer (0: until Ctrl-C)")
 	durationFlag(f, &o.duration, "duration", 2*time.Second, "hold time from answer, e.g. 2s or 30 (seconds) (0: --limit/--rate + 5s)")
