@@ -215,7 +215,7 @@ controller's heap is small, and this roughly halves its CPU at low rates.`,
 	f.StringArrayVar(&o.apps, "app", nil, "app per call, NAME[/key=value,...][:WEIGHT] (repeatable; default TonePlay)")
 	f.StringVar(&o.out, "out", "", "directory for measurements (cdr.parquet, timeseries.parquet, sysstats.parquet, calls.csv, summary.json); must be new or empty unless --force")
 	f.BoolVar(&o.force, "force", false, "let --out overwrite the measurements of an earlier run")
-	f.Var(&o.thresholds, "threshold", "pass/fail criterion on the run's figures, e.g. 'p99(call_setup_latency)<200ms' or 'asr>=0.99' (repeatable; docs/thresholds.md); a broken one exits 99")
+	f.Var(&o.thresholds, "threshold", "pass/fail criterion on the run's figures, e.g. 'p99(local_setup_latency)<200ms' or 'asr>=0.99' (repeatable; docs/thresholds.md); a broken one exits 99")
 	f.StringVar(&o.webAddr, "web", "", "serve a live view with controls (rate, limit, hold, weights, stop offering, hang up calls and keep offering, stop the run) at this address, e.g. 127.0.0.1:8089; loopback only unless --web-allow-remote; state changes need the token printed at start")
 	f.BoolVar(&o.webRemote, "web-allow-remote", false, "let --web listen on a non-loopback address")
 	f.StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at this address (e.g. 127.0.0.1:9090; loopback only unless --metrics-allow-remote), path /metrics")
