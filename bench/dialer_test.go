@@ -250,15 +250,15 @@ func BenchmarkDialerRate(b *testing.B) {
 				b.ReportMetric(sm.AchievedRate, "achieved_cps")
 				b.ReportMetric(100*sm.AchievedRate/rate, "achieved_%")
 				b.ReportMetric(float64(sm.Failed), "failed")
-				b.ReportMetric(sm.SetupMs.P50, "setup_p50_ms")
-				b.ReportMetric(sm.SetupMs.P99, "setup_p99_ms")
+				b.ReportMetric(sm.LocalSetupLatency.P50, "setup_p50_ms")
+				b.ReportMetric(sm.LocalSetupLatency.P99, "setup_p99_ms")
 				b.ReportMetric(100*cpuOffer.Seconds()/wall.Seconds(), "ctrl_cpu_%")
 				b.ReportMetric(100*ecpuOffer.Seconds()/wall.Seconds(), "emu_cpu_%")
 				b.ReportMetric(peakHeap-heap0, "ctrl_heap_MB")
 				b.ReportMetric(float64(sm.PeakActive), "peak_calls")
 				b.Logf("rate %g: offered %d answered %d failed %d %v achieved %.1f cps (%.2f%%), set-up p50 %.1f ms p99 %.1f ms, ctrl CPU %.1f%% of a core, emulator %.1f%%, peak active %d, saturation %v",
 					rate, sm.Offered, sm.Answered, sm.Failed, sm.FailedByCause, sm.AchievedRate, 100*sm.AchievedRate/rate,
-					sm.SetupMs.P50, sm.SetupMs.P99, 100*cpuOffer.Seconds()/wall.Seconds(), 100*ecpuOffer.Seconds()/wall.Seconds(), sm.PeakActive, sm.Saturation)
+					sm.LocalSetupLatency.P50, sm.LocalSetupLatency.P99, 100*cpuOffer.Seconds()/wall.Seconds(), 100*ecpuOffer.Seconds()/wall.Seconds(), sm.PeakActive, sm.Saturation)
 				b.ReportMetric(float64(cpuOffer.Microseconds())/float64(sm.Offered), "ctrl_cpu_us/call")
 			})
 		}

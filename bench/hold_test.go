@@ -58,10 +58,10 @@ func BenchmarkDialerHoldAtSaturation(b *testing.B) {
 				b.ReportMetric(h.P99, "hold_err_p99_ms")
 				b.ReportMetric(h.Max, "hold_err_max_ms")
 				b.ReportMetric(100*h.Within50ms, "within_50ms_%")
-				b.ReportMetric(sm.SetupMs.P99, "setup_p99_ms")
+				b.ReportMetric(sm.LocalSetupLatency.P99, "setup_p99_ms")
 				b.ReportMetric(sm.AchievedRate, "achieved_cps")
 				b.Logf("%s hang-up, offered %.0f cps: %d completed, achieved %.1f cps, hold error p50 %.0f p99 %.0f max %.0f ms, %.1f%% within 50 ms, set-up p99 %.0f ms, saturation %v",
-					mode.name, load.rate, sm.Completed, sm.AchievedRate, h.P50, h.P99, h.Max, 100*h.Within50ms, sm.SetupMs.P99, sm.Saturation)
+					mode.name, load.rate, sm.Completed, sm.AchievedRate, h.P50, h.P99, h.Max, 100*h.Within50ms, sm.LocalSetupLatency.P99, sm.Saturation)
 			})
 		}
 	}

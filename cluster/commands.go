@@ -115,7 +115,7 @@ func (s *Session) run(ctx context.Context, cmd command) error {
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("%s on %s: %w", cmd.what, s.uuid, err)
+		return fmt.Errorf("%s on %s: %w", cmd.what, s.uuid, goneError(err))
 	}
 	return nil
 }

@@ -43,7 +43,8 @@ type Counters struct {
 	Queued, QueueHighWater int64
 	QueueFull              uint64
 	// CommandsFailed counts queued commands that failed once sent (each
-	// also logged).
+	// also logged), not those refused because their call had already
+	// ended.
 	CommandsFailed uint64
 }
 

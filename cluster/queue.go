@@ -41,7 +41,9 @@ const DefaultSenders = 64
 // each once the server acknowledged the previous one; those of different
 // sessions are pipelined on the connection (see Config.Senders). A queued
 // command that fails once sent (a -ERR reply, a lost connection) is logged
-// and counted in Counters.CommandsFailed; a bgapi command's job result is
+// and counted in Counters.CommandsFailed, unless the server's reply says
+// the call is already gone (a hang-up crossed the command: logged at debug
+// level only); a bgapi command's job result is
 // not awaited (a failed job counts in Counters.JobsFailed).
 type Queue struct{ s *Session }
 
@@ -292,7 +294,13 @@ func (c *Client) sendQueued(s *Session, cmd command) {
 	if err == nil {
 		_, err = s.send(c.ctx, conn, cmd)
 	}
-	if err != nil && c.ctx.Err() == nil {
+	switch {
+	case err == nil || c.ctx.Err() != nil:
+	case sessionGone(err):
+		// The call ended before the command reached it (a hang-up
+		// crossed it): nothing failed.
+		c.log.Debug("queued command for a call already gone", "cmd", cmd.what, "session", s.uuid, "err", err)
+	default:
 		c.counters.commandsFailed.Add(1)
 		c.log.Warn("queued command failed", "cmd", cmd.what, "session", s.uuid, "err", err)
 	}

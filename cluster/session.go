@@ -12,6 +12,9 @@ import (
 
 // ErrHungUp is returned by every wait on a session once the channel has hung
 // up: a flow waiting for an event that can no longer come fails at once.
+// A command the server refused because the channel is already gone
+// ("-ERR invalid session id", "-ERR No such channel!") fails with it too,
+// wrapping the server's reply.
 var ErrHungUp = errors.New("cluster: session hung up")
 
 // Session is one FreeSWITCH channel as seen by a Client. It keeps what the

@@ -82,11 +82,13 @@ func (o *Originator) State() State {
 // CheckState reports whether the state is s.
 func (o *Originator) CheckState(s State) bool { return o.State() == s }
 
-// Hupall stops offering and hangs up this dialer's calls only: on every
-// reachable server "hupall NORMAL_CLEARING sip_h_X-switchio_app_id <app
-// id>" for each of its app ids; calls whose originate was still on its
-// way are hung up as they show up. Their outcome is abandoned (failed
-// for calls not yet answered), under CauseHupall.
+// Hupall stops the run: it stops offering and hangs up this dialer's
+// calls only (dial's Ctrl-C does the same): on every reachable server
+// "hupall NORMAL_CLEARING sip_h_X-switchio_app_id <app id>" for each of
+// its app ids; calls whose originate was still on its way are hung up as
+// they show up. Their outcome is abandoned (failed for calls not yet
+// answered), under CauseHupall. To hang the calls up and keep offering,
+// use HangupCalls.
 func (o *Originator) Hupall(ctx context.Context) error { return o.HupallCause(ctx, CauseHupall) }
 
 // HupallCause is Hupall recording the calls under cause (dial's first

@@ -25,8 +25,8 @@ func TestEarlyMediaThenAnswer(t *testing.T) {
 	if sm.Answered != 20 || sm.Completed != 20 {
 		t.Fatalf("answered %d completed %d, want 20", sm.Answered, sm.Completed)
 	}
-	if sm.SetupMs.P50 < 1500 {
-		t.Fatalf("set-up p50 %.1f ms with 1.5 s of early media before the answer: early media counted as an answer", sm.SetupMs.P50)
+	if sm.LocalSetupLatency.P50 < 1500 {
+		t.Fatalf("set-up p50 %.1f ms with 1.5 s of early media before the answer: early media counted as an answer", sm.LocalSetupLatency.P50)
 	}
 	for _, c := range r.recs {
 		if c.EarlyMedia.IsZero() || !c.EarlyMedia.Before(c.Answered) || c.PostDialDelay >= c.Setup {
@@ -66,8 +66,8 @@ func TestRingingThenAnswer(t *testing.T) {
 	o.Close()
 	sm := o.Summary()
 	checkAccounting(t, sm, r)
-	if sm.Answered != 10 || sm.SetupMs.P50 < 400 {
-		t.Fatalf("answered %d, set-up p50 %.1f ms", sm.Answered, sm.SetupMs.P50)
+	if sm.Answered != 10 || sm.LocalSetupLatency.P50 < 400 {
+		t.Fatalf("answered %d, set-up p50 %.1f ms", sm.Answered, sm.LocalSetupLatency.P50)
 	}
 	for _, c := range r.recs {
 		if c.Ringing.IsZero() || !c.EarlyMedia.IsZero() || c.PostDialDelay >= c.Setup {

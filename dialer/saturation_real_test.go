@@ -33,7 +33,7 @@ func TestRealSaturation(t *testing.T) {
 			sm := res.Summary
 			s := sm.Servers[0]
 			t.Logf("%s at %.0f/s: answered %d, failed %v; set-up p50 %.0f ms; originate to A leg p50 %.1f p90 %.1f p99 %.1f ms; queued %d, backlog %d; %v",
-				tc.dest, tc.rate, sm.Answered, sm.FailedByCause, sm.SetupMs.P50, s.CreateMs.P50, s.CreateMs.P90, s.CreateMs.P99,
+				tc.dest, tc.rate, sm.Answered, sm.FailedByCause, sm.LocalSetupLatency.P50, s.CreateMs.P50, s.CreateMs.P90, s.CreateMs.P99,
 				s.PeakQueued, s.PeakBacklog, sm.Saturation)
 			if s.Saturated != tc.saturated {
 				t.Errorf("saturated %v, want %v (%v)", s.Saturated, tc.saturated, sm.Saturation)

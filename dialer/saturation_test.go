@@ -41,7 +41,7 @@ func TestSaturationIsTheServers(t *testing.T) {
 			sm := run(t, o)
 			s := sm.Servers[0]
 			t.Logf("answered %d, set-up p50 %.0f ms, originate to A leg p50 %.1f p99 %.1f ms, backlog %d, queued %d; %v",
-				sm.Answered, sm.SetupMs.P50, s.CreateMs.P50, s.CreateMs.P99, s.PeakBacklog, s.PeakQueued, sm.Saturation)
+				sm.Answered, sm.LocalSetupLatency.P50, s.CreateMs.P50, s.CreateMs.P99, s.PeakBacklog, s.PeakQueued, sm.Saturation)
 			if sm.Answered != tc.calls {
 				t.Fatalf("answered %d of %d (%v)", sm.Answered, tc.calls, sm.FailedByCause)
 			}

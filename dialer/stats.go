@@ -249,8 +249,15 @@ type ServerSummary struct {
 	PeakBacklog int `json:"peak_backlog"`
 	// PeakQueued is the largest number the server held before taking
 	// them on (no A leg yet): its own queue, which saturation watches.
-	PeakQueued int     `json:"peak_queued"`
-	SetupMs    Latency `json:"setup_ms"`
+	PeakQueued int `json:"peak_queued"`
+	// LocalSetupLatency is the server's calls' local_setup_latency (as
+	// Summary.LocalSetupLatency).
+	LocalSetupLatency Latency `json:"local_setup_latency"`
+	// SetupMs is LocalSetupLatency under its old name.
+	//
+	// Deprecated: use LocalSetupLatency; the setup_ms key goes after the
+	// next release.
+	SetupMs Latency `json:"setup_ms"`
 	// CreateMs is the time from an originate written to its A leg's
 	// CHANNEL_CREATE (or its result, when refused): the server's part of
 	// a set-up, which no far end takes part in.
@@ -308,7 +315,18 @@ type Summary struct {
 	PeakActive   int     `json:"peak_active"`
 	// DurationS runs from the first offer to the end of the last call
 	// (or now, for calls still up).
-	DurationS  float64           `json:"duration_s"`
+	DurationS float64 `json:"duration_s"`
+	// LocalSetupLatency is the catalogue's local_setup_latency: from the
+	// originate written to its A leg's CHANNEL_ANSWER seen, on switchio's
+	// clock (docs/metrics.md, "Set-up latencies"). The dialer measures
+	// it as calls answer; once a CDR measured the run (dialer/measured),
+	// it is the catalogue's figure (calls after the warm-up), so the
+	// summary, its metrics and the thresholds give one value.
+	LocalSetupLatency Latency `json:"local_setup_latency"`
+	// SetupMs is LocalSetupLatency under its old name.
+	//
+	// Deprecated: use LocalSetupLatency; the setup_ms key goes after the
+	// next release.
 	SetupMs    Latency           `json:"setup_ms"`
 	Saturation []string          `json:"saturation,omitempty"`
 	CallsByApp map[string]uint64 `json:"calls_by_app"`
@@ -361,7 +379,7 @@ func (o *Originator) Summary() Summary {
 	sm := Summary{
 		ID: o.cfg.ID, State: o.state.String(), Offered: o.offered, Answered: o.answered, Failed: o.failed,
 		FailedByCause: copyMap(o.byCause), TargetRate: o.rate, Limit: o.limit, MaxOffered: o.maxOffered,
-		HoldS: o.duration.Seconds(), PeakActive: o.peakActive, SetupMs: latencyOf(o.setup),
+		HoldS: o.duration.Seconds(), PeakActive: o.peakActive, LocalSetupLatency: latencyOf(o.setup),
 		CallsByApp: map[string]uint64{},
 		Completed:  o.completed, Dropped: o.dropped, Abandoned: o.abandoned,
 		DroppedByCause: copyMap(o.droppedByCause),
@@ -401,7 +419,7 @@ func (o *Originator) Summary() Summary {
 		ss := ServerSummary{
 			Addr: s.addr, Dest: s.dest, Offered: s.offered, Answered: s.answered, Failed: s.failed,
 			FailedByCause: copyMap(s.byCause), PeakActive: s.peakActive, PeakBacklog: s.peakBacklog,
-			PeakQueued: s.peakQueued, SetupMs: latencyOf(s.setup), CreateMs: latencyOf(s.create), Saturated: s.sat.ever,
+			PeakQueued: s.peakQueued, LocalSetupLatency: latencyOf(s.setup), CreateMs: latencyOf(s.create), Saturated: s.sat.ever,
 		}
 		if s.sat.ever {
 			ss.SaturatedAtCPS = round2(s.sat.capacity())
@@ -416,8 +434,10 @@ func (o *Originator) Summary() Summary {
 			sm.Saturation = append(sm.Saturation, fmt.Sprintf("the controller fell behind on server %s's events (queue peaked at %d): its set-up latencies include that delay",
 				s.addr, s.sat.peakQueue))
 		}
+		ss.SetupMs = ss.LocalSetupLatency
 		sm.Servers = append(sm.Servers, ss)
 	}
+	sm.SetupMs = sm.LocalSetupLatency
 	return sm
 }
 

@@ -59,7 +59,10 @@ type call struct {
 	jobOK    bool
 	released bool
 	endBy    endReason
-	timer    *time.Timer
+	// cutOnCreate: HangupCalls gave the call up before its A leg showed
+	// up; it is hung up when it does.
+	cutOnCreate bool
+	timer       *time.Timer
 }
 
 // server is the dialer's view of one pool server.
@@ -154,6 +157,7 @@ func (o *Originator) observe(s *server, e *cluster.Event) {
 		c.legs++
 		if aLeg {
 			o.takenOn(c, now)
+			o.hangUpCut(c)
 		}
 		if o.killing && aLeg {
 			o.abandon(c)

@@ -95,6 +95,32 @@ var userCauses = map[string]bool{
 	"ORIGINATOR_CANCEL": true, "SUBSCRIBER_ABSENT": true,
 }
 
+// DeprecatedName is an old name of a catalogue figure, still accepted
+// (thresholds) and still written (summary.json) for one release.
+type DeprecatedName struct {
+	Old, Name string
+	// Until is the release after which Old is no longer accepted.
+	Until string
+}
+
+// DeprecatedNames are the old names still accepted: setup_ms, the
+// dialer summary's name of local_setup_latency (docs/metrics.md, "Set-up
+// latencies").
+func DeprecatedNames() []DeprecatedName {
+	return []DeprecatedName{{Old: "setup_ms", Name: MetricLocalSetupLatency, Until: "the release after next"}}
+}
+
+// Canonical returns the catalogue name of name, which may be a
+// deprecated one (deprecated is then true).
+func Canonical(name string) (canonical string, deprecated bool) {
+	for _, d := range DeprecatedNames() {
+		if d.Old == name {
+			return d.Name, true
+		}
+	}
+	return name, false
+}
+
 // Lookup returns the catalogue entry of name.
 func Lookup(name string) (Metric, bool) {
 	for _, m := range Catalogue {

@@ -110,14 +110,22 @@ type Record struct {
 // (rtp_audio_in_* variables, switch_rtp.c). MOS and Quality are nil
 // where no packet was received.
 type RTP struct {
-	InPackets   int64    `parquet:"in_packets"`
-	OutPackets  int64    `parquet:"out_packets"`
-	InSkipped   int64    `parquet:"in_skip_packets"`
-	InFlaws     int64    `parquet:"in_flaws"`
+	// InPackets are the audio packets received (rtp_audio_in_media_packet_count).
+	InPackets int64 `parquet:"in_packets"`
+	// OutPackets are the audio packets sent (rtp_audio_out_media_packet_count).
+	OutPackets int64 `parquet:"out_packets"`
+	// InSkipped are the received packets skipped (rtp_audio_in_skip_packet_count).
+	InSkipped int64 `parquet:"in_skip_packets"`
+	// InFlaws are the flaws counted on reception (rtp_audio_in_flaw_total).
+	InFlaws int64 `parquet:"in_flaws"`
+	// JitterMinMs and JitterMaxMs are the least and largest jitter
+	// variance seen (rtp_audio_in_jitter_min_variance, _max_variance).
 	JitterMinMs *float64 `parquet:"jitter_min_ms,optional"`
 	JitterMaxMs *float64 `parquet:"jitter_max_ms,optional"`
-	MOS         *float64 `parquet:"mos,optional"`
-	Quality     *float64 `parquet:"quality_pct,optional"`
+	// MOS is FreeSWITCH's mean opinion score of the reception (rtp_audio_in_mos).
+	MOS *float64 `parquet:"mos,optional"`
+	// Quality is its quality percentage (rtp_audio_in_quality_percentage).
+	Quality *float64 `parquet:"quality_pct,optional"`
 }
 
 // Value is a verdict's value: exactly one field is set, per its

@@ -455,7 +455,7 @@ func (v *view) tables(sm *dialer.Summary, f *measure.Figures) {
 	}
 	for _, s := range sm.Servers {
 		r := serverRow{Addr: s.Addr, Dest: s.Dest, Offered: count(s.Offered), Answered: count(s.Answered), Failed: count(s.Failed),
-			ASR: share(s.Answered, s.Offered), SetupP50: fmtNum(s.SetupMs.P50), SetupP99: fmtNum(s.SetupMs.P99),
+			ASR: share(s.Answered, s.Offered), SetupP50: fmtNum(s.LocalSetupLatency.P50) + " (switchio's clock)", SetupP99: fmtNum(s.LocalSetupLatency.P99) + " (switchio's clock)",
 			PeakActive: count(uint64(s.PeakActive)), PeakBacklog: count(uint64(s.PeakBacklog)), QueuePeak: count(uint64(s.ControllerQueuePeak)), Saturated: "no"}
 		if sm.Metrics != nil {
 			r.SetupP50, r.SetupP99 = setupCells(sm.Metrics.PerServer[s.Addr], func() (string, string) { return r.SetupP50, r.SetupP99 })

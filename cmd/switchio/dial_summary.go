@@ -21,9 +21,9 @@ func printSummary(w io.Writer, sm dialer.Summary, out string) {
 	fmt.Fprintf(w, "rate: %s, offered %.2f cps, achieved %.2f cps; peak active %d (limit %d), hold %.1f s\n",
 		targetText(sm), sm.OfferedRate, sm.AchievedRate, sm.PeakActive, sm.Limit, sm.HoldS)
 	fmt.Fprintf(w, "traffic: %s arrivals, holds %s; seed %d (--seed %d repeats them)\n", sm.Arrivals, sm.HoldDist, sm.Seed, sm.Seed)
-	if sm.SetupMs.Count > 0 {
-		fmt.Fprintf(w, "set-up latency: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms (switchio's clock: offered to answer seen)\n",
-			sm.SetupMs.P50, sm.SetupMs.P90, sm.SetupMs.P99, sm.SetupMs.Max)
+	if l := sm.LocalSetupLatency; l.Count > 0 {
+		fmt.Fprintf(w, "%s: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms (switchio's clock: originate written to answer seen)\n",
+			measure.MetricLocalSetupLatency, l.P50, l.P90, l.P99, l.Max)
 	}
 	for _, c := range dialer.SortedCauses(sm.FailedByCause) {
 		fmt.Fprintf(w, "failed: %s %d\n", c, sm.FailedByCause[c])
@@ -32,8 +32,8 @@ func printSummary(w io.Writer, sm dialer.Summary, out string) {
 		fmt.Fprintf(w, "dropped: %s %d\n", c, sm.DroppedByCause[c])
 	}
 	for _, s := range sm.Servers {
-		fmt.Fprintf(w, "server %s -> %s: %d offered, %d answered, %d failed, peak active %d, peak backlog %d (%d queued on the server), set-up p50 %.1f ms p99 %.1f ms, originate to A leg p99 %.1f ms\n",
-			s.Addr, s.Dest, s.Offered, s.Answered, s.Failed, s.PeakActive, s.PeakBacklog, s.PeakQueued, s.SetupMs.P50, s.SetupMs.P99, s.CreateMs.P99)
+		fmt.Fprintf(w, "server %s -> %s: %d offered, %d answered, %d failed, peak active %d, peak backlog %d (%d queued on the server), local_setup_latency p50 %.1f ms p99 %.1f ms, originate to A leg p99 %.1f ms\n",
+			s.Addr, s.Dest, s.Offered, s.Answered, s.Failed, s.PeakActive, s.PeakBacklog, s.PeakQueued, s.LocalSetupLatency.P50, s.LocalSetupLatency.P99, s.CreateMs.P99)
 		for _, c := range dialer.SortedCauses(s.FailedByCause) {
 			fmt.Fprintf(w, "  failed: %s %d\n", c, s.FailedByCause[c])
 		}

@@ -204,7 +204,23 @@ func (m *Run) Summary(sm dialer.Summary) dialer.Summary {
 	ms := m.agg.Summary()
 	m.mu.Unlock()
 	sm.Metrics = &ms
+	useCatalogueSetup(&sm)
 	return sm
+}
+
+// useCatalogueSetup makes the summary's local_setup_latency the
+// catalogue's (calls after the warm-up, timed by the CDR), overall and
+// per server: one figure, one value wherever it is named.
+func useCatalogueSetup(sm *dialer.Summary) {
+	conv := func(f measure.Figures) dialer.Latency {
+		p := f.Latencies[measure.MetricLocalSetupLatency]
+		return dialer.Latency{Count: p.Count, P50: p.P50, P90: p.P90, P99: p.P99, Max: p.Max}
+	}
+	per := make(map[string]dialer.Latency, len(sm.Metrics.PerServer))
+	for addr, f := range sm.Metrics.PerServer {
+		per[addr] = conv(f)
+	}
+	sm.UseLocalSetupLatency(conv(sm.Metrics.Figures), per)
 }
 
 // Flush makes what was measured so far durable: the store's parts and

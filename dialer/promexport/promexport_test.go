@@ -391,7 +391,7 @@ func TestDialScrape(t *testing.T) {
 		for cause, n := range s.FailedByCause {
 			want["switchio_failed_calls_total"][fmt.Sprintf("cause=%s,%s", cause, l)] = float64(n)
 		}
-		want["switchio_local_setup_latency_seconds"][l] = float64(s.SetupMs.Count)
+		want["switchio_local_setup_latency_seconds"][l] = float64(s.LocalSetupLatency.Count)
 	}
 	for cause, n := range sm.DroppedByCause {
 		want["switchio_dropped_calls_total"]["cause="+cause] = float64(n)
@@ -416,7 +416,7 @@ func TestDialScrape(t *testing.T) {
 		"switchio_offered_calls_total":         sm.Offered,
 		"switchio_answered_calls_total":        sm.Answered,
 		"switchio_failed_calls_total":          sm.Failed,
-		"switchio_local_setup_latency_seconds": sm.SetupMs.Count,
+		"switchio_local_setup_latency_seconds": sm.LocalSetupLatency.Count,
 	} {
 		var sum float64
 		for _, v := range samples(fams, name) {

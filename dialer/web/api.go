@@ -124,6 +124,7 @@ func (s *Server) handler() http.Handler {
 	mux.Handle("POST /api/hold", s.control(setHold))
 	mux.Handle("POST /api/weight", s.control(setWeight))
 	mux.Handle("POST /api/stop", s.control(stop))
+	mux.Handle("POST /api/hangup", s.control(hangup))
 	mux.Handle("POST /api/hupall", s.control(hupall))
 	return s.guard(mux)
 }
@@ -262,4 +263,9 @@ func setWeight(_ context.Context, d *dialer.Originator, q request) error {
 
 func stop(_ context.Context, d *dialer.Originator, _ request) error { d.Stop(); return nil }
 
+// hangup hangs up the dialer's calls up now and keeps offering.
+func hangup(_ context.Context, d *dialer.Originator, _ request) error { d.HangupCalls(); return nil }
+
+// hupall stops the run: no more offers, and the dialer's calls hung up
+// (as dial's Ctrl-C).
 func hupall(ctx context.Context, d *dialer.Originator, _ request) error { return d.Hupall(ctx) }

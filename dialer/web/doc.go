@@ -3,8 +3,10 @@
 // offered, answered, failed, active, rates, each server's load,
 // saturation and connection, the ETA), charts of the last minutes and
 // the change log, and that changes the run: rate, limit, hold time and
-// app weights, stop, and hang up this dialer's calls (Hupall, never
-// every call of the servers). Every change goes through the dialer's
+// app weights, stop offering, hang up this dialer's calls and keep
+// offering (POST /api/hangup, HangupCalls), and stop the run, hanging its
+// calls up as dial's Ctrl-C does (POST /api/hupall, Hupall); both touch
+// only this dialer's calls, never every call of the servers. Every change goes through the dialer's
 // setters, so it is in its change log (Summary.Changes) with its time,
 // as in the final report.
 //

@@ -357,3 +357,54 @@ func TestRemotePage(t *testing.T) {
 		}
 	}
 }
+
+// The page's two hang-ups do what their labels say: "Hang up calls, keep
+// offering" (POST /api/hangup) ends the calls up now and the run goes on
+// offering; "Stop the run" (POST /api/hupall) hangs up and stops offering,
+// as Ctrl-C, so the run ends.
+func TestHangupKeepsOfferingHupallStops(t *testing.T) {
+	o, _ := newDialer(t, 1, dialer.Config{Rate: 40, Limit: 200, Duration: time.Minute})
+	s := serve(t, o)
+	if err := o.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxT(t, 20*time.Second)
+	if err := o.WaitWhile(ctx, func(st dialer.Stats) bool { return st.Active < 5 }); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := send(t, s, change{path: "/api/hangup"}); code != 200 {
+		t.Fatalf("hangup: %d %s", code, body)
+	}
+	atHangup := o.Stats().Offered
+	// Every call up at the click ends (the hold is a minute), and the run
+	// keeps offering: once more calls are offered, only those are up.
+	if err := o.WaitWhile(ctx, func(st dialer.Stats) bool {
+		return st.Offered < atHangup+5 || uint64(st.Active) > st.Offered-atHangup
+	}); err != nil {
+		t.Fatalf("after /api/hangup: %+v: %v", o.Stats(), err)
+	}
+	if st := o.State(); st != dialer.Originating {
+		t.Fatalf("state %v after /api/hangup, want originating", st)
+	}
+	if ch := o.Summary().Changes; len(ch) == 0 || ch[len(ch)-1].Setting != "hang up" {
+		t.Errorf("changes %+v, want a hang up last", ch)
+	}
+	if code, body := send(t, s, change{path: "/api/hupall"}); code != 200 {
+		t.Fatalf("hupall: %d %s", code, body)
+	}
+	if st := o.State(); st != dialer.Stopped {
+		t.Errorf("state %v after /api/hupall, want stopped", st)
+	}
+	if err := o.Wait(ctx); err != nil {
+		t.Fatalf("calls still up after /api/hupall: %+v", o.Stats())
+	}
+	offered := o.Stats().Offered
+	time.Sleep(200 * time.Millisecond)
+	if st := o.Stats(); st.Offered != offered || st.State != dialer.Stopped {
+		t.Errorf("after /api/hupall: offered %d -> %d, state %v: the run went on", offered, st.Offered, st.State)
+	}
+	sm := o.Summary()
+	if sm.Abandoned == 0 {
+		t.Errorf("summary %+v: no call abandoned by the hang-ups", sm)
+	}
+}

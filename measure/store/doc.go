@@ -66,3 +66,5 @@
 // Load opens a run, closed or killed, and streams its records, seconds and
 // system statistics as iterators, one row group in memory at a time.
 package store
+
+//go:generate go test -run ^TestCallsCSVDoc$ -update .

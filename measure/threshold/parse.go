@@ -178,6 +178,10 @@ func (p *parser) threshold() (Threshold, error) {
 		}
 		p.pos++
 	}
+	if canon, old := measure.Canonical(name); old {
+		// a deprecated name (docs/metrics.md), read as its figure
+		name = canon
+	}
 	m, ok := measure.Lookup(name)
 	if !ok {
 		e := p.fail(nameAt, "unknown metric %q", name)

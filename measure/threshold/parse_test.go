@@ -18,6 +18,9 @@ func TestParse(t *testing.T) {
 		canon string
 	}{
 		{expr: "p99(call_setup_latency)<200ms", want: Threshold{Aggregation: P99, Metric: "call_setup_latency", Op: Less, Value: 200, Literal: 200, Unit: "ms"}},
+		// a deprecated name reads as its figure, written with its name
+		{expr: "p99(setup_ms)<200ms", want: Threshold{Aggregation: P99, Metric: "local_setup_latency", Op: Less, Value: 200, Literal: 200, Unit: "ms"},
+			canon: "p99(local_setup_latency)<200ms"},
 		{expr: "p50(pdd)<=3s", want: Threshold{Aggregation: P50, Metric: "pdd", Op: LessEqual, Value: 3000, Literal: 3, Unit: "s"}},
 		{expr: "p90(pdd)<=0.5m", want: Threshold{Aggregation: P90, Metric: "pdd", Op: LessEqual, Value: 30000, Literal: 0.5, Unit: "m"}},
 		{expr: "max(hold_error)<50ms", want: Threshold{Aggregation: Max, Metric: "hold_error", Op: Less, Value: 50, Literal: 50, Unit: "ms"}},

@@ -53,8 +53,15 @@
   control("f-limit", "/api/limit", "in-limit", (v) => Math.round(v));
   control("f-hold", "/api/hold", "in-hold", (v) => v);
   $("stop").addEventListener("click", () => post("/api/stop"));
+  // Two hang-ups, each confirmed with what it does: one keeps the run
+  // going, the other ends it (as Ctrl-C).
+  $("hangup").addEventListener("click", () => {
+    if (confirm("Hang up the " + $("active").textContent + " calls this dialer has up now?\n\n" +
+      "Offering goes on at the current rate: the run does not stop.")) post("/api/hangup");
+  });
   $("hupall").addEventListener("click", () => {
-    if (confirm("Hang up every call of this dialer?")) post("/api/hupall");
+    if (confirm("Stop the run?\n\nNo more calls are offered and this dialer's calls are hung up (as Ctrl-C). " +
+      "The run then ends with its summary and this page stops updating.")) post("/api/hupall");
   });
 
   const fmt = (v, d) => (v == null ? "–" : Number(v).toLocaleString("en", { maximumFractionDigits: d || 0 }));
