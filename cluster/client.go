@@ -332,7 +332,9 @@ func (c *Client) Hupall(ctx context.Context, cause, varName, value string) error
 }
 
 // SIPAddr returns the SIP address (host:port) a sofia profile is bound to,
-// read from "sofia status profile <name>" (BIND-URL, else URL).
+// read from "sofia status profile <name>" (BIND-URL, else URL). For a
+// profile the server does not have it fails with ErrNoProfile, naming the
+// profiles it has.
 func (c *Client) SIPAddr(ctx context.Context, profile string) (string, error) {
 	if err := checkArgs(profile); err != nil {
 		return "", err
@@ -357,7 +359,7 @@ func (c *Client) SIPAddr(ctx context.Context, profile string) (string, error) {
 			}
 		}
 	}
-	return "", fmt.Errorf("sofia profile %s on %s: no BIND-URL in status", profile, c.addr)
+	return "", c.noProfile(ctx, profile, out)
 }
 
 // Close stops the loop, waits for it and for running flows (their ctx is

@@ -24,14 +24,21 @@ const (
 	HeaderApp = "X-switchio_app"
 	// HeaderAppID carries the unique app id the call is dispatched to
 	// (a dialer's "<dialer id>-<app>"); it is read before HeaderApp, and
-	// a dialer's hupall selects its calls by it.
+	// a dialer's hupall selects its calls by it. A client that has loaded
+	// no app under it reads on: HeaderApp then names the app id of a far
+	// end (see DefaultAppIDHeaders).
 	HeaderAppID = "X-switchio_app_id"
 )
 
 // Default header lists.
 var (
 	// DefaultAppIDHeaders are read, in order, for a new session's app id:
-	// the dispatch header first, then the app name switchio sent.
+	// the dispatch header first, then the app name switchio sent (or
+	// dial --app-header's value), then a plain channel variable set by a
+	// dialplan. The first value naming an app id loaded on the client
+	// wins; when none does, the first value present (the call is then
+	// counted unrouted, Counters.Unrouted); with none present,
+	// DefaultAppID.
 	DefaultAppIDHeaders = []string{"variable_sip_h_" + HeaderAppID, "variable_sip_h_" + HeaderApp, "variable_switchio_app"}
 	// DefaultCorrelationHeaders are read, in order, for a new session's call
 	// key: the originating-session SIP header the dialer injects, then the
@@ -56,7 +63,9 @@ type Config struct {
 	ESL esl.Config
 	// Format of the event subscription (default plain).
 	Format wire.Format
-	// AppIDHeaders pick a new session's app id (default DefaultAppIDHeaders).
+	// AppIDHeaders pick a new session's app id (default
+	// DefaultAppIDHeaders): the first value naming an app id loaded on the
+	// client, else the first value present, else DefaultAppID.
 	AppIDHeaders []string
 	// CorrelationHeaders pick a new session's call key (default
 	// DefaultCorrelationHeaders). Any header or variable_* works, for devices

@@ -32,6 +32,14 @@ type Counters struct {
 	// holds at most MaxCounterKeys of them, and counts the rest under
 	// OtherKey, so a misbehaving peer cannot grow them without bound.
 	SessionsPerApp map[string]uint64
+	// Unrouted counts the inbound sessions whose app id no app loaded on
+	// the client serves (each also logged: the first of an id at Info,
+	// the others at Debug), and UnroutedPerApp counts them by that app id
+	// (bounded as the maps above). Such a call is left as the dialplan put
+	// it, parked until its caller hangs up: a far end whose apps the
+	// calls do not name (see DefaultAppIDHeaders) shows here.
+	Unrouted       uint64
+	UnroutedPerApp map[string]uint64
 	// AppPanics and FlowErrors count app failures (each also logged).
 	AppPanics, FlowErrors uint64
 	// Disconnects and Reconnects count connection losses and recoveries.
@@ -68,6 +76,8 @@ func (c *Counters) Add(o Counters) {
 	c.HangupCauses = addMap(c.HangupCauses, o.HangupCauses)
 	c.FailedByCause = addMap(c.FailedByCause, o.FailedByCause)
 	c.SessionsPerApp = addMap(c.SessionsPerApp, o.SessionsPerApp)
+	c.Unrouted += o.Unrouted
+	c.UnroutedPerApp = addMap(c.UnroutedPerApp, o.UnroutedPerApp)
 }
 
 func addMap(dst, src map[string]uint64) map[string]uint64 {
@@ -107,6 +117,8 @@ type counters struct {
 	causes        map[string]uint64
 	failedByCause map[string]uint64
 	perApp        map[string]uint64
+	unroutedByApp map[string]uint64
+	unroutedTotal uint64
 	failedRecent  map[string][]string
 }
 
@@ -114,6 +126,7 @@ func (c *counters) init() {
 	c.causes = map[string]uint64{}
 	c.failedByCause = map[string]uint64{}
 	c.perApp = map[string]uint64{}
+	c.unroutedByApp = map[string]uint64{}
 	c.failedRecent = map[string][]string{}
 }
 
@@ -121,6 +134,16 @@ func (c *counters) perAppInc(id string) {
 	c.mu.Lock()
 	incKey(c.perApp, id)
 	c.mu.Unlock()
+}
+
+// unrouted counts an unrouted session of app id id; it reports whether
+// it is the first of that id (the first counted under OtherKey too).
+func (c *counters) unrouted(id string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.unroutedTotal++
+	k := incKey(c.unroutedByApp, id)
+	return c.unroutedByApp[k] == 1
 }
 
 func (c *counters) hangup(cause string, answered bool, uuid string, keep int) {
@@ -155,6 +178,8 @@ func (c *Client) Counters() Counters {
 		HangupCauses:   copyMap(k.causes),
 		FailedByCause:  copyMap(k.failedByCause),
 		SessionsPerApp: copyMap(k.perApp),
+		UnroutedPerApp: copyMap(k.unroutedByApp),
+		Unrouted:       k.unroutedTotal,
 	}
 	k.mu.Unlock()
 	out.Events = k.events.Load()

@@ -21,8 +21,17 @@
 //
 // An App registers handlers for the events it handles in Setup; those
 // events are subscribed automatically. Events are dispatched to the apps of
-// the session's app id (from the session, else the first non-empty of
-// Config.AppIDHeaders, else "default") in load order. A handler runs on the
+// the session's app id in load order. A session's app id is read once,
+// when it is first seen, from Config.AppIDHeaders (by default
+// X-switchio_app_id, then X-switchio_app, then the switchio_app variable):
+// the first value that names an app id loaded on the client, else the
+// first value present, else "default"; an event of no session is read the
+// same way. So a far end serving apps under its own id takes the calls
+// that name it in X-switchio_app even though their X-switchio_app_id is
+// the caller's, and no client takes calls naming none of its ids. An
+// inbound session whose id no loaded app serves is left to the dialplan
+// (parked, it stays up until its caller hangs up): it is logged and
+// counted in Counters.Unrouted. A handler runs on the
 // loop and must not block: it sends commands with their queued form,
 // Session.Queue (s.Queue().Answer()), which returns at once. Sequential
 // call flows use Registrar.Flow or Client.Go: they run in their own

@@ -70,11 +70,12 @@ func (c *Client) newSession(ev *esl.Event) *Session {
 	// Header values are views into the parsed event's buffer (several KB):
 	// everything the session keeps is copied, so the event can be freed.
 	now := time.Now()
+	apps := *c.appsView.Load()
 	s := &Session{
 		client:      c,
 		uuid:        strings.Clone(ev.UniqueID()),
 		direction:   internDirection(ev.Direction()),
-		appID:       strings.Clone(firstHeader(ev, c.cfg.AppIDHeaders, DefaultAppID)),
+		appID:       strings.Clone(resolveAppID(ev, c.cfg.AppIDHeaders, apps)),
 		createTime:  ev.Time("Caller-Channel-Created-Time"),
 		createdAt:   now,
 		destination: strings.Clone(ev.Get("Caller-Destination-Number")),
@@ -105,6 +106,7 @@ func (c *Client) newSession(ev *esl.Event) *Session {
 	c.counters.sessionsTotal.Add(1)
 	c.counters.sessionsActive.Add(1)
 	c.counters.perAppInc(s.appID)
+	c.noteUnrouted(s, ev, apps)
 	return s
 }
 
@@ -207,7 +209,7 @@ func (c *Client) dispatch(ctx context.Context, e *Event) {
 	if e.Session != nil {
 		id = e.Session.AppID()
 	} else {
-		id = firstHeader(e.Event, c.cfg.AppIDHeaders, DefaultAppID)
+		id = resolveAppID(e.Event, c.cfg.AppIDHeaders, apps)
 	}
 	for _, la := range apps[id] {
 		for _, h := range la.handlers[e.Key] {

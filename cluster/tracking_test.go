@@ -169,6 +169,11 @@ func TestAppIDFromHeaders(t *testing.T) {
 		{"empty first", []string{"variable_first", "", "variable_second", "two"}, "two"},
 		{"none", nil, DefaultAppID},
 		{"no apps", []string{"variable_first", "nobody"}, "nobody"},
+		// a far end: the first header names the caller's id, not served
+		// here; the second names one that is
+		{"unserved first", []string{"variable_first", "nobody", "variable_second", "two"}, "two"},
+		// naming no served id, the call keeps the first it names
+		{"none served", []string{"variable_first", "nobody", "variable_second", "elsewhere"}, "nobody"},
 	}
 	for _, tt := range tests {
 		c.handle(loop, chanEvent("CHANNEL_CREATE", tt.uuid, tt.kv...))
@@ -184,7 +189,7 @@ func TestAppIDFromHeaders(t *testing.T) {
 	c.handle(loop, wire.NewEvent("HEARTBEAT"))
 	want := map[string][]string{
 		"one":        {"one:both"},
-		"two":        {"two:second", "two:empty first"},
+		"two":        {"two:second", "two:empty first", "two:unserved first"},
 		DefaultAppID: {"default:none", "default:HEARTBEAT"},
 	}
 	for id, w := range want {
@@ -193,7 +198,7 @@ func TestAppIDFromHeaders(t *testing.T) {
 		}
 	}
 	k := c.Counters()
-	if k.SessionsPerApp["nobody"] != 1 || k.SessionsPerApp["two"] != 2 || k.SessionsActive != 0 {
+	if k.SessionsPerApp["nobody"] != 2 || k.SessionsPerApp["two"] != 3 || k.SessionsActive != 0 {
 		t.Fatalf("counters %+v", k)
 	}
 }

@@ -178,7 +178,10 @@ type Config struct {
 	// it up to a second early, and it must never beat the controller).
 	Margin time.Duration
 	// AppHeader, if set, is sent in the X-switchio_app header of every
-	// call instead of the app's name, for far ends that key on it.
+	// call instead of the app's name, for far ends that key on it: a far
+	// end controlled by switchio (serve, app.Service) dispatches the call
+	// to the apps it loaded under that id, since it has none under the
+	// dialer's own id in X-switchio_app_id (cluster.DefaultAppIDHeaders).
 	AppHeader string
 	// Senders is the number of originates being written per server at
 	// once (default 8). Results come back asynchronously

@@ -67,7 +67,9 @@
 // sip_h_X-switchio_app_id=<app id> (which the cluster core reads to join
 // the legs and pick the app, see cluster.DefaultCorrelationHeaders and
 // cluster.DefaultAppIDHeaders), sip_h_X-switchio_app=<app name> (as the
-// original switchio sent it, for far ends keyed on it),
+// original switchio sent it, for far ends keyed on it; Config.AppHeader
+// replaces it, e.g. by the app id of a far end's switchio serve, whose
+// client reads it since it serves no app under the dialer's id),
 // ignore_early_media=true and the server-side hang-up guard. By default
 // each server calls itself at its own SIP address, read from "sofia
 // status profile <profile>".

@@ -235,7 +235,7 @@ controller's heap is small, and this roughly halves its CPU at low rates.`,
 	f.BoolVar(&o.serverHangup, "server-hangup", false, "leave the hold to the server's sched_hangup (whole seconds: up to 1 s short) instead of hanging up from switchio")
 	f.Bool("controller-hangup", true, "")
 	_ = f.MarkDeprecated("controller-hangup", "switchio hangs calls up itself by default; --server-hangup for the old behaviour")
-	f.StringVar(&o.appHeader, "app-header", "", "value of the X-switchio_app header on every call (default: the app's name)")
+	f.StringVar(&o.appHeader, "app-header", "", "value of the X-switchio_app header on every call (default: the app's name); to reach the apps of a far end running switchio serve, its app id (serve --app-id, \"default\" unless set)")
 	f.IntVar(&o.servers, "servers", 2, "number of embedded emulated servers when no HOSTS are given")
 	durationFlag(f, &o.statusInterval, "status-interval", 5*time.Second, "status line period when stderr is not a terminal")
 	durationFlag(f, &o.drain, "drain", 0, "how long to wait for calls to end after offering stops or Ctrl-C, then hang them up as abandoned (0: twice the longest hold + 5s, 5s after Ctrl-C)")

@@ -35,7 +35,14 @@ under one app id, and runs them until Ctrl-C or SIGTERM. --out DIR records every
 call seen on the servers, whatever app handles it (the CDR app), and writes
 cdr.parquet, calls.csv and summary.json there when stopped. Apps of your own: build
 your own binary that imports your app packages and calls app.Service (see the
-examples in package app).`,
+examples in package app).
+
+A call reaches the apps when its X-switchio_app_id or X-switchio_app header names
+--app-id, or when it names no app id at all (the default id is "default"). switchio
+dial names its own per-run id in X-switchio_app_id, so a dial into these servers
+names serve's id with --app-header: "switchio dial OTHER --dest USER@THIS-SIP-ADDRESS
+--app-header default". Calls naming another id are left as the dialplan put them;
+each is logged (the first of an id at info level, the others with -v).`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, hosts []string) error {
 			if len(specs) == 0 && out == "" {
@@ -80,7 +87,10 @@ examples in package app).`,
 				Config: cluster.Config{Password: password, Logger: logger},
 				Apps:   map[string][]app.Loadable{appID: loads},
 				Ready: func(p *cluster.Pool) {
-					logger.Info("serving", "servers", len(p.Clients()), "apps", specs, "app_id", appID)
+					// How a dialer reaches these apps: its own id is
+					// read first, so it names serve's in X-switchio_app.
+					logger.Info("serving", "servers", len(p.Clients()), "apps", specs, "app_id", appID,
+						"dial_with", "--app-header "+appID)
 				},
 			}
 			return svc.Run(cmd.Context())
@@ -88,7 +98,7 @@ examples in package app).`,
 	}
 	cmd.Flags().StringVar(&password, "password", "ClueCon", "event socket password")
 	cmd.Flags().StringArrayVar(&specs, "app", nil, "app to run, NAME[/key=value,...] (repeatable)")
-	cmd.Flags().StringVar(&appID, "app-id", cluster.DefaultAppID, "app id the apps are loaded under")
+	cmd.Flags().StringVar(&appID, "app-id", cluster.DefaultAppID, "app id the apps are loaded under: they take the calls whose X-switchio_app_id or X-switchio_app names it (switchio dial --app-header ID), and those naming none when it is \"default\"")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "debug logging")
 	cmd.Flags().StringVar(&out, "out", "", "record every call seen (all app ids) to this directory: cdr.parquet, calls.csv, summary.json (the CDR app)")
 	cmd.Flags().BoolVar(&force, "force", false, "let --out overwrite an earlier run's files")
