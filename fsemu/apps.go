@@ -18,8 +18,16 @@ type appRun struct {
 	started         time.Time
 	file            string // playback
 	playLen         time.Duration
-	then            func() // after CHANNEL_EXECUTE_COMPLETE
-	loopVars        bool   // sendmsg/broadcast: current_loop, total_loops
+	// a playback: its file, the time left when last (re)started, and
+	// its pause while an application runs inside it (nests)
+	media             mediaSpec
+	left              time.Duration
+	resumed, pausedAt time.Time
+	pausedFor         time.Duration
+	paused            bool
+	done              func()
+	then              func() // after CHANNEL_EXECUTE_COMPLETE
+	loopVars          bool   // sendmsg/broadcast: current_loop, total_loops
 }
 
 func (ap *appRun) stop() {
@@ -111,6 +119,9 @@ func (ch *channel) finishApp(ap *appRun) {
 		}
 	}
 	ch.appComplete(ap)
+	if n := len(ch.apps); n > 0 && ch.apps[n-1].paused && (ap.loops == 1 || ap.loops == 0) {
+		defer ch.apps[n-1].resume(ch) // the application it ran inside goes on
+	}
 	if ap.loopVars && (ap.loops == 1 || ap.loops == 0) {
 		ch.delVar("current_loop")
 		ch.delVar("total_loops")

@@ -186,6 +186,7 @@ type playSeg struct {
 	start int64 // µs
 	end   int64 // µs (0: still playing)
 	spec  mediaSpec
+	skip  int // samples of spec played before start (a resumed playback)
 }
 
 type mediaState struct {

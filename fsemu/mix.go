@@ -56,9 +56,9 @@ func (c *channel) renderPlayed(buf []int16, start, end int64) {
 			continue
 		}
 		from := int((seg.start - start) * sampleRate / 1e6)
-		off := 0
+		off := seg.skip
 		if from < 0 {
-			off = -from
+			off += -from
 			from = 0
 		}
 		to := min(int((segEnd-start)*sampleRate/1e6), n)

@@ -33,19 +33,33 @@ func (ch *channel) playback(ap *appRun, done func()) {
 	}
 	ap.file = path
 	ap.started = s.clock.Now()
-	ch.media.sent = append(ch.media.sent, playSeg{start: ap.started.UnixMicro(), spec: m})
+	ap.media = m
+	ch.addSent(playSeg{start: ap.started.UnixMicro(), spec: m})
+	ch.emit(evPlayStart, nil, playHeaders(path, ""))
+	if m.dur < 0 || m.loops < 0 {
+		return // until break or hang-up
+	}
+	ap.playTimer(ch, m.dur*time.Duration(max(m.loops, 1)), done)
+}
+
+// addSent keeps a segment of audio the channel sends (the last 64).
+func (ch *channel) addSent(seg playSeg) {
+	ch.media.sent = append(ch.media.sent, seg)
 	if len(ch.media.sent) > 64 {
 		for _, seg := range ch.media.sent[:len(ch.media.sent)-64] {
 			ch.media.trimmedUS += seg.playedUS(seg.end)
 		}
 		ch.media.sent = ch.media.sent[len(ch.media.sent)-64:]
 	}
-	ch.emit(evPlayStart, nil, playHeaders(path, ""))
-	total := m.dur * time.Duration(max(m.loops, 1))
-	if m.dur < 0 || m.loops < 0 {
-		return // until break or hang-up
-	}
-	ap.timer = s.clock.AfterFunc(total, func() {
+}
+
+// playTimer ends the playback when the rest of the file, left, has
+// played from now.
+func (ap *appRun) playTimer(ch *channel, left time.Duration, done func()) {
+	s := ch.s
+	from := s.clock.Now()
+	ap.left, ap.resumed, ap.done = left, from, done
+	ap.timer = s.clock.AfterFunc(left, func() {
 		s.lock()
 		defer s.unlock()
 		if ap.timer == nil || ch.gone() {
@@ -55,10 +69,48 @@ func (ch *channel) playback(ap *appRun, done func()) {
 		// The file played for its length from its start, whenever this
 		// timer got to run (a clock read between the start and the
 		// timer's registration may differ by a step of a virtual clock).
-		ap.playbackStopAt(ch, "done", ap.started.Add(total))
+		ap.playbackStopAt(ch, "done", from.Add(left))
 		ch.setVar("current_application_response", "FILE PLAYED")
 		done()
 	})
+}
+
+// nests reports whether an execute sent without event-lock runs inside
+// the channel's running application, as on a real FreeSWITCH 1.10.12: a
+// playback's loop parses the channel's messages (switch_ivr_play_file
+// calls switch_ivr_parse_all_events), so three playbacks sent at once
+// without event-lock start one inside the other (PLAYBACK_START of each
+// in a row) and complete in the reverse order, the first resuming after
+// the others; with event-lock: true they play one after the other.
+// Only playback is emulated so (seen on the real server).
+func (ap *appRun) nests() bool {
+	return (ap.name == "playback" || ap.name == "endless_playback") && ap.file != "" && !ap.paused
+}
+
+// pause suspends a playback while an application runs inside it.
+func (ap *appRun) pause(ch *channel) {
+	now := ch.s.clock.Now()
+	if n := len(ch.media.sent); n > 0 && ch.media.sent[n-1].end == 0 {
+		ch.media.sent[n-1].end = now.UnixMicro()
+	}
+	if ap.timer != nil {
+		ap.timer.Stop()
+		ap.timer = nil
+		ap.left -= now.Sub(ap.resumed)
+	}
+	ap.paused, ap.pausedAt = true, now
+}
+
+// resume goes on with a paused playback where it stopped.
+func (ap *appRun) resume(ch *channel) {
+	now := ch.s.clock.Now()
+	played := ap.pausedAt.Sub(ap.started) - ap.pausedFor
+	ap.pausedFor += now.Sub(ap.pausedAt)
+	ap.paused = false
+	ch.addSent(playSeg{start: now.UnixMicro(), spec: ap.media, skip: int(played.Seconds() * sampleRate)})
+	if ap.done != nil {
+		ap.playTimer(ch, ap.left, ap.done)
+	}
 }
 
 // playHeaders are PLAYBACK_START's and PLAYBACK_STOP's own headers: the
@@ -86,7 +138,7 @@ func (ap *appRun) playbackStopAt(ch *channel, status string, at time.Time) {
 	if ap.file == "" {
 		return
 	}
-	el := at.Sub(ap.started)
+	el := at.Sub(ap.started) - ap.pausedFor
 	if n := len(ch.media.sent); n > 0 && ch.media.sent[n-1].end == 0 {
 		ch.media.sent[n-1].end = at.UnixMicro()
 	}

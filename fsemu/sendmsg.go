@@ -47,6 +47,9 @@ func (ch *channel) message(m *wire.Message) {
 			lock: m.Get("event-lock") == "true", loopVars: true}
 		if n := len(ch.apps); n == 0 || ch.apps[n-1].parkLike() {
 			ch.exec(q)
+		} else if top := ch.apps[n-1]; !q.lock && top.nests() {
+			top.pause(ch)
+			ch.exec(q)
 		} else {
 			ch.queue = append(ch.queue, q)
 		}
