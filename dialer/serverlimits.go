@@ -88,6 +88,10 @@ type fsctlState struct {
 	applied, ended bool
 	st             Settings
 	srv            map[int]*serverLimits // by server index, once read
+	// conns are the connections the limits were last read on, by
+	// server index: another one is a reconnect, perhaps to a restarted
+	// server that forgot them.
+	conns map[int]*esl.Conn
 }
 
 // serverLimits is one server's record: what is reported, and the limits
@@ -112,6 +116,9 @@ const (
 func (o *Originator) Setup(ctx context.Context, st Settings) error {
 	o.mu.Lock()
 	o.fsctl.applied, o.fsctl.st = true, st
+	if o.fsctl.conns == nil {
+		o.fsctl.conns = map[int]*esl.Conn{}
+	}
 	o.mu.Unlock()
 	var errs []error
 	raised := false
@@ -174,6 +181,7 @@ func (o *Originator) ensureLimits(ctx context.Context, s *server) (raised bool, 
 	}
 	st := o.fsctl.st
 	needSPS, needMax := o.needs(s, st)
+	o.fsctl.conns[s.idx] = s.c.Conn()
 	o.mu.Unlock()
 	var errs []error
 	limits := []struct {
@@ -288,6 +296,19 @@ func (o *Originator) recheckLimits() {
 		o.wg.Add(1)
 		go o.reapplySetup(s)
 	}
+}
+
+// reconnected reports whether s is connected on another connection than
+// the one its limits were last read on; the new one counts as read from
+// then on. o.mu held.
+func (o *Originator) reconnected(s *server) bool {
+	c := s.c.Conn()
+	if c == nil || !o.fsctl.applied || o.fsctl.ended {
+		return false
+	}
+	last, ok := o.fsctl.conns[s.idx]
+	o.fsctl.conns[s.idx] = c
+	return ok && last != c
 }
 
 // reapplySetup brings the limits of a server up to the run's need again:
