@@ -171,9 +171,10 @@ func (o *Originator) Shutdown(ctx context.Context) error {
 
 // Close stops the dialer's goroutines, records every call still up
 // (CauseClosed: answered ones abandoned, the others failed), delivers the
-// remaining call records to OnCall and unloads its apps (waiting at most
-// 5 s for unreachable servers). Calls still up keep their server-side
-// guard. It is idempotent.
+// remaining call records to OnCall, puts back the servers' limits Setup
+// raised (RestoreSettings) and unloads its apps (waiting at most 5 s for
+// unreachable servers). Calls still up keep their server-side guard. It is
+// idempotent.
 func (o *Originator) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -198,6 +199,12 @@ func (o *Originator) CloseContext(ctx context.Context) error {
 		o.wg.Wait()
 		<-o.recordsDone
 		var errs []error
+		// Put back the servers' limits Setup changed; with a done ctx
+		// nothing is sent, and each changed server's record keeps the
+		// commands that restore it (not an error of Close's).
+		if err := o.RestoreSettings(ctx); ctx.Err() == nil {
+			errs = append(errs, err)
+		}
 		for _, id := range o.mgr.IDs() {
 			if ctx.Err() != nil {
 				break

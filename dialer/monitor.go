@@ -28,7 +28,7 @@ func (o *Originator) monitor() {
 				down = append(down, s.addr)
 				s.downSince = now
 			}
-			if wasDown && !s.down && !o.closed {
+			if !o.closed && o.reconnected(s) {
 				o.wg.Add(1)
 				go o.reapplySetup(s)
 			}

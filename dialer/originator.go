@@ -2,10 +2,8 @@ package dialer
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,7 +12,6 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/switchio/switchio/app"
 	"github.com/switchio/switchio/cluster"
-	"github.com/switchio/switchio/esl"
 	"github.com/switchio/switchio/measure"
 	"github.com/switchio/switchio/originate"
 )
@@ -96,7 +93,7 @@ type Originator struct {
 	heldShort, heldWithin         uint64
 	lostServers                   []LostServer
 	changes                       []Change
-	setupCmds                     []string
+	fsctl                         fsctlState
 	startRate                     float64
 	allLost                       bool
 	setup                         *hdrhistogram.Histogram
@@ -250,88 +247,4 @@ func checkToken(what, s string) error {
 		return fmt.Errorf("dialer: %s %q must be non-empty without spaces, quotes, braces or separators", what, s)
 	}
 	return nil
-}
-
-// Settings are the load-test settings Setup applies on every server.
-type Settings struct {
-	// SPS is "fsctl sps" (0: 10000, or four times the rate if higher).
-	SPS int
-	// MaxSessions is "fsctl max_sessions" (0: 10000, or enough for Limit
-	// calls of two legs each on one server if higher).
-	MaxSessions int
-	// VerboseEvents sends "fsctl verbose_events true" (full-size events).
-	VerboseEvents bool
-}
-
-// Setup applies load-test settings on each server: sessions per second,
-// max sessions and optionally verbose events. It reports every server that
-// refuses, by address and reply.
-func (o *Originator) Setup(ctx context.Context, st Settings) error {
-	o.mu.Lock()
-	rate, limit := max(o.rate, o.tr.peakRate()), o.limit
-	o.mu.Unlock()
-	if st.SPS <= 0 {
-		st.SPS = max(10000, int(math.Ceil(4*rate)))
-	}
-	if st.MaxSessions <= 0 {
-		st.MaxSessions = max(10000, 2*limit+100)
-	}
-	cmds := []string{fmt.Sprintf("fsctl sps %d", st.SPS), fmt.Sprintf("fsctl max_sessions %d", st.MaxSessions)}
-	if st.VerboseEvents {
-		cmds = append(cmds, "fsctl verbose_events true")
-	}
-	o.mu.Lock()
-	o.setupCmds = cmds
-	o.mu.Unlock()
-	var errs []error
-	for _, s := range o.servers {
-		errs = append(errs, o.applySetup(ctx, s, cmds))
-		if ctx.Err() != nil {
-			break // the others would only repeat ctx's error
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// applySetup sends the setup commands to one server.
-func (o *Originator) applySetup(ctx context.Context, s *server, cmds []string) error {
-	var errs []error
-	for _, cmd := range cmds {
-		out, err := s.c.API(ctx, cmd)
-		if err == nil && !strings.HasPrefix(out, "+OK") {
-			err = errors.New(strings.TrimSpace(out))
-		}
-		if err != nil && ctx.Err() != nil {
-			// Not refused: unanswered (a stuck server) or given up.
-			if nr := (*esl.NoReplyError)(nil); errors.As(err, &nr) {
-				err = fmt.Errorf("server %s: %w", s.addr, err) // names the command
-			} else {
-				err = fmt.Errorf("server %s: %q: %w", s.addr, cmd, err)
-			}
-			errs = append(errs, err)
-			break
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("server %s refused %q: %w", s.addr, cmd, err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// reapplySetup sends the setup again to a server whose connection came
-// back: a restarted FreeSWITCH has forgotten its fsctl settings (sps,
-// max_sessions) and would refuse calls at its defaults.
-func (o *Originator) reapplySetup(s *server) {
-	defer o.wg.Done()
-	o.mu.Lock()
-	cmds := o.setupCmds
-	o.mu.Unlock()
-	if len(cmds) == 0 {
-		return
-	}
-	ctx, cancel := context.WithTimeout(o.ctx, 10*time.Second)
-	defer cancel()
-	if err := o.applySetup(ctx, s, cmds); err != nil && o.ctx.Err() == nil {
-		o.log.Warn("setup after reconnect", "server", s.addr, "err", err)
-	}
 }

@@ -21,6 +21,7 @@ func (o *Originator) SetRate(r float64) error {
 	o.recomputeDuration()
 	o.rebase(time.Now(), o.seg.rampLeft(time.Now()))
 	o.logChange("rate", strconv.FormatFloat(r, 'g', -1, 64))
+	o.recheckLimits() // raise the servers' limits if the run now needs more
 	return nil
 }
 
@@ -68,6 +69,7 @@ func (o *Originator) SetLimit(n int) error {
 	o.recomputeDuration()
 	o.notify()
 	o.logChange("limit", strconv.Itoa(n))
+	o.recheckLimits() // raise the servers' limits if the run now needs more
 	return nil
 }
 
@@ -80,6 +82,7 @@ func (o *Originator) SetServerLimit(addr string, n int) error {
 			s.limit = n
 			o.notify()
 			o.logChange("server_limit "+addr, strconv.Itoa(n))
+			o.recheckLimits() // raise the servers' limits if the run now needs more
 			return nil
 		}
 	}

@@ -357,6 +357,9 @@ type Summary struct {
 	// Thresholds are the run's thresholds (docs/thresholds.md) evaluated
 	// on Metrics, when any were given.
 	Thresholds threshold.Results `json:"thresholds,omitempty"`
+	// ServerSettings are the servers' limits the load-test settings
+	// found, raised for the run and put back (Setup; serverlimits.go).
+	ServerSettings []ServerSetting `json:"server_settings,omitempty"`
 }
 
 // LostServer is a server that was unreachable for Config.ServerTimeout.
@@ -402,6 +405,7 @@ func (o *Originator) Summary() Summary {
 		sm.DurationS = round2((end - o.firstOffer).Seconds())
 	}
 	sm.AllServersLost = o.allLost
+	sm.ServerSettings = o.serverSettings()
 	sm.Changes = append([]Change(nil), o.changes...)
 	sm.StartRate = o.startRate
 	for _, st := range o.tr.stages {

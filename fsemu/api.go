@@ -120,7 +120,7 @@ func apiStatus(s *Server, _ string, done func(string)) {
 	b.WriteString("FreeSWITCH (Version 1.10.12-release  64bit) is ready\n")
 	b.WriteString(strconv.FormatUint(s.sinceStart, 10) + " session(s) since startup\n")
 	b.WriteString(strconv.Itoa(len(s.channels)) + " session(s) - peak " + strconv.Itoa(s.peak) + ", last 5min " + strconv.Itoa(s.peak) + " \n")
-	b.WriteString(strconv.Itoa(s.lastSPS) + " session(s) per Sec out of max " + strconv.Itoa(s.sps) + ", peak " + strconv.Itoa(s.peakSPS) + ", last 5min " + strconv.Itoa(s.peakSPS) + " \n")
+	b.WriteString(strconv.Itoa(s.lastSPS) + " session(s) per Sec out of max " + strconv.Itoa(s.sps) + ", peak " + strconv.Itoa(s.peakSPS) + ", last 5min " + strconv.Itoa(s.peakSPS5) + " \n")
 	b.WriteString(strconv.Itoa(s.maxSessions) + " session(s) max\n")
 	// The second figure is the idle CPU (switch_core_idle_cpu): the
 	// capacity model's when it is on, else the captured server's.
@@ -206,10 +206,12 @@ func apiFsctl(s *Server, a string, done func(string)) {
 		done("+OK max sessions: " + strconv.Itoa(s.maxSessions) + "\n")
 	case "sps":
 		if len(f) > 1 {
-			// atoi; switch_core_session_ctl (SCSC_SPS) sets only > 0
+			// atoi; switch_core_session_ctl (SCSC_SPS) sets only > 0,
+			// and only the limit (sps_total): what is left of the
+			// current second stays, so a change shows in that second's
+			// count (spsSecond)
 			if n := atoi(f[1]); n > 0 {
 				s.sps = n
-				s.spsLeft = n
 			}
 		}
 		done("+OK sessions per second: " + strconv.Itoa(s.sps) + "\n")

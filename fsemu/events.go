@@ -279,7 +279,7 @@ func (s *Server) fireHeartbeat() {
 	ev.Add("Session-Per-Sec", strconv.Itoa(s.sps))
 	ev.Add("Session-Per-Sec-Last", strconv.Itoa(s.lastSPS))
 	ev.Add("Session-Per-Sec-Max", strconv.Itoa(s.peakSPS))
-	ev.Add("Session-Per-Sec-FiveMin", strconv.Itoa(s.peakSPS))
+	ev.Add("Session-Per-Sec-FiveMin", strconv.Itoa(s.peakSPS5))
 	ev.Add("Session-Since-Startup", strconv.FormatUint(s.sinceStart, 10))
 	ev.Add("Session-Peak-Max", strconv.Itoa(s.peak))
 	ev.Add("Session-Peak-FiveMin", strconv.Itoa(s.peak))

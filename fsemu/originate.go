@@ -18,7 +18,6 @@ func (s *Server) allocSession() bool {
 		return false
 	}
 	s.spsLeft--
-	s.spsCount++
 	return true
 }
 

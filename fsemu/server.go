@@ -137,8 +137,9 @@ type Server struct {
 	sps         int
 	spsLeft     int
 	lastSPS     int
-	spsCount    int
 	peakSPS     int
+	peakSPS5    int // sps peak of the current five-minute window
+	spsTicks    int // seconds into that window
 	verbose     bool
 	loglevel    int
 	closed      bool
@@ -456,12 +457,7 @@ func (s *Server) scheduleSPS() {
 		if s.closed {
 			return
 		}
-		s.lastSPS = s.spsCount
-		if s.spsCount > s.peakSPS {
-			s.peakSPS = s.spsCount
-		}
-		s.spsCount = 0
-		s.spsLeft = s.sps
+		s.spsSecond()
 		s.scheduleSPS()
 	})
 }

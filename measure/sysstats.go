@@ -81,7 +81,11 @@ type SysStat struct {
 	// SessionsPerSec is the sessions created in the last second,
 	// SessionsPerSecMax the server's limit (fsctl sps), SessionsPerSecPeak
 	// the peak since start and SessionsPerSecPeak5Min over the last 5
-	// minutes.
+	// minutes. FreeSWITCH counts a second as its limit minus what is left
+	// of it (switch_time.c): in the second the limit is raised the raise
+	// counts as sessions (a peak no traffic made, kept until a restart or
+	// fsctl sps_peak_reset), and in the second it is lowered the count is
+	// negative.
 	SessionsPerSec         *int64 `parquet:"sessions_per_sec,optional"`
 	SessionsPerSecMax      *int64 `parquet:"sessions_per_sec_max,optional"`
 	SessionsPerSecPeak     *int64 `parquet:"sessions_per_sec_peak,optional"`
@@ -302,7 +306,7 @@ var (
 	reUptime   = regexp.MustCompile(`^UP (\d+) years?, (\d+) days?, (\d+) hours?, (\d+) minutes?, (\d+) seconds?, (\d+) milliseconds?, (\d+) microseconds?$`)
 	reSince    = regexp.MustCompile(`^(\d+) session\(s\) since startup$`)
 	reSessions = regexp.MustCompile(`^(\d+) session\(s\) - peak (\d+), last 5min (\d+)$`)
-	reSPS      = regexp.MustCompile(`^(\d+) session\(s\) per Sec out of max (\d+), peak (\d+), last 5min (\d+)$`)
+	reSPS      = regexp.MustCompile(`^(-?\d+) session\(s\) per Sec out of max (\d+), peak (\d+), last 5min (\d+)$`)
 	reMax      = regexp.MustCompile(`^(\d+) session\(s\) max$`)
 	reIdle     = regexp.MustCompile(`^min idle cpu (\d+(?:\.\d+)?)/(\d+(?:\.\d+)?)$`)
 )

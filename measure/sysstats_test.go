@@ -100,6 +100,8 @@ func TestParseStatus(t *testing.T) {
 		{name: "lines reordered", body: reverseLines(busy), want: busyWant},
 		{name: "unknown lines among them", body: "+OK\n" + strings.ReplaceAll(busy, "\n", "\nsomething new 1/2\n"), want: busyWant},
 		{name: "no uptime, max or stack lines", body: bare, want: ServerStatus{SessionsPerSecMax: 30, IdleCPUPct: 100}},
+		{name: "sps limit lowered in the last second", body: strings.Replace(busy, "37 session(s) per Sec", "-9000 session(s) per Sec", 1),
+			want: func() ServerStatus { w := busyWant; w.SessionsPerSec = -9000; return w }()},
 		{name: "integer idle figures", body: strings.Replace(bare, "0.00/100.00", "0/100", 1), want: ServerStatus{SessionsPerSecMax: 30, IdleCPUPct: 100}},
 
 		{name: "empty", body: "", err: "no sessions since startup, sessions, sessions per second, idle cpu line"},

@@ -140,8 +140,24 @@ abandoned (ended early by switchio: Ctrl-C, drain, a lost server). The
 summary gives each, and how exactly completed calls were held (hold
 error, from the A leg's billmsec).
 
---setup (default on) sends "fsctl sps" and "fsctl max_sessions" to each
-server first; a refusal stops the run.
+--setup (default on) reads each server's limits, "fsctl sps" (sessions
+per second) and "fsctl max_sessions", and raises only those below what
+the run needs: sps four times the rate (two legs per call, twice over for
+bursts; the peak of a --stage profile, or a rate set live), max_sessions
+two legs per call of --limit (or --server-limit) plus 100. A run within
+the server's limits changes nothing. Raised limits are put back to the
+values found when the run ends (normally, on Ctrl-C or SIGTERM, after a
+failed set-up); a server that restarted during the run gets the raise
+again. The summary (and summary.json's server_settings) says what was
+found, needed, changed and put back; a server that could not be restored
+gets the fs_cli command that does it. A raise has a side effect that
+restoring does not undo: FreeSWITCH counts each second's sessions as its
+sps limit minus what is left of it (switch_time.c), so its status (and
+switchio's sysstats) reports a sessions-per-second peak of at least the
+raise that no traffic made, until a restart or "fsctl sps_peak_reset"
+(which also clears the real peak); the summary names it. The raise also
+applies only from FreeSWITCH's next one-second tick, so set-up waits a
+second after one. A refusal stops the run.
 
 Set-up (connecting, subscribing, reading each server's SIP address, the
 settings, the apps' set-up) waits at most --setup-timeout (default 10s)
@@ -230,7 +246,7 @@ controller's heap is small, and this roughly halves its CPU at low rates.`,
 	f.StringArrayVar(&o.headers, "header", nil, "SIP header Name=value added to each INVITE (repeatable)")
 	f.StringArrayVar(&o.vars, "var", nil, "channel variable name=value set on each call (repeatable)")
 	f.StringArrayVar(&o.perCall, "per-call", nil, "FIELD=FILE: cycle FILE's lines into FIELD per call (repeatable)")
-	f.BoolVar(&o.setup, "setup", true, "apply load-test settings (fsctl sps, max_sessions) on each server first")
+	f.BoolVar(&o.setup, "setup", true, "raise each server's fsctl sps and max_sessions where below what the run needs, and put them back at the end (a raise leaves a phantom sps peak in the server's status)")
 	f.BoolVar(&o.verboseEvents, "verbose-events", false, "also send fsctl verbose_events true in setup")
 	f.BoolVar(&o.serverHangup, "server-hangup", false, "leave the hold to the server's sched_hangup (whole seconds: up to 1 s short) instead of hanging up from switchio")
 	f.Bool("controller-hangup", true, "")

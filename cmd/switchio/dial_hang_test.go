@@ -116,6 +116,10 @@ func fakeReply(cmd string) []byte {
 		body = "Name external\nBIND-URL sip:mod_sofia@127.0.0.1:5080;transport=udp\n"
 	case strings.HasPrefix(api, "file_exists "):
 		body = "true"
+	case api == "fsctl sps": // the configured limits (mod_commands.c ctl_function)
+		body = "+OK sessions per second: 1000\n"
+	case api == "fsctl max_sessions":
+		body = "+OK max sessions: 4000\n"
 	}
 	return []byte(fmt.Sprintf("Content-Type: api/response\nContent-Length: %d\n\n%s", len(body), body))
 }

@@ -139,8 +139,9 @@ func runDial(ctx context.Context, o dialOpts, hosts []string, stdout, stderr io.
 				wait = 0
 			}
 			cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), wait)
-			_ = d.CloseContext(cctx)
+			_ = d.CloseContext(cctx) // puts the servers' limits back
 			ccancel()
+			printNotRestored(stderr, d.ServerSettings(), o.password)
 		}
 	}()
 	failed := func(err error) (int, error) {
@@ -157,6 +158,7 @@ func runDial(ctx context.Context, o dialOpts, hosts []string, stdout, stderr io.
 		if err != nil {
 			return failed(err)
 		}
+		printLimitsRaised(stderr, d.ServerSettings())
 	}
 	for _, a := range apps {
 		sctx, cancel = setup.step()
@@ -204,6 +206,7 @@ func runDial(ctx context.Context, o dialOpts, hosts []string, stdout, stderr io.
 	t := time.NewTicker(view.period)
 	defer t.Stop()
 	closeWait := 5 * time.Second
+	restoreWait := closeWait // to put the servers' limits back
 loop:
 	for {
 		select {
@@ -211,7 +214,7 @@ loop:
 			if interrupt != nil {
 				view.note(fmt.Sprintf("second %v: recording the calls still up and stopping now", s))
 				abandon(dialer.CauseInterrupted, 500*time.Millisecond)
-				closeWait = 0
+				closeWait, restoreWait = 0, time.Second
 				break loop
 			}
 			interrupt = s
@@ -236,7 +239,7 @@ loop:
 		if st.AllServersLost {
 			view.note("every server unreachable for --server-timeout: stopping")
 			abandon(dialer.CauseServerLost, 500*time.Millisecond)
-			closeWait = 0
+			closeWait, restoreWait = 0, 0
 			break loop
 		}
 		if st.State != dialer.Originating {
@@ -254,6 +257,13 @@ loop:
 		}
 	}
 	view.finish(d.Stats())
+	// The run is over: put back the servers' limits --setup raised, even
+	// after a second Ctrl-C (a reachable server answers at once), before
+	// the summary says whether they were.
+	rctx, rcancel := context.WithTimeout(ctx, restoreWait)
+	_ = d.RestoreSettings(rctx)
+	rcancel()
+	printNotRestored(stderr, d.ServerSettings(), o.password)
 	cctx, ccancel := context.WithTimeout(ctx, closeWait)
 	closed = true
 	if err := d.CloseContext(cctx); err != nil && closeWait > 0 {
@@ -281,6 +291,7 @@ loop:
 		fmt.Fprintln(stdout, string(b))
 	} else {
 		printSummary(stdout, sm, o.out)
+		printServerLimits(stdout, sm.ServerSettings, o.password)
 	}
 	return exitCodeOf(interrupt, sm), nil
 }
