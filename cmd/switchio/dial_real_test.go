@@ -34,3 +34,13 @@ func TestRealDialDrain(t *testing.T) {
 		}
 	}
 }
+
+// TestRealDialServerHangupBy dials a real FreeSWITCH (opt-in) with
+// --server-hangup: its sched_hangup ends the calls with NORMAL_CLEARING
+// and the A leg's sip_hangup_disposition send_bye, as switchio's own
+// uuid_kill does (sofia_on_hangup, mod_sofia.c); the records say server.
+func TestRealDialServerHangupBy(t *testing.T) {
+	real := dialtest.RealServers(t, 1)
+	bin := buildSwitchio(t)
+	checkServerHangup(t, bin, real.Addrs[0], "--password", real.Password)
+}
