@@ -128,6 +128,8 @@
 // watched: a ringing far end is not an overloaded server. When the controller's own
 // queue of a server's events is deep instead, the delay is the
 // controller's: it is reported as such, not as the server's saturation. Summary.AchievedRate is the
-// rate calls were set up at, never the offered rate. Failure causes
+// rate calls were set up at, never the offered rate: (answered - 1) over
+// the longer of the answers' and the offers' spans, so it cannot exceed
+// Summary.OfferedRate and drops below it when a server falls behind. Failure causes
 // (-ERR results and abnormal hang-ups) are counted per server.
 package dialer

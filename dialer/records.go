@@ -44,6 +44,10 @@ type CallRecord struct {
 	// AudioLegs are the legs the call's app needs audio on
 	// (measure.AudioReceiver), checked in the call's CDR (rtp_ok).
 	AudioLegs measure.Legs
+	// HangupBy is "server" for a completed call its server's scheduled
+	// hang-up ended (the guard, or the hold with Config.ServerHangup),
+	// else empty: the outcome says who ended it (measure.Record.HangupBy).
+	HangupBy string
 }
 
 // record builds a CallRecord; o.mu held.
@@ -54,6 +58,9 @@ func (o *Originator) record(c *call, out Outcome) CallRecord {
 		Outcome: out, OK: out == Completed, Hold: c.hold, BillMsec: c.billmsec, AudioLegs: c.app.audioLegs}
 	if !c.sent {
 		r.Offered = time.Time{}
+	}
+	if o.serverEnded(c, out) {
+		r.HangupBy = "server"
 	}
 	if c.answered != 0 {
 		r.Setup = c.answered - c.offered
@@ -85,5 +92,6 @@ func firstOf(ts ...time.Duration) time.Duration {
 func (r CallRecord) Facts() measure.Facts {
 	return measure.Facts{CallID: r.UUID, Seq: int64(r.Seq), Server: r.Server, App: r.App,
 		Outcome: r.Outcome.String(), Cause: r.Cause, Picked: r.Picked, Sent: r.Offered,
-		LocalAnswer: r.Answered, LocalHangup: r.HungUp, Hold: r.Hold, BillMsec: r.BillMsec, AudioLegs: r.AudioLegs}
+		LocalAnswer: r.Answered, LocalHangup: r.HungUp, Hold: r.Hold, BillMsec: r.BillMsec, AudioLegs: r.AudioLegs,
+		HangupBy: r.HangupBy}
 }

@@ -304,8 +304,11 @@ type Summary struct {
 	// HoldErrorMs is how exactly completed calls were held.
 	HoldErrorMs HoldError `json:"hold_error_ms"`
 	// TargetRate is the rate asked for; OfferedRate the rate calls were
-	// offered at; AchievedRate the rate the servers set them up at
-	// (answers per second between the first and the last answer).
+	// offered at ((offered - 1) over the first offer to the last);
+	// AchievedRate the rate the servers set them up at: (answered - 1)
+	// over the longer of the answers' span and the offers' span, so it
+	// never exceeds OfferedRate and falls below it when a server falls
+	// behind (its answers spread past the offers) or fails calls.
 	TargetRate   float64 `json:"target_rate"`
 	OfferedRate  float64 `json:"offered_rate"`
 	AchievedRate float64 `json:"achieved_rate"`
@@ -391,12 +394,8 @@ func (o *Originator) Summary() Summary {
 	if n := o.holdErr.TotalCount(); n > 0 {
 		sm.HoldErrorMs.Within50ms = math.Round(float64(o.heldWithin)/float64(n)*10000) / 10000
 	}
-	if o.offered > 1 && o.lastOffer > o.firstOffer {
-		sm.OfferedRate = round2(float64(o.offered-1) / (o.lastOffer - o.firstOffer).Seconds())
-	}
-	if o.answered > 1 && o.lastAnswer > o.firstAnswer {
-		sm.AchievedRate = round2(float64(o.answered-1) / (o.lastAnswer - o.firstAnswer).Seconds())
-	}
+	sm.OfferedRate = round2(offeredRate(o.offered, o.firstOffer, o.lastOffer))
+	sm.AchievedRate = round2(achievedRate(o.answered, o.firstOffer, o.lastOffer, o.firstAnswer, o.lastAnswer))
 	if o.firstOffer != 0 {
 		end := o.lastEnd
 		if o.active > 0 || end < o.firstOffer {

@@ -366,6 +366,19 @@ func (o *Originator) outcome(c *call) Outcome {
 	return Dropped
 }
 
+// serverEnded reports whether c, of outcome out, was ended by its
+// server's scheduled hang-up (sched_hangup, set at originate time): the
+// guard, or the hold itself with Config.ServerHangup. The A leg's
+// sip_hangup_disposition cannot tell: FreeSWITCH sets send_bye on an
+// answered leg it hangs up whatever asked it to (sofia_on_hangup,
+// mod_sofia.c), switchio's uuid_kill and the scheduler alike; o.mu held.
+func (o *Originator) serverEnded(c *call, out Outcome) bool {
+	if out != Completed || c.endBy == endHold || c.endBy == endApp {
+		return false
+	}
+	return c.cause == guardCause || o.cfg.ServerHangup
+}
+
 func (o *Originator) release(c *call, now time.Time) {
 	c.released = true
 	if c.timer != nil {

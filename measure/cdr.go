@@ -40,6 +40,10 @@ type Facts struct {
 	// AudioLegs are the legs the call's app needs audio on
 	// (AudioReceiver): the record gets the RTP check's verdicts.
 	AudioLegs Legs
+	// HangupBy, when set, is who ended the call where the outcome does
+	// not say: "server" for a completed call its server's scheduled
+	// hang-up ended (Record.HangupBy).
+	HangupBy string
 }
 
 // CDRConfig configures a CDR.
@@ -593,7 +597,7 @@ func (m *CDR) merge(r *Record, f Facts) Record {
 		v := f.BillMsec
 		r.BillMsec = &v
 	}
-	r.HangupBy = hangupBy(f.Outcome, f.Cause, r.HangupBy)
+	r.HangupBy = hangupBy(f, r.HangupBy)
 	if f.AudioLegs != 0 && m.rtpCheck {
 		if m.audioLegs == nil {
 			m.audioLegs = map[string]Legs{}
@@ -678,12 +682,16 @@ func observedOutcome(r *Record) string {
 	return "answered"
 }
 
-// hangupBy says who ended the call, from the load test's outcome, or from
-// FreeSWITCH's sip_hangup_disposition for calls only observed.
-func hangupBy(outcome, cause, observed string) string {
-	switch outcome {
+// hangupBy says who ended the call: the dialer's word when it gives one,
+// else from the load test's outcome, or from FreeSWITCH's
+// sip_hangup_disposition for calls only observed.
+func hangupBy(f Facts, observed string) string {
+	if f.HangupBy != "" {
+		return f.HangupBy
+	}
+	switch f.Outcome {
 	case "completed":
-		if cause == "ALLOTTED_TIMEOUT" {
+		if f.Cause == "ALLOTTED_TIMEOUT" {
 			return "server"
 		}
 		return "switchio"

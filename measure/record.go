@@ -46,7 +46,8 @@ type Record struct {
 	// calls only observed (serve): answered or failed.
 	Outcome string `parquet:"outcome"`
 	// HangupBy is who ended the call: "switchio", "far_end" (the other
-	// side hung up), "server" (the server's own guard or timeout) or "".
+	// side hung up), "server" (the server's own scheduled hang-up: the
+	// guard, or the hold of dial --server-hangup) or "".
 	HangupBy string `parquet:"hangup_by,optional"`
 	// HangupCause is the A leg's hang-up cause (or the originate's -ERR
 	// cause, or one of switchio's SWITCHIO_* causes).

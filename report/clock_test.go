@@ -86,3 +86,27 @@ func TestReportClockResolution(t *testing.T) {
 		})
 	}
 }
+
+// A server that answered nothing has no set-up time: the servers table
+// says so ("–", as elsewhere in the report), not 0.
+func TestReportServerSetupNone(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		setup    dialer.Latency
+		p50, p99 string
+	}{
+		{"nothing answered", dialer.Latency{}, "–", "–"},
+		{"answered", dialer.Latency{Count: 4, P50: 12.5, P99: 30}, fmtNum(12.5) + " (switchio's clock)", fmtNum(30) + " (switchio's clock)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sm := &dialer.Summary{Offered: 4, Servers: []dialer.ServerSummary{{Addr: "127.0.0.1:8021", Offered: 4, LocalSetupLatency: tc.setup}}}
+			v, err := newView(&model{Summary: sm, Closed: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s := v.Servers[0]; s.SetupP50 != tc.p50 || s.SetupP99 != tc.p99 {
+				t.Fatalf("servers table set-up %q %q, want %q %q", s.SetupP50, s.SetupP99, tc.p50, tc.p99)
+			}
+		})
+	}
+}

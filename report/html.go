@@ -455,8 +455,13 @@ func (v *view) tables(sm *dialer.Summary, f *measure.Figures) {
 	}
 	for _, s := range sm.Servers {
 		r := serverRow{Addr: s.Addr, Dest: s.Dest, Offered: count(s.Offered), Answered: count(s.Answered), Failed: count(s.Failed),
-			ASR: share(s.Answered, s.Offered), SetupP50: fmtNum(s.LocalSetupLatency.P50) + " (switchio's clock)", SetupP99: fmtNum(s.LocalSetupLatency.P99) + " (switchio's clock)",
+			ASR: share(s.Answered, s.Offered), SetupP50: "–", SetupP99: "–",
 			PeakActive: count(uint64(s.PeakActive)), PeakBacklog: count(uint64(s.PeakBacklog)), QueuePeak: count(uint64(s.ControllerQueuePeak)), Saturated: "no"}
+		if s.LocalSetupLatency.Count > 0 {
+			// A server that answered nothing has no set-up time (not 0).
+			r.SetupP50 = fmtNum(s.LocalSetupLatency.P50) + " (switchio's clock)"
+			r.SetupP99 = fmtNum(s.LocalSetupLatency.P99) + " (switchio's clock)"
+		}
 		if sm.Metrics != nil {
 			r.SetupP50, r.SetupP99 = setupCells(sm.Metrics.PerServer[s.Addr], func() (string, string) { return r.SetupP50, r.SetupP99 })
 		}

@@ -254,7 +254,7 @@ controller's heap is small, and this roughly halves its CPU at low rates.`,
 	f.StringVar(&o.appHeader, "app-header", "", "value of the X-switchio_app header on every call (default: the app's name); to reach the apps of a far end running switchio serve, its app id (serve --app-id, \"default\" unless set)")
 	f.IntVar(&o.servers, "servers", 2, "number of embedded emulated servers when no HOSTS are given")
 	durationFlag(f, &o.statusInterval, "status-interval", 5*time.Second, "status line period when stderr is not a terminal")
-	durationFlag(f, &o.drain, "drain", 0, "how long to wait for calls to end after offering stops or Ctrl-C, then hang them up as abandoned (0: twice the longest hold + 5s, 5s after Ctrl-C)")
+	durationFlag(f, &o.drain, "drain", 0, "how long to wait for calls to end after offering stops or Ctrl-C, then hang them up (answered: abandoned, in set-up: failed); 0: until the calls should have ended (a call still ringing may take --originate-timeout, then its hold) plus the longest hold and 5s, 5s after Ctrl-C")
 	durationFlag(f, &o.setupTimeout, "setup-timeout", 10*time.Second, "longest wait for a server's reply in each step of set-up (connect, subscribe, SIP address, settings, apps); a server silent that long ends the run with exit code 1")
 	durationFlag(f, &o.serverTimeout, "server-timeout", 10*time.Second, "give up on a server unreachable this long (its calls recorded under SWITCHIO_SERVER_LOST); when all are, the run ends with exit code 2")
 	f.BoolVarP(&o.verbose, "verbose", "v", false, "log to stderr")

@@ -246,12 +246,18 @@ loop:
 			if st.Active == 0 {
 				break loop
 			}
-			if drainUntil.IsZero() {
-				drainUntil = time.Now().Add(o.endDrain(d.MaxHold()))
+			until := drainUntil
+			if until.IsZero() {
+				// --drain is counted from when offering stopped; the
+				// default follows the calls still up (endDrain).
+				if until = o.endDrain(time.Now(), d); o.drain > 0 {
+					drainUntil = until
+				}
 			}
-			if time.Now().After(drainUntil) {
-				view.note(fmt.Sprintf("%d calls still up after the drain time: hanging them up (abandoned)", st.Active))
+			if time.Now().After(until) {
+				before := d.Summary()
 				abandon(dialer.CauseDrainTimeout, 2*time.Second)
+				view.note(drainNote(before, d.Summary()))
 				break loop
 			}
 		}
@@ -320,12 +326,44 @@ func (o dialOpts) interruptDrain() time.Duration {
 	return 5 * time.Second
 }
 
-// endDrain is how long calls may take to end once offering stopped: --drain
-// when given, else twice the longest hold (--duration, or the clip of
-// --duration-dist) plus 5 s.
-func (o dialOpts) endDrain(hold time.Duration) time.Duration {
+// drainer is what the end of the drain is computed from.
+type drainer interface {
+	MaxHold() time.Duration
+	EndsBy() (time.Time, bool)
+}
+
+// endDrain is when the calls still up once offering stopped are hung up
+// as abandoned (or failed, when still in set-up): --drain after now when
+// given; else the longest hold plus 5 s past the time the calls should
+// have ended (dialer.Originator.EndsBy: a call still ringing may take its
+// --originate-timeout, then its hold). It follows the calls: as ringing
+// calls are answered or fail it comes nearer. Without calls in set-up it
+// is at most twice the longest hold plus 5 s after offering stopped.
+func (o dialOpts) endDrain(now time.Time, d drainer) time.Time {
 	if o.drain > 0 {
-		return o.drain
+		return now.Add(o.drain)
 	}
-	return 2*hold + 5*time.Second
+	slack := d.MaxHold() + 5*time.Second
+	end, ok := d.EndsBy()
+	if !ok {
+		return now.Add(slack)
+	}
+	return end.Add(slack)
+}
+
+// drainNote says what the drain's end did, from the summaries before and
+// after it: answered calls hung up are abandoned, calls still in set-up
+// failed, both under SWITCHIO_DRAIN_TIMEOUT (docs/outcomes.md).
+func drainNote(before, after dialer.Summary) string {
+	abandoned := after.Abandoned - before.Abandoned
+	failed := after.FailedByCause[dialer.CauseDrainTimeout] - before.FailedByCause[dialer.CauseDrainTimeout]
+	return fmt.Sprintf("drain time ran out: hung up %d answered %s (abandoned) and %d %s still in set-up (failed), under %s",
+		abandoned, plural(abandoned, "call", "calls"), failed, plural(failed, "call", "calls"), dialer.CauseDrainTimeout)
+}
+
+func plural(n uint64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

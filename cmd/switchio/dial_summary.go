@@ -32,8 +32,9 @@ func printSummary(w io.Writer, sm dialer.Summary, out string) {
 		fmt.Fprintf(w, "dropped: %s %d\n", c, sm.DroppedByCause[c])
 	}
 	for _, s := range sm.Servers {
-		fmt.Fprintf(w, "server %s -> %s: %d offered, %d answered, %d failed, peak active %d, peak backlog %d (%d queued on the server), local_setup_latency p50 %.1f ms p99 %.1f ms, originate to A leg p99 %.1f ms\n",
-			s.Addr, s.Dest, s.Offered, s.Answered, s.Failed, s.PeakActive, s.PeakBacklog, s.PeakQueued, s.LocalSetupLatency.P50, s.LocalSetupLatency.P99, s.CreateMs.P99)
+		fmt.Fprintf(w, "server %s -> %s: %d offered, %d answered, %d failed, peak active %d, peak backlog %d (%d queued on the server), local_setup_latency p50 %s p99 %s, originate to A leg p99 %s\n",
+			s.Addr, s.Dest, s.Offered, s.Answered, s.Failed, s.PeakActive, s.PeakBacklog, s.PeakQueued,
+			msOrNA(s.LocalSetupLatency, s.LocalSetupLatency.P50), msOrNA(s.LocalSetupLatency, s.LocalSetupLatency.P99), msOrNA(s.CreateMs, s.CreateMs.P99))
 		for _, c := range dialer.SortedCauses(s.FailedByCause) {
 			fmt.Fprintf(w, "  failed: %s %d\n", c, s.FailedByCause[c])
 		}
@@ -52,6 +53,15 @@ func printSummary(w io.Writer, sm dialer.Summary, out string) {
 	if out != "" {
 		fmt.Fprintf(w, "measurements: %s (cdr.parquet, timeseries.parquet, sysstats.parquet, calls.csv, summary.json)\n", out)
 	}
+}
+
+// msOrNA formats v, a percentile of l, in milliseconds, or "n/a" when l
+// measured nothing (no call answered): 0.0 ms would read as instant.
+func msOrNA(l dialer.Latency, v float64) string {
+	if l.Count == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1f ms", v)
 }
 
 // targetText describes the rate asked for: "target 50.00 cps", or for a
