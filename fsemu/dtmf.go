@@ -159,20 +159,24 @@ func (ch *channel) sendDTMF(digits string) {
 		sent[i] = d.digit
 	}
 	got := fs.receiveDTMF(sent)
-	ch.s.net.reply(ch.s, fs, func() {
-		for i, d := range sched {
-			if got[i] == 0 {
-				continue // lost
-			}
-			digit, duration := string(got[i]), d.duration
-			far.after(d.at, func() {
-				if far.gone() || ch.gone() {
-					return
-				}
-				far.dtmfs += digit
-				far.emit(evDTMF, nil, []wire.Header{{Name: "DTMF-Digit", Value: digit},
-					{Name: "DTMF-Duration", Value: duration}, {Name: "DTMF-Source", Value: "RTP"}})
-			})
+	ch.s.net.reply(ch.s, fs, func() { far.arriveDTMF(ch, sched, got, 0, 0) })
+}
+
+// arriveDTMF delivers digit i of a burst and schedules the next, one
+// timer after the other so digits never overtake each other; prev is when
+// the previous one arrived (relative to the send).
+func (far *channel) arriveDTMF(from *channel, sched []dtmfDigit, got []byte, i int, prev time.Duration) {
+	far.after(sched[i].at-prev, func() {
+		if far.gone() || from.gone() {
+			return
+		}
+		if d := got[i]; d != 0 { // 0: lost on the way
+			far.dtmfs += string(d)
+			far.emit(evDTMF, nil, []wire.Header{{Name: "DTMF-Digit", Value: string(d)},
+				{Name: "DTMF-Duration", Value: sched[i].duration}, {Name: "DTMF-Source", Value: "RTP"}})
+		}
+		if i+1 < len(sched) {
+			far.arriveDTMF(from, sched, got, i+1, sched[i].at)
 		}
 	})
 }
