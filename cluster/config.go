@@ -96,6 +96,10 @@ type Config struct {
 	// FailedPerCause bounds how many failed session uuids are kept per
 	// hang-up cause (default 1000).
 	FailedPerCause int
+	// EventBuffer bounds the unread events one EventStream
+	// (Session.Events) holds (default DefaultEventBuffer, 64). Beyond it
+	// the loop drops rather than waits: see EventStream for the policy.
+	EventBuffer int
 	// Logger receives the client's logs (nil discards them).
 	Logger *slog.Logger
 }
@@ -121,6 +125,9 @@ func (cfg *Config) setDefaults() {
 	}
 	if cfg.QueueDepth <= 0 {
 		cfg.QueueDepth = DefaultQueueDepth
+	}
+	if cfg.EventBuffer <= 0 {
+		cfg.EventBuffer = DefaultEventBuffer
 	}
 	if cfg.FailedPerCause <= 0 {
 		cfg.FailedPerCause = 1000

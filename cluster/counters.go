@@ -54,6 +54,10 @@ type Counters struct {
 	// also logged), not those refused because their call had already
 	// ended.
 	CommandsFailed uint64
+	// EventsDropped counts events an EventStream could not buffer because
+	// its reader fell Config.EventBuffer events behind (the reader sees
+	// ErrEventsDropped where they were).
+	EventsDropped uint64
 }
 
 // Add sums o into c (QueueHighWater: the larger of the two).
@@ -73,6 +77,7 @@ func (c *Counters) Add(o Counters) {
 	c.QueueHighWater = max(c.QueueHighWater, o.QueueHighWater)
 	c.QueueFull += o.QueueFull
 	c.CommandsFailed += o.CommandsFailed
+	c.EventsDropped += o.EventsDropped
 	c.HangupCauses = addMap(c.HangupCauses, o.HangupCauses)
 	c.FailedByCause = addMap(c.FailedByCause, o.FailedByCause)
 	c.SessionsPerApp = addMap(c.SessionsPerApp, o.SessionsPerApp)
@@ -111,6 +116,7 @@ type counters struct {
 	events, sessionsTotal, callsDone, jobs, jobsFailed atomic.Uint64
 	failed, appPanics, flowErrors                      atomic.Uint64
 	disconnects, reconnects, commandsFailed            atomic.Uint64
+	eventsDropped                                      atomic.Uint64
 	sessionsActive                                     atomic.Int64
 
 	mu            sync.Mutex
@@ -194,6 +200,7 @@ func (c *Client) Counters() Counters {
 	out.Disconnects = k.disconnects.Load()
 	out.Reconnects = k.reconnects.Load()
 	out.CommandsFailed = k.commandsFailed.Load()
+	out.EventsDropped = k.eventsDropped.Load()
 	q := &c.cmdq
 	q.mu.Lock()
 	out.Queued, out.QueueHighWater, out.QueueFull = int64(q.depth), int64(q.high), q.full

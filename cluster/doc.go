@@ -37,7 +37,11 @@
 // call flows use Registrar.Flow or Client.Go: they run in their own
 // goroutine, where the Session methods wait (Answer returns once
 // CHANNEL_ANSWER arrived, Recv waits for the next event of a kind, and every
-// wait fails with ErrHungUp as soon as the channel hangs up). A waiting
+// wait fails with ErrHungUp as soon as the channel hangs up). Recv sees only
+// what arrives while it waits; Session.Events opens a bounded stream that
+// keeps a session's events from the moment it is opened until they are
+// read (EventStream.CollectDigits reads DTMF digits from one), so a flow
+// that opens it before the command that causes them loses none. A waiting
 // method called with a handler's context fails at once with ErrWouldBlock
 // rather than stall the loop. A handler's panic or a flow's error is logged
 // with the call id and stops neither the other apps nor the loop.

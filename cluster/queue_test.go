@@ -111,6 +111,24 @@ func TestWaitingCommandsRefusedOnLoop(t *testing.T) {
 		{"GetVar", func(ctx context.Context) error { _, err := s.GetVar(ctx, "a"); return err }},
 		{"ExecuteWait", func(ctx context.Context) error { _, err := s.ExecuteWait(ctx, "echo", ""); return err }},
 		{"Recv", func(ctx context.Context) error { _, err := s.Recv(ctx, "DTMF"); return err }},
+		{"EventStream.Next", func(ctx context.Context) error {
+			st, err := s.Events(context.Background())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			_, err = st.Next(ctx)
+			return err
+		}},
+		{"CollectDigits", func(ctx context.Context) error {
+			st, err := s.Events(context.Background())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			_, err = st.CollectDigits(ctx, DigitOptions{Max: 1})
+			return err
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -47,9 +47,10 @@ type Session struct {
 	callerID    string
 	vars        map[string]string // app state and kept variables; nil until used
 	waiters     []*waiter
-	pending     []command     // queued commands; guarded by client.cmdq.mu
-	inQueue     bool          // pending or being sent; guarded by client.cmdq.mu
-	done        chan struct{} // closed at hang-up; created lazily
+	streams     []*EventStream // open Events streams; nil for most sessions
+	pending     []command      // queued commands; guarded by client.cmdq.mu
+	inQueue     bool           // pending or being sent; guarded by client.cmdq.mu
+	done        chan struct{}  // closed at hang-up; created lazily
 }
 
 type waiter struct {
@@ -149,6 +150,12 @@ func (s *Session) Done() <-chan struct{} {
 // Recv waits for the next event called name on this session (a standard
 // name, or "CUSTOM sub::class"; "" for any). The event is subscribed if it
 // was not. Several goroutines may wait for the same event; each receives it.
+//
+// Recv sees only the events that arrive while it waits: one that comes
+// while the flow does something else (between two Recv calls, during a
+// command) is not kept for it. To read a series of events, such as the
+// digits of a PIN, open a stream with Events before the command that
+// causes them: it buffers them until they are read.
 // It fails with ErrHungUp as soon as the channel hangs up, unless name is an
 // event that still comes after hang-up (CHANNEL_HANGUP_COMPLETE, ...).
 //
@@ -218,12 +225,18 @@ func (s *Session) removeWaiter(w *waiter) {
 	}
 }
 
-// deliver hands ev to the waiters for its key; called by the loop.
+// deliver hands ev to the waiters for its key and buffers it in the
+// streams that want it; called by the loop.
 func (s *Session) deliver(key string, ev *Event) {
 	s.mu.Lock()
-	if len(s.waiters) == 0 {
+	if len(s.waiters) == 0 && len(s.streams) == 0 {
 		s.mu.Unlock()
 		return
+	}
+	for _, st := range s.streams {
+		if st.wants(key) && st.push(ev) {
+			s.client.counters.eventsDropped.Add(1)
+		}
 	}
 	kept := s.waiters[:0]
 	for _, w := range s.waiters {
@@ -251,6 +264,7 @@ func (s *Session) failWaiters(destroyed bool) {
 		close(w.ch)
 	}
 	s.waiters = kept
+	s.endStreams(destroyed)
 	if s.done != nil {
 		select {
 		case <-s.done:

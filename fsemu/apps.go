@@ -371,49 +371,6 @@ func (ch *channel) ringLocal() {
 	}
 }
 
-// sendDTMF sends digits to the far end of the channel, which raises DTMF
-// events for each digit that arrives (duration 2000 samples, source RTP):
-// the far end's server's Impairments may lose digits or swap two.
-func (ch *channel) sendDTMF(digits string) {
-	duration := "2080"
-	if i := strings.IndexByte(digits, '@'); i >= 0 {
-		if ms, err := strconv.Atoi(digits[i+1:]); err == nil && ms > 0 {
-			duration = strconv.Itoa(dtmfSamples(ms))
-		}
-		digits = digits[:i]
-	}
-	far := ch.peer
-	if far == nil {
-		far = ch.bridged
-	}
-	if far == nil {
-		return
-	}
-	fs := far.s
-	ch.setVar("last_dtmf_duration", duration)
-	ch.s.net.reply(ch.s, fs, func() {
-		// what arrives: the receiving server's DTMF impairments
-		for _, d := range fs.receiveDTMF(digits) {
-			if far.gone() {
-				return
-			}
-			far.dtmfs += string(d)
-			far.emit(evDTMF, nil, []wire.Header{{Name: "DTMF-Digit", Value: string(d)},
-				{Name: "DTMF-Duration", Value: duration}, {Name: "DTMF-Source", Value: "RTP"}})
-		}
-	})
-}
-
-// dtmfSamples is the DTMF-Duration the far end reports for a digit sent
-// for ms milliseconds: 8 kHz samples, clamped to FreeSWITCH's default
-// min/max_dtmf_duration (400 and 192000), rounded up to whole 20 ms RTP
-// packets (the default 2000 samples arrive as 2080).
-func dtmfSamples(ms int) int {
-	n := min(max(ms, 1), 192000/8) * 8
-	n = max(n, 400)
-	return (n + 159) / 160 * 160
-}
-
 // bridgeApp bridges to a dial string (only same-network sofia/loopback).
 func (ch *channel) bridgeApp(ap *appRun) {
 	s := ch.s

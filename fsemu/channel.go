@@ -96,10 +96,13 @@ type channel struct {
 	record  *recording
 	media   mediaState
 	dtmfs   string
-	seq     uint64        // creation order
-	r       *originateReq // pending originate (A leg)
-	done    func(string)  // originate result
-	apps    []*appRun     // running applications, innermost last
+	// dtmfFree is when the leg's RTP DTMF queue has sent its last digit
+	// (µs, server clock): a burst sent before then waits its turn.
+	dtmfFree int64
+	seq      uint64        // creation order
+	r        *originateReq // pending originate (A leg)
+	done     func(string)  // originate result
+	apps     []*appRun     // running applications, innermost last
 }
 
 type queuedApp struct {

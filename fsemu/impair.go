@@ -109,24 +109,23 @@ func (s *Server) impairments() Impairments { return s.imps[len(s.imps)-1].im }
 
 // receiveDTMF applies the receiving server's DTMF impairments to a burst
 // of digits: maybe two adjacent digits swapped, then each digit maybe
-// lost. The random source is used only when a share is set.
-func (s *Server) receiveDTMF(digits string) string {
+// lost. It returns what arrives in each digit's slot, 0 where the digit
+// was lost. The random source is used only when a share is set.
+func (s *Server) receiveDTMF(digits []byte) []byte {
 	im := s.impairments()
-	b := []byte(digits)
+	b := append([]byte(nil), digits...)
 	if im.DTMFReorder > 0 && len(b) >= 2 && s.rng.Float64() < im.DTMFReorder {
 		i := s.rng.Intn(len(b) - 1)
 		b[i], b[i+1] = b[i+1], b[i]
 	}
 	if im.DTMFDrop > 0 {
-		kept := b[:0]
-		for _, d := range b {
-			if s.rng.Float64() >= im.DTMFDrop {
-				kept = append(kept, d)
+		for i := range b {
+			if s.rng.Float64() < im.DTMFDrop {
+				b[i] = 0
 			}
 		}
-		b = kept
 	}
-	return string(b)
+	return b
 }
 
 // span is a time interval [from, to) in µs.

@@ -124,7 +124,7 @@ func TestImpairDTMF(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c, _, b := impairedCall(t, 2, tc.im, "")
+			c, clock, b := impairedCall(t, 2, tc.im, "")
 			fs1, fs2 := c.Server(0), c.Server(1)
 			conn := dialESL(t, fs2)
 			if err := conn.Subscribe(ctxT(t), wire.FormatPlain, "DTMF", "CHANNEL_HANGUP_COMPLETE"); err != nil {
@@ -133,6 +133,8 @@ func TestImpairDTMF(t *testing.T) {
 			for _, d := range tc.bursts {
 				api(t, fs1, "uuid_send_dtmf "+impairA+" "+d, "+OK "+impairA+" sent DTMF "+d+".\n")
 			}
+			// the bursts go out one after the other, 520 ms a digit
+			clock.Advance(time.Duration(len(strings.Join(tc.bursts, ""))+1) * 520 * time.Millisecond)
 			api(t, fs1, "uuid_kill "+impairA, "+OK\n")
 			var got string
 			evs := untilHangup(t, conn, b)

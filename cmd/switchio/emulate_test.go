@@ -235,7 +235,9 @@ func TestEmulateFarEnd(t *testing.T) {
 			}
 			defer conn.Close()
 			const id = "e0000000-0000-0000-0000-000000000001"
-			job, err := conn.BgAPI(ctx, "originate {origination_uuid="+id+"}sofia/external/1000@"+sip+" &park()")
+			// rtp_digit_delay=0: the digits go out back to back, 60 ms each,
+			// as FreeSWITCH sends them; the kill comes after the last
+			job, err := conn.BgAPI(ctx, "originate {origination_uuid="+id+",rtp_digit_delay=0}sofia/external/1000@"+sip+" &park()")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -283,14 +285,19 @@ func TestEmulateImpairedDTMF(t *testing.T) {
 				t.Fatal(err)
 			}
 			const id = "e0000000-0000-0000-0000-000000000002"
-			job, err := conn.BgAPI(ctx, "originate {origination_uuid="+id+"}sofia/external/1000@"+sip+" &park()")
+			// rtp_digit_delay=0: the digits go out back to back, 60 ms each,
+			// as FreeSWITCH sends them; the kill comes after the last
+			job, err := conn.BgAPI(ctx, "originate {origination_uuid="+id+",rtp_digit_delay=0}sofia/external/1000@"+sip+" &park()")
 			if err != nil {
 				t.Fatal(err)
 			}
 			if res, err := job.Wait(ctx); err != nil || res != "+OK "+id+"\n" {
 				t.Fatalf("originate: %q, %v", res, err)
 			}
-			for _, cmd := range []string{"uuid_send_dtmf " + id + " 123", "uuid_kill " + id} {
+			for _, cmd := range []string{"uuid_send_dtmf " + id + " 123@60", "uuid_kill " + id} {
+				if strings.HasPrefix(cmd, "uuid_kill") {
+					time.Sleep(500 * time.Millisecond)
+				}
 				if out, err := conn.API(ctx, cmd); err != nil || !strings.HasPrefix(out, "+OK") {
 					t.Fatalf("%s: %q, %v", cmd, out, err)
 				}
