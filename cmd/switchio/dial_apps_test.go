@@ -67,8 +67,9 @@ func TestDialAppVerdictsText(t *testing.T) {
 	srv := fsemu.RunT(t, fsemu.Config{Impairments: fsemu.Impairments{DTMFReorder: 1}})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	// 3 s: a burst's digits arrive spaced as on a real server (fsemu/dtmf.go)
 	out, _, err := runRoot(ctx, "dial", srv.Addr(), "--app", "DtmfChecker/digits=1234,duration=60ms,delay=20ms,gap=20ms",
-		"--max-offered", "4", "--rate", "20", "--duration", "1s")
+		"--max-offered", "4", "--rate", "20", "--duration", "3s")
 	if err != nil {
 		t.Fatal(err)
 	}
