@@ -136,7 +136,7 @@ func TestReadAndPlayAndGetDigits(t *testing.T) {
 				t.Fatalf("trace:\n  %s\nwant:\n  %s", strings.Join(trace, "\n  "), strings.Join(tc.trace, "\n  "))
 			}
 			for k, want := range tc.vars {
-				got := strings.TrimSuffix(fs1.API("uuid_getvar "+impairA+" "+k), "\n")
+				got := strings.TrimSuffix(apiText(fs1, "uuid_getvar "+impairA+" "+k), "\n")
 				if want == "" {
 					want = "_undef_"
 				}

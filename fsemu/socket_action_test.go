@@ -49,6 +49,6 @@ func TestInboundSocketAction(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("no call reached the handler")
 	}
-	c.Server(0).API("hupall")
+	apiText(c.Server(0), "hupall")
 	<-res
 }
