@@ -147,8 +147,12 @@ func TestResyncHandlesQueuedEventsFirst(t *testing.T) {
 	const id = "5e1f0000-0000-4000-8000-000000000001"
 	placed := make(chan string, 1)
 	go func() {
-		placed <- srv.API("originate {origination_uuid=" + id + ",sip_h_" + HeaderAppID + "=queued,sip_h_" +
-			HeaderOriginatingSession + "=" + id + "}sofia/external/1000@" + srv.SIPAddr() + " &park()")
+		out, err := srv.API(ctx, "originate {origination_uuid="+id+",sip_h_"+HeaderAppID+"=queued,sip_h_"+
+			HeaderOriginatingSession+"="+id+"}sofia/external/1000@"+srv.SIPAddr()+" &park()")
+		if err != nil {
+			out = err.Error()
+		}
+		placed <- out
 	}()
 	defer func() { srv.HangupAll("NORMAL_CLEARING"); <-placed }()
 	for conn.Stats().EventsQueued < 2 { // both legs' CHANNEL_CREATE

@@ -55,7 +55,13 @@ func TestFaultSuite(t *testing.T) {
 	}
 	// It got the load-test settings again (a restarted FreeSWITCH forgets
 	// its fsctl sps and max_sessions).
-	sps := func() string { return back.API("fsctl sps") }
+	sps := func() string {
+		out, err := back.API(ctx, "fsctl sps")
+		if err != nil {
+			return err.Error()
+		}
+		return out
+	}
 	if err := o.WaitWhile(ctx, func(dialer.Stats) bool { return sps() == "+OK sessions per second: 200\n" }); err != nil {
 		t.Fatalf("setup not sent to the restarted server: %q", sps())
 	}

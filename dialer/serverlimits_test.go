@@ -18,7 +18,15 @@ var limitsEmu = fsemu.Config{SessionsPerSecond: 20, MaxSessions: 30}
 
 // limitsOf reads a server's fsctl sps and max_sessions.
 func limitsOf(s *fsemu.Server) string {
-	return strings.TrimSpace(s.API("fsctl sps")) + "; " + strings.TrimSpace(s.API("fsctl max_sessions"))
+	var out []string
+	for _, cmd := range []string{"fsctl sps", "fsctl max_sessions"} {
+		o, err := s.API(context.Background(), cmd)
+		if err != nil {
+			o = err.Error()
+		}
+		out = append(out, strings.TrimSpace(o))
+	}
+	return strings.Join(out, "; ")
 }
 
 func limitsText(sps, sessions int) string {

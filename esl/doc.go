@@ -166,7 +166,9 @@
 //   - *NoReplyError: a command was written but its ctx ended before the
 //     reply came (a stuck or overloaded server); it wraps ctx.Err().
 //   - *CommandError: FreeSWITCH answered "-ERR ..." or an api body started
-//     with "-ERR"/"-USAGE" (Usage is then true).
+//     with "-ERR"/"-USAGE" (Usage is then true). Cause() is the hang-up
+//     cause of a failed originate ("-ERR USER_BUSY" gives "USER_BUSY"),
+//     "" for other replies.
 //   - ErrClosed: the connection had ended; requests and jobs that were
 //     pending then get an error that wraps both ErrClosed and the cause.
 //   - *DisconnectError: FreeSWITCH sent a disconnect notice (shutdown,

@@ -1,6 +1,8 @@
 package fsemu
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -96,17 +98,27 @@ func (s *Server) runAPI(line string, c *conn, done func(string)) {
 
 // API runs an api command directly (as "api <cmd>" would, without a
 // connection) and returns its output; blocking commands such as originate
-// wait for their result.
-func (s *Server) API(cmdline string) string {
+// wait for their result, until ctx ends. The output is FreeSWITCH's, "-ERR
+// ..." bodies included; the error reports only a result not had: ctx
+// ended first (wrapping ctx.Err()), or the server is closed.
+func (s *Server) API(ctx context.Context, cmdline string) (string, error) {
 	ch := make(chan string, 1)
 	s.lock()
+	if s.closed {
+		s.unlock()
+		return "", fmt.Errorf("fsemu: api %s: server closed", cmdline)
+	}
 	s.runAPI(cmdline, nil, func(out string) { ch <- out })
 	s.unlock()
-	out := <-ch
-	if out == "" {
-		out = "-ERR no reply\n"
+	select {
+	case out := <-ch:
+		if out == "" {
+			out = "-ERR no reply\n"
+		}
+		return out, nil
+	case <-ctx.Done():
+		return "", fmt.Errorf("fsemu: api %s: %w", cmdline, ctx.Err())
 	}
-	return out
 }
 
 func apiVersion(s *Server, _ string, done func(string)) {

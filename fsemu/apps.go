@@ -60,6 +60,10 @@ func (ap *appRun) parkLike() bool { return ap.name == "park" || ap.name == "sock
 // exec runs one application: CHANNEL_EXECUTE, the app, and (when it
 // finishes) CHANNEL_EXECUTE_COMPLETE.
 func (ch *channel) exec(q queuedApp) {
+	if !emulatedApps[q.name] {
+		ch.refuseApp(q)
+		return
+	}
 	ap := &appRun{name: q.name, arg: q.arg, raw: q.arg, uuid: q.uuid, loops: q.loops, then: q.then, loopVars: q.loopVars}
 	if ap.uuid == "" {
 		ap.uuid = uuid.NewString()
@@ -74,7 +78,8 @@ func (ch *channel) exec(q queuedApp) {
 // mediaApps need media: FreeSWITCH pre-answers an unanswered channel
 // before running them (no SAF_SUPPORT_NOMEDIA).
 var mediaApps = map[string]bool{"playback": true, "endless_playback": true, "bert_test": true,
-	"echo": true, "record_session": true, "send_dtmf": true, "gentones": true, "record": true}
+	"echo": true, "record_session": true, "send_dtmf": true, "gentones": true, "record": true,
+	"read": true, "play_and_get_digits": true, "speak": true}
 
 func (ch *channel) startApp(ap *appRun) {
 	if mediaApps[ap.name] && !ch.answered && !ch.early {
@@ -293,6 +298,12 @@ func (ch *channel) runApp(ap *appRun) {
 		ch.bridgeApp(ap)
 	case "socket":
 		ch.socketApp(ap)
+	case "read":
+		ch.readApp(ap)
+	case "play_and_get_digits":
+		ch.playAndGetDigitsApp(ap)
+	case "speak":
+		ch.speakApp(ap)
 	default:
 		done()
 	}

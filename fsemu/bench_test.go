@@ -132,7 +132,7 @@ func BenchmarkHoldChannels(b *testing.B) {
 		runtime.ReadMemStats(&before)
 		dial := "sofia/external/1000@" + fs2.SIPAddr() + " &park()"
 		for j := 0; j < calls; j++ {
-			if out := fs1.API("originate {origination_caller_id_number=" + strconv.Itoa(j) + "}" + dial); out[0] != '+' {
+			if out := apiText(fs1, "originate {origination_caller_id_number="+strconv.Itoa(j)+"}"+dial); out[0] != '+' {
 				b.Fatalf("originate: %s", out)
 			}
 		}

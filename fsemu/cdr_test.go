@@ -258,7 +258,7 @@ func TestCallDetailVariablesVerbose(t *testing.T) {
 		t.Fatal(r)
 	}
 	clock.Advance(1500 * time.Millisecond)
-	srv.API("uuid_kill " + id)
+	apiText(srv, "uuid_kill "+id)
 	g.finish()
 	evs := legEvents(g.frames, nil)[id]
 	has := func(ev *wire.Event, name string) bool { _, ok := ev.Lookup(varPrefix + name); return ok }

@@ -103,6 +103,12 @@ type channel struct {
 	r        *originateReq // pending originate (A leg)
 	done     func(string)  // originate result
 	apps     []*appRun     // running applications, innermost last
+
+	// afterHangupEvent runs once right after CHANNEL_HANGUP (refuseApp).
+	afterHangupEvent func()
+	// digits is the read or play_and_get_digits collecting this
+	// channel's DTMF, if one runs (collect.go).
+	digits *digitCollector
 }
 
 type queuedApp struct {

@@ -30,7 +30,7 @@ func TestConsoleAPI(t *testing.T) {
 		{"module_exists mod_console", "true"},
 	}
 	for _, st := range steps {
-		if got := s.API(st.cmd); got != st.want {
+		if got := apiText(s, st.cmd); got != st.want {
 			t.Errorf("%s: %q, want %q", st.cmd, got, st.want)
 		}
 	}

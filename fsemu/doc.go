@@ -30,7 +30,14 @@
 //
 // The "socket" application (outbound event socket) connects to the
 // address given, as FreeSWITCH does, and serves connect, myevents, linger,
-// getvar, resume and sendmsg on it.
+// getvar, resume and sendmsg on it; Inbound's "socket" action hands a
+// server's inbound calls to an outbound-socket handler under test.
+//
+// An application fsemu does not run is refused as FreeSWITCH refuses one it
+// does not have: "Invalid Application <name>" logged, no CHANNEL_EXECUTE,
+// a hang-up with DESTINATION_OUT_OF_ORDER (refuse.go lists what runs, and
+// docs/fsemu.md what was checked against the reference server). read and
+// play_and_get_digits collect the digits the channel receives.
 //
 // Fidelity: replies, api bodies, notices and non-channel events (API,
 // BACKGROUND_JOB, HEARTBEAT, SHUTDOWN, sendevent) match FreeSWITCH 1.10.12

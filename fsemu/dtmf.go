@@ -174,6 +174,7 @@ func (far *channel) arriveDTMF(from *channel, sched []dtmfDigit, got []byte, i i
 			far.dtmfs += string(d)
 			far.emit(evDTMF, nil, []wire.Header{{Name: "DTMF-Digit", Value: string(d)},
 				{Name: "DTMF-Duration", Value: sched[i].duration}, {Name: "DTMF-Source", Value: "RTP"}})
+			far.dtmfArrived(rune(d))
 		}
 		if i+1 < len(sched) {
 			far.arriveDTMF(from, sched, got, i+1, sched[i].at)

@@ -27,7 +27,9 @@ type Inbound struct {
 	// Action is one of "park" (default: park, unanswered), "answer"
 	// (answer then park), "echo" (answer then echo), "reject" (hang up
 	// with Cause), "busy" (USER_BUSY), "noanswer" (ring until the caller
-	// or NoAnswerAfter gives up), "playback" (answer, play File, hang up).
+	// or NoAnswerAfter gives up), "playback" (answer, play File, hang up),
+	// "socket" (hand the call to the outbound-socket handler at Socket,
+	// unanswered, as the dialplan's socket application does).
 	Action string
 	// Cause is the hang-up cause of "reject" (default CALL_REJECTED).
 	Cause string
@@ -69,6 +71,10 @@ type Inbound struct {
 	TalkTime time.Duration
 	// File is played by the "playback" action.
 	File string
+	// Socket is the address (host:port) of the "socket" action's
+	// outbound-socket handler, e.g. an esl.Server under test: the call
+	// runs "socket <Socket> async full" and the handler drives it.
+	Socket string
 }
 
 // Failure is a share of calls an emulated far end fails, and the cause it
@@ -81,7 +87,7 @@ type Failure struct {
 }
 
 // inboundActions are the known Inbound.Action values ("" is "park").
-var inboundActions = []string{"park", "answer", "echo", "reject", "busy", "noanswer", "playback"}
+var inboundActions = []string{"park", "answer", "echo", "reject", "busy", "noanswer", "playback", "socket"}
 
 // IsCause reports whether name is a hang-up cause FreeSWITCH knows
 // (switch_channel_str2cause), e.g. "USER_BUSY"; names are upper case.
@@ -106,6 +112,9 @@ func Causes() []string {
 func (in Inbound) Validate() error {
 	if in.Action != "" && !slices.Contains(inboundActions, in.Action) {
 		return fmt.Errorf("unknown action %q (known: %s)", in.Action, strings.Join(inboundActions, ", "))
+	}
+	if in.Action == "socket" && in.Socket == "" {
+		return fmt.Errorf("action socket without a Socket address")
 	}
 	for _, c := range []struct{ name, v string }{{"cause", in.Cause}, {"no-answer cause", in.NoAnswerCause}} {
 		if c.v != "" && !IsCause(c.v) {
@@ -232,6 +241,8 @@ func (s *Server) runInbound(b *channel) {
 		b.queue = append(b.queue, answer, one("echo", ""))
 	case "playback":
 		b.queue = append(b.queue, answer, one("playback", in.File))
+	case "socket":
+		b.queue = append(b.queue, one("socket", in.Socket+" async full"))
 	default:
 		b.queue = append(b.queue, s.dialplanApps(b, b.prof.dest)...)
 	}

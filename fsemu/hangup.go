@@ -97,6 +97,10 @@ func (s *Server) hangup(ch *channel, cause string) {
 	}
 	ch.logHangup()
 	ch.emit(evHangup, nil, nil)
+	if f := ch.afterHangupEvent; f != nil {
+		ch.afterHangupEvent = nil
+		f()
+	}
 	if ch.endpoint == "sofia" && ch.remoteHangup {
 		ch.setHangupDisposition()
 	}
@@ -106,7 +110,7 @@ func (s *Server) hangup(ch *channel, cause string) {
 		if ap.name == "park" || ap.name == "socket" && ch.parked {
 			ch.emit(evUnpark, nil, nil)
 		}
-		if ap.name == "playback" || ap.name == "endless_playback" {
+		if ap.file != "" { // a playback's, or a read's prompt
 			ap.playbackStop(ch, "break")
 		}
 		ch.appComplete(ap)

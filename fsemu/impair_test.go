@@ -45,7 +45,7 @@ func impairedCall(t *testing.T, servers int, im Impairments, vars string) (*Clus
 // api runs an api command on s and checks its reply.
 func api(t *testing.T, s *Server, cmd, want string) {
 	t.Helper()
-	if got := s.API(cmd); got != want {
+	if got := apiText(s, cmd); got != want {
 		t.Fatalf("%s: %q, want %q", cmd, got, want)
 	}
 }
@@ -446,7 +446,7 @@ func TestUUIDAudioReplies(t *testing.T) {
 		{impairA + " stop", "+OK\n"},
 	}
 	for _, tc := range cases {
-		if got := fs1.API(strings.TrimSpace("uuid_audio " + tc.args)); got != tc.want {
+		if got := apiText(fs1, strings.TrimSpace("uuid_audio "+tc.args)); got != tc.want {
 			t.Errorf("uuid_audio %s: %q, want %q", tc.args, got, tc.want)
 		}
 	}

@@ -20,13 +20,24 @@ func playbackTypeOf(path string) string {
 }
 
 func (ch *channel) playback(ap *appRun, done func()) {
-	s := ch.s
-	path := ap.arg
-	m, ok := parseMedia(path)
-	if !ok {
+	if !ch.playFile(ap, ap.arg, func() {
+		ch.setVar("current_application_response", "FILE PLAYED")
+		done()
+	}) {
 		ch.setVar("current_application_response", "FILE NOT FOUND")
 		done()
-		return
+	}
+}
+
+// playFile plays path for ap (switch_ivr_play_file): PLAYBACK_START now
+// and, unless broken or hung up first, PLAYBACK_STOP "done" when it has
+// played, then played. It reports false, playing nothing, for a file it
+// cannot open.
+func (ch *channel) playFile(ap *appRun, path string, played func()) bool {
+	s := ch.s
+	m, ok := parseMedia(path)
+	if !ok {
+		return false
 	}
 	if ap.name == "endless_playback" {
 		m.loops = -1
@@ -37,9 +48,10 @@ func (ch *channel) playback(ap *appRun, done func()) {
 	ch.addSent(playSeg{start: ap.started.UnixMicro(), spec: m})
 	ch.emit(evPlayStart, nil, playHeaders(path, ""))
 	if m.dur < 0 || m.loops < 0 {
-		return // until break or hang-up
+		return true // until break or hang-up
 	}
-	ap.playTimer(ch, m.dur*time.Duration(max(m.loops, 1)), done)
+	ap.playTimer(ch, ap.started, m.dur*time.Duration(max(m.loops, 1)), played)
+	return true
 }
 
 // addSent keeps a segment of audio the channel sends (the last 64).
@@ -54,11 +66,12 @@ func (ch *channel) addSent(seg playSeg) {
 }
 
 // playTimer ends the playback when the rest of the file, left, has
-// played from now.
-func (ap *appRun) playTimer(ch *channel, left time.Duration, done func()) {
+// played from from (the play's start or its resumption: one clock
+// reading, so a 200 ms file reports 1600 samples, not 1601), then calls
+// played.
+func (ap *appRun) playTimer(ch *channel, from time.Time, left time.Duration, played func()) {
 	s := ch.s
-	from := s.clock.Now()
-	ap.left, ap.resumed, ap.done = left, from, done
+	ap.left, ap.resumed, ap.done = left, from, played
 	ap.timer = s.clock.AfterFunc(left, func() {
 		s.lock()
 		defer s.unlock()
@@ -70,8 +83,7 @@ func (ap *appRun) playTimer(ch *channel, left time.Duration, done func()) {
 		// timer got to run (a clock read between the start and the
 		// timer's registration may differ by a step of a virtual clock).
 		ap.playbackStopAt(ch, "done", from.Add(left))
-		ch.setVar("current_application_response", "FILE PLAYED")
-		done()
+		played()
 	})
 }
 
@@ -109,7 +121,7 @@ func (ap *appRun) resume(ch *channel) {
 	ap.paused = false
 	ch.addSent(playSeg{start: now.UnixMicro(), spec: ap.media, skip: int(played.Seconds() * sampleRate)})
 	if ap.done != nil {
-		ap.playTimer(ch, ap.left, ap.done)
+		ap.playTimer(ch, now, ap.left, ap.done)
 	}
 }
 
@@ -149,7 +161,9 @@ func (ap *appRun) playbackStopAt(ch *channel, status string, at time.Time) {
 	ch.setVar("playback_samples", strconv.FormatInt(samples, 10))
 	ch.emit(evPlayStop, nil, playHeaders(ap.file, status))
 	ap.file = ""
-	if status == "break" {
+	if status == "break" && (ap.name == "playback" || ap.name == "endless_playback") {
+		// (a read's broken prompt leaves the response _none_: capture in
+		// collect_test.go)
 		ch.setVar("current_application_response", "FILE PLAYED")
 	}
 }

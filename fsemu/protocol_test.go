@@ -145,7 +145,7 @@ func TestFaults(t *testing.T) {
 
 func TestMyEvents(t *testing.T) {
 	s := RunT(t, Config{Inbound: Inbound{Action: "answer"}})
-	out := s.API("originate {origination_uuid=66666666-0000-0000-0000-000000000001}sofia/external/1000@" + s.SIPAddr() + " &park()")
+	out := apiText(s, "originate {origination_uuid=66666666-0000-0000-0000-000000000001}sofia/external/1000@"+s.SIPAddr()+" &park()")
 	if out[0] != '+' {
 		t.Fatal(out)
 	}

@@ -7,7 +7,7 @@ import (
 // TestOddCommands feeds malformed api commands; none may panic or hang.
 func TestOddCommands(t *testing.T) {
 	s := RunT(t, Config{Inbound: Inbound{Action: "answer"}})
-	up := s.API("originate {origination_uuid=abababab-0000-0000-0000-000000000001}sofia/external/1000@" + s.SIPAddr() + " &park()")
+	up := apiText(s, "originate {origination_uuid=abababab-0000-0000-0000-000000000001}sofia/external/1000@"+s.SIPAddr()+" &park()")
 	if up[0] != '+' {
 		t.Fatal(up)
 	}
@@ -27,7 +27,7 @@ func TestOddCommands(t *testing.T) {
 		"uuid_break abababab-0000-0000-0000-000000000001 all",
 		"uuid_kill abababab-0000-0000-0000-000000000001 NOT_A_CAUSE",
 	} {
-		if out := s.API(cmd); out == "" {
+		if out := apiText(s, cmd); out == "" {
 			t.Errorf("%q: empty output", cmd)
 		}
 	}

@@ -97,7 +97,7 @@ func TestSchedHangupAlone(t *testing.T) {
 				when = strconv.FormatInt(clock.Now().Unix()+3, 10)
 			}
 			clock.Advance(tc.offset)
-			if out := s.API("sched_hangup " + when + " " + ids[0] + " NORMAL_CLEARING"); out != "+OK\n" {
+			if out := apiText(s, "sched_hangup "+when+" "+ids[0]+" NORMAL_CLEARING"); out != "+OK\n" {
 				t.Fatalf("sched_hangup: %q", out)
 			}
 			if got := holdUntilGone(s, clock, ids[0], 5*time.Second); got != tc.hold {
@@ -159,7 +159,7 @@ func TestSchedHangupHoldDistribution(t *testing.T) {
 			if next%2 == 1 {
 				arg = "+2.9974470138549805"
 			}
-			if out := s.API("sched_hangup " + arg + " " + ids[next] + " NORMAL_CLEARING"); out != "+OK\n" {
+			if out := apiText(s, "sched_hangup "+arg+" "+ids[next]+" NORMAL_CLEARING"); out != "+OK\n" {
 				t.Fatalf("sched_hangup: %q", out)
 			}
 			next++
@@ -212,11 +212,11 @@ func TestSchedAPI(t *testing.T) {
 		for _, del := range []string{"", "grp", "1"} {
 			t.Run(tc.when+"/del="+del, func(t *testing.T) {
 				s, clock, _ := schedCalls(t, 0)
-				if out := s.API("sched_api " + tc.when + " grp originate sofia/external/1000@" + s.SIPAddr() + " &park()"); out != "+OK Added: 1\n" {
+				if out := apiText(s, "sched_api "+tc.when+" grp originate sofia/external/1000@"+s.SIPAddr()+" &park()"); out != "+OK Added: 1\n" {
 					t.Fatalf("%q", out)
 				}
 				if del != "" {
-					if out := s.API("sched_del " + del); out != "+OK Deleted: 1\n" {
+					if out := apiText(s, "sched_del "+del); out != "+OK Deleted: 1\n" {
 						t.Fatalf("sched_del %s: %q", del, out)
 					}
 				}
@@ -238,33 +238,33 @@ func TestSchedAPI(t *testing.T) {
 // (switch_core_session_perform_destroy deletes the uuid's group).
 func TestSchedChannelTasks(t *testing.T) {
 	s, clock, ids := schedCalls(t, 2)
-	if out := s.API("sched_hangup +30 " + ids[0]); out != "+OK\n" {
+	if out := apiText(s, "sched_hangup +30 "+ids[0]); out != "+OK\n" {
 		t.Fatal(out)
 	}
-	s.API("uuid_kill " + ids[0])
-	if out := s.API("sched_del " + ids[0]); out != "+OK Deleted: 0\n" {
+	apiText(s, "uuid_kill "+ids[0])
+	if out := apiText(s, "sched_del "+ids[0]); out != "+OK Deleted: 0\n" {
 		t.Errorf("sched_del of a gone channel's group: %q", out)
 	}
-	if out := s.API("sched_transfer +1 nosuchuuid 1234"); out != "-ERR No such channel!\n" {
+	if out := apiText(s, "sched_transfer +1 nosuchuuid 1234"); out != "-ERR No such channel!\n" {
 		t.Errorf("sched_transfer to a missing channel: %q", out)
 	}
-	if out := s.API("sched_hangup +1 " + ids[1]); out != "+OK\n" {
+	if out := apiText(s, "sched_hangup +1 "+ids[1]); out != "+OK\n" {
 		t.Fatal(out)
 	}
-	if out := s.API("sched_del " + ids[1]); out != "+OK Deleted: 1\n" {
+	if out := apiText(s, "sched_del "+ids[1]); out != "+OK Deleted: 1\n" {
 		t.Errorf("sched_del <uuid>: %q", out)
 	}
 	clock.Advance(3 * time.Second)
 	if _, ok := s.Channel(ids[1]); !ok {
 		t.Error("hung up despite sched_del")
 	}
-	if out := s.API("unsched_api 999"); out != "-ERR No such id\n" {
+	if out := apiText(s, "unsched_api 999"); out != "-ERR No such id\n" {
 		t.Errorf("unsched_api: %q", out)
 	}
-	if out := s.API("sched_hangup"); out != "-USAGE: [+]<time> <uuid> [<cause>]\n" {
+	if out := apiText(s, "sched_hangup"); out != "-USAGE: [+]<time> <uuid> [<cause>]\n" {
 		t.Errorf("bare sched_hangup: %q", out)
 	}
-	if out := s.API("sched_hangup +2"); out != "-ERR No such channel!\n" {
+	if out := apiText(s, "sched_hangup +2"); out != "-ERR No such channel!\n" {
 		t.Errorf("sched_hangup without a uuid: %q", out)
 	}
 }

@@ -10,12 +10,12 @@ import (
 // after prefix, e.g. the sessions-per-second line.
 func statusLine(t *testing.T, s *Server, contains string) string {
 	t.Helper()
-	for _, l := range strings.Split(s.API("status"), "\n") {
+	for _, l := range strings.Split(apiText(s, "status"), "\n") {
 		if strings.Contains(l, contains) {
 			return l
 		}
 	}
-	t.Fatalf("no %q line in status %q", contains, s.API("status"))
+	t.Fatalf("no %q line in status %q", contains, apiText(s, "status"))
 	return ""
 }
 
@@ -38,7 +38,7 @@ func TestFsctlLimitsAndPeak(t *testing.T) {
 		{"fsctl max_sessions", "+OK max sessions: 4000\n"},
 		{"fsctl last_sps", "+OK last sessions per second: 0\n"},
 	} {
-		if got := s.API(tc.cmd); got != tc.want {
+		if got := apiText(s, tc.cmd); got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.cmd, got, tc.want)
 		}
 	}
@@ -53,7 +53,7 @@ func TestFsctlLimitsAndPeak(t *testing.T) {
 		"fsctl sps 10000":          "+OK sessions per second: 10000\n",
 		"fsctl max_sessions 10000": "+OK max sessions: 10000\n",
 	} {
-		if got := s.API(cmd); got != want {
+		if got := apiText(s, cmd); got != want {
 			t.Errorf("%s: %q, want %q", cmd, got, want)
 		}
 	}
@@ -71,7 +71,7 @@ func TestFsctlLimitsAndPeak(t *testing.T) {
 	}
 	for _, st := range steps {
 		if st.cmd != "" {
-			s.API(st.cmd)
+			apiText(s, st.cmd)
 		}
 		clock.Advance(st.after)
 		for _, want := range st.want {
@@ -88,7 +88,7 @@ func TestFsctlLimitsAndPeak(t *testing.T) {
 	if got := statusLine(t, other, "session(s) per Sec"); !strings.HasSuffix(got, "out of max 1000, peak 0, last 5min 0 ") {
 		t.Errorf("other server: %q", got)
 	}
-	if got := other.API("fsctl max_sessions"); got != "+OK max sessions: 4000\n" {
+	if got := apiText(other, "fsctl max_sessions"); got != "+OK max sessions: 4000\n" {
 		t.Errorf("other server: %q", got)
 	}
 }

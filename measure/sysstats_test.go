@@ -142,7 +142,11 @@ func reverseLines(s string) string {
 // Every prefix of the captured reply and of fsemu's either parses or is
 // an error; none panics.
 func TestParseStatusPrefixes(t *testing.T) {
-	for _, body := range []string{capturedStatus(t), fsemu.RunT(t).API("status")} {
+	emulated, err := fsemu.RunT(t).API(context.Background(), "status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, body := range []string{capturedStatus(t), emulated} {
 		for i := range len(body) + 1 {
 			if _, err := ParseStatus(body[:i]); err != nil && !errors.Is(err, ErrBadStatus) {
 				t.Fatalf("prefix %d: %v", i, err)
@@ -154,7 +158,11 @@ func TestParseStatusPrefixes(t *testing.T) {
 // fsemu answers "status" like the captured server; without the capacity
 // model its idle CPU is the constant 98.
 func TestParseStatusFsemu(t *testing.T) {
-	st, err := ParseStatus(fsemu.RunT(t).API("status"))
+	body, err := fsemu.RunT(t).API(context.Background(), "status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := ParseStatus(body)
 	if err != nil {
 		t.Fatal(err)
 	}

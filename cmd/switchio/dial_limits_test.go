@@ -64,8 +64,8 @@ func TestDialPutsLimitsBack(t *testing.T) {
 					time.Sleep(20 * time.Millisecond)
 				}
 				// While the run goes, the limits are the raised ones.
-				if got := srv.API("fsctl sps"); got != "+OK sessions per second: 80\n" {
-					t.Errorf("during the run: %q", got)
+				if got, err := srv.API(context.Background(), "fsctl sps"); err != nil || got != "+OK sessions per second: 80\n" {
+					t.Errorf("during the run: %q, %v", got, err)
 				}
 				for _, s := range tc.signals {
 					sig <- s
@@ -84,8 +84,8 @@ func TestDialPutsLimitsBack(t *testing.T) {
 				"fsctl sps":          fmt.Sprintf("+OK sessions per second: %d\n", sps),
 				"fsctl max_sessions": fmt.Sprintf("+OK max sessions: %d\n", sessions),
 			} {
-				if got := srv.API(cmd); got != want {
-					t.Errorf("after the run %s: %q, want %q", cmd, got, want)
+				if got, err := srv.API(context.Background(), cmd); err != nil || got != want {
+					t.Errorf("after the run %s: %q, %v; want %q", cmd, got, err, want)
 				}
 			}
 			out := stdout.String()
@@ -116,7 +116,11 @@ func TestDialPutsLimitsBack(t *testing.T) {
 // statusSPSPeak reads the sessions-per-second peak of a server's status.
 func statusSPSPeak(t *testing.T, s *fsemu.Server) int {
 	t.Helper()
-	for _, l := range strings.Split(s.API("status"), "\n") {
+	status, err := s.API(context.Background(), "status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(status, "\n") {
 		var last, limit, peak, five int
 		if _, err := fmt.Sscanf(l, "%d session(s) per Sec out of max %d, peak %d, last 5min %d", &last, &limit, &peak, &five); err == nil {
 			return peak
