@@ -113,7 +113,10 @@ func TestReadAndPlayAndGetDigits(t *testing.T) {
 				"PLAYBACK_START silence_stream://250", "PLAYBACK_STOP silence_stream://250 done",
 				"COMPLETE play_and_get_digits _none_"},
 			map[string]string{"pin": "", "read_result": "failure"}},
-		{"read: enough digits, then the inter-digit timeout", Impairments{}, "read", "1 3 silence pin 1000 # 500",
+		// a burst's digits arrive 520 ms apart (default duration and
+		// rtp_digit_delay, fsemu/dtmf.go): a 1.5 s inter-digit timeout
+		// lets the second in, then ends the read
+		{"read: enough digits, then the inter-digit timeout", Impairments{}, "read", "1 3 silence pin 1000 # 1500",
 			map[time.Duration]string{200 * time.Millisecond: "12"},
 			[]string{"EXECUTE read", "DTMF 1", "DTMF 2", "COMPLETE read _none_"},
 			map[string]string{"pin": "12", "read_result": "timeout"}},
