@@ -50,8 +50,10 @@ type Batch struct {
 // and decompressed, and each page's values are decoded in bulk: far
 // cheaper than ranging over Records when a few columns will do. A column
 // a file does not have (written by an earlier version) reads as null;
-// one whose type differs from the current schema's is an error. The
-// batch and its slices are reused: fn must not keep them. It stops at fn's
+// one whose type differs from the current schema's is an error. A
+// goroutine decodes the next row group while fn has the current one (it
+// has ended when Columns returns). The batch and its slices are reused:
+// fn must not keep them. It stops at fn's
 // first error, which it returns as it is.
 func (r *Run) Columns(table string, names []string, fn func(*Batch) error) error {
 	schema, err := r.schemaOf(table)
@@ -73,9 +75,10 @@ func (r *Run) Columns(table string, names []string, fn func(*Batch) error) error
 		}
 		want[i] = leaf
 	}
-	b := &Batch{Columns: make([]Column, len(names))}
+	// Two batches: one is decoded while fn has the other.
+	batches := [2]*Batch{{Columns: make([]Column, len(names))}, {Columns: make([]Column, len(names))}}
 	for _, path := range r.files[table] {
-		err := readColumns(path, names, paths, want, b, fn)
+		err := readColumns(path, names, paths, want, batches, fn)
 		if errors.Is(err, errStop) {
 			return err.(stopError).err
 		}
@@ -106,17 +109,19 @@ func (e stopError) Error() string   { return e.err.Error() }
 func (e stopError) Is(t error) bool { return t == errStop }
 
 // readColumns reads the columns of one file, a row group at a time:
-// those at paths, of the current schema's leaves want.
-func readColumns(path string, names []string, paths [][]string, want []parquet.LeafColumn, b *Batch, fn func(*Batch) error) error {
+// those at paths, of the current schema's leaves want. A goroutine
+// decodes the next row group into one of the batches while fn has the
+// other, so reading and fn's work share two cores; it has ended when
+// readColumns returns.
+func readColumns(path string, names []string, paths [][]string, want []parquet.LeafColumn, batches [2]*Batch, fn func(*Batch) error) error {
 	f, pf, err := openParquet(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	have := make([]int, len(want)) // column index in the file, -1: none
-	maxDef := make([]int, len(want))
+	cols := make([]fileColumn, len(want))
 	for i, w := range want {
-		have[i] = -1
+		cols[i] = fileColumn{name: names[i], kind: w.Node.Type().Kind(), index: -1}
 		leaf, ok := pf.Schema().Lookup(paths[i]...)
 		if !ok {
 			continue
@@ -124,26 +129,69 @@ func readColumns(path string, names []string, paths [][]string, want []parquet.L
 		if leaf.MaxRepetitionLevel > 0 || leaf.Node.Type().String() != w.Node.Type().String() {
 			return fmt.Errorf("column %s: %s in the file, %s expected", names[i], leaf.Node.Type(), w.Node.Type())
 		}
-		have[i], maxDef[i] = leaf.ColumnIndex, leaf.MaxDefinitionLevel
+		cols[i].index, cols[i].maxDef = leaf.ColumnIndex, leaf.MaxDefinitionLevel
 	}
-	for _, rg := range pf.RowGroups() {
-		rows := int(rg.NumRows())
-		b.Rows = rows
-		chunks := rg.ColumnChunks()
-		for i := range want {
-			c := &b.Columns[i]
-			kind := want[i].Node.Type().Kind()
-			if have[i] < 0 {
-				c.reset(kind, rows, true)
-				continue
+	free := make(chan *Batch, len(batches))
+	for _, b := range batches {
+		free <- b
+	}
+	full := make(chan *Batch)
+	stop := make(chan struct{})
+	var decodeErr error
+	go func() {
+		defer close(full)
+		for _, rg := range pf.RowGroups() {
+			var b *Batch
+			select {
+			case b = <-free:
+			case <-stop:
+				return
 			}
-			c.reset(kind, rows, maxDef[i] > 0)
-			if err := c.read(chunks[have[i]], kind, maxDef[i]); err != nil {
-				return fmt.Errorf("column %s: %w", names[i], err)
+			if decodeErr = decode(rg, cols, b); decodeErr != nil {
+				return
+			}
+			select {
+			case full <- b:
+			case <-stop:
+				return
 			}
 		}
+	}()
+	for b := range full {
 		if err := fn(b); err != nil {
+			close(stop)
+			for range full { // until the goroutine has ended
+			}
 			return stopError{err}
+		}
+		free <- b
+	}
+	return decodeErr // written before full was closed
+}
+
+// fileColumn is a column asked for, as one file holds it.
+type fileColumn struct {
+	name string
+	kind parquet.Kind
+	// index is the column's index in the file (-1: the file lacks it);
+	// maxDef its maximum definition level.
+	index, maxDef int
+}
+
+// decode reads the columns of one row group into b.
+func decode(rg parquet.RowGroup, cols []fileColumn, b *Batch) error {
+	rows := int(rg.NumRows())
+	b.Rows = rows
+	chunks := rg.ColumnChunks()
+	for i, fc := range cols {
+		c := &b.Columns[i]
+		if fc.index < 0 {
+			c.reset(fc.kind, rows, true)
+			continue
+		}
+		c.reset(fc.kind, rows, fc.maxDef > 0)
+		if err := c.read(chunks[fc.index], fc.kind, fc.maxDef); err != nil {
+			return fmt.Errorf("column %s: %w", fc.name, err)
 		}
 	}
 	return nil
