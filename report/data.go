@@ -100,6 +100,13 @@ func newCollector(opts Options) *collector {
 // collect streams the run's files into the report's model.
 func collect(run *store.Run, opts Options) (*model, error) {
 	c := newCollector(opts)
+	return collectWith(run, c, func() error { return c.readCalls(run) })
+}
+
+// collectWith fills c from the run, its call records by readCalls (once
+// the summary's clock offsets are known), and makes the model.
+func collectWith(run *store.Run, c *collector, readCalls func() error) (*model, error) {
+	opts := c.opts
 	var sum dialer.Summary
 	switch err := run.Summary(&sum); {
 	case err == nil:
@@ -116,11 +123,8 @@ func collect(run *store.Run, opts Options) (*model, error) {
 		}
 		c.seconds = append(c.seconds, s)
 	}
-	for r, err := range run.Records() {
-		if err != nil {
-			return nil, err
-		}
-		c.record(&r)
+	if err := readCalls(); err != nil {
+		return nil, err
 	}
 	for s, err := range run.SysStats() {
 		if err != nil {
@@ -143,79 +147,6 @@ func collect(run *store.Run, opts Options) (*model, error) {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-// record adds one call record.
-func (c *collector) record(r *measure.Record) {
-	c.records++
-	answered := r.Outcome != "failed"
-	nan := math.NaN()
-	setup, invite, answer, orig := nan, nan, nan, nan
-	if answered && !r.CallerAnswer.IsZero() && !r.CallerCreate.IsZero() && !r.CallerAnswer.Before(r.CallerCreate) {
-		d := r.CallerAnswer.Sub(r.CallerCreate)
-		setup = ms(d)
-		_ = c.setupHist.RecordValue(max(d.Microseconds(), 1))
-	}
-	if d, ok := c.across(r, r.CallerCreate, r.CalleeCreate); ok {
-		invite = ms(d)
-	}
-	if d, ok := c.across(r, r.CalleeAnswer, r.CallerAnswer); ok {
-		answer = ms(d)
-	}
-	if !r.JobLaunch.IsZero() && !r.CallerReqOriginate.IsZero() {
-		orig = ms(r.CallerReqOriginate.Sub(r.JobLaunch))
-	}
-	ib := c.byIndex
-	ib.add(r.Seq, ixSetup, setup)
-	ib.add(r.Seq, ixInvite, invite)
-	ib.add(r.Seq, ixAnswer, answer)
-	ib.add(r.Seq, ixOriginate, orig)
-	ib.add(r.Seq, ixActive, float64(r.ActiveSessions))
-	ib.add(r.Seq, ixErlangs, r.Erlangs)
-	// FailedCalls counts the failures when the record was written, at
-	// the call's end: records come in the order calls ended, which is
-	// not the order they were offered (a failed call ends before the
-	// answered ones offered earlier). Over the offer index the count
-	// would saw-tooth; it is kept over the order of the ends (this is
-	// the c.records-th call to end), where it only rises.
-	ib.add(c.records-1, ixFailed, float64(r.FailedCalls))
-	if answered && !r.LocalAnswer.IsZero() {
-		byS := c.perServer[r.Server]
-		if byS == nil {
-			byS = map[int64]*serverSecond{}
-			c.perServer[r.Server] = byS
-		}
-		sec := r.LocalAnswer.Unix()
-		ss := byS[sec]
-		if ss == nil {
-			ss = &serverSecond{}
-			byS[sec] = ss
-		}
-		ss.answered++
-		if !math.IsNaN(setup) {
-			ss.setupSum += setup
-			ss.setupN++
-		}
-	}
-}
-
-// across is to - from for times on the caller's and the callee's
-// clocks, as measure's aggregator computes invite_latency and
-// answer_latency: directly when one server holds both legs, with the
-// measured clock offsets otherwise (false when they are unknown).
-func (c *collector) across(r *measure.Record, from, to time.Time) (time.Duration, bool) {
-	if from.IsZero() || to.IsZero() {
-		return 0, false
-	}
-	if r.CalleeServer == "" || r.CalleeServer == r.Server {
-		return to.Sub(from), true
-	}
-	oc, ok1 := c.offsets[r.Server]
-	oe, ok2 := c.offsets[r.CalleeServer]
-	if !ok1 || !ok2 {
-		return 0, false
-	}
-	return to.Sub(from) + time.Duration((oe.OffsetMs-oc.OffsetMs)*float64(time.Millisecond)), true
-}
 
 // sysStat adds one system statistics row.
 func (c *collector) sysStat(s *measure.SysStat) {

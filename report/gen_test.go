@@ -26,7 +26,16 @@ type genRun struct {
 	noSummary bool
 	// verdicts gives answered calls a DTMF check, failed in 1 in 50.
 	verdicts bool
+	// crossed sends each call to the next server (its B leg's clock is
+	// another's: the summary has their offsets).
+	crossed bool
+	// partRows is the writer's PartRows (0: the default): smaller parts
+	// give several row groups.
+	partRows int
 }
+
+// genOffset is server i's clock offset in a crossed genRun, in ms.
+func genOffset(i int) float64 { return 0.4 - 1.3*float64(i) }
 
 // genVerdicts are the verdict columns of a genRun with verdicts.
 var genVerdicts = []measure.VerdictSpec{
@@ -46,7 +55,7 @@ func (g genRun) write(tb testing.TB, dir string) dialer.Summary {
 	if g.verdicts {
 		specs = genVerdicts
 	}
-	w, err := store.Create(dir, store.Options{FlushInterval: -1, Verdicts: specs})
+	w, err := store.Create(dir, store.Options{FlushInterval: -1, Verdicts: specs, PartRows: g.partRows})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -57,6 +66,13 @@ func (g genRun) write(tb testing.TB, dir string) dialer.Summary {
 	})
 	agg := measure.NewAggregator(time.Time{})
 	agg.SetVerdicts(specs)
+	if g.crossed {
+		offsets := map[string]measure.ClockOffset{}
+		for i := range g.servers {
+			offsets[fmt.Sprintf("10.0.0.%d:8021", 1+i)] = measure.ClockOffset{OffsetMs: genOffset(i), Samples: 10}
+		}
+		agg.SetClockOffsets(offsets)
+	}
 	ts.SetVerdicts(specs)
 	rnd := rand.New(rand.NewPCG(1, 2))
 	srv := func(i int) string { return fmt.Sprintf("10.0.0.%d:8021", 1+i%g.servers) }
@@ -81,6 +97,12 @@ func (g genRun) write(tb testing.TB, dir string) dialer.Summary {
 			CalleeAnswer: at.Add(setup - time.Millisecond), CallerAnswer: at.Add(setup), LocalAnswer: at.Add(setup + time.Millisecond),
 			HoldMs: g.hold.Milliseconds(), ActiveSessions: int64(math.Min(float64(i), g.rate*g.hold.Seconds())),
 			Erlangs: math.Min(float64(i), g.rate*g.hold.Seconds()) * 0.8}
+		if g.crossed {
+			// The B leg on the next server, its times on its clock.
+			r.CalleeServer = srv(i + 1)
+			shift := time.Duration((genOffset((i+1)%g.servers)-genOffset(i%g.servers))*float64(time.Millisecond)) + time.Duration(rnd.IntN(900))*time.Microsecond
+			r.CalleeCreate, r.CalleeAnswer = r.CalleeCreate.Add(shift), r.CalleeAnswer.Add(shift)
+		}
 		r.CallerHangup = r.CallerAnswer.Add(g.hold)
 		r.LocalHangup = r.LocalAnswer.Add(g.hold)
 		r.BillMsec = ptr(g.hold.Milliseconds() + int64(rnd.IntN(20)))

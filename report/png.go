@@ -124,11 +124,7 @@ func drawChart(c *chart) (*plot.Plot, error) {
 			style.Width = vg.Points(0.5)
 		}
 		legend := false
-		for _, seg := range segments(c.Xs, s.Values) {
-			xys := make(plotter.XYs, len(seg))
-			for k, i := range seg {
-				xys[k] = plotter.XY{X: c.Xs[i], Y: s.Values[i]}
-			}
+		for _, xys := range strokes(c.Xs, s.Values) {
 			l, err := plotter.NewLine(xys)
 			if err != nil {
 				return nil, err
@@ -167,6 +163,43 @@ func segments(xs []float64, ys ...[]float64) [][]int {
 	}
 	if len(cur) > 0 {
 		out = append(out, cur)
+	}
+	return out
+}
+
+// strokePoints bounds the points of one stroked line. The rasterizer
+// (golang/freetype) keeps each pixel row's cells in a list it walks for
+// every cell it adds, so one stroke of a noisy series 2,000 points long
+// (a CPU or reply-time series over an hour) costs seconds; strokes of a
+// few dozen points each keep their rows' lists short and draw the same
+// line in milliseconds.
+const strokePoints = 48
+
+// strokes are the lines a series is drawn as: broken at its gaps, and
+// in pieces of at most strokePoints points.
+func strokes(xs, ys []float64) []plotter.XYs {
+	var out []plotter.XYs
+	for _, seg := range segments(xs, ys) {
+		for _, piece := range pieces(seg, strokePoints) {
+			xys := make(plotter.XYs, len(piece))
+			for k, i := range piece {
+				xys[k] = plotter.XY{X: xs[i], Y: ys[i]}
+			}
+			out = append(out, xys)
+		}
+	}
+	return out
+}
+
+// pieces cuts seg into runs of at most n indices, each starting where
+// the one before ended, so the line drawn from them is unbroken.
+func pieces(seg []int, n int) [][]int {
+	if len(seg) <= n {
+		return [][]int{seg}
+	}
+	var out [][]int
+	for lo := 0; lo < len(seg)-1; lo += n - 1 {
+		out = append(out, seg[lo:min(lo+n, len(seg))])
 	}
 	return out
 }
