@@ -1,0 +1,93 @@
+package cluster_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/switchio/switchio/cluster"
+	"github.com/switchio/switchio/fsemu"
+	"github.com/switchio/switchio/originate"
+)
+
+// shortPIN is pinPrompt with a 1 s wait for the first digit.
+type shortPIN struct{ pins chan cluster.DigitResult }
+
+func (p shortPIN) Setup(ctx context.Context, r *cluster.Registrar) error {
+	r.Flow("CHANNEL_PARK", func(ctx context.Context, ev *cluster.Event) error {
+		s := ev.Session
+		if !s.IsInbound() {
+			return nil
+		}
+		dtmf, err := s.Events(ctx, "DTMF")
+		if err != nil {
+			return err
+		}
+		defer dtmf.Close()
+		if err := s.Answer(ctx); err != nil {
+			return err
+		}
+		pin, err := dtmf.CollectDigits(ctx, cluster.DigitOptions{Max: 4, Terminators: "#",
+			FirstDigit: time.Second, InterDigit: time.Second})
+		if err != nil {
+			return err
+		}
+		p.pins <- pin
+		return s.Hangup(ctx, "")
+	})
+	return nil
+}
+
+// An app under test on an impaired server: the emulated far end loses
+// every DTMF digit it receives (Impairments.DTMFDrop), so the PIN route
+// hears nothing and its collection ends at the first-digit timeout,
+// which is what a test of the route's error path wants to see.
+func Example_impairedServer() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	net := fsemu.NewNetwork()
+	fs1, err := fsemu.Start(ctx, fsemu.Config{Network: net})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer fs1.Close()
+	fs2, err := fsemu.Start(ctx, fsemu.Config{Network: net, Impairments: fsemu.Impairments{DTMFDrop: 1}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer fs2.Close()
+
+	callee, err := cluster.Dial(ctx, fs2.Addr(), cluster.Config{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer callee.Close()
+	app := shortPIN{pins: make(chan cluster.DigitResult, 1)}
+	if err := callee.Load(ctx, "", app); err != nil {
+		fmt.Println(err)
+		return
+	}
+	caller, err := cluster.Dial(ctx, fs1.Addr(), cluster.Config{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer caller.Close()
+	id := "6f1c2a4e-0000-4000-8000-000000000024"
+	cmd, _ := (&originate.Request{Dest: "1000@" + fs2.SIPAddr(), UUID: id}).Command()
+	if _, err := caller.API(ctx, cmd); err != nil {
+		fmt.Println(err)
+		return
+	}
+	if _, err := caller.API(ctx, "uuid_send_dtmf "+id+" 42#"); err != nil {
+		fmt.Println(err)
+		return
+	}
+	pin := <-app.pins
+	fmt.Printf("digits %q, ended by %s\n", pin.Digits, pin.End)
+	// Output:
+	// digits "", ended by digit_timeout
+}
