@@ -43,20 +43,30 @@ type digitCollector struct {
 	prompting  bool   // the prompt plays, breakable by a digit
 }
 
-// readApp runs "read <min> <max> <file> <var_name> <timeout> <terminators>
-// <digit_timeout>".
-func (ch *channel) readApp(ap *appRun) {
-	f := strings.Fields(ap.arg)
+// appFields splits an application's arguments, arg(i) being "" past
+// the last; with none, mod_dptools.c's function (fn, at line) logs "No
+// arguments specified." and the application ends (ok false).
+func (ch *channel) appFields(ap *appRun, fn string, line int) (f []string, arg func(int) string, ok bool) {
+	f = strings.Fields(ap.arg)
 	if len(f) == 0 {
-		ch.s.logLine(3, 3, "mod_dptools.c", "read_function", 2772, ch.uuid, "No arguments specified.\n")
+		ch.s.logLine(3, 3, "mod_dptools.c", fn, line, ch.uuid, "No arguments specified.\n")
 		ch.finishApp(ap)
-		return
+		return nil, nil, false
 	}
-	arg := func(i int) string {
+	return f, func(i int) string {
 		if i < len(f) {
 			return f[i]
 		}
 		return ""
+	}, true
+}
+
+// readApp runs "read <min> <max> <file> <var_name> <timeout> <terminators>
+// <digit_timeout>".
+func (ch *channel) readApp(ap *appRun) {
+	f, arg, ok := ch.appFields(ap, "read_function", 2772)
+	if !ok {
+		return
 	}
 	dc := &digitCollector{ch: ch, ap: ap, min: atoi(arg(0)), max: atoi(arg(1)), prompt: arg(2),
 		varName: arg(3), terms: arg(5)}
@@ -81,17 +91,9 @@ func (ch *channel) readApp(ap *appRun) {
 // [<digit_timeout>]". The failure transfer (11th argument) is not
 // emulated.
 func (ch *channel) playAndGetDigitsApp(ap *appRun) {
-	f := strings.Fields(ap.arg)
-	if len(f) == 0 {
-		ch.s.logLine(3, 3, "mod_dptools.c", "play_and_get_digits_function", 2843, ch.uuid, "No arguments specified.\n")
-		ch.finishApp(ap)
+	f, arg, ok := ch.appFields(ap, "play_and_get_digits_function", 2843)
+	if !ok {
 		return
-	}
-	arg := func(i int) string {
-		if i < len(f) {
-			return f[i]
-		}
-		return ""
 	}
 	dc := &digitCollector{ch: ch, ap: ap, pagd: true, min: atoi(arg(0)), max: atoi(arg(1)),
 		tries: atoi(arg(2)), terms: arg(4), prompt: arg(5), bad: arg(6), varName: arg(7), regex: arg(8)}
