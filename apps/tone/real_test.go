@@ -1,12 +1,10 @@
 package tone_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
 	"github.com/switchio/switchio/apps/audiocheck"
-	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/dialer/dialtest"
 	"github.com/switchio/switchio/measure"
 )
@@ -41,17 +39,7 @@ func TestRealTonePlayAudioFlows(t *testing.T) {
 // recording.
 func TestRealNoRTPVerdict(t *testing.T) {
 	real := dialtest.RealServers(t, 2)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	far, err := cluster.Dial(ctx, real.Addrs[1], cluster.Config{Password: real.Password})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sip, err := far.SIPAddr(ctx, "external")
-	far.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	sip := real.SIPAddr(t, 1, "external")
 	one := &dialtest.Real{Addrs: real.Addrs[:1], Password: real.Password}
 	res := dialtest.Run(t, dialtest.Options{Real: one, Spec: "TonePlay", Dest: "answer0@" + sip, Calls: 4, Rate: 4,
 		Hold: 2 * time.Second, Timeout: time.Minute})

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/dialer/dialtest"
 )
 
@@ -25,15 +24,7 @@ func TestRealDialIntoServe(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	far, err := cluster.Dial(ctx, real.Addrs[1], cluster.Config{Password: real.Password})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sip, err := far.SIPAddr(ctx, "external")
-	far.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	sip := real.SIPAddr(t, 1, "external")
 	bin := buildSwitchio(t)
 	logs := startServe(t, real.Addrs[1], "--password", real.Password, "--app", "CalleeBlockOnInvite/code=486")
 	const calls = 6

@@ -109,6 +109,25 @@ func RealServers(t testing.TB, n int) *Real {
 	return r
 }
 
+// SIPAddr returns the SIP address (host:port) of real server i's sofia
+// profile, as a destination's host part: to call a server the test does
+// not watch, say.
+func (r *Real) SIPAddr(t testing.TB, i int, profile string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := cluster.Dial(ctx, r.Addrs[i], cluster.Config{Password: r.Password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sip, err := c.SIPAddr(ctx, profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sip
+}
+
 // Result is what a test dial left.
 type Result struct {
 	Summary dialer.Summary
