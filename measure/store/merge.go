@@ -85,7 +85,7 @@ const (
 	// mergePageBufferSize is the merged file's page size before
 	// encoding. Each column buffers a page of values, so the merge holds
 	// columns times this, about 4 MiB for the CDR: 64 KiB pages make the
-	// file about 5% larger than the parts' 128 KiB would and halve these
+	// file about 4% larger than the parts' 128 KiB would and halve these
 	// buffers, which switchio dial's GOGC=400 multiplies by five.
 	mergePageBufferSize = 64 << 10
 	// mergeValues is how many values a column copy reads at a time.
