@@ -212,8 +212,9 @@ func TestKillRecovers(t *testing.T) {
 }
 
 // TestKilledDuringClose: a kill between the merged file's rename and the
-// parts' removal leaves both; Load reads the merged file alone and
-// Recover removes the parts.
+// parts' removal leaves both, and a kill during a merge leaves its page
+// buffers; Load reads the merged file alone and Recover removes the parts
+// and the buffers.
 func TestKilledDuringClose(t *testing.T) {
 	dir := t.TempDir()
 	recs := testRecords()
@@ -224,6 +225,10 @@ func TestKilledDuringClose(t *testing.T) {
 	}
 	stale := partPath(dir, CDRTable, 1)
 	if err := os.WriteFile(stale, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	buffer := filepath.Join(dir, CDRTable+mergeInfix+"123456"+tmpExt)
+	if err := os.WriteFile(buffer, b[:100], 0o644); err != nil {
 		t.Fatal(err)
 	}
 	run, err := Load(dir)
@@ -238,6 +243,9 @@ func TestKilledDuringClose(t *testing.T) {
 	}
 	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("stale part after Recover: %v", err)
+	}
+	if _, err := os.Stat(buffer); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("merge's page buffer after Recover: %v", err)
 	}
 }
 

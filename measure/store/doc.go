@@ -43,9 +43,13 @@
 // come, and only the open part's pages are held (about 14 MiB of heap for
 // the CDR). Close seals the last parts and merges each table's parts into
 // NAME.parquet (a single part is renamed; row groups of at least
-// PartRows/2 rows are copied verbatim, smaller ones re-encoded into row
-// groups of PartRows rows), written as a temporary file and renamed, and
-// then removes the parts.
+// PartRows/2 rows are copied verbatim, smaller ones re-encoded column by
+// column into row groups of up to PartRows rows), written as a temporary
+// file and renamed, and then removes the parts. The merge's memory does
+// not grow with the run: it reads one part at a time, and the open row
+// group's compressed pages wait in temporary files beside the run
+// (NAME.merge-*.tmp, removed once merged), so closing a run adds a few MB
+// whatever its length or its number of parts.
 //
 // The guarantee: every row written before a Flush returned nil (and so
 // every row written more than FlushInterval plus the time to seal a part

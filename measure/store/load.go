@@ -210,8 +210,8 @@ func readRows(path string, schema *parquet.Schema, fn func(parquet.Row) (bool, e
 
 // Recover turns the directory of a killed run into a closed run's layout:
 // each table's sealed parts are merged into NAME.parquet (a table without
-// any gets an empty file), parts left by a kill during Close are removed,
-// as are unsealed parts (their rows are lost), and a cut last line of
+// any gets an empty file), parts and merge buffers left by a kill during
+// Close are removed, as are unsealed parts (their rows are lost), and a cut last line of
 // calls.csv is dropped. A closed run is left as it is.
 func Recover(dir string) error {
 	r, err := Load(dir)

@@ -15,6 +15,9 @@ func TestMain(m *testing.M) {
 	if dir := os.Getenv(crashChildEnv); dir != "" {
 		os.Exit(crashChild(dir))
 	}
+	if dir := os.Getenv(closeMemChildEnv); dir != "" {
+		os.Exit(closeMemChild(dir))
+	}
 	goleak.VerifyTestMain(m)
 }
 

@@ -332,6 +332,7 @@ func TestIsRunFile(t *testing.T) {
 	for name, want := range map[string]bool{
 		"cdr.parquet": true, "cdr.parquet.tmp": true, "cdr.part-000001.parquet": true,
 		"timeseries.part-000002.parquet.tmp": true, "calls.csv": true, "summary.json": true,
+		"cdr.merge-123456789.tmp": true, "sysstats.merge-1.tmp": true, "cdr.merge-1.parquet": false,
 		"cdr.txt": false, "notes.parquet": false, "cdr-old.parquet": false, "calls.csv.bak": false,
 	} {
 		if got := isRunFile(name); got != want {

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -195,89 +194,8 @@ func globEscape(s string) string {
 	return b.String()
 }
 
-// merge writes a table's parts into its final file and removes them. A
-// single part is renamed; row groups of at least rowGroupRows/2 rows are
-// copied verbatim and smaller ones re-encoded into row groups of up to
-// rowGroupRows rows; no part makes a file with no rows. opts are the
-// parts' writer options, schema included. The final file is written under
-// a temporary name and renamed, so it exists only once complete.
-func merge(dir, name string, parts []string, rowGroupRows int, opts []parquet.WriterOption) error {
-	final := finalPath(dir, name)
-	switch len(parts) {
-	case 0:
-		return writeEmpty(dir, name, opts)
-	case 1:
-		if err := os.Rename(parts[0], final); err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		return syncDir(dir)
-	}
-	tmp := final + tmpExt
-	f, err := os.Create(tmp)
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	w := parquet.NewWriter(f, append(slices.Clip(opts), parquet.MaxRowsPerRowGroup(int64(rowGroupRows)))...)
-	for _, p := range parts {
-		if err = appendPart(w, p, rowGroupRows); err != nil {
-			break
-		}
-	}
-	if err == nil {
-		err = w.Close()
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, final)
-	}
-	if err != nil {
-		return fmt.Errorf("%s: merging parts: %w", name, err)
-	}
-	if err := syncDir(dir); err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	for _, p := range parts {
-		err = errors.Join(err, os.Remove(p))
-	}
-	if err != nil {
-		return fmt.Errorf("%s: removing parts: %w", name, err)
-	}
-	return nil
-}
-
-// appendPart writes the rows of one part file to w.
-func appendPart(w *parquet.Writer, path string, rowGroupRows int) error {
-	f, pf, err := openParquet(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	for _, rg := range pf.RowGroups() {
-		if rg.NumRows() >= int64(rowGroupRows/2) {
-			if _, err := w.WriteRowGroup(rg); err != nil {
-				return fmt.Errorf("%s: %w", filepath.Base(path), err)
-			}
-			continue
-		}
-		rows := rg.Rows()
-		_, err := w.ReadRowsFrom(rows)
-		if cerr := rows.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", filepath.Base(path), err)
-		}
-	}
-	return nil
-}
-
 // openParquet opens a Parquet file; the caller closes the *os.File.
-func openParquet(path string) (*os.File, *parquet.File, error) {
+func openParquet(path string, opts ...parquet.FileOption) (*os.File, *parquet.File, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, err
@@ -285,35 +203,12 @@ func openParquet(path string) (*os.File, *parquet.File, error) {
 	st, err := f.Stat()
 	if err == nil {
 		var pf *parquet.File
-		if pf, err = parquet.OpenFile(f, st.Size()); err == nil {
+		if pf, err = parquet.OpenFile(f, st.Size(), opts...); err == nil {
 			return f, pf, nil
 		}
 	}
 	f.Close()
 	return nil, nil, fmt.Errorf("%s: %w", filepath.Base(path), err)
-}
-
-// writeEmpty writes a table's final file with no rows.
-func writeEmpty(dir, name string, opts []parquet.WriterOption) error {
-	final := finalPath(dir, name)
-	f, err := os.Create(final + tmpExt)
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	err = parquet.NewWriter(f, opts...).Close()
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(final+tmpExt, final)
-	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	return nil
 }
 
 // syncDir makes the renames in dir durable.

@@ -156,6 +156,9 @@ func isRunFile(name string) bool {
 			(strings.HasSuffix(rest, parquetExt) || strings.HasSuffix(rest, parquetExt+tmpExt)) {
 			return true
 		}
+		if rest, ok := strings.CutPrefix(name, t+mergeInfix); ok && strings.HasSuffix(rest, tmpExt) {
+			return true // a merge's page buffer
+		}
 	}
 	return false
 }
