@@ -11,8 +11,12 @@ import (
 
 // pinPrompt is an IVR route: it opens the DTMF stream first, so digits
 // pressed at any time after that (during the answer, a prompt) wait in
-// the stream, then collects a PIN of up to 4 digits ended by '#'.
-type pinPrompt struct{ pins chan cluster.DigitResult }
+// the stream, then collects a PIN of up to 4 digits ended by '#' (opts,
+// when set, are the collection's own).
+type pinPrompt struct {
+	pins chan cluster.DigitResult
+	opts *cluster.DigitOptions
+}
 
 func (p pinPrompt) Setup(ctx context.Context, r *cluster.Registrar) error {
 	r.Flow("CHANNEL_PARK", func(ctx context.Context, ev *cluster.Event) error {
@@ -28,8 +32,11 @@ func (p pinPrompt) Setup(ctx context.Context, r *cluster.Registrar) error {
 		if err := s.Answer(ctx); err != nil {
 			return err
 		}
-		pin, err := dtmf.CollectDigits(ctx, cluster.DigitOptions{
-			Max: 4, Terminators: "#", InterDigit: 3 * time.Second, Total: 20 * time.Second})
+		opts := cluster.DigitOptions{Max: 4, Terminators: "#", InterDigit: 3 * time.Second, Total: 20 * time.Second}
+		if p.opts != nil {
+			opts = *p.opts
+		}
+		pin, err := dtmf.CollectDigits(ctx, opts)
 		if err != nil {
 			return err
 		}

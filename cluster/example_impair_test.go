@@ -10,34 +10,6 @@ import (
 	"github.com/switchio/switchio/originate"
 )
 
-// shortPIN is pinPrompt with a 1 s wait for the first digit.
-type shortPIN struct{ pins chan cluster.DigitResult }
-
-func (p shortPIN) Setup(ctx context.Context, r *cluster.Registrar) error {
-	r.Flow("CHANNEL_PARK", func(ctx context.Context, ev *cluster.Event) error {
-		s := ev.Session
-		if !s.IsInbound() {
-			return nil
-		}
-		dtmf, err := s.Events(ctx, "DTMF")
-		if err != nil {
-			return err
-		}
-		defer dtmf.Close()
-		if err := s.Answer(ctx); err != nil {
-			return err
-		}
-		pin, err := dtmf.CollectDigits(ctx, cluster.DigitOptions{Max: 4, Terminators: "#",
-			FirstDigit: time.Second, InterDigit: time.Second})
-		if err != nil {
-			return err
-		}
-		p.pins <- pin
-		return s.Hangup(ctx, "")
-	})
-	return nil
-}
-
 // An app under test on an impaired server: the emulated far end loses
 // every DTMF digit it receives (Impairments.DTMFDrop), so the PIN route
 // hears nothing and its collection ends at the first-digit timeout,
@@ -65,7 +37,8 @@ func Example_impairedServer() {
 		return
 	}
 	defer callee.Close()
-	app := shortPIN{pins: make(chan cluster.DigitResult, 1)}
+	app := pinPrompt{pins: make(chan cluster.DigitResult, 1), opts: &cluster.DigitOptions{Max: 4, Terminators: "#",
+		FirstDigit: time.Second, InterDigit: time.Second}}
 	if err := callee.Load(ctx, "", app); err != nil {
 		fmt.Println(err)
 		return
