@@ -386,10 +386,12 @@ func TestHupallOnlyOwnCalls(t *testing.T) {
 }
 
 func TestSaturationReported(t *testing.T) {
-	// Each emulated server has one core and a 25 ms set-up cost per leg;
-	// the servers call themselves, two legs a call: about 20 calls/s each.
-	// Offering 100 calls/s over two servers saturates both.
-	emu := fsemu.Config{Capacity: &fsemu.Capacity{Cores: 1, SetupCost: 25 * time.Millisecond}}
+	// Each emulated server has one core and a 35 ms set-up cost per leg;
+	// the servers call themselves, two legs a call: about 15 calls/s each.
+	// Offering 100 calls/s over two servers saturates both, clearly enough
+	// that the queue stands out under the whole suite's load on 2 cores
+	// (with 25 ms it was reported in 7 s alone, not always under load).
+	emu := fsemu.Config{Capacity: &fsemu.Capacity{Cores: 1, SetupCost: 35 * time.Millisecond}}
 	o, _ := newDialer(t, 2, dialer.Config{Rate: 100, Limit: 2000, MaxOffered: 400, Duration: time.Second}, emu, true)
 	sm := run(t, o)
 	if sm.Answered != 400 {
