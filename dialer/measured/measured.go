@@ -64,20 +64,16 @@ type Options struct {
 }
 
 // VerdictsOf collects the verdict columns the apps declare, each name
-// once, with the RTP check's (measure.RTPVerdicts) for apps that need
-// audio (measure.AudioReceiver).
+// once. The RTP check's columns are a run's own (Start adds them).
 func VerdictsOf(apps ...cluster.App) []measure.VerdictSpec {
 	var out []measure.VerdictSpec
 	seen := map[string]bool{}
 	for _, a := range apps {
-		var specs []measure.VerdictSpec
-		if v, ok := a.(measure.Verdicter); ok {
-			specs = v.Verdicts()
+		v, ok := a.(measure.Verdicter)
+		if !ok {
+			continue
 		}
-		if ar, ok := a.(measure.AudioReceiver); ok && ar.ReceivingLegs() != 0 {
-			specs = append(specs, measure.RTPVerdicts()...)
-		}
-		for _, sp := range specs {
+		for _, sp := range v.Verdicts() {
 			if !seen[sp.Name] {
 				seen[sp.Name] = true
 				out = append(out, sp)
