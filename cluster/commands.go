@@ -141,18 +141,43 @@ func (s *Session) Execute(ctx context.Context, app, arg string) error {
 // CHANNEL_EXECUTE_COMPLETE, returning that event (Application-Response holds
 // the result). Executions stay ordered: the next starts after this one ends.
 func (s *Session) ExecuteWait(ctx context.Context, app, arg string) (*Event, error) {
+	return s.runToCompletion(ctx, executeCmd(app, arg), nil)
+}
+
+// runToCompletion sends an application and waits for its
+// CHANNEL_EXECUTE_COMPLETE, matched by the Event-UUID it is sent with.
+// seen, when set, is shown the session's events from the application's
+// CHANNEL_EXECUTE to its completion, in order, on the event loop (events
+// names what to subscribe for it).
+func (s *Session) runToCompletion(ctx context.Context, cmd command, seen func(*Event), events ...string) (*Event, error) {
 	if onLoop(ctx) {
-		return nil, fmt.Errorf("%s on %s: %w", app, s.uuid, ErrWouldBlock)
+		return nil, fmt.Errorf("%s on %s: %w", cmd.what, s.uuid, ErrWouldBlock)
 	}
-	cmd := executeCmd(app, arg)
 	if cmd.err != nil {
 		return nil, cmd.err
 	}
-	if err := s.client.Subscribe(ctx, "CHANNEL_EXECUTE_COMPLETE"); err != nil {
+	key := "CHANNEL_EXECUTE_COMPLETE"
+	if seen != nil {
+		key = "" // every event
+		events = append(events, "CHANNEL_EXECUTE")
+	}
+	if err := s.client.Subscribe(ctx, append(events, "CHANNEL_EXECUTE_COMPLETE")...); err != nil {
 		return nil, err
 	}
 	cmd.eventUUID = uuid.NewString()
-	w, err := s.watch("CHANNEL_EXECUTE_COMPLETE", func(ev *Event) bool { return ev.Get("Application-UUID") == cmd.eventUUID })
+	started := false
+	w, err := s.watch(key, func(ev *Event) bool {
+		mine := ev.Get("Application-UUID") == cmd.eventUUID
+		switch {
+		case ev.Key == "CHANNEL_EXECUTE_COMPLETE" && mine:
+			return true
+		case ev.Key == "CHANNEL_EXECUTE" && mine:
+			started = true
+		case started && seen != nil:
+			seen(ev)
+		}
+		return false
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -361,44 +386,15 @@ var ErrPlaybackFailed = errors.New("cluster: playback failed")
 // which returns at once. Endless plays (opts.Endless, loops=-1) return
 // only when broken (BreakMedia) or at the hang-up (ErrHungUp).
 func (s *Session) Playback(ctx context.Context, opts PlaybackOptions, files ...string) (PlaybackResult, error) {
-	if onLoop(ctx) {
-		return PlaybackResult{}, fmt.Errorf("playback on %s: %w", s.uuid, ErrWouldBlock)
-	}
 	cmd := playbackCmd(opts, files)
-	if cmd.err != nil {
-		return PlaybackResult{}, cmd.err
-	}
-	if err := s.client.Subscribe(ctx, "CHANNEL_EXECUTE", "CHANNEL_EXECUTE_COMPLETE", "PLAYBACK_STOP"); err != nil {
-		return PlaybackResult{}, err
-	}
-	cmd.eventUUID = uuid.NewString()
-	// One waiter sees the session's events in order (called by the
-	// loop): the PLAYBACK_STOPs between this execution's CHANNEL_EXECUTE
-	// and its CHANNEL_EXECUTE_COMPLETE are its own (event-lock: nothing
+	// The PLAYBACK_STOPs while it runs are its own (event-lock: nothing
 	// else runs in between).
 	var res PlaybackResult
-	started := false
-	w, err := s.watch("", func(ev *Event) bool {
-		switch ev.Key {
-		case "CHANNEL_EXECUTE":
-			started = started || ev.Get("Application-UUID") == cmd.eventUUID
-		case "PLAYBACK_STOP":
-			if started {
-				res.Status = ev.Get("Playback-Status")
-			}
-		case "CHANNEL_EXECUTE_COMPLETE":
-			return ev.Get("Application-UUID") == cmd.eventUUID
+	done, err := s.runToCompletion(ctx, cmd, func(ev *Event) {
+		if ev.Key == "PLAYBACK_STOP" {
+			res.Status = ev.Get("Playback-Status")
 		}
-		return false
-	})
-	if err != nil {
-		return PlaybackResult{}, err
-	}
-	if err := s.run(ctx, cmd); err != nil {
-		s.removeWaiter(w)
-		return PlaybackResult{}, err
-	}
-	done, err := s.await(ctx, w)
+	}, "PLAYBACK_STOP")
 	if err != nil {
 		return PlaybackResult{}, err
 	}
