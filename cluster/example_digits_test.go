@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/switchio/switchio/cluster"
-	"github.com/switchio/switchio/originate"
 )
 
 // pinPrompt is an IVR route: it opens the DTMF stream first, so digits
@@ -55,29 +54,14 @@ func ExampleEventStream_CollectDigits() {
 	defer fs[0].Close()
 	defer fs[1].Close()
 
-	callee, err := cluster.Dial(ctx, fs[1].Addr(), cluster.Config{})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer callee.Close()
 	app := pinPrompt{pins: make(chan cluster.DigitResult, 1)}
-	if err := callee.Load(ctx, "", app); err != nil {
-		fmt.Println(err)
-		return
-	}
-	caller, err := cluster.Dial(ctx, fs[0].Addr(), cluster.Config{})
+	id := "6f1c2a4e-0000-4000-8000-000000000023"
+	caller, stop, err := callApp(ctx, fs[0], fs[1], app, id)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer caller.Close()
-	id := "6f1c2a4e-0000-4000-8000-000000000023"
-	cmd, _ := (&originate.Request{Dest: "1000@" + fs[1].SIPAddr(), UUID: id}).Command()
-	if _, err := caller.API(ctx, cmd); err != nil { // returns once answered
-		fmt.Println(err)
-		return
-	}
+	defer stop()
 	if _, err := caller.API(ctx, "uuid_send_dtmf "+id+" 42#"); err != nil {
 		fmt.Println(err)
 		return

@@ -7,7 +7,6 @@ import (
 
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/fsemu"
-	"github.com/switchio/switchio/originate"
 )
 
 // An app under test on an impaired server: the emulated far end loses
@@ -31,30 +30,15 @@ func Example_impairedServer() {
 	}
 	defer fs2.Close()
 
-	callee, err := cluster.Dial(ctx, fs2.Addr(), cluster.Config{})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer callee.Close()
 	app := pinPrompt{pins: make(chan cluster.DigitResult, 1), opts: &cluster.DigitOptions{Max: 4, Terminators: "#",
 		FirstDigit: time.Second, InterDigit: time.Second}}
-	if err := callee.Load(ctx, "", app); err != nil {
-		fmt.Println(err)
-		return
-	}
-	caller, err := cluster.Dial(ctx, fs1.Addr(), cluster.Config{})
+	id := "6f1c2a4e-0000-4000-8000-000000000024"
+	caller, stop, err := callApp(ctx, fs1, fs2, app, id)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer caller.Close()
-	id := "6f1c2a4e-0000-4000-8000-000000000024"
-	cmd, _ := (&originate.Request{Dest: "1000@" + fs2.SIPAddr(), UUID: id}).Command()
-	if _, err := caller.API(ctx, cmd); err != nil {
-		fmt.Println(err)
-		return
-	}
+	defer stop()
 	if _, err := caller.API(ctx, "uuid_send_dtmf "+id+" 42#"); err != nil {
 		fmt.Println(err)
 		return

@@ -3,11 +3,9 @@ package cluster_test
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/switchio/switchio/cluster"
-	"github.com/switchio/switchio/originate"
 )
 
 // Prompter answers each inbound call in a flow, plays a prompt and waits
@@ -42,34 +40,17 @@ func ExampleSession_Playback() {
 	defer fs[0].Close()
 	defer fs[1].Close()
 
-	callee, err := cluster.Dial(ctx, fs[1].Addr(), cluster.Config{})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer callee.Close()
 	p := Prompter{played: make(chan cluster.PlaybackResult, 1)}
-	if err := callee.Load(ctx, cluster.DefaultAppID, p); err != nil {
-		fmt.Println(err)
-		return
-	}
-	caller, err := cluster.Dial(ctx, fs[0].Addr(), cluster.Config{})
+	_, stop, err := callApp(ctx, fs[0], fs[1], p, "6f1c2a4e-0000-4000-8000-000000000025")
+	fmt.Println("answered:", err == nil)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer caller.Close()
-	cmd, _ := (&originate.Request{Dest: "1000@" + fs[1].SIPAddr()}).Command()
-	job, err := caller.BgAPI(ctx, cmd)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	out, _ := job.Wait(ctx)
-	fmt.Println(strings.HasPrefix(out, "+OK"))
+	defer stop()
 	res := <-p.played
 	fmt.Println(res.Response, res.Status, res.Played)
 	// Output:
-	// true
+	// answered: true
 	// FILE PLAYED done 500ms
 }

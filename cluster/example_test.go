@@ -217,3 +217,30 @@ func ExampleRegistrar_Flow() {
 	// played, playback completed
 	// hung up: NORMAL_CLEARING
 }
+
+// callApp loads app on the callee server's default app id and places a
+// call into it from the caller server, returning the caller's client
+// (to act on the call, A leg uuid id) and a func that closes both
+// clients. The call's api originate returns once it is answered.
+func callApp(ctx context.Context, caller, callee *fsemu.Server, app cluster.App, id string) (*cluster.Client, func(), error) {
+	cc, err := cluster.Dial(ctx, callee.Addr(), cluster.Config{})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := cc.Load(ctx, cluster.DefaultAppID, app); err != nil {
+		cc.Close()
+		return nil, nil, err
+	}
+	c, err := cluster.Dial(ctx, caller.Addr(), cluster.Config{})
+	if err != nil {
+		cc.Close()
+		return nil, nil, err
+	}
+	stop := func() { c.Close(); cc.Close() }
+	cmd, _ := (&originate.Request{Dest: "1000@" + callee.SIPAddr(), UUID: id}).Command()
+	if _, err := c.API(ctx, cmd); err != nil {
+		stop()
+		return nil, nil, err
+	}
+	return c, stop, nil
+}
