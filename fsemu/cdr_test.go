@@ -87,13 +87,13 @@ func legEvents(fr []capFrame, m map[string]string) map[string][]*wire.Event {
 
 // replayCapture drives an emulated server through a capture's commands,
 // as the golden tests do, and returns the run for inspection.
-func replayCapture(t *testing.T, name string, setup func(*Server)) (*goldenRun, []capFrame) {
+func replayCapture(t *testing.T, name string, onStep func(*Server)) (*goldenRun, []capFrame) {
 	t.Helper()
 	clock := NewVirtualClock(captureEpoch)
 	srv := RunT(t, goldenConfig(clock, "127.0.0.1:5080"))
 	capture := loadCapture(t, name)
 	g := newGoldenRun(t, srv, clock, capture)
-	g.onStep = setup
+	g.onStep = onStep
 	g.drive(readTx(t, name), nil)
 	return g, capture
 }
@@ -171,8 +171,8 @@ func flowValues(ev *wire.Event) map[string]string {
 // counts, MOS) and, on both sides, the timestamp arithmetic.
 func TestCallDetailVariables(t *testing.T) {
 	cases := []struct {
-		name  string
-		setup func(*testing.T) func(*Server)
+		name   string
+		onStep func(*Server) // acts on the server as the replay goes (autoAnswer)
 	}{
 		{"06_call_sofia_plain_all", nil},
 		{"10_hupall", nil},
@@ -186,11 +186,7 @@ func TestCallDetailVariables(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			var setup func(*Server)
-			if tc.setup != nil {
-				setup = tc.setup(t)
-			}
-			g, capture := replayCapture(t, tc.name, setup)
+			g, capture := replayCapture(t, tc.name, tc.onStep)
 			cl := legEvents(capture, nil)
 			el := legEvents(g.frames, g.e2c)
 			ids := make([]string, 0, len(cl))

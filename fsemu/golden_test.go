@@ -679,13 +679,13 @@ func loadCapture(t *testing.T, name string) []capFrame {
 var captureEpoch = time.Date(2026, 11, 25, 19, 9, 0, 0, time.UTC)
 
 // runGolden replays a single-server capture.
-func runGolden(t *testing.T, name string, opts goldenOpts, setup func(*Server)) *goldenRun {
+func runGolden(t *testing.T, name string, opts goldenOpts, onStep func(*Server)) *goldenRun {
 	t.Helper()
 	clock := NewVirtualClock(captureEpoch)
 	srv := RunT(t, goldenConfig(clock, "127.0.0.1:5080"))
 	capture := loadCapture(t, name)
 	g := newGoldenRun(t, srv, clock, capture)
-	g.onStep = setup
+	g.onStep = onStep
 	g.drive(readTx(t, name), nil)
 	g.compare(capture, opts)
 	return g
@@ -722,22 +722,20 @@ func TestGolden11Bert(t *testing.T) {
 	runGolden(t, "11_bert", goldenOpts{bodyExempt: []string{"CHANNEL_DATA"}}, nil)
 }
 func TestGolden13LogFilter(t *testing.T) {
-	runGolden(t, "13_log_filter_sendevent", goldenOpts{}, autoAnswer(t))
+	runGolden(t, "13_log_filter_sendevent", goldenOpts{}, autoAnswer)
 }
 
 func TestGolden12OriginateSync(t *testing.T) {
-	runGolden(t, "12_api_originate_sync", goldenOpts{bodyExempt: []string{"uuid,direction"}}, autoAnswer(t))
+	runGolden(t, "12_api_originate_sync", goldenOpts{bodyExempt: []string{"uuid,direction"}}, autoAnswer)
 }
 
 // autoAnswer answers inbound channels parked on srv from outside the
 // recorded connection, as the second connection of the captures did: an
 // onStep hook.
-func autoAnswer(*testing.T) func(*Server) {
-	return func(srv *Server) {
-		for _, ch := range srv.Channels() {
-			if ch.Direction == "inbound" && !ch.Answered && ch.Application == "park" {
-				srv.Answer(ch.UUID)
-			}
+func autoAnswer(srv *Server) {
+	for _, ch := range srv.Channels() {
+		if ch.Direction == "inbound" && !ch.Answered && ch.Application == "park" {
+			srv.Answer(ch.UUID)
 		}
 	}
 }

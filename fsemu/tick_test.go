@@ -52,8 +52,8 @@ func gridOffset(us, phase, tick int64) int64 {
 func TestClockTickCaptures(t *testing.T) {
 	const tick = int64(20000)
 	cases := []struct {
-		name  string
-		setup func(*testing.T) func(*Server)
+		name   string
+		onStep func(*Server) // acts on the server as the replay goes (autoAnswer)
 	}{
 		{"06_call_sofia_plain_all", nil},
 		{"12_api_originate_sync", autoAnswer},
@@ -62,11 +62,7 @@ func TestClockTickCaptures(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			var setup func(*Server)
-			if tc.setup != nil {
-				setup = tc.setup(t)
-			}
-			g, capture := replayCapture(t, tc.name, setup)
+			g, capture := replayCapture(t, tc.name, tc.onStep)
 			check := func(who string, frames []capFrame, phase int64, slack int64) {
 				n, shared := 0, 0
 				seen := map[int64]int{}
