@@ -89,9 +89,6 @@ func newCDRSchema(specs []measure.VerdictSpec) (*cdrSchema, error) {
 	fields := make([]reflect.StructField, 0, rt.NumField()+len(c.verdicts))
 	for i := range rt.NumField() {
 		f := rt.Field(i)
-		if !f.IsExported() {
-			continue // in-memory state, no column
-		}
 		tag := f.Tag
 		if name, _, _ := strings.Cut(tag.Get("parquet"), ","); dictColumns[name] {
 			tag = reflect.StructTag(strings.Replace(string(tag), `parquet:"`+name, `parquet:"`+name+",dict", 1))
