@@ -433,6 +433,11 @@ func TestEventsFlowDuringAPI(t *testing.T) {
 	c := dialPeer(t, tp, Config{})
 	go func() {
 		defer close(seen)
+		// Read once all 100 are queued, so the queue's high-water mark
+		// is theirs (a reader taking each at once leaves it at 0).
+		for c.Stats().EventsReceived < 100 {
+			time.Sleep(time.Millisecond)
+		}
 		for i := range 100 {
 			ev := <-c.Events()
 			if ev == nil || ev.Sequence() != uint64(i) {
