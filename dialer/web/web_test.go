@@ -372,14 +372,17 @@ func TestHangupKeepsOfferingHupallStops(t *testing.T) {
 	if err := o.WaitWhile(ctx, func(st dialer.Stats) bool { return st.Active < 5 }); err != nil {
 		t.Fatal(err)
 	}
+	// Read before the click: a call offered between the click and a read
+	// after it would count as up at the click without being hung up.
+	beforeHangup := o.Stats().Offered
 	if code, body := send(t, s, change{path: "/api/hangup"}); code != 200 {
 		t.Fatalf("hangup: %d %s", code, body)
 	}
-	atHangup := o.Stats().Offered
-	// Every call up at the click ends (the hold is a minute), and the run
-	// keeps offering: once more calls are offered, only those are up.
+	// Every call offered before the click ends (the hold is a minute), and
+	// the run keeps offering: once more calls are offered, only calls
+	// offered since are up.
 	if err := o.WaitWhile(ctx, func(st dialer.Stats) bool {
-		return st.Offered < atHangup+5 || uint64(st.Active) > st.Offered-atHangup
+		return st.Offered < beforeHangup+5 || uint64(st.Active) > st.Offered-beforeHangup
 	}); err != nil {
 		t.Fatalf("after /api/hangup: %+v: %v", o.Stats(), err)
 	}
