@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/switchio/switchio/esl/wire"
+	"github.com/switchio/switchio/internal/rawsock"
 )
 
 // Event is a FreeSWITCH event as decoded by package wire: headers in wire
@@ -273,6 +274,10 @@ func Dial(ctx context.Context, addr string, cfg Config) (*Conn, error) {
 }
 
 func newConn(nc net.Conn, cfg Config) *Conn {
+	// Raw system calls for the socket's reads and writes: on Linux they
+	// spare the runtime's monitor thread a wake-up after every idle
+	// spell, most of a low-rate controller's CPU (internal/rawsock).
+	nc = rawsock.Wrap(nc)
 	c := &Conn{
 		nc:     nc,
 		cfg:    cfg,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/switchio/switchio/esl/wire"
+	"github.com/switchio/switchio/internal/rawsock"
 )
 
 const (
@@ -24,6 +25,10 @@ const (
 type conn struct {
 	s  *Server
 	nc net.Conn
+	// rw reads and writes nc with raw system calls where it can
+	// (internal/rawsock), so that an emulated cluster sharing a host with
+	// its controller takes as little of the host's CPU as it can.
+	rw net.Conn
 	// cpuAck, when set, is closed once the command that waited for CPU
 	// has been dispatched (read loop only); the clock callback that
 	// released it waits for that, so on a VirtualClock the command runs
@@ -72,7 +77,7 @@ func (s *Server) serve(nc net.Conn) {
 	if tc, ok := nc.(*net.TCPConn); ok {
 		tc.SetNoDelay(true)
 	}
-	c := &conn{s: s, nc: nc, logLevel: -1, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	c := &conn{s: s, nc: nc, rw: rawsock.Wrap(nc), logLevel: -1, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	s.lock()
 	if s.closed {
 		s.unlock()
@@ -270,7 +275,7 @@ func (c *conn) writeLoop() {
 			iov = append(iov, f.b)
 		}
 		bufs := iov
-		_, err := bufs.WriteTo(c.nc)
+		_, err := rawsock.WriteBuffers(c.rw, &bufs)
 		for i, f := range batch {
 			f.release()
 			batch[i] = nil
@@ -319,7 +324,7 @@ func (c *conn) finish() {
 
 func (c *conn) readLoop() {
 	defer c.s.wg.Done()
-	r := wire.NewReader(c.nc)
+	r := wire.NewReader(c.rw)
 	s := c.s
 	first := c.sessionID == ""
 	if first {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/switchio/switchio/esl/wire"
+	"github.com/switchio/switchio/internal/rawsock"
 )
 
 // socketApp runs the "socket" application: FreeSWITCH connects to
@@ -50,7 +51,7 @@ func (ch *channel) socketApp(ap *appRun) {
 		if tc, ok := nc.(*net.TCPConn); ok {
 			tc.SetNoDelay(true)
 		}
-		c := &conn{s: s, nc: nc, logLevel: -1, wake: make(chan struct{}, 1), done: make(chan struct{}),
+		c := &conn{s: s, nc: nc, rw: rawsock.Wrap(nc), logLevel: -1, wake: make(chan struct{}, 1), done: make(chan struct{}),
 			authed: true, session: ch, sockApp: ap, async: async, full: full, sessionID: ch.uuid}
 		ch.sock = c
 		s.conns[c] = struct{}{}
