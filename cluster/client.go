@@ -52,7 +52,8 @@ type Client struct {
 	jobsMu  sync.Mutex
 	ownJobs map[string]struct{} // Job-UUIDs of this client's pending jobs
 
-	cmdq cmdQueue
+	cmdq  cmdQueue
+	inbox inbox
 
 	counters counters
 	closed   atomic.Bool
@@ -93,6 +94,10 @@ func dial(ctx context.Context, addr string, cfg Config, pool *Pool, reg *callReg
 	for _, e := range baseEvents {
 		c.subs[e] = true
 	}
+	c.inbox.limit = cfg.ESL.EventQueueSize
+	if c.inbox.limit <= 0 {
+		c.inbox.limit = defaultHeldEvents
+	}
 	conn, err := c.connect(ctx)
 	if err != nil {
 		return nil, err
@@ -111,6 +116,7 @@ func dial(ctx context.Context, addr string, cfg Config, pool *Pool, reg *callReg
 func (c *Client) connect(ctx context.Context) (*esl.Conn, error) {
 	ecfg := c.cfg.ESL
 	ecfg.Password = c.cfg.Password
+	ecfg.EventHandler = c.deliver
 	if ecfg.Logger == nil {
 		ecfg.Logger = c.cfg.Logger
 	}

@@ -59,7 +59,10 @@ type Config struct {
 	// Password is the event socket password (default "ClueCon"). It never
 	// appears in logs or errors.
 	Password string
-	// ESL tunes the connection; its Password field is ignored.
+	// ESL tunes the connection; its Password and EventHandler fields are
+	// ignored (the client handles events on the connection's reader). Its
+	// EventQueueSize bounds the events held while a reconnect resyncs
+	// (default 100000): past it the new connection ends as a slow consumer.
 	ESL esl.Config
 	// Format of the event subscription (default plain).
 	Format wire.Format

@@ -27,6 +27,7 @@ func newLoopClient(cfg Config) (*Client, context.Context) {
 	cfg.setDefaults()
 	c := &Client{cfg: cfg, log: cfg.Logger, reg: newCallRegistry(), subs: map[string]bool{},
 		sessions: map[string]*Session{}, apps: map[string][]*loadedApp{}, ownJobs: map[string]struct{}{}}
+	c.inbox.limit = defaultHeldEvents
 	c.counters.init()
 	empty := map[string][]*loadedApp{}
 	c.appsView.Store(&empty)

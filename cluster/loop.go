@@ -8,17 +8,24 @@ import (
 	"github.com/switchio/switchio/esl"
 )
 
-// run is the event loop: it reads events, and reconnects when the
-// connection drops.
+// run is the event loop: it hands events to the connection's reader
+// (inbox), resyncs and hands them over again when the connection drops.
 func (c *Client) run(conn *esl.Conn) {
 	defer c.wg.Done()
 	loopCtx := context.WithValue(c.ctx, loopKey{}, true)
 	for {
-		c.consume(loopCtx, conn)
+		c.goLive(loopCtx)
+		select {
+		case <-conn.Done():
+		case <-c.ctx.Done():
+		}
 		if c.ctx.Err() != nil {
+			// Close returns once the reader has, so no handler runs
+			// after the loop.
 			conn.Close() // Close may have run before this conn was installed
 			return
 		}
+		c.hold()
 		c.log.Warn("connection lost", "err", conn.Err())
 		c.counters.disconnects.Add(1)
 		c.jobsLost()
@@ -76,21 +83,6 @@ func (c *Client) subscribeMissed(conn *esl.Conn) {
 	defer cancel()
 	if err := conn.Subscribe(ctx, c.cfg.Format, missed...); err != nil {
 		c.log.Warn("subscribe after reconnect failed", "events", missed, "err", err)
-	}
-}
-
-func (c *Client) consume(ctx context.Context, conn *esl.Conn) {
-	events := conn.Events()
-	for {
-		select {
-		case ev, ok := <-events:
-			if !ok {
-				return
-			}
-			c.handle(ctx, ev)
-		case <-c.ctx.Done():
-			return
-		}
 	}
 }
 

@@ -16,7 +16,7 @@ import (
 
 // resync reconciles tracked sessions with "show channels as json" after a
 // reconnect. FreeSWITCH runs an api command in the connection's thread, so
-// the events it sent before the listing's reply are already queued on the
+// the events it sent before the listing's reply are already held (inbox) on the
 // new connection when the reply arrives: they are handled first, and the
 // channels they create are tracked with their full data (app id,
 // correlation headers). Then sessions carried over from the lost connection
@@ -32,7 +32,7 @@ func (c *Client) resync(ctx context.Context, conn *esl.Conn) {
 	rctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
 	defer cancel()
 	out, err := conn.API(rctx, "show channels as json")
-	destroyed := c.drain(ctx, conn.Events(), len(conn.Events()))
+	destroyed := c.drain(ctx, c.takeHeld())
 	if err != nil {
 		c.log.Warn("resync failed", "err", err)
 		return
@@ -49,15 +49,11 @@ func (c *Client) resync(ctx context.Context, conn *esl.Conn) {
 	}
 }
 
-// drain handles the next n events of events (those already queued) and
+// drain handles events (those held before the listing's reply) and
 // returns the uuids whose CHANNEL_DESTROY was among them.
-func (c *Client) drain(ctx context.Context, events <-chan *esl.Event, n int) map[string]bool {
+func (c *Client) drain(ctx context.Context, events []*esl.Event) map[string]bool {
 	destroyed := make(map[string]bool)
-	for ; n > 0; n-- {
-		ev, ok := <-events
-		if !ok {
-			break
-		}
+	for _, ev := range events {
 		if ev.Name() == "CHANNEL_DESTROY" {
 			destroyed[ev.UniqueID()] = true
 		}

@@ -128,7 +128,7 @@ func TestReconcile(t *testing.T) {
 
 // TestResyncHandlesQueuedEventsFirst: channels made after a reconnect's
 // subscription and before its "show channels" have their CHANNEL_CREATE
-// queued on the new connection; resync handles those events before it
+// held on the new connection (inbox); resync handles those events before it
 // adopts what it does not know, so the sessions keep their app id and call.
 func TestResyncHandlesQueuedEventsFirst(t *testing.T) {
 	srv := fsemu.RunT(t)
@@ -155,10 +155,15 @@ func TestResyncHandlesQueuedEventsFirst(t *testing.T) {
 		placed <- out
 	}()
 	defer func() { srv.HangupAll("NORMAL_CLEARING"); <-placed }()
-	for conn.Stats().EventsQueued < 2 { // both legs' CHANNEL_CREATE
+	held := func() int {
+		c.inbox.mu.Lock()
+		defer c.inbox.mu.Unlock()
+		return len(c.inbox.held)
+	}
+	for held() < 2 { // both legs' CHANNEL_CREATE
 		select {
 		case <-ctx.Done():
-			t.Fatal("events of the call never queued")
+			t.Fatal("events of the call never held")
 		case <-time.After(time.Millisecond):
 		}
 	}

@@ -1,6 +1,10 @@
 package dialer
 
-import "time"
+import (
+	"time"
+
+	"github.com/switchio/switchio/esl"
+)
 
 // monitor updates windowed rates and saturation every 250 ms, notices
 // lost connections and calls whose end never came.
@@ -52,7 +56,7 @@ func (o *Originator) monitor() {
 			}
 			queued := 0
 			if conn := s.c.Conn(); conn != nil {
-				queued = conn.Stats().EventsQueued
+				queued = eventsWaiting(conn.Stats())
 			}
 			s.sat.tick(now, s.queued, oldest, o.cfg.SaturationLatency, queued)
 		}
@@ -135,4 +139,17 @@ func (o *Originator) checkAllLost() {
 	if o.state == Originating {
 		o.setState(Stopped)
 	}
+}
+
+// eventsWaiting is how many of a server's events the controller has not
+// handled yet: those queued on the connection, and those still in the
+// socket's receive queue (the cluster handles events on the reader, so a
+// controller that falls behind leaves them there), counted at the mean
+// size of the events read so far.
+func eventsWaiting(st esl.Stats) int {
+	n := st.EventsQueued
+	if st.BytesUnread > 0 && st.BytesRead > 0 && st.EventsReceived > 0 {
+		n += int(uint64(st.BytesUnread) * st.EventsReceived / st.BytesRead)
+	}
+	return n
 }

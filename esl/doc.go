@@ -129,6 +129,15 @@
 // Stats reports events received, the queue length and its high-water mark,
 // so a consumer can see how close it runs to the limit.
 //
+// Config.EventHandler replaces the channel with a function the reader
+// calls for each event, in order. It saves every event a hand-off between
+// goroutines (at 60 calls/s, where events arrive one at a time, a wake-up
+// of the consumer and often of a second thread), at the price of the
+// reader's time: while the handler runs, nothing more is read, replies
+// included, so the handler must not wait for anything of the connection.
+// switchio's cluster package uses it for its event loops, whose handlers
+// can only queue commands.
+//
 // An event frame whose body cannot be decoded (the frame itself is whole:
 // its Content-Length held) is skipped, not fatal: it is counted in
 // Stats.EventsUndecodable and the first one of a connection is logged as a

@@ -186,3 +186,34 @@ func TestWriteToResetPeer(t *testing.T) {
 		t.Fatalf("error %v (%T) is not a write *net.OpError", err, err)
 	}
 }
+
+func TestUnread(t *testing.T) {
+	c, peer := pair(t)
+	if runtime.GOOS != "linux" {
+		if _, ok := rawsock.Unread(c); ok {
+			t.Fatal("Unread answered off Linux")
+		}
+		return
+	}
+	if n, ok := rawsock.Unread(c); !ok || n != 0 {
+		t.Fatalf("Unread of an idle socket: %d, %v", n, ok)
+	}
+	if _, err := peer.Write(make([]byte, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	n, _ := rawsock.Unread(c)
+	for n < 1000 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+		n, _ = rawsock.Unread(c)
+	}
+	if n != 1000 {
+		t.Fatalf("Unread after the peer wrote 1000 bytes: %d", n)
+	}
+	if _, err := io.ReadFull(c, make([]byte, 600)); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := rawsock.Unread(c); n != 400 {
+		t.Fatalf("Unread after reading 600: %d, want 400", n)
+	}
+}
