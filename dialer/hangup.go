@@ -6,14 +6,14 @@ import (
 	"sync"
 )
 
-// maxHangupsInFlight bounds the hang-ups written to one server without a
-// reply yet: enough to keep the connection busy, few enough that a stuck
-// server cannot take every goroutine.
-const maxHangupsInFlight = 64
+// hangupWorkers is how many hang-ups one server has in flight at most:
+// enough to keep the connection busy (uuid_kill commands are pipelined
+// on it), few enough that a stuck server cannot take every goroutine.
+const hangupWorkers = 32
 
-// hangupQueue holds the uuids a server's hang-up sender still has to
+// hangupQueue holds the uuids a server's hang-up workers still have to
 // kill. It never blocks the event loop or a timer: push appends and wakes
-// the sender.
+// a worker.
 type hangupQueue struct {
 	mu   sync.Mutex
 	ids  []string
@@ -29,42 +29,52 @@ func (q *hangupQueue) push(id string) {
 	signal(q.wake)
 }
 
-func (q *hangupQueue) take() []string {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	ids := q.ids
-	q.ids = nil
-	return ids
+// next waits for a uuid to kill; false once ctx ends. A worker that takes
+// one and leaves more wakes the next worker.
+func (q *hangupQueue) next(ctx context.Context) (string, bool) {
+	for {
+		q.mu.Lock()
+		if n := len(q.ids); n > 0 {
+			id := q.ids[0]
+			q.ids[0] = ""
+			q.ids = q.ids[1:]
+			if n == 1 {
+				q.ids = nil
+			}
+			q.mu.Unlock()
+			if n > 1 {
+				signal(q.wake)
+			}
+			return id, true
+		}
+		q.mu.Unlock()
+		select {
+		case <-q.wake:
+		case <-ctx.Done():
+			return "", false
+		}
+	}
 }
 
 // hangupSender sends a server's hang-ups on their own path, not behind
-// its originates (which have their own senders and queue), and without
-// waiting for one reply before writing the next: up to
-// maxHangupsInFlight uuid_kill commands are pipelined on the connection.
+// its originates (which have their own senders and queue), with a fixed
+// set of workers, so up to hangupWorkers uuid_kill commands are pipelined
+// on the connection without a goroutine per call.
 func (o *Originator) hangupSender(s *server) {
 	defer o.wg.Done()
-	sem := make(chan struct{}, maxHangupsInFlight)
-	var inflight sync.WaitGroup
-	defer inflight.Wait()
-	for {
-		select {
-		case <-o.ctx.Done():
-			return
-		case <-s.hangups.wake:
-		}
-		for _, id := range s.hangups.take() {
-			select {
-			case sem <- struct{}{}:
-			case <-o.ctx.Done():
-				return
-			}
-			inflight.Add(1)
-			go func(id string) {
-				defer func() { <-sem; inflight.Done() }()
+	var workers sync.WaitGroup
+	for range hangupWorkers {
+		workers.Go(func() {
+			for {
+				id, ok := s.hangups.next(o.ctx)
+				if !ok {
+					return
+				}
 				o.sendHangup(o.ctx, s, id)
-			}(id)
-		}
+			}
+		})
 	}
+	workers.Wait()
 }
 
 // sendHangup kills one call with api uuid_kill: it only flags the
