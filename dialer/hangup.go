@@ -2,8 +2,11 @@ package dialer
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
+
+	"github.com/switchio/switchio/esl"
 )
 
 // hangupWorkers is how many hang-ups one server has in flight at most:
@@ -82,11 +85,15 @@ func (o *Originator) hangupSender(s *server) {
 // unlike bgapi it raises no BACKGROUND_JOB (one event fewer per call).
 // "-ERR No such channel!" means the call ended meanwhile.
 func (o *Originator) sendHangup(ctx context.Context, s *server, id string) {
-	out, err := s.c.API(ctx, "uuid_kill "+id+" NORMAL_CLEARING")
+	_, err := s.c.API(ctx, "uuid_kill "+id+" NORMAL_CLEARING")
+	var ce *esl.CommandError
 	switch {
-	case err != nil && ctx.Err() == nil:
+	case err == nil || ctx.Err() != nil:
+	case errors.As(err, &ce) && strings.Contains(ce.Reply, "No such channel"):
+		// the call ended on its own meanwhile: nothing to do
+	case errors.As(err, &ce):
+		o.log.Warn("uuid_kill refused", "server", s.addr, "uuid", id, "reply", ce.Reply)
+	default:
 		o.log.Warn("uuid_kill failed", "server", s.addr, "uuid", id, "err", err)
-	case err == nil && strings.HasPrefix(out, "-ERR") && !strings.Contains(out, "No such channel"):
-		o.log.Warn("uuid_kill refused", "server", s.addr, "uuid", id, "reply", strings.TrimSpace(out))
 	}
 }

@@ -1,11 +1,17 @@
 package dialer
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/switchio/switchio/cluster"
+	"github.com/switchio/switchio/fsemu"
 )
 
 // Every uuid pushed is taken by exactly one worker, in the order pushed
@@ -67,5 +73,30 @@ func TestHangupQueue(t *testing.T) {
 	stop()
 	if _, ok := one.next(done); ok {
 		t.Fatal("next on an empty queue with its ctx ended did not end")
+	}
+}
+
+// A hang-up that finds its call already gone ("-ERR No such channel!", as
+// FreeSWITCH answers uuid_kill for a uuid it does not have) is not worth a
+// warning; one that cannot be sent is.
+func TestSendHangupWarnings(t *testing.T) {
+	srv := fsemu.RunT(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := cluster.Dial(ctx, srv.Addr(), cluster.Config{NoReconnect: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	o := &Originator{log: slog.New(slog.NewTextHandler(&logs, nil))}
+	s := &server{c: c, addr: srv.Addr()}
+	o.sendHangup(ctx, s, "0badc0de-0000-4000-8000-000000000000")
+	if logs.Len() != 0 {
+		t.Errorf("a hang-up of a call already gone logged: %s", logs.String())
+	}
+	c.Close()
+	o.sendHangup(ctx, s, "0badc0de-0000-4000-8000-000000000001")
+	if !strings.Contains(logs.String(), "uuid_kill failed") {
+		t.Errorf("a hang-up that could not be sent logged %q", logs.String())
 	}
 }
