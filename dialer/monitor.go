@@ -62,6 +62,7 @@ func (o *Originator) monitor() {
 		}
 		if n%4 == 0 {
 			o.sweep(now)
+			o.host.sample(now, o.state == Originating)
 		}
 		o.checkAllLost()
 		if !o.closed && len(down) > 0 {

@@ -58,8 +58,10 @@ type Originator struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
-	wake   chan struct{}
-	once   sync.Once
+
+	host hostLoad // guarded by mu; sampled by monitor
+	wake chan struct{}
+	once sync.Once
 	// stageEntered tells the pacer to tell the apps the new load after
 	// a stage of the load profile began.
 	stageEntered atomic.Bool

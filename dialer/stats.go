@@ -330,10 +330,14 @@ type Summary struct {
 	//
 	// Deprecated: use LocalSetupLatency; the setup_ms key goes after the
 	// next release.
-	SetupMs    Latency           `json:"setup_ms"`
-	Saturation []string          `json:"saturation,omitempty"`
-	CallsByApp map[string]uint64 `json:"calls_by_app"`
-	Servers    []ServerSummary   `json:"servers"`
+	SetupMs    Latency  `json:"setup_ms"`
+	Saturation []string `json:"saturation,omitempty"`
+	// ControllerLimit, when set, says that switchio's own process spent
+	// seconds of the offering with all its cores busy: the run measured
+	// this host as much as the servers.
+	ControllerLimit string            `json:"controller_limit,omitempty"`
+	CallsByApp      map[string]uint64 `json:"calls_by_app"`
+	Servers         []ServerSummary   `json:"servers"`
 	// LostServers lists the servers given up on during the run, when
 	// and with how many calls; AllServersLost tells that every one was.
 	LostServers    []LostServer `json:"lost_servers,omitempty"`
@@ -440,6 +444,7 @@ func (o *Originator) Summary() Summary {
 		ss.SetupMs = ss.LocalSetupLatency
 		sm.Servers = append(sm.Servers, ss)
 	}
+	sm.ControllerLimit = o.host.note()
 	sm.SetupMs = sm.LocalSetupLatency
 	return sm
 }

@@ -318,6 +318,9 @@ func (v *view) alerts(m *model, sm *dialer.Summary) {
 		return
 	}
 	v.Alerts = append(v.Alerts, sm.Saturation...)
+	if sm.ControllerLimit != "" {
+		v.Alerts = append(v.Alerts, sm.ControllerLimit)
+	}
 	for _, l := range sm.LostServers {
 		v.Alerts = append(v.Alerts, fmt.Sprintf("server %s lost %s after the first offer, taking down %d calls (SWITCHIO_SERVER_LOST)", l.Addr, seconds(l.AfterS), l.Calls))
 	}

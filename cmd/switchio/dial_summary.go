@@ -50,6 +50,9 @@ func printSummary(w io.Writer, sm dialer.Summary, out string) {
 	for _, l := range sm.Saturation {
 		fmt.Fprintln(w, "saturation:", l)
 	}
+	if sm.ControllerLimit != "" {
+		fmt.Fprintln(w, "controller:", sm.ControllerLimit)
+	}
 	if out != "" {
 		fmt.Fprintf(w, "measurements: %s (cdr.parquet, timeseries.parquet, sysstats.parquet, calls.csv, summary.json)\n", out)
 	}

@@ -1,0 +1,67 @@
+package dialer
+
+import (
+	"fmt"
+	"runtime"
+	"time"
+)
+
+// hostLoad follows this process's CPU use on the monitor's ticks, so that
+// a run the controller's own process could not keep up with says so: its
+// set-up latencies, holds and achieved rate then measure this host, not
+// the servers. With the embedded emulated servers, the process is the
+// controller and the servers together on one host's cores.
+type hostLoad struct {
+	cores    int // GOMAXPROCS at the start
+	last     time.Time
+	lastCPU  time.Duration
+	busy     int     // seconds of offering spent at the CPU limit
+	peak     float64 // most cores used over one second of offering
+	sampled  bool
+	disabled bool // the platform does not report the process's CPU
+}
+
+// hostBusyShare is the share of the process's cores above which a second
+// counts as spent at the CPU limit.
+const hostBusyShare = 0.9
+
+// sample takes the process's CPU time once a second (every fourth tick);
+// offering says whether that second counts. o.mu held.
+func (h *hostLoad) sample(now time.Time, offering bool) {
+	if h.disabled {
+		return
+	}
+	cpu, ok := processCPU()
+	if !ok {
+		h.disabled = true
+		return
+	}
+	if h.cores == 0 {
+		h.cores = runtime.GOMAXPROCS(0)
+	}
+	h.observe(now, cpu, offering)
+}
+
+// observe takes one reading of the process's CPU time.
+func (h *hostLoad) observe(now time.Time, cpu time.Duration, offering bool) {
+	if h.sampled && offering {
+		if wall := now.Sub(h.last); wall > 0 {
+			used := float64(cpu-h.lastCPU) / float64(wall)
+			h.peak = max(h.peak, used)
+			if used >= hostBusyShare*float64(h.cores) {
+				h.busy++
+			}
+		}
+	}
+	h.last, h.lastCPU, h.sampled = now, cpu, true
+}
+
+// note is the summary's line when the process spent two seconds or more
+// of the offering at its CPU limit, else "".
+func (h *hostLoad) note() string {
+	if h.busy < 2 {
+		return ""
+	}
+	return fmt.Sprintf("the controller was the limit: switchio's process (with the emulated servers, when they are embedded) used up to %.1f of its %d cores, and nearly all of them for %d s of the offering; set-up latencies, holds and the achieved rate include that delay",
+		h.peak, h.cores, h.busy)
+}
