@@ -158,3 +158,28 @@ func TestSaturationNotBlamedOnServerWhenControllerBehind(t *testing.T) {
 		t.Fatalf("controller lag not recorded: behind %v peak %d", s.behind, s.peakQueue)
 	}
 }
+
+// A deep queue seen at one tick only (a burst the server flushed at once)
+// is not the controller falling behind, and does not hide the server's
+// saturation.
+func TestControllerQueueBurstIsNotLag(t *testing.T) {
+	var s saturation
+	now := time.Unix(0, 0)
+	for i := 0; i < 16; i++ {
+		for k := 0; k < 15; k++ {
+			s.done(time.Duration(i+1) * 300 * time.Millisecond)
+		}
+		now = now.Add(tick)
+		queued := 0
+		if i%4 == 0 {
+			queued = 5000
+		}
+		s.tick(now, 200+i*20, time.Duration(i+2)*300*time.Millisecond, 500*time.Millisecond, queued)
+	}
+	if s.behind {
+		t.Fatal("one-tick bursts taken for controller lag")
+	}
+	if !s.ever {
+		t.Fatal("the server's saturation was hidden by one-tick bursts")
+	}
+}

@@ -75,6 +75,11 @@ type saturation struct {
 	// server got; behind tells whether it ever passed ctrlBehind.
 	peakQueue int
 	behind    bool
+	// lastQueue is the controller's queue at the previous tick: a queue
+	// past ctrlBehind counts only when it still was one tick (250 ms)
+	// before. A burst of events the server flushed at once clears within
+	// a tick; a controller that lags does not.
+	lastQueue int
 }
 
 func (s *saturation) done(lat time.Duration) { s.n++; s.sum += lat }
@@ -85,7 +90,8 @@ const ctrlBehind = 1000
 
 func (s *saturation) tick(now time.Time, backlog int, oldest, threshold time.Duration, queued int) {
 	s.peakQueue = max(s.peakQueue, queued)
-	behind := queued > ctrlBehind
+	behind := queued > ctrlBehind && s.lastQueue > ctrlBehind
+	s.lastQueue = queued
 	s.behind = s.behind || behind
 	s.bn[s.pos], s.bsum[s.pos] = s.n, s.sum
 	last := s.n
