@@ -62,6 +62,6 @@ func (h *hostLoad) note() string {
 	if h.busy < 2 {
 		return ""
 	}
-	return fmt.Sprintf("the controller was the limit: switchio's process (with the emulated servers, when they are embedded) used up to %.1f of its %d cores, and nearly all of them for %d s of the offering; set-up latencies, holds and the achieved rate include that delay",
+	return fmt.Sprintf("the controller was at its CPU limit: switchio's process (with the emulated servers, when they are embedded) used up to %.1f of its %d cores, and nearly all of them for %d s of the offering; set-up latencies, holds and a rate short of its target include that delay",
 		h.peak, h.cores, h.busy)
 }

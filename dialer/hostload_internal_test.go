@@ -36,7 +36,7 @@ func TestHostLoadNote(t *testing.T) {
 			if (note != "") != tc.want {
 				t.Fatalf("note %q, want one: %v", note, tc.want)
 			}
-			if tc.want && !strings.Contains(note, "controller was the limit") {
+			if tc.want && !strings.Contains(note, "controller was at its CPU limit") {
 				t.Fatalf("note %q does not name the controller", note)
 			}
 		})
