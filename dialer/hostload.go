@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"runtime"
 	"time"
+
+	"github.com/switchio/switchio/internal/procs"
 )
 
 // hostLoad follows this process's CPU use on the monitor's ticks, so that
@@ -12,7 +14,7 @@ import (
 // the servers. With the embedded emulated servers, the process is the
 // controller and the servers together on one host's cores.
 type hostLoad struct {
-	cores    int // GOMAXPROCS at the start
+	cores    int // the most processors Go code ran on
 	last     time.Time
 	lastCPU  time.Duration
 	busy     int     // seconds of offering spent at the CPU limit
@@ -31,24 +33,24 @@ func (h *hostLoad) sample(now time.Time, offering bool) {
 	if h.disabled {
 		return
 	}
-	cpu, ok := processCPU()
+	cpu, ok := procs.ProcessCPU()
 	if !ok {
 		h.disabled = true
 		return
 	}
-	if h.cores == 0 {
-		h.cores = runtime.GOMAXPROCS(0)
-	}
-	h.observe(now, cpu, offering)
+	h.observe(now, cpu, offering, runtime.GOMAXPROCS(0))
 }
 
-// observe takes one reading of the process's CPU time.
-func (h *hostLoad) observe(now time.Time, cpu time.Duration, offering bool) {
+// observe takes one reading of the process's CPU time, with procs the
+// processors Go code may run on now (dial changes it with its load,
+// internal/procs).
+func (h *hostLoad) observe(now time.Time, cpu time.Duration, offering bool, procs int) {
+	h.cores = max(h.cores, procs)
 	if h.sampled && offering {
 		if wall := now.Sub(h.last); wall > 0 {
 			used := float64(cpu-h.lastCPU) / float64(wall)
 			h.peak = max(h.peak, used)
-			if used >= hostBusyShare*float64(h.cores) {
+			if used >= hostBusyShare*float64(procs) {
 				h.busy++
 			}
 		}

@@ -30,7 +30,7 @@ func TestHostLoadNote(t *testing.T) {
 			for _, c := range tc.perSec {
 				now = now.Add(time.Second)
 				cpu += time.Duration(c * float64(time.Second))
-				h.observe(now, cpu, tc.offering)
+				h.observe(now, cpu, tc.offering, 2)
 			}
 			note := h.note()
 			if (note != "") != tc.want {

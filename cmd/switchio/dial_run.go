@@ -18,6 +18,7 @@ import (
 	"github.com/switchio/switchio/dialer/promexport"
 	"github.com/switchio/switchio/dialer/web"
 	"github.com/switchio/switchio/fsemu"
+	"github.com/switchio/switchio/internal/procs"
 	"github.com/switchio/switchio/report"
 )
 
@@ -50,6 +51,11 @@ func runDial(ctx context.Context, o dialOpts, hosts []string, stdout, stderr io.
 		// GOGC the collector runs every few MB and costs a third of the
 		// CPU. A larger factor trades a few MB for that.
 		defer debug.SetGCPercent(debug.SetGCPercent(400))
+	}
+	if os.Getenv("GOMAXPROCS") == "" {
+		// One processor while lightly loaded, all of them when not
+		// (internal/procs).
+		defer procs.Govern(ctx)()
 	}
 	level := slog.LevelWarn
 	if o.verbose {
