@@ -24,6 +24,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -250,8 +251,20 @@ func BenchmarkDialerRate(b *testing.B) {
 					}
 				}
 				if sm.Offered > 0 {
-					b.ReportMetric(float64(events)/float64(sm.Offered), "events/call")
-					b.ReportMetric(float64(bytes)/1024/float64(sm.Offered), "KB/call")
+					perCall, kb := float64(events)/float64(sm.Offered), float64(bytes)/1024/float64(sm.Offered)
+					b.ReportMetric(perCall, "events/call")
+					b.ReportMetric(kb, "KB/call")
+					// The emulator must send what a real server sends for
+					// a call, or the CPU per call measures something else.
+					if verbose {
+						for _, f := range []string{"06_call_sofia_plain_all.rx.txt", "21_playrec_recorded.rx.txt"} {
+							p := loadCaptureProfile(b, f)
+							ckb := float64(p.bytes) / 1024
+							if math.Abs(perCall-float64(p.events)) > 1.5 || math.Abs(kb/ckb-1) > 0.15 {
+								b.Errorf("emulated call: %.1f events, %.1f KB; capture %s: %d events, %.1f KB", perCall, kb, f, p.events, ckb)
+							}
+						}
+					}
 				}
 				b.ReportMetric(sm.AchievedRate, "achieved_cps")
 				b.ReportMetric(100*sm.AchievedRate/rate, "achieved_%")
