@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/switchio/switchio/apps/cdr"
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/dialer/measured"
+	"github.com/switchio/switchio/internal/procs"
 )
 
 func init() { subcommands = append(subcommands, newServeCmd) }
@@ -42,7 +44,10 @@ A call reaches the apps when its X-switchio_app_id or X-switchio_app header name
 dial names its own per-run id in X-switchio_app_id, so a dial into these servers
 names serve's id with --app-header: "switchio dial OTHER --dest USER@THIS-SIP-ADDRESS
 --app-header default". Calls naming another id are left as the dialplan put them;
-each is logged (the first of an id at info level, the others with -v).`,
+each is logged (the first of an id at info level, the others with -v).
+
+Unless GOMAXPROCS is set, serve runs its Go code on one thread while it uses
+under 0.7 of a core and on all of them above that, as dial does.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, hosts []string) error {
 			if len(specs) == 0 && out == "" {
@@ -53,6 +58,11 @@ each is logged (the first of an id at info level, the others with -v).`,
 			}
 			if guard < 0 || guard > 0 && guard < time.Second {
 				return fmt.Errorf("serve: --park-guard %s: 0 (none) or at least 1s (the server's scheduler counts whole seconds)", guard)
+			}
+			if os.Getenv("GOMAXPROCS") == "" {
+				// One processor while lightly loaded, all of them when
+				// not (internal/procs), as dial.
+				defer procs.Govern(cmd.Context())()
 			}
 			var loads []app.Loadable
 			var instances []cluster.App
