@@ -15,6 +15,9 @@ package bench
 //	                        the reference run is 50000)
 //	SWITCHIO_BENCH_HELD_RATE  the rate BenchmarkDialerHeld ramps up at
 //	                        (default 1000)
+//	SWITCHIO_BENCH_HEAPPROFILE  BenchmarkDialerHeld writes the heap profile
+//	                        with every call in flight to this path
+//	                        (.measure-false, .measure-true)
 //	SWITCHIO_BENCH_VERBOSE  "false" keeps FreeSWITCH's normal-size events
 //	                        (default: fsctl verbose_events true)
 //
@@ -30,6 +33,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -287,10 +291,20 @@ func BenchmarkDialerRate(b *testing.B) {
 // BenchmarkDialerHeld ramps up to SWITCHIO_BENCH_HELD concurrent calls
 // (two legs each), holds them and reports the controller's heap per leg.
 func BenchmarkDialerHeld(b *testing.B) {
+	for _, measure := range []bool{false, true} {
+		b.Run(fmt.Sprintf("measure=%v", measure), func(b *testing.B) { benchHeld(b, measure) })
+	}
+}
+
+// benchHeld ramps up to SWITCHIO_BENCH_HELD calls held and reports the
+// controller's live heap (after a collection) per call and per leg in
+// flight; measured, the run keeps the CDR's state of every call in flight
+// as switchio dial --out does.
+func benchHeld(b *testing.B, measure bool) {
 	held := envInt("SWITCHIO_BENCH_HELD", 5000)
 	e := startEmulator(b, 2)
 	rate := float64(envInt("SWITCHIO_BENCH_HELD_RATE", 1000))
-	o, pool := benchDialer(b, e, dialer.Config{Rate: rate, Limit: held, MaxOffered: uint64(held), Duration: time.Hour}, false)
+	o, pool, m := benchMeasuredDialer(b, e, dialer.Config{Rate: rate, Limit: held, MaxOffered: uint64(held), Duration: time.Hour}, false, measure)
 	defer pool.Close()
 	defer o.Close()
 	heap0 := heapMB()
@@ -299,24 +313,51 @@ func BenchmarkDialerHeld(b *testing.B) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	if err := o.WaitWhile(ctx, func(st dialer.Stats) bool { return st.Answered < uint64(held) }); err != nil {
+	if err := o.WaitWhile(ctx, func(st dialer.Stats) bool {
+		if m != nil {
+			m.Tick(o)
+		}
+		return st.Answered < uint64(held)
+	}); err != nil {
 		b.Fatalf("ramp: %v (%+v)", err, o.Stats())
 	}
 	time.Sleep(2 * time.Second) // let the apps' commands settle
+	if m != nil {
+		m.Tick(o)
+	}
 	heap := heapMB()
+	if path := os.Getenv("SWITCHIO_BENCH_HEAPPROFILE"); path != "" {
+		// the live heap with every call in flight, for go tool pprof
+		f, err := os.Create(fmt.Sprintf("%s.measure-%v", path, measure))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := pprof.WriteHeapProfile(f); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+	}
 	legs := 0
 	for _, c := range pool.Clients() {
 		legs += len(c.Sessions())
 	}
+	calls := o.Stats().Active
 	perLeg := (heap - heap0) * (1 << 20) / float64(legs)
 	b.ReportMetric(float64(legs), "legs")
 	b.ReportMetric(heap-heap0, "ctrl_heap_MB")
 	b.ReportMetric(perLeg, "bytes/leg")
-	b.Logf("%d calls held, %d legs tracked: controller heap +%.1f MB, %.0f bytes per leg", o.Stats().Active, legs, heap-heap0, perLeg)
+	b.ReportMetric((heap-heap0)*(1<<20)/float64(calls), "bytes/call")
+	b.Logf("%d calls held, %d legs tracked: controller live heap +%.1f MB, %.0f bytes per leg", calls, legs, heap-heap0, perLeg)
 	if err := o.Hupall(ctx); err != nil {
 		b.Fatal(err)
 	}
 	if err := o.Wait(ctx); err != nil {
 		b.Fatal(err)
+	}
+	if m != nil {
+		o.Close()
+		if _, err := m.Close(o); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

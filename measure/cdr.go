@@ -128,16 +128,40 @@ type waitingFacts struct {
 type partial struct {
 	key     string
 	call    *cluster.Call
-	legs    map[string]*leg
+	legs    legList
 	up      int       // legs not yet destroyed
 	ended   time.Time // when its last leg was destroyed (local)
 	counted bool      // counted in CDR.up
-	// base holds the fields the dialer's facts fill (merge).
-	base Record
 	// app names the apps that handled the call (CDRConfig.AppOf), outside
 	// a load test; sips are its legs' SIP Call-IDs (cdr_join.go).
 	app  string
 	sips []string
+}
+
+// legList is a call's legs in the order they were created: usually two,
+// so a slice found by uuid, smaller than a map for so few (the CDR keeps
+// one per call in flight).
+type legList []*leg
+
+// get returns the leg of uuid, or nil.
+func (ls legList) get(uuid string) *leg {
+	for _, l := range ls {
+		if l.uuid == uuid {
+			return l
+		}
+	}
+	return nil
+}
+
+// put adds l, or replaces the leg of the same uuid.
+func (ls *legList) put(l *leg) {
+	for i, x := range *ls {
+		if x.uuid == l.uuid {
+			(*ls)[i] = l
+			return
+		}
+	}
+	*ls = append(*ls, l)
 }
 
 // leg is one leg's facts.
@@ -160,12 +184,12 @@ type leg struct {
 // the call key (the A leg of a call switchio placed, or FreeSWITCH's call
 // uuid), else the first created.
 func (p *partial) record() *Record {
-	r := p.base
+	var r Record
 	r.CallID = p.key
 	if r.App == "" {
 		r.App = p.app
 	}
-	caller := p.legs[p.key]
+	caller := p.legs.get(p.key)
 	if caller == nil {
 		caller = p.earliest(nil)
 	}
@@ -346,21 +370,21 @@ func (m *CDR) observe(c *cluster.Client, e *cluster.Event) {
 			m.mu.Unlock()
 			return
 		}
-		p = &partial{key: key, legs: map[string]*leg{}}
+		p = &partial{key: key, legs: make(legList, 0, 2)}
 		m.calls[key] = p
 	}
 	if p.call == nil {
 		p.call = call
 		m.live[key] = call
 	}
-	l := p.legs[uuid]
+	l := p.legs.get(uuid)
 	if l == nil {
 		if e.Key != "CHANNEL_CREATE" {
 			m.mu.Unlock()
 			return
 		}
 		l = &leg{uuid: uuid, server: c.Addr()}
-		p.legs[uuid] = l
+		p.legs.put(l)
 		if !m.cfg.LoadTest {
 			m.legKey[uuid] = p.key
 			if p.app == "" && m.cfg.AppOf != nil {

@@ -73,9 +73,9 @@ func (m *CDR) mergePartials(a, b *partial, sip bool) *partial {
 			keep, gone = b, a
 		}
 	}
-	for u, l := range gone.legs {
-		keep.legs[u] = l
-		m.legKey[u] = keep.key
+	for _, l := range gone.legs {
+		keep.legs.put(l)
+		m.legKey[l.uuid] = keep.key
 	}
 	keep.up += gone.up
 	if gone.counted {
@@ -101,9 +101,9 @@ func (m *CDR) mergePartials(a, b *partial, sip bool) *partial {
 
 // forget drops a written partial from the join indexes; m.mu held.
 func (m *CDR) forget(p *partial) {
-	for u := range p.legs {
-		if m.legKey[u] == p.key {
-			delete(m.legKey, u)
+	for _, l := range p.legs {
+		if m.legKey[l.uuid] == p.key {
+			delete(m.legKey, l.uuid)
 		}
 	}
 	for _, id := range p.sips {
