@@ -299,7 +299,7 @@ func newConn(nc net.Conn, cfg Config) *Conn {
 		wake:   make(chan struct{}, 1),
 		wdone:  make(chan struct{}),
 		jobs:   make(map[string]*Job),
-		events: make(chan *Event, cfg.EventQueueSize),
+		events: make(chan *Event, eventQueueCap(cfg)),
 		logs:   make(chan *LogLine, cfg.EventQueueSize),
 		quit:   make(chan struct{}),
 		done:   make(chan struct{}),
@@ -309,6 +309,16 @@ func newConn(nc net.Conn, cfg Config) *Conn {
 	c.rd.SetMaxFrameSize(cfg.MaxFrameSize)
 	c.wcond.L = &c.mu
 	return c
+}
+
+// eventQueueCap is the capacity of Events(): none with an EventHandler,
+// which Events() never carries (its 100,000 slots were 800 KB a
+// connection).
+func eventQueueCap(cfg Config) int {
+	if cfg.EventHandler != nil {
+		return 0
+	}
+	return cfg.EventQueueSize
 }
 
 // handshake runs f synchronously (before the reader goroutine exists) under
