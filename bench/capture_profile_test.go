@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -33,24 +34,13 @@ func (p captureProfile) bytesPerEvent() float64 { return float64(p.bytes) / floa
 // call's originate.
 func loadCaptureProfile(tb testing.TB, file string) captureProfile {
 	tb.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "testdata", "captures", file))
+	frames, err := capturedEvents(file)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	p := captureProfile{name: file}
 	jobs := 0
-	rd := wire.NewReader(bytes.NewReader(data))
-	for {
-		m, err := rd.ReadMessage()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if m.ContentType() != wire.TypeEventPlain {
-			continue
-		}
+	for _, m := range frames {
 		ev, err := wire.ParseEventPlain(m.Body)
 		if err != nil {
 			tb.Fatal(err)
@@ -71,6 +61,29 @@ func loadCaptureProfile(tb testing.TB, file string) captureProfile {
 		tb.Fatalf("%s: none of the call's events", file)
 	}
 	return p
+}
+
+// capturedEvents returns the text/event-plain frames a capture's
+// received side holds, in order.
+func capturedEvents(file string) ([]*wire.Message, error) {
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "captures", file))
+	if err != nil {
+		return nil, err
+	}
+	var frames []*wire.Message
+	rd := wire.NewReader(bytes.NewReader(data))
+	for {
+		m, err := rd.ReadMessage()
+		if err == io.EOF {
+			return frames, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		if m.ContentType() == wire.TypeEventPlain {
+			frames = append(frames, m)
+		}
+	}
 }
 
 // The captured calls are what the dialer benchmarks' emulator must look

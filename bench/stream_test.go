@@ -6,8 +6,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -30,25 +28,12 @@ var (
 func loadStream(tb testing.TB) ([]byte, []int) {
 	tb.Helper()
 	streamOnce.Do(func() {
-		path := filepath.Join("..", "testdata", "captures", "06_call_sofia_plain_all.rx.txt")
-		data, err := os.ReadFile(path)
+		frames, err := capturedEvents("06_call_sofia_plain_all.rx.txt")
 		if err != nil {
 			streamErr = err
 			return
 		}
-		rd := wire.NewReader(bytes.NewReader(data))
-		for {
-			m, err := rd.ReadMessage()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				streamErr = err
-				return
-			}
-			if m.ContentType() != wire.TypeEventPlain {
-				continue
-			}
+		for _, m := range frames {
 			streamData = wire.AppendMessage(streamData, m.Headers, m.Body)
 			streamEnds = append(streamEnds, len(streamData))
 		}
