@@ -14,7 +14,7 @@ type Call struct {
 
 	mu     sync.Mutex
 	legs   []*Session
-	vars   map[string]string
+	vars   varList
 	values map[any]any
 }
 
@@ -66,16 +66,13 @@ func (c *Call) Peer(s *Session) *Session {
 func (c *Call) Len() int { c.mu.Lock(); defer c.mu.Unlock(); return len(c.legs) }
 
 // Var returns call-scoped app state stored with SetVar.
-func (c *Call) Var(name string) string { c.mu.Lock(); defer c.mu.Unlock(); return c.vars[name] }
+func (c *Call) Var(name string) string { c.mu.Lock(); defer c.mu.Unlock(); return c.vars.get(name) }
 
 // SetVar stores call-scoped app state shared by the legs' handlers.
 func (c *Call) SetVar(name, value string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.vars == nil {
-		c.vars = make(map[string]string, 2)
-	}
-	c.vars[name] = value
+	c.vars.set(name, value)
 }
 
 // Value returns the value attached to the call under key (nil if none).
@@ -125,11 +122,8 @@ func (c *Call) LoadOrStoreValue(key, value any) any {
 func (c *Call) UpdateVar(name string, f func(old string) string) string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.vars == nil {
-		c.vars = make(map[string]string, 2)
-	}
-	v := f(c.vars[name])
-	c.vars[name] = v
+	v := f(c.vars.get(name))
+	c.vars.set(name, v)
 	return v
 }
 

@@ -86,10 +86,7 @@ func (c *Client) newSession(ev *esl.Event) *Session {
 	}
 	for _, k := range c.cfg.KeepVariables {
 		if v := ev.Get(k); v != "" {
-			if s.vars == nil {
-				s.vars = map[string]string{}
-			}
-			s.vars[k] = strings.Clone(v)
+			s.vars.set(k, strings.Clone(v))
 		}
 	}
 	s.callKey = firstHeader(ev, c.cfg.CorrelationHeaders, s.uuid)

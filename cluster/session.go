@@ -45,7 +45,7 @@ type Session struct {
 	hungUpAt    time.Time
 	destination string
 	callerID    string
-	vars        map[string]string // app state and kept variables; nil until used
+	vars        varList // app state and kept variables; nil until used
 	waiters     []*waiter
 	streams     []*EventStream // open Events streams; nil for most sessions
 	pending     []command      // queued commands; guarded by client.cmdq.mu
@@ -120,7 +120,7 @@ func (s *Session) Uptime() time.Duration {
 func (s *Session) Var(name string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.vars[name]
+	return s.vars.get(name)
 }
 
 // SetLocal stores app state on the session; it is not sent to FreeSWITCH
@@ -128,10 +128,7 @@ func (s *Session) Var(name string) string {
 func (s *Session) SetLocal(name, value string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.vars == nil {
-		s.vars = make(map[string]string, 2)
-	}
-	s.vars[name] = value
+	s.vars.set(name, value)
 }
 
 // Done is closed when the channel hangs up.
