@@ -144,11 +144,11 @@ type Stats struct {
 	// the reader has not read yet (Linux; 0 elsewhere). With an
 	// EventHandler, events do not queue in Events(): those a handler has
 	// not caught up with wait here.
-	BytesUnread int
-	LogsReceived    uint64
-	LogsQueued      int
-	InFlight        int // requests written and not yet answered (incl. abandoned slots)
-	JobsPending     int // background jobs whose BACKGROUND_JOB has not arrived
+	BytesUnread  int
+	LogsReceived uint64
+	LogsQueued   int
+	InFlight     int // requests written and not yet answered (incl. abandoned slots)
+	JobsPending  int // background jobs whose BACKGROUND_JOB has not arrived
 	// Queued counts commands waiting to be written. Queued + InFlight is
 	// what Config.CommandQueueSize bounds.
 	Queued int
