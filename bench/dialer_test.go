@@ -198,11 +198,9 @@ func BenchmarkDialerRate(b *testing.B) {
 		for _, measure := range []bool{false, true} {
 			b.Run(fmt.Sprintf("rate=%g/measure=%v", rate, measure), func(b *testing.B) {
 				e := startEmulator(b, 2)
-				if os.Getenv("GOMAXPROCS") == "" {
-					// as switchio dial runs: one processor while lightly
-					// loaded, all of them when not
-					defer procs.Govern(context.Background())()
-				}
+				// as switchio dial runs: one processor while lightly
+				// loaded, all of them when not (unless GOMAXPROCS is set)
+				defer procs.Govern(context.Background())()
 				n := uint64(rate * float64(secs))
 				verbose := os.Getenv("SWITCHIO_BENCH_VERBOSE") != "false"
 				o, pool, m := benchMeasuredDialer(b, e, dialer.Config{Rate: rate, Limit: limit, MaxOffered: n, Duration: hold}, verbose, measure)

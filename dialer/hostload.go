@@ -14,13 +14,10 @@ import (
 // the servers. With the embedded emulated servers, the process is the
 // controller and the servers together on one host's cores.
 type hostLoad struct {
-	cores    int // the most processors Go code ran on
-	last     time.Time
-	lastCPU  time.Duration
-	busy     int     // seconds of offering spent at the CPU limit
-	peak     float64 // most cores used over one second of offering
-	sampled  bool
-	disabled bool // the platform does not report the process's CPU
+	meter procs.Meter
+	cores int     // the most processors Go code ran on
+	busy  int     // seconds of offering spent at the CPU limit
+	peak  float64 // most cores used over one second of offering
 }
 
 // hostBusyShare is the share of the process's cores above which a second
@@ -30,32 +27,26 @@ const hostBusyShare = 0.9
 // sample takes the process's CPU time once a second (every fourth tick);
 // offering says whether that second counts. o.mu held.
 func (h *hostLoad) sample(now time.Time, offering bool) {
-	if h.disabled {
-		return
-	}
 	cpu, ok := procs.ProcessCPU()
 	if !ok {
-		h.disabled = true
 		return
 	}
 	h.observe(now, cpu, offering, runtime.GOMAXPROCS(0))
 }
 
-// observe takes one reading of the process's CPU time, with procs the
+// observe takes one reading of the process's CPU time, with nprocs the
 // processors Go code may run on now (dial changes it with its load,
 // internal/procs).
-func (h *hostLoad) observe(now time.Time, cpu time.Duration, offering bool, procs int) {
-	h.cores = max(h.cores, procs)
-	if h.sampled && offering {
-		if wall := now.Sub(h.last); wall > 0 {
-			used := float64(cpu-h.lastCPU) / float64(wall)
-			h.peak = max(h.peak, used)
-			if used >= hostBusyShare*float64(procs) {
-				h.busy++
-			}
-		}
+func (h *hostLoad) observe(now time.Time, cpu time.Duration, offering bool, nprocs int) {
+	h.cores = max(h.cores, nprocs)
+	used, ok := h.meter.Observe(now, cpu)
+	if !ok || !offering {
+		return
 	}
-	h.last, h.lastCPU, h.sampled = now, cpu, true
+	h.peak = max(h.peak, used)
+	if used >= hostBusyShare*float64(nprocs) {
+		h.busy++
+	}
 }
 
 // note is the summary's line when the process spent two seconds or more

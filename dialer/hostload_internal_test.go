@@ -25,8 +25,8 @@ func TestHostLoadNote(t *testing.T) {
 			h := hostLoad{cores: 2}
 			cpu := time.Duration(0)
 			now := time.Unix(1000, 0)
-			// sample through a fake CPU reading
-			h.last, h.lastCPU, h.sampled = now, cpu, true
+			// a first reading, through a fake CPU clock
+			h.observe(now, cpu, false, 2)
 			for _, c := range tc.perSec {
 				now = now.Add(time.Second)
 				cpu += time.Duration(c * float64(time.Second))

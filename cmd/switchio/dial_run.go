@@ -52,11 +52,9 @@ func runDial(ctx context.Context, o dialOpts, hosts []string, stdout, stderr io.
 		// CPU. A larger factor trades a few MB for that.
 		defer debug.SetGCPercent(debug.SetGCPercent(400))
 	}
-	if os.Getenv("GOMAXPROCS") == "" {
-		// One processor while lightly loaded, all of them when not
-		// (internal/procs).
-		defer procs.Govern(ctx)()
-	}
+	// One processor while lightly loaded, all of them when not, unless
+	// GOMAXPROCS is set (internal/procs).
+	defer procs.Govern(ctx)()
 	level := slog.LevelWarn
 	if o.verbose {
 		level = slog.LevelInfo

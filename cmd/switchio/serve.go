@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"strings"
 	"time"
 
@@ -59,11 +58,9 @@ under 0.7 of a core and on all of them above that, as dial does.`,
 			if guard < 0 || guard > 0 && guard < time.Second {
 				return fmt.Errorf("serve: --park-guard %s: 0 (none) or at least 1s (the server's scheduler counts whole seconds)", guard)
 			}
-			if os.Getenv("GOMAXPROCS") == "" {
-				// One processor while lightly loaded, all of them when
-				// not (internal/procs), as dial.
-				defer procs.Govern(cmd.Context())()
-			}
+			// One processor while lightly loaded, all of them when not,
+			// unless GOMAXPROCS is set (internal/procs), as dial.
+			defer procs.Govern(cmd.Context())()
 			var loads []app.Loadable
 			var instances []cluster.App
 			if guard > 0 {

@@ -14,6 +14,7 @@ package procs
 
 import (
 	"context"
+	"os"
 	"runtime"
 	"sync"
 	"time"
@@ -63,11 +64,12 @@ func (p *Policy) Next(cur int, used float64) int {
 // Govern sets GOMAXPROCS to 1, then follows the process's CPU use once a
 // second with Policy until ctx ends or the returned stop is called; stop
 // puts GOMAXPROCS back as it was and waits for the governor to end. It
-// does nothing where the process's CPU time cannot be read or
+// does nothing where the environment sets GOMAXPROCS (the user's choice
+// stands), where the process's CPU time cannot be read, or where
 // GOMAXPROCS is already 1.
 func Govern(ctx context.Context) (stop func()) {
 	start := runtime.GOMAXPROCS(0)
-	if _, ok := ProcessCPU(); !ok || start <= 1 {
+	if _, ok := ProcessCPU(); !ok || start <= 1 || os.Getenv("GOMAXPROCS") != "" {
 		return func() {}
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -76,8 +78,8 @@ func Govern(ctx context.Context) (stop func()) {
 	wg.Go(func() {
 		p := Policy{Max: start}
 		cur := 1
-		last := time.Now()
-		lastCPU, _ := ProcessCPU()
+		var m Meter
+		m.Sample(time.Now())
 		t := time.NewTicker(time.Second)
 		defer t.Stop()
 		for {
@@ -85,12 +87,10 @@ func Govern(ctx context.Context) (stop func()) {
 			case <-ctx.Done():
 				return
 			case now := <-t.C:
-				cpu, ok := ProcessCPU()
+				used, ok := m.Sample(now)
 				if !ok {
 					continue
 				}
-				used := float64(cpu-lastCPU) / float64(now.Sub(last))
-				last, lastCPU = now, cpu
 				if next := p.Next(cur, used); next != cur {
 					runtime.GOMAXPROCS(next)
 					cur = next

@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime"
 	"testing"
+	"time"
 )
 
 // The policy moves to every processor after one busy second on one, and
@@ -36,8 +37,10 @@ func TestPolicy(t *testing.T) {
 	}
 }
 
-// Govern runs on one processor and stop puts the setting back.
+// Govern runs on one processor and stop puts the setting back; with
+// GOMAXPROCS in the environment it leaves the setting alone.
 func TestGovernRestores(t *testing.T) {
+	t.Setenv("GOMAXPROCS", "")
 	before := runtime.GOMAXPROCS(0)
 	if before == 1 {
 		runtime.GOMAXPROCS(2)
@@ -52,5 +55,30 @@ func TestGovernRestores(t *testing.T) {
 	stop() // idempotent
 	if got := runtime.GOMAXPROCS(0); got != before {
 		t.Fatalf("GOMAXPROCS %d after stop, want %d", got, before)
+	}
+}
+
+// The meter gives cores used between readings, none for the first one.
+func TestMeter(t *testing.T) {
+	var m Meter
+	t0 := time.Unix(100, 0)
+	if _, ok := m.Observe(t0, time.Second); ok {
+		t.Fatal("the first reading gave a figure")
+	}
+	if used, ok := m.Observe(t0.Add(2*time.Second), 4*time.Second); !ok || used != 1.5 {
+		t.Fatalf("3 s of CPU in 2 s: %v %v, want 1.5 cores", used, ok)
+	}
+	if _, ok := m.Observe(t0.Add(2*time.Second), 5*time.Second); ok {
+		t.Fatal("a reading at the same instant gave a figure")
+	}
+}
+
+func TestGovernLeavesUsersSetting(t *testing.T) {
+	t.Setenv("GOMAXPROCS", "2")
+	before := runtime.GOMAXPROCS(0)
+	stop := Govern(context.Background())
+	defer stop()
+	if got := runtime.GOMAXPROCS(0); got != before {
+		t.Fatalf("GOMAXPROCS %d under the governor with GOMAXPROCS set, want %d", got, before)
 	}
 }
