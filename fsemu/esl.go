@@ -73,11 +73,17 @@ type conn struct {
 	done       chan struct{}
 }
 
-func (s *Server) serve(nc net.Conn) {
+// newConn sets up an event-socket connection on nc, inbound or outbound:
+// no Nagle delay, raw system calls for its reads and writes, no log level.
+func (s *Server) newConn(nc net.Conn) *conn {
 	if tc, ok := nc.(*net.TCPConn); ok {
 		tc.SetNoDelay(true)
 	}
-	c := &conn{s: s, nc: nc, rw: rawsock.Wrap(nc), logLevel: -1, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	return &conn{s: s, nc: nc, rw: rawsock.Wrap(nc), logLevel: -1, wake: make(chan struct{}, 1), done: make(chan struct{})}
+}
+
+func (s *Server) serve(nc net.Conn) {
+	c := s.newConn(nc)
 	s.lock()
 	if s.closed {
 		s.unlock()

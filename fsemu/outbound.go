@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/switchio/switchio/esl/wire"
-	"github.com/switchio/switchio/internal/rawsock"
 )
 
 // socketApp runs the "socket" application: FreeSWITCH connects to
@@ -48,11 +47,8 @@ func (ch *channel) socketApp(ap *appRun) {
 			}
 			return
 		}
-		if tc, ok := nc.(*net.TCPConn); ok {
-			tc.SetNoDelay(true)
-		}
-		c := &conn{s: s, nc: nc, rw: rawsock.Wrap(nc), logLevel: -1, wake: make(chan struct{}, 1), done: make(chan struct{}),
-			authed: true, session: ch, sockApp: ap, async: async, full: full, sessionID: ch.uuid}
+		c := s.newConn(nc)
+		c.authed, c.session, c.sockApp, c.async, c.full, c.sessionID = true, ch, ap, async, full, ch.uuid
 		ch.sock = c
 		s.conns[c] = struct{}{}
 		s.wg.Add(2)
