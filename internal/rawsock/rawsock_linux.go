@@ -167,22 +167,15 @@ func consume(bufs *net.Buffers, n int64) {
 
 // Unread reports the bytes the host has received on nc that nothing has
 // read yet (the socket's receive queue, SIOCINQ); ok is false where it
-// cannot tell.
+// cannot tell: nc is not a socket Wrap made raw.
 func Unread(nc net.Conn) (n int, ok bool) {
-	if c, isRaw := nc.(*Conn); isRaw {
-		nc = c.Conn
-	}
-	sc, isSys := nc.(syscall.Conn)
-	if !isSys {
-		return 0, false
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
+	c, isRaw := nc.(*Conn)
+	if !isRaw {
 		return 0, false
 	}
 	var v int32
 	var errno syscall.Errno
-	if err := rc.Control(func(fd uintptr) {
+	if err := c.rc.Control(func(fd uintptr) {
 		_, _, errno = syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCINQ, uintptr(unsafe.Pointer(&v)))
 	}); err != nil || errno != 0 {
 		return 0, false
