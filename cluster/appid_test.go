@@ -1,33 +1,19 @@
 package cluster
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/switchio/switchio/internal/syncbuf"
 )
-
-// syncBuffer is a bytes.Buffer safe for a logger and a reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // An inbound call whose app id no loaded app serves is counted (total and
 // per id) and logged once: the first of an id at Info, the next at Debug,
 // with its app id, caller and destination. Calls a loaded app serves,
 // outbound legs, and clients with no apps at all are not.
 func TestUnroutedCalls(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	c, loop := newLoopClient(Config{Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err := c.Load(loop, "mine", &appIDApp{id: "mine"}); err != nil {
 		t.Fatal(err)

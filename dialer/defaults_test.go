@@ -1,16 +1,15 @@
 package dialer_test
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/switchio/switchio/dialer"
 	"github.com/switchio/switchio/fsemu"
+	"github.com/switchio/switchio/internal/syncbuf"
 )
 
 // After Wait, every call's record has reached OnCall: Wait flushes the
@@ -28,25 +27,11 @@ func TestWaitDeliversEveryRecord(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log destination safe for the dialer's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 // The Go dialer and the dial command share their defaults (rate 50/s,
 // limit 1,000: it was 30/s and 1 call in Go), and Start warns when the
 // hold set times the rate exceeds the limit, which then paces the run.
 func TestDefaultsAndLimitWarning(t *testing.T) {
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	o, _ := newDialer(t, 1, dialer.Config{MaxOffered: 1, Duration: 100 * time.Millisecond, Logger: logger}, fsemu.Config{}, true)
 	if st := o.Stats(); st.Rate != dialer.DefaultRate || st.Limit != dialer.DefaultLimit {

@@ -12,6 +12,7 @@ import (
 	"github.com/switchio/switchio/dialer"
 	"github.com/switchio/switchio/dialer/dialtest"
 	"github.com/switchio/switchio/fsemu"
+	"github.com/switchio/switchio/internal/syncbuf"
 	"github.com/switchio/switchio/measure"
 )
 
@@ -202,7 +203,7 @@ func TestDtmfCheckerHoldWarning(t *testing.T) {
 		{"long enough", 1500 * time.Millisecond, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var logs logBuffer
+			var logs syncbuf.Buffer
 			o := dialtest.Options{Spec: "DtmfChecker/digits=1,duration=60ms,delay=20ms", Calls: 1, Hold: tc.hold,
 				Logger: slog.New(slog.NewTextHandler(&logs, nil))}
 			if tc.dist != "" {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/switchio/switchio/app"
 	"github.com/switchio/switchio/cluster"
@@ -29,22 +28,4 @@ func verdictText(v map[string]measure.Value) string {
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, " ")
-}
-
-// logBuffer collects log lines, safe for concurrent writers.
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
