@@ -49,6 +49,30 @@ func startServe(t *testing.T, args ...string) *outBuffer {
 	return logs
 }
 
+// failedDial is what a dial's JSON summary says of its failures.
+type failedDial struct {
+	Offered       uint64            `json:"offered"`
+	Failed        uint64            `json:"failed"`
+	FailedByCause map[string]uint64 `json:"failed_by_cause"`
+}
+
+// runFailingDial runs switchio (bin) with args, a dial with --json whose
+// every call should fail: it wants exit code 2 and returns the summary.
+func runFailingDial(t *testing.T, ctx context.Context, bin string, args ...string) failedDial {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if code := exitCode(cmd.Run()); code != 2 {
+		t.Errorf("dial exited %d, want 2 (every call failed); stderr:\n%s", code, errOut.String())
+	}
+	var sm failedDial
+	if err := json.Unmarshal(out.Bytes(), &sm); err != nil {
+		t.Fatalf("%v in %q; stderr:\n%s", err, out.String(), errOut.String())
+	}
+	return sm
+}
+
 // A dial from one server into another where serve runs the far end's app
 // (CalleeBlockOnInvite, 486) meets it when --app-header names serve's app
 // id: every call is rejected USER_BUSY. Without it the calls name only the
@@ -83,20 +107,7 @@ func TestDialIntoServe(t *testing.T) {
 			const calls = 4
 			args := append([]string{"dial", dialing.Addr(), "--dest", "foo@" + serving.SIPAddr(),
 				"--max-offered", "4", "--rate", "20", "--duration", "1s", "--drain", "1s", "--json"}, tc.args...)
-			cmd := exec.CommandContext(ctx, bin, args...)
-			var out, errOut bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &out, &errOut
-			if code := exitCode(cmd.Run()); code != 2 {
-				t.Errorf("dial exited %d, want 2 (every call failed); stderr:\n%s", code, errOut.String())
-			}
-			var sm struct {
-				Offered       uint64            `json:"offered"`
-				Failed        uint64            `json:"failed"`
-				FailedByCause map[string]uint64 `json:"failed_by_cause"`
-			}
-			if err := json.Unmarshal([]byte(out.String()), &sm); err != nil {
-				t.Fatalf("%v in %q; stderr:\n%s", err, out.String(), errOut.String())
-			}
+			sm := runFailingDial(t, ctx, bin, args...)
 			if sm.Offered != calls || sm.Failed != calls || sm.FailedByCause[tc.wantCause] != calls {
 				t.Errorf("offered %d, failed %d by cause %v; want all %d %s\nserve logs:\n%s",
 					sm.Offered, sm.Failed, sm.FailedByCause, calls, tc.wantCause, logs)
