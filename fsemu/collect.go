@@ -74,16 +74,23 @@ func (ch *channel) readApp(ap *appRun) {
 	if len(f) > 4 {
 		timeout = atoi(f[4])
 	}
-	// read_function's clamps: at least one digit, max at least min, a
-	// timeout of at least a second, "#" when no terminators are given.
+	// read_function's clamps: at least one digit, then those it shares
+	// with play_and_get_digits.
 	dc.min = max(dc.min, 1)
+	dc.clamp(timeout, atoi(arg(6)))
+	dc.start()
+}
+
+// clamp applies the limits read and play_and_get_digits share: max at
+// least min, a timeout of at least a second, no negative digit timeout,
+// "#" when no terminators are given. Both take milliseconds.
+func (dc *digitCollector) clamp(timeoutMs, digitTimeoutMs int) {
 	dc.max = max(dc.max, dc.min)
-	dc.timeout = time.Duration(max(timeout, 1000)) * time.Millisecond
-	dc.digitTimeout = time.Duration(max(atoi(arg(6)), 0)) * time.Millisecond
+	dc.timeout = time.Duration(max(timeoutMs, 1000)) * time.Millisecond
+	dc.digitTimeout = time.Duration(max(digitTimeoutMs, 0)) * time.Millisecond
 	if dc.terms == "" {
 		dc.terms = "#"
 	}
-	dc.start()
 }
 
 // playAndGetDigitsApp runs "play_and_get_digits <min> <max> <tries>
@@ -102,12 +109,7 @@ func (ch *channel) playAndGetDigitsApp(ap *appRun) {
 		timeout = atoi(f[3])
 	}
 	dc.min = max(dc.min, 0)
-	dc.max = max(dc.max, dc.min)
-	dc.timeout = time.Duration(max(timeout, 1000)) * time.Millisecond
-	dc.digitTimeout = time.Duration(max(atoi(arg(9)), 0)) * time.Millisecond
-	if dc.terms == "" {
-		dc.terms = "#"
-	}
+	dc.clamp(timeout, atoi(arg(9)))
 	if dc.regex != "" {
 		// switch_regex_match: an unanchored PCRE search; a pattern that
 		// does not compile matches nothing.
