@@ -184,11 +184,7 @@ type leg struct {
 // the call key (the A leg of a call switchio placed, or FreeSWITCH's call
 // uuid), else the first created.
 func (p *partial) record() *Record {
-	var r Record
-	r.CallID = p.key
-	if r.App == "" {
-		r.App = p.app
-	}
+	r := Record{CallID: p.key, App: p.app}
 	caller := p.legs.get(p.key)
 	if caller == nil {
 		caller = p.earliest(nil)
