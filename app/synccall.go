@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/switchio/switchio/cluster"
+	"github.com/switchio/switchio/esl"
 	"github.com/switchio/switchio/originate"
 )
 
@@ -51,13 +52,19 @@ func SyncCall(ctx context.Context, client *cluster.Client, req originate.Request
 		if call != nil && until(call) {
 			return call, nil
 		}
-		if body, jerr, done := job.Result(); done && (jerr != nil || !strings.HasPrefix(body, "+OK")) {
-			if jerr == nil {
-				jerr = fmt.Errorf("originate: %s", strings.TrimSpace(body))
-			}
-			return call, fmt.Errorf("sync call %s: %w", req.UUID, jerr)
+		if err := jobFailed(job); err != nil {
+			return call, fmt.Errorf("sync call %s: %w", req.UUID, err)
 		}
 		if call != nil && call.Len() > 0 && allHungUp(call) {
+			// The originate's result comes after its legs' hang-up
+			// events: one that failed says why the call ended.
+			select {
+			case <-job.Done():
+			case <-ctx.Done():
+			}
+			if err := jobFailed(job); err != nil {
+				return call, fmt.Errorf("sync call %s: %w", req.UUID, err)
+			}
 			return call, fmt.Errorf("sync call %s: call ended before the condition held", req.UUID)
 		}
 		select {
@@ -66,6 +73,21 @@ func SyncCall(ctx context.Context, client *cluster.Client, req originate.Request
 		case <-tick.C:
 		}
 	}
+}
+
+// jobFailed is the error of an originate job that has failed, nil while
+// it runs or once it has succeeded.
+func jobFailed(job *esl.Job) error {
+	body, err, done := job.Result()
+	switch {
+	case !done:
+		return nil
+	case err != nil:
+		return err
+	case !strings.HasPrefix(body, "+OK"):
+		return fmt.Errorf("originate: %s", strings.TrimSpace(body))
+	}
+	return nil
 }
 
 func allHungUp(c *cluster.Call) bool {
