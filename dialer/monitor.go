@@ -27,10 +27,16 @@ func (o *Originator) monitor() {
 		o.winAnswered.next()
 		for _, s := range o.servers {
 			wasDown := s.down
-			s.down = s.c.Conn() == nil || len(s.queue) == cap(s.queue)
+			conn := s.c.Conn()
+			s.down = conn == nil || len(s.queue) == cap(s.queue)
 			if s.down && !wasDown {
 				down = append(down, s.addr)
 				s.downSince = now
+			} else if !wasDown && conn != nil && s.seenConn != nil && conn != s.seenConn {
+				down = append(down, s.addr) // lost and back within a tick
+			}
+			if conn != nil {
+				s.seenConn = conn
 			}
 			if !o.closed && o.reconnected(s) {
 				o.wg.Add(1)

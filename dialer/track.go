@@ -8,6 +8,7 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/switchio/switchio/app"
 	"github.com/switchio/switchio/cluster"
+	"github.com/switchio/switchio/esl"
 )
 
 // endReason is why switchio hung a call up, if it did.
@@ -93,7 +94,11 @@ type server struct {
 	// once it has been down for Config.ServerTimeout.
 	down, lost bool
 	downSince  time.Time
-	sat        saturation
+	// seenConn is the connection the monitor saw last: a different one at
+	// the next tick means the connection was lost and came back between
+	// two ticks, a loss to report all the same.
+	seenConn *esl.Conn
+	sat      saturation
 }
 
 // callOf returns the tracked call of an event, if it is one of ours; o.mu
