@@ -373,8 +373,32 @@ func (a *analyzer) label() {
 // mid-signal.
 func (a *analyzer) sequence() (found, expected int, ok bool, reason string) {
 	nt := len(a.tones)
-	bridge := int(a.e.MaxGap / a.fd)
-	maxLen := make([]int, len(a.freqs)) // longest detection before it is split, in frames
+	a.dets = a.plausible(a.detect())
+	a.align()
+	slots, extras := a.number()
+	found = len(slots)
+	if found == 0 {
+		reason = "signal not heard"
+		if len(extras) > 0 {
+			reason = fmt.Sprintf("signal not heard (heard %s Hz)", hz(a.freqs[extras[0].f]))
+		}
+		return 0, nt, false, reason
+	}
+	first, last := slots[0], slots[found-1]
+	expected = max(nt, last-first+1)
+	missing := a.missing(slots)
+	whole := a.whole(slots)
+	otherAt, otherEnd := a.otherSound()
+	ok = whole && len(missing) == 0 && len(extras) == 0 && otherAt < 0
+	return found, expected, ok, a.sequenceReason(missing, extras, whole, otherAt, otherEnd)
+}
+
+// maxDetectionLen returns, per expected frequency, the longest detection
+// before it is split, in frames: a little more than the longest Signal tone
+// of that frequency, or the whole clip for a frequency expected only as
+// Freq.
+func (a *analyzer) maxDetectionLen() []int {
+	maxLen := make([]int, len(a.freqs))
 	for k := range maxLen {
 		maxLen[k] = a.nf // a frequency expected only as Freq
 	}
@@ -384,6 +408,16 @@ func (a *analyzer) sequence() (found, expected int, ok bool, reason string) {
 	for _, t := range a.tones {
 		maxLen[t.f] = max(maxLen[t.f], int((t.dur+a.fd-1)/a.fd)+2)
 	}
+	return maxLen
+}
+
+// detect gathers the frames holding an expected frequency into detections,
+// in time order: a detection goes on across gaps up to MaxGap in which its
+// frequency is not held, and is split when it grows longer than
+// maxDetectionLen.
+func (a *analyzer) detect() []detection {
+	bridge := int(a.e.MaxGap / a.fd)
+	maxLen := a.maxDetectionLen()
 	var dets []detection
 	open := -1
 	for i, l := range a.lab {
@@ -400,20 +434,31 @@ func (a *analyzer) sequence() (found, expected int, ok bool, reason string) {
 		dets = append(dets, detection{f: l, start: i, end: i + 1, frames: 1, elem: -1})
 		open = len(dets) - 1
 	}
-	// A detection too short for any tone of its frequency is dropped when
-	// it is a glitch (under otherFrames) or cut by the clip's start or end.
+	return dets
+}
+
+// plausible filters dets in place: a detection too short for any tone of
+// its frequency is dropped when it is a glitch (under otherFrames) or cut
+// by the clip's start or end.
+func (a *analyzer) plausible(dets []detection) []detection {
 	kept := dets[:0]
 	for _, d := range dets {
 		ok := d.frames >= otherFrames && d.start > 1 && d.end < a.nf-1
-		for j := range nt {
+		for j := range a.tones {
 			ok = ok || a.matches(&d, j)
 		}
 		if ok {
 			kept = append(kept, d)
 		}
 	}
-	a.dets = kept
+	return kept
+}
 
+// align matches the detections with the repeated Signal by dynamic
+// programming over the last matched tone, setting each matched detection's
+// elem (see sequence for what the alignment minimises).
+func (a *analyzer) align() {
+	nt := len(a.tones)
 	// State s < nt: the last matched tone was s; s == nt: none matched yet.
 	type score struct{ cost, matched int }
 	const inf = math.MaxInt / 2
@@ -465,10 +510,13 @@ func (a *analyzer) sequence() (found, expected int, ok bool, reason string) {
 		}
 		s = int(b >> 1)
 	}
+}
 
-	// Number the matched tones' slots in the repeated signal.
-	var slots []int
-	var extras []*detection
+// number numbers the matched detections' slots in the repeated signal (a
+// new pass starts when a tone does not come after the previous one). It
+// returns the slots in time order, and the detections matched to nothing.
+func (a *analyzer) number() (slots []int, extras []*detection) {
+	nt := len(a.tones)
 	pass, prev := 0, -1
 	for i := range a.dets {
 		d := &a.dets[i]
@@ -483,18 +531,17 @@ func (a *analyzer) sequence() (found, expected int, ok bool, reason string) {
 		d.slot = pass*nt + d.elem
 		slots = append(slots, d.slot)
 	}
-	found = len(slots)
-	if found == 0 {
-		reason = "signal not heard"
-		if len(extras) > 0 {
-			reason = fmt.Sprintf("signal not heard (heard %s Hz)", hz(a.freqs[extras[0].f]))
-		}
-		return 0, nt, false, reason
-	}
-	first, last := slots[0], slots[found-1]
-	expected = max(nt, last-first+1)
-	var missing []int // tone indices
-	for k := 1; k < found; k++ {
+	return slots, extras
+}
+
+// missing returns the indices of the Signal tones missed between the first
+// and last matched slot, and of those after the last needed to complete
+// one pass from the first.
+func (a *analyzer) missing(slots []int) []int {
+	nt := len(a.tones)
+	first, last := slots[0], slots[len(slots)-1]
+	var missing []int
+	for k := 1; k < len(slots); k++ {
 		for sl := slots[k-1] + 1; sl < slots[k]; sl++ {
 			missing = append(missing, sl%nt)
 		}
@@ -502,46 +549,65 @@ func (a *analyzer) sequence() (found, expected int, ok bool, reason string) {
 	for sl := last + 1; sl < first+nt; sl++ {
 		missing = append(missing, sl%nt)
 	}
-	whole := false
-	for k := 0; k+nt <= found; k++ {
+	return missing
+}
+
+// whole reports whether the slots hold one whole pass of the Signal, from
+// its first tone to its last.
+func (a *analyzer) whole(slots []int) bool {
+	nt := len(a.tones)
+	for k := 0; k+nt <= len(slots); k++ {
 		if slots[k]%nt == 0 && slots[k+nt-1] == slots[k]+nt-1 {
-			whole = true
-			break
+			return true
 		}
 	}
-	otherAt, otherEnd := -1, 0
-	for i, run := 0, 0; i < a.nf && otherEnd == 0; i++ {
+	return false
+}
+
+// otherSound finds the first run of otherFrames or more loud frames holding
+// no expected tone: it returns the run's first frame and the frame after
+// it (0 when the run lasts to the end), or -1 and 0 when there is none.
+func (a *analyzer) otherSound() (at, end int) {
+	at, end = -1, 0
+	for i, run := 0, 0; i < a.nf && end == 0; i++ {
 		switch {
 		case a.fg[i] && a.lab[i] == labOther:
 			if run++; run == otherFrames {
-				otherAt = i - run + 1
+				at = i - run + 1
 			}
-		case otherAt >= 0:
-			otherEnd = i
+		case at >= 0:
+			end = i
 		default:
 			run = 0
 		}
 	}
-	ok = whole && len(missing) == 0 && len(extras) == 0 && otherAt < 0
+	return at, end
+}
+
+// sequenceReason says why a sequence with matched tones is not OK, from
+// the first fault found: missing tones, unexpected tones, other sound at
+// otherAt (up to otherEnd, see otherSound), or the signal never heard
+// whole. It returns "" when there is none.
+func (a *analyzer) sequenceReason(missing []int, extras []*detection, whole bool, otherAt, otherEnd int) string {
 	switch {
 	case len(missing) > 0:
-		reason = a.missingReason(missing, extras)
+		return a.missingReason(missing, extras)
 	case len(extras) > 0:
 		d := extras[0]
-		reason = fmt.Sprintf("unexpected %s Hz tone at %s", hz(a.freqs[d.f]), a.at(d.start))
+		return fmt.Sprintf("unexpected %s Hz tone at %s", hz(a.freqs[d.f]), a.at(d.start))
 	case otherAt >= 0:
-		reason = "unexpected sound at " + a.at(otherAt)
 		if otherEnd == 0 {
 			otherEnd = a.nf
 		}
 		other := func(i int) bool { return i >= otherAt && i < otherEnd }
 		if f, share := a.peak(a.block(other), 100, min(3900, float64(a.rate)/2-50)); share >= toneShare {
-			reason = fmt.Sprintf("unexpected %s Hz tone at %s", hz(f), a.at(otherAt))
+			return fmt.Sprintf("unexpected %s Hz tone at %s", hz(f), a.at(otherAt))
 		}
+		return "unexpected sound at " + a.at(otherAt)
 	case !whole:
-		reason = "signal never heard whole, from its first tone to its last"
+		return "signal never heard whole, from its first tone to its last"
 	}
-	return found, expected, ok, reason
+	return ""
 }
 
 // missingReason names the missing tones. A single missing tone that was

@@ -30,7 +30,7 @@ func TestRoundTrip(t *testing.T) {
 		{"full-scale", 8000, 0, false, 0, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := TestSignal.Render(tc.rate, tc.db)
+			c := TestSignal().Render(tc.rate, tc.db)
 			if tc.stereo {
 				c.Channels = append(c.Channels, c.Channels[0])
 			}
@@ -42,7 +42,7 @@ func TestRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			a := Analyze(d, Expect{Signal: TestSignal, Channel: tc.channel})
+			a := Analyze(d, Expect{Signal: TestSignal(), Channel: tc.channel})
 			if !a.OK || !a.SequenceOK || a.Found != 6 || a.Expected != 6 || a.Dropouts != 0 || a.Silent {
 				t.Fatalf("%+v", a)
 			}
@@ -56,7 +56,7 @@ func TestRoundTrip(t *testing.T) {
 				t.Errorf("longest gap %v (the signal's own gaps are designed)", a.LongestGap)
 			}
 			ok := false
-			for _, tn := range TestSignal {
+			for _, tn := range TestSignal() {
 				ok = ok || tn.Hz > 0 && math.Abs(a.ToneHz-tn.Hz) <= 5
 			}
 			if !ok {
@@ -74,9 +74,9 @@ func TestSignalRobust(t *testing.T) {
 	for _, rate := range []int{8000, 16000, 48000} {
 		for _, db := range []float64{-40, -30, -20, -10, 0} {
 			for _, lead := range []time.Duration{0, ms(3), ms(7), ms(250), ms(1013)} {
-				x := cat(silence(rate, lead), TestSignal.Render(rate, db).Channels[0], silence(rate, ms(300)))
+				x := cat(silence(rate, lead), TestSignal().Render(rate, db).Channels[0], silence(rate, ms(300)))
 				x = addNoise(x, db-3.01-20, uint64(rate)+uint64(lead))
-				a := Analyze(mono(rate, x), Expect{Signal: TestSignal})
+				a := Analyze(mono(rate, x), Expect{Signal: TestSignal()})
 				if !a.OK || a.Found != 6 {
 					t.Errorf("rate %d, level %v, lead %v: %+v", rate, db, lead, a)
 				}
@@ -160,12 +160,12 @@ func TestDropouts(t *testing.T) {
 		})
 	}
 	// Lead-in and tail silence are not dropouts; a dropout in a signal is.
-	x := cat(silence(8000, time.Second), TestSignal.Render(8000, -10).Channels[0], silence(8000, 2*time.Second))
-	if a := Analyze(mono(8000, x), Expect{Signal: TestSignal}); !a.OK {
+	x := cat(silence(8000, time.Second), TestSignal().Render(8000, -10).Channels[0], silence(8000, 2*time.Second))
+	if a := Analyze(mono(8000, x), Expect{Signal: TestSignal()}); !a.OK {
 		t.Errorf("lead-in and tail: %+v", a)
 	}
 	zero(x, 8000, time.Second+ms(260), ms(100)) // inside the 2nd tone
-	if a := Analyze(mono(8000, x), Expect{Signal: TestSignal}); a.OK || a.Dropouts != 1 || a.Reason != "1 dropout of 100 ms" {
+	if a := Analyze(mono(8000, x), Expect{Signal: TestSignal()}); a.OK || a.Dropouts != 1 || a.Reason != "1 dropout of 100 ms" {
 		t.Errorf("dropout in a tone: %+v", a)
 	}
 }
@@ -181,7 +181,7 @@ func TestSilence(t *testing.T) {
 		{"tone-60", tone(8000, 1004, time.Second, -57)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, e := range []Expect{{}, {Freq: 1004}, {Signal: TestSignal}} {
+			for _, e := range []Expect{{}, {Freq: 1004}, {Signal: TestSignal()}} {
 				a := Analyze(mono(8000, tc.x), e)
 				if !a.Silent || a.OK || a.Reason != "silent" || a.SoundTime != 0 {
 					t.Errorf("%+v: %+v", e, a)
@@ -200,14 +200,14 @@ func TestSilence(t *testing.T) {
 
 // modified returns TestSignal with f applied to a copy.
 func modified(f func(Signal) Signal) Signal {
-	return f(append(Signal(nil), TestSignal...))
+	return f(TestSignal())
 }
 
 // TestSequence checks missing, swapped, repeated and extra tones.
 func TestSequence(t *testing.T) {
 	rate := 8000
 	render := func(s Signal) []int16 { return s.Render(rate, -10).Channels[0] }
-	one := render(TestSignal)
+	one := render(TestSignal())
 	for _, tc := range []struct {
 		name    string
 		x       []int16
@@ -226,7 +226,7 @@ func TestSequence(t *testing.T) {
 		{"first tone silent", render(modified(func(s Signal) Signal { s[0].Hz = 0; return s })), false, false, 5, 6, "tone 560 Hz missing"},
 		{"third tone silent", render(modified(func(s Signal) Signal { s[4].Hz = 0; return s })), false, false, 5, 6, "tone 1850 Hz missing"},
 		{"third tone removed", render(modified(func(s Signal) Signal { return append(s[:4], s[6:]...) })), false, false, 5, 6, "tone 1850 Hz missing"},
-		{"last tone removed", render(TestSignal[:10]), false, false, 5, 6, "tone 3300 Hz missing"},
+		{"last tone removed", render(TestSignal()[:10]), false, false, 5, 6, "tone 3300 Hz missing"},
 		{"tone missing in a repeat", cat(one, render(modified(func(s Signal) Signal { s[6].Hz = 0; return s })), one), false, false, 17, 18, "tone 2350 Hz missing"},
 		{"two missing", render(modified(func(s Signal) Signal { s[2].Hz, s[8].Hz = 0, 0; return s })), false, false, 4, 6, "2 tones missing (1100, 2900 Hz)"},
 		{"swapped", render(modified(func(s Signal) Signal { s[2], s[4] = s[4], s[2]; return s })), false, false, 5, 6, "out of order"},
@@ -244,7 +244,7 @@ func TestSequence(t *testing.T) {
 		{"steady tone instead", tone(rate, 1004, 2*time.Second, -10), false, false, 0, 6, "signal not heard"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			a := Analyze(mono(rate, tc.x), Expect{Signal: TestSignal})
+			a := Analyze(mono(rate, tc.x), Expect{Signal: TestSignal()})
 			if a.OK != tc.ok || a.SequenceOK != tc.seq || tc.exp > 0 && (a.Found != tc.found || a.Expected != tc.exp) || !strings.Contains(a.Reason, tc.reason) {
 				t.Fatalf("got %+v\nwant OK %v, SequenceOK %v, Found %d/%d, reason %q", a, tc.ok, tc.seq, tc.found, tc.exp, tc.reason)
 			}
@@ -278,7 +278,7 @@ func TestSignalShapes(t *testing.T) {
 	if a := Analyze(mono(8000, tone(8000, 1004, 2*time.Second, -10)), Expect{Signal: loop}); !a.OK || a.Found != 4 {
 		t.Errorf("looped tone: %+v", a)
 	}
-	lead := append(Signal{{0, ms(400)}}, TestSignal...)
+	lead := append(Signal{{0, ms(400)}}, TestSignal()...)
 	if a := Analyze(mono(8000, lead.Render(8000, -10).Channels[0]), Expect{Signal: lead}); !a.OK {
 		t.Errorf("leading silence: %+v", a)
 	}
@@ -308,23 +308,23 @@ func TestAnalyzeEdges(t *testing.T) {
 	}
 	// Odd rates and tiny clips do not panic.
 	for _, rate := range []int{1, 7, 99, 150, 11025, 22050, 44100, 96000} {
-		c := TestSignal.Render(rate, -10)
-		_ = Analyze(c, Expect{Signal: TestSignal, Freq: 1004})
-		_ = Analyze(mono(rate, []int16{5}), Expect{Signal: TestSignal})
+		c := TestSignal().Render(rate, -10)
+		_ = Analyze(c, Expect{Signal: TestSignal(), Freq: 1004})
+		_ = Analyze(mono(rate, []int16{5}), Expect{Signal: TestSignal()})
 	}
-	if a := Analyze(TestSignal.Render(11025, -10), Expect{Signal: TestSignal}); !a.OK {
+	if a := Analyze(TestSignal().Render(11025, -10), Expect{Signal: TestSignal()}); !a.OK {
 		t.Errorf("11025 Hz: %+v", a)
 	}
-	if a := Analyze(TestSignal.Render(44100, -10), Expect{Signal: TestSignal}); !a.OK {
+	if a := Analyze(TestSignal().Render(44100, -10), Expect{Signal: TestSignal()}); !a.OK {
 		t.Errorf("44100 Hz: %+v", a)
 	}
 	// Stereo with the signal on one side only.
-	c := TestSignal.Render(8000, -10)
+	c := TestSignal().Render(8000, -10)
 	c.Channels = append(c.Channels, make([]int16, len(c.Channels[0])))
-	if a := Analyze(c, Expect{Signal: TestSignal, Channel: 1}); !a.Silent {
+	if a := Analyze(c, Expect{Signal: TestSignal(), Channel: 1}); !a.Silent {
 		t.Errorf("silent right channel: %+v", a)
 	}
-	if a := Analyze(c, Expect{Signal: TestSignal, Channel: -1}); !a.OK || math.Abs(a.LevelDBFS-(-10-3.01-6.02)) > 0.5 {
+	if a := Analyze(c, Expect{Signal: TestSignal(), Channel: -1}); !a.OK || math.Abs(a.LevelDBFS-(-10-3.01-6.02)) > 0.5 {
 		t.Errorf("mixed: %+v", a)
 	}
 }
@@ -333,14 +333,14 @@ func TestAnalyzeEdges(t *testing.T) {
 // with noise, against the Signal; it reports ns per second of audio.
 func BenchmarkAnalyze(b *testing.B) {
 	const rate = 8000
-	one := TestSignal.Render(rate, -10).Channels[0]
+	one := TestSignal().Render(rate, -10).Channels[0]
 	var x []int16
 	for len(x) < 10*rate {
 		x = append(x, one...)
 	}
 	x = addNoise(x[:10*rate], -33, 1)
 	c := mono(rate, x)
-	e := Expect{Signal: TestSignal}
+	e := Expect{Signal: TestSignal()}
 	if a := Analyze(c, e); !a.OK {
 		b.Fatalf("%+v", a)
 	}
@@ -390,7 +390,7 @@ func TestTelephonyPath(t *testing.T) {
 	const rate = 8000
 	var looped []int16
 	for range 4 {
-		looped = append(looped, hardEdged(TestSignal, rate, -12)...)
+		looped = append(looped, hardEdged(TestSignal(), rate, -12)...)
 	}
 	for _, tc := range []struct {
 		name  string
@@ -414,7 +414,7 @@ func TestTelephonyPath(t *testing.T) {
 			for _, p := range tc.lost {
 				zero(x, rate, time.Duration(p)*ms(20), ms(20))
 			}
-			a := Analyze(mono(rate, x), Expect{Signal: TestSignal})
+			a := Analyze(mono(rate, x), Expect{Signal: TestSignal()})
 			if a.OK != tc.ok || a.Dropouts != tc.drops || tc.lost == nil && (!a.SequenceOK || a.Found != a.Expected || a.Found < 18) {
 				t.Fatalf("%+v", a)
 			}
@@ -429,12 +429,12 @@ func TestTelephonyPath(t *testing.T) {
 // whole pass missing, is still found.
 func TestPause(t *testing.T) {
 	const rate = 8000
-	clip := TestSignal.Render(rate, -10).Channels[0]
-	own := TestSignal.Duration() + ms(40) // its own play and a hand-over
+	clip := TestSignal().Render(rate, -10).Channels[0]
+	own := TestSignal().Duration() + ms(40) // its own play and a hand-over
 	heard := func() []int16 {
 		return cat(silence(rate, ms(300)), clip, silence(rate, own), clip, silence(rate, own), clip, silence(rate, ms(200)))
 	}
-	pause := Expect{Signal: TestSignal, MaxGap: ms(150), Pause: TestSignal.Duration()}
+	pause := Expect{Signal: TestSignal(), MaxGap: ms(150), Pause: TestSignal().Duration()}
 	for _, tc := range []struct {
 		name   string
 		x      []int16
@@ -443,12 +443,12 @@ func TestPause(t *testing.T) {
 		reason string
 	}{
 		{"turns, with Pause", heard(), pause, true, ""},
-		{"turns, without Pause", heard(), Expect{Signal: TestSignal, MaxGap: ms(150)}, false, "2 dropouts"},
+		{"turns, without Pause", heard(), Expect{Signal: TestSignal(), MaxGap: ms(150)}, false, "2 dropouts"},
 		{"dropout in a tone", func() []int16 {
 			x := heard()
-			zero(x, rate, ms(300)+TestSignal.Duration()+own+ms(560), ms(100))
+			zero(x, rate, ms(300)+TestSignal().Duration()+own+ms(560), ms(100))
 			return x
-		}(), Expect{Signal: TestSignal, Pause: TestSignal.Duration() + ms(40)}, false, "tone 1850 Hz too short"},
+		}(), Expect{Signal: TestSignal(), Pause: TestSignal().Duration() + ms(40)}, false, "tone 1850 Hz too short"},
 		{"a pass missing", cat(silence(rate, ms(300)), clip, silence(rate, 3*own), clip), pause, false, "dropout"},
 		{"pause too long", cat(silence(rate, ms(300)), clip, silence(rate, own+ms(300)), clip), pause, false, "1 dropout"},
 	} {

@@ -12,7 +12,7 @@ import (
 // come from audio.ReadWAV.
 func ExampleAnalyze() {
 	const rate = 8000
-	clip := audio.TestSignal.Render(rate, -10).Channels[0]
+	clip := audio.TestSignal().Render(rate, -10).Channels[0]
 	lead := make([]int16, rate/2) // half a second before the far end plays
 	samples := append(append(lead, clip...), clip...)
 
@@ -24,7 +24,7 @@ func ExampleAnalyze() {
 	if err != nil {
 		panic(err)
 	}
-	want := audio.Expect{Signal: audio.TestSignal}
+	want := audio.Expect{Signal: audio.TestSignal()}
 	a := audio.Analyze(rec, want)
 	fmt.Printf("OK=%v found %d of %d tones at %.1f dBFS, %d dropouts\n", a.OK, a.Found, a.Expected, a.LevelDBFS, a.Dropouts)
 

@@ -20,20 +20,24 @@ type Tone struct {
 // and last at least 40 ms, or Analyze's 10 ms frames cannot tell them apart.
 type Signal []Tone
 
-// TestSignal is the shipped test clip: six tones of 200 ms, each followed by
-// 50 ms of silence, 1.5 s in all. The frequencies are at least 400 Hz from
-// each other; at least 100 Hz from every DTMF frequency (697, 770, 852, 941,
-// 1209, 1336, 1477, 1633 Hz), so no tone is mistaken for half a digit;
-// 96 Hz or more from TonePlay's 1004 Hz; well away from 2100 Hz (which
-// disables echo cancellers) and 2600 Hz (in-band trunk signalling); and
-// inside the 300..3400 Hz telephone band, so they survive G.711 at 8 kHz.
-var TestSignal = Signal{
-	{560, 200 * time.Millisecond}, {0, 50 * time.Millisecond},
-	{1100, 200 * time.Millisecond}, {0, 50 * time.Millisecond},
-	{1850, 200 * time.Millisecond}, {0, 50 * time.Millisecond},
-	{2350, 200 * time.Millisecond}, {0, 50 * time.Millisecond},
-	{2900, 200 * time.Millisecond}, {0, 50 * time.Millisecond},
-	{3300, 200 * time.Millisecond}, {0, 50 * time.Millisecond},
+// TestSignal returns the shipped test clip: six tones of 200 ms, each
+// followed by 50 ms of silence, 1.5 s in all. The frequencies are at least
+// 400 Hz from each other; at least 100 Hz from every DTMF frequency (697,
+// 770, 852, 941, 1209, 1336, 1477, 1633 Hz), so no tone is mistaken for
+// half a digit; 96 Hz or more from TonePlay's 1004 Hz; well away from
+// 2100 Hz (which disables echo cancellers) and 2600 Hz (in-band trunk
+// signalling); and inside the 300..3400 Hz telephone band, so they survive
+// G.711 at 8 kHz. Each call returns a new slice, which the caller may
+// change.
+func TestSignal() Signal {
+	return Signal{
+		{560, 200 * time.Millisecond}, {0, 50 * time.Millisecond},
+		{1100, 200 * time.Millisecond}, {0, 50 * time.Millisecond},
+		{1850, 200 * time.Millisecond}, {0, 50 * time.Millisecond},
+		{2350, 200 * time.Millisecond}, {0, 50 * time.Millisecond},
+		{2900, 200 * time.Millisecond}, {0, 50 * time.Millisecond},
+		{3300, 200 * time.Millisecond}, {0, 50 * time.Millisecond},
+	}
 }
 
 // isTone reports whether hz is an audible element's frequency rather than

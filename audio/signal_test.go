@@ -12,11 +12,17 @@ import (
 // TestTestSignal checks the shipped clip keeps the properties its doc
 // comment promises.
 func TestTestSignal(t *testing.T) {
-	if d := TestSignal.Duration(); d != 1500*time.Millisecond {
+	if d := TestSignal().Duration(); d != 1500*time.Millisecond {
 		t.Errorf("duration %v", d)
 	}
+	// Each call returns a copy: changing one leaves the next untouched.
+	changed := TestSignal()
+	changed[0].Hz = 1000
+	if hz := TestSignal()[0].Hz; hz != 560 {
+		t.Errorf("a change to one TestSignal() shows in the next: first tone %v Hz", hz)
+	}
 	var freqs []float64
-	for i, tn := range TestSignal {
+	for i, tn := range TestSignal() {
 		if i%2 == 0 {
 			if tn.Hz <= 0 || tn.Dur != ms(200) {
 				t.Errorf("element %d: %+v, want a 200 ms tone", i, tn)
@@ -59,7 +65,7 @@ func TestToneStream(t *testing.T) {
 		s    Signal
 		want string
 	}{
-		{"TestSignal", TestSignal, "tone_stream://%(200,50,560);%(200,50,1100);%(200,50,1850);%(200,50,2350);%(200,50,2900);%(200,50,3300)"},
+		{"TestSignal", TestSignal(), "tone_stream://%(200,50,560);%(200,50,1100);%(200,50,1850);%(200,50,2350);%(200,50,2900);%(200,50,3300)"},
 		{"empty", nil, "tone_stream://"},
 		{"one tone", Signal{{1004, time.Second}}, "tone_stream://%(1000,0,1004)"},
 		{"silences folded", Signal{{440, ms(100)}, {0, ms(20)}, {0, ms(30)}, {480, ms(100)}}, "tone_stream://%(100,50,440);%(100,0,480)"},
@@ -113,7 +119,7 @@ func parseToneStream(t *testing.T, url string) Signal {
 // renders: the same tones at the same times.
 func TestToneStreamPlays(t *testing.T) {
 	for _, s := range []Signal{
-		TestSignal,
+		TestSignal(),
 		{{0, ms(300)}, {500, ms(100)}, {0, ms(100)}, {0, ms(20)}, {700, ms(60)}},
 		{{1000, ms(100)}, {0, ms(30)}, {1000, ms(100)}, {0, ms(30)}, {1500, ms(300)}, {0, ms(500)}},
 	} {
@@ -129,7 +135,7 @@ func TestToneStreamPlays(t *testing.T) {
 func TestRender(t *testing.T) {
 	for _, rate := range []int{8000, 16000, 44100, 48000} {
 		for _, db := range []float64{0, -10, -40} {
-			c := TestSignal.Render(rate, db)
+			c := TestSignal().Render(rate, db)
 			x := c.Channels[0]
 			if c.Rate != rate || len(c.Channels) != 1 || len(x) != rate*3/2 || c.Duration() != 1500*time.Millisecond {
 				t.Fatalf("rate %d: %d samples, %v", rate, len(x), c.Duration())
@@ -152,7 +158,7 @@ func TestRender(t *testing.T) {
 				if tn[0] != 0 || math.Abs(float64(tn[1])) > 0.01*32767 || math.Abs(float64(tn[len(tn)-1])) > 0.01*32767 {
 					t.Errorf("rate %d, tone %d: no fade: %d %d ... %d", rate, i, tn[0], tn[1], tn[len(tn)-1])
 				}
-				if p := Goertzel(mid, rate, TestSignal[2*i].Hz); math.Abs(10*math.Log10(p)-db) > 0.1 {
+				if p := Goertzel(mid, rate, TestSignal()[2*i].Hz); math.Abs(10*math.Log10(p)-db) > 0.1 {
 					t.Errorf("rate %d, tone %d: Goertzel power %.3f, want %.3f", rate, i, p, math.Pow(10, db/10))
 				}
 				if slices.ContainsFunc(x[start+rate/5:start+rate/4], func(v int16) bool { return v != 0 }) {
@@ -161,7 +167,7 @@ func TestRender(t *testing.T) {
 			}
 		}
 	}
-	if c := TestSignal.Render(0, -10); c.Rate != 0 || len(c.Channels) != 1 || len(c.Channels[0]) != 0 {
+	if c := TestSignal().Render(0, -10); c.Rate != 0 || len(c.Channels) != 1 || len(c.Channels[0]) != 0 {
 		t.Errorf("rate 0: %+v", c)
 	}
 	// Levels above full scale clip to it; NaN renders silence.

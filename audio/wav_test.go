@@ -294,7 +294,7 @@ func TestTooLarge(t *testing.T) {
 func TestReadWAV(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.wav")
-	want := TestSignal.Render(8000, -10)
+	want := TestSignal().Render(8000, -10)
 	var buf bytes.Buffer
 	if err := EncodeWAV(&buf, want); err != nil {
 		t.Fatal(err)
@@ -335,7 +335,7 @@ func TestEncodeWAV(t *testing.T) {
 		t.Fatalf("\n got % x\nwant % x", buf.Bytes(), want)
 	}
 	// Long enough to take several writes.
-	long := TestSignal.Render(48000, -3)
+	long := TestSignal().Render(48000, -3)
 	long.Channels = append(long.Channels, slices.Clone(long.Channels[0]))
 	slices.Reverse(long.Channels[1])
 	buf.Reset()
@@ -407,7 +407,7 @@ func FuzzDecodeWAV(f *testing.F) {
 		if err != nil || d.Rate != c.Rate || !slices.EqualFunc(c.Channels, d.Channels, slices.Equal) {
 			t.Fatalf("round trip: %v", err)
 		}
-		_ = Analyze(c, Expect{Signal: TestSignal, Freq: 1004, Channel: len(b)%3 - 1})
+		_ = Analyze(c, Expect{Signal: TestSignal(), Freq: 1004, Channel: len(b)%3 - 1})
 		_ = c.Mono()
 		_ = c.Duration()
 	})

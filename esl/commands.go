@@ -2,6 +2,7 @@ package esl
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -10,6 +11,103 @@ import (
 
 	"github.com/switchio/switchio/esl/wire"
 )
+
+// SendCommand sends a raw command line with optional headers and body and
+// returns the reply frame (command/reply or api/response). A command/reply
+// whose Reply-Text starts with "-ERR" yields the frame and a *CommandError.
+// It is the escape hatch for commands without a dedicated method.
+func (c *Conn) SendCommand(ctx context.Context, cmd string, headers []wire.Header, body []byte) (*wire.Message, error) {
+	if err := validate(cmd, headers); err != nil {
+		return nil, err
+	}
+	return c.sendCommand(ctx, "", cmd, headers, body, nil)
+}
+
+// validate refuses line breaks that would let a value inject commands.
+func validate(cmd string, headers []wire.Header) error {
+	if strings.ContainsAny(cmd, "\r\n") {
+		return fmt.Errorf("esl: command line contains a line break: %q", redact(cmd))
+	}
+	for _, h := range headers {
+		if h.Name == "" || strings.ContainsAny(h.Name, "\r\n:") || strings.ContainsAny(h.Value, "\r\n") {
+			return fmt.Errorf("esl: %s: header %q contains a line break or colon", redact(cmd), h.Name)
+		}
+	}
+	return nil
+}
+
+func (c *Conn) sendCommand(ctx context.Context, prefix, cmd string, headers []wire.Header, body []byte, onReply func(*wire.Message)) (*wire.Message, error) {
+	m, err := c.request(ctx, prefix, cmd, headers, body, onReply)
+	if err != nil {
+		return nil, err
+	}
+	if m.ContentType() == wire.TypeCommandReply {
+		if rt := m.ReplyText(); strings.HasPrefix(rt, "-") {
+			return m, &CommandError{Command: redact(prefix + cmd), Reply: rt, Usage: strings.HasPrefix(rt, "-USAGE")}
+		}
+	}
+	return m, nil
+}
+
+// command sends cmd and returns its Reply-Text.
+func (c *Conn) command(ctx context.Context, cmd string) (string, error) {
+	m, err := c.SendCommand(ctx, cmd, nil, nil)
+	if err != nil {
+		return "", err
+	}
+	return m.ReplyText(), nil
+}
+
+// API runs "api cmd" and returns the output. FreeSWITCH runs api commands
+// in the connection's own thread: until it returns, no events and no other
+// replies flow on this connection, so use BgAPI for anything slow
+// (originate, long sofia commands). A body starting with "-ERR" or
+// "-USAGE" is returned together with a *CommandError.
+func (c *Conn) API(ctx context.Context, cmd string) (string, error) {
+	if err := validate(cmd, nil); err != nil {
+		return "", err
+	}
+	m, err := c.sendCommand(ctx, "api ", cmd, nil, nil, nil)
+	if err != nil {
+		return "", err
+	}
+	body := string(m.Body)
+	return body, apiErr("api ", cmd, body)
+}
+
+// apiErr returns the *CommandError of an api body starting with "-ERR" or
+// "-USAGE"; the command line is prefix+cmd, only built for the error.
+func apiErr(prefix, cmd, body string) error {
+	if strings.HasPrefix(body, "-ERR") || strings.HasPrefix(body, "-USAGE") {
+		return &CommandError{Command: redact(prefix + cmd), Reply: strings.TrimRight(body, "\r\n"), Usage: strings.HasPrefix(body, "-USAGE")}
+	}
+	return nil
+}
+
+// Exit sends "exit", waits for "+OK bye" and then for the server to close
+// the connection (bounded by ctx). Err() is ErrClosed afterwards.
+func (c *Conn) Exit(ctx context.Context) error {
+	c.mu.Lock()
+	c.exiting = true
+	c.mu.Unlock()
+	_, err := c.SendCommand(ctx, "exit", nil, nil)
+	if err != nil {
+		if errors.Is(err, ErrClosed) {
+			return nil
+		}
+		c.mu.Lock()
+		c.exiting = false
+		c.mu.Unlock()
+		return err
+	}
+	select {
+	case <-c.done:
+		return nil
+	case <-ctx.Done():
+		c.Close()
+		return ctx.Err()
+	}
+}
 
 // Job is a background api command started by BgAPI. It completes when its
 // BACKGROUND_JOB event arrives, or fails when the connection ends first.

@@ -171,8 +171,15 @@ func TestErrorsCapture(t *testing.T) {
 	tp := newTestPeer(t, func(p *peerConn) { p.replay(d) })
 	c := dialPeer(t, tp, Config{})
 	ctx := testCtx(t)
-	var ce *CommandError
+	errorsCaptureAPI(ctx, t, c)
+	errorsCaptureCommands(ctx, t, c)
+	errorsCaptureEnd(ctx, t, c)
+}
 
+// errorsCaptureAPI runs 04_errors' api commands: -ERR and -USAGE bodies.
+func errorsCaptureAPI(ctx context.Context, t *testing.T, c *Conn) {
+	t.Helper()
+	var ce *CommandError
 	_, err := c.API(ctx, "no_such_command")
 	if !errors.As(err, &ce) || ce.Usage || ce.Reply != "-ERR no_such_command Command not found!" {
 		t.Fatalf("api no_such_command: %v", err)
@@ -192,6 +199,13 @@ func TestErrorsCapture(t *testing.T) {
 			t.Fatalf("%s: %v", cmd, err)
 		}
 	}
+}
+
+// errorsCaptureCommands runs 04_errors' refused ESL commands and its
+// failing background job.
+func errorsCaptureCommands(ctx context.Context, t *testing.T, c *Conn) {
+	t.Helper()
+	var ce *CommandError
 	m, err := c.SendCommand(ctx, "bogus_esl_command", nil, nil)
 	if !errors.As(err, &ce) || ce.Reply != "-ERR command not found" || m == nil {
 		t.Fatalf("bogus: %v", err)
@@ -217,13 +231,21 @@ func TestErrorsCapture(t *testing.T) {
 	if _, err = j.Wait(ctx); !errors.As(err, &ce) || ce.Reply != "-ERR No such channel!" {
 		t.Fatalf("job: %v", err)
 	}
-	if _, err = c.SendCommand(ctx, "filter", nil, nil); !errors.As(err, &ce) {
+}
+
+// errorsCaptureEnd runs the rest of 04_errors: refused filter, nixevent
+// and sendmsg, then exit, and checks the BACKGROUND_JOB events the
+// application subscribed were delivered.
+func errorsCaptureEnd(ctx context.Context, t *testing.T, c *Conn) {
+	t.Helper()
+	var ce *CommandError
+	if _, err := c.SendCommand(ctx, "filter", nil, nil); !errors.As(err, &ce) {
 		t.Fatalf("filter: %v", err)
 	}
-	if _, err = c.SendCommand(ctx, "nixevent", nil, nil); !errors.As(err, &ce) {
+	if _, err := c.SendCommand(ctx, "nixevent", nil, nil); !errors.As(err, &ce) {
 		t.Fatalf("nixevent: %v", err)
 	}
-	err = c.SendMsg(ctx, "00000000-0000-0000-0000-000000000000", SendMsg{Command: "hangup", HangupCause: "NORMAL_CLEARING"})
+	err := c.SendMsg(ctx, "00000000-0000-0000-0000-000000000000", SendMsg{Command: "hangup", HangupCause: "NORMAL_CLEARING"})
 	if !errors.As(err, &ce) || !strings.HasPrefix(ce.Reply, "-ERR invalid session id") {
 		t.Fatalf("sendmsg: %v", err)
 	}
@@ -929,4 +951,23 @@ func BenchmarkPipelinedAPI(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkAPI measures one request/reply round trip at a time, so that
+// allocs/op is exactly what one command costs.
+func BenchmarkAPI(b *testing.B) {
+	tp := newTestPeer(b, func(p *peerConn) {
+		p.authOK()
+		for p.read() != nil {
+			p.api("+OK\n")
+		}
+	})
+	c := dialPeer(b, tp, Config{})
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.API(ctx, "x"); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -2,6 +2,7 @@ package esl
 
 import (
 	"errors"
+	"net"
 	"strings"
 )
 
@@ -111,3 +112,9 @@ type closedError struct{ cause error }
 
 func (e *closedError) Error() string   { return ErrClosed.Error() + ": " + e.cause.Error() }
 func (e *closedError) Unwrap() []error { return []error{ErrClosed, e.cause} }
+
+// isTimeout reports whether err is a network timeout (a deadline passed).
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}

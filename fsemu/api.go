@@ -15,10 +15,12 @@ import (
 // exactly once, now or later (also with the lock held).
 type apiFunc func(s *Server, args string, done func(string))
 
-var apiTable map[string]apiFunc
-
-func init() {
-	apiTable = map[string]apiFunc{
+// newAPITable returns the api commands by name. Each Server builds its
+// own in Start and only reads it afterwards; it is not a package-level
+// table because commands such as show and sched_api reach the table
+// themselves (an initialisation cycle).
+func newAPITable() map[string]apiFunc {
+	return map[string]apiFunc{
 		"status":            apiStatus,
 		"version":           apiVersion,
 		"hostname":          func(s *Server, _ string, done func(string)) { done(s.cfg.Hostname) },
@@ -88,7 +90,7 @@ func knownModule(m string) bool {
 func (s *Server) runAPI(line string, c *conn, done func(string)) {
 	cmd, arg := splitCmd(line)
 	s.fireAPI(cmd, arg)
-	f, ok := apiTable[strings.ToLower(cmd)]
+	f, ok := s.api[strings.ToLower(cmd)]
 	if !ok {
 		done("-ERR " + cmd + " Command not found!\n")
 		return

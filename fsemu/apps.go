@@ -183,23 +183,16 @@ func (ch *channel) breakApps(all bool) {
 	ch.finishApp(ap)
 }
 
+// runApp starts ap on ch. The applications that last (park, sleep,
+// playback, bridge ...) and those that end the call are run here; every
+// other one acts and completes at once (instantApp).
 func (ch *channel) runApp(ap *appRun) {
 	s := ch.s
-	done := func() { ch.finishApp(ap) }
 	switch ap.name {
 	case "park":
 		ch.parked = true
 		ch.emit(evPark, nil, nil)
 		ch.runNext()
-	case "answer":
-		ch.answerLocal()
-		done()
-	case "pre_answer":
-		ch.preAnswerLocal()
-		done()
-	case "ring_ready":
-		ch.ringLocal()
-		done()
 	case "hangup":
 		c := ap.arg
 		if c == "" {
@@ -207,55 +200,11 @@ func (ch *channel) runApp(ap *appRun) {
 		}
 		s.hangup(ch, c)
 	case "respond":
-		code, _, _ := strings.Cut(ap.arg, " ")
-		switch {
-		case code == "180":
-			ch.ringLocal()
-			done()
-		case code == "183":
-			ch.preAnswerLocal()
-			done()
-		case code == "200":
-			ch.answerLocal()
-			done()
-		default:
-			s.hangup(ch, causeForSIP(code))
-		}
+		ch.respondApp(ap)
 	case "deflect":
 		s.hangup(ch, "NORMAL_CLEARING")
-	case "set", "export":
-		k, v, _ := strings.Cut(ap.arg, "=")
-		ch.setVar(k, v)
-		done()
-	case "unset":
-		ch.setVar(ap.arg, "")
-		done()
-	case "multiset":
-		for _, kv := range strings.Fields(ap.arg) {
-			k, v, _ := strings.Cut(kv, "=")
-			ch.setVar(k, v)
-		}
-		done()
 	case "sleep":
-		ms, _ := strconv.Atoi(ap.arg)
-		ap.timer = s.clock.AfterFunc(time.Duration(ms)*time.Millisecond, func() {
-			s.lock()
-			defer s.unlock()
-			ap.timer = nil
-			done()
-		})
-	case "sched_hangup":
-		// mod_dptools.c sched_hangup_function reads its time as the api
-		// does (atol, epoch-second scheduler; sched.go)
-		f := strings.Fields(ap.arg)
-		if len(f) > 0 {
-			c := "ALLOTTED_TIMEOUT"
-			if len(f) > 1 {
-				c = f[1]
-			}
-			ch.schedHangupCmd(f[0], c)
-		}
-		done()
+		ch.sleepApp(ap)
 	case "echo":
 		ch.answerLocal()
 		// runs until hang-up or break, sending back what it hears
@@ -264,36 +213,12 @@ func (ch *channel) runApp(ap *appRun) {
 		if ch.inOriginate() {
 			// see inOriginate: the playback fails at once
 			ch.setVar("current_application_response", "PLAYBACK ERROR")
-			done()
+			ch.finishApp(ap)
 			return
 		}
-		ch.playback(ap, done)
-	case "record_session":
-		path, limit, vars := recordArgs(ap.arg)
-		ch.startRecord(path, limit, vars)
-		done()
-	case "stop_record_session":
-		ch.stopRecord(ap.arg)
-		done()
+		ch.playback(ap, func() { ch.finishApp(ap) })
 	case "bert_test":
-		ch.bertTest(ap, done)
-	case "set_mute":
-		// mod_dptools.c set_mute_function: "<read|write|both> <level>", a
-		// level of 0 or less read as a boolean
-		if f := fieldsMax(ap.arg, 2); len(f) == 2 {
-			level := atoi(f[1])
-			if level <= 0 {
-				level = 0
-				if switchTrue(f[1]) {
-					level = 1
-				}
-			}
-			ch.sessionAudio("mute", strings.ToLower(f[0]), level)
-		}
-		done()
-	case "send_dtmf":
-		ch.sendDTMF(ap.arg)
-		done()
+		ch.bertTest(ap, func() { ch.finishApp(ap) })
 	case "bridge":
 		ch.bridgeApp(ap)
 	case "socket":
@@ -305,8 +230,41 @@ func (ch *channel) runApp(ap *appRun) {
 	case "speak":
 		ch.speakApp(ap)
 	default:
-		done()
+		ch.instantApp(ap)
+		ch.finishApp(ap)
 	}
+}
+
+// respondApp runs respond: a provisional or final SIP answer the channel
+// acts on locally (180 rings, 183 pre-answers, 200 answers), any other
+// status hangs up with the cause FreeSWITCH maps it to.
+func (ch *channel) respondApp(ap *appRun) {
+	code, _, _ := strings.Cut(ap.arg, " ")
+	switch code {
+	case "180":
+		ch.ringLocal()
+	case "183":
+		ch.preAnswerLocal()
+	case "200":
+		ch.answerLocal()
+	default:
+		ch.s.hangup(ch, causeForSIP(code))
+		return
+	}
+	ch.finishApp(ap)
+}
+
+// sleepApp runs sleep: the application completes after its argument in
+// milliseconds, on the server's clock.
+func (ch *channel) sleepApp(ap *appRun) {
+	s := ch.s
+	ms, _ := strconv.Atoi(ap.arg)
+	ap.timer = s.clock.AfterFunc(time.Duration(ms)*time.Millisecond, func() {
+		s.lock()
+		defer s.unlock()
+		ap.timer = nil
+		ch.finishApp(ap)
+	})
 }
 
 func causeForSIP(code string) string {

@@ -151,8 +151,8 @@ func (ch *channel) after(d time.Duration, f func()) {
 // Variables -----------------------------------------------------------------
 //
 // ch.vars holds the variables in FreeSWITCH's order with their header
-// names ("variable_<name>", interned), so events copy them without
-// building strings.
+// names ("variable_<name>", interned by the server: intern.go), so events
+// copy them without building strings.
 
 const varPrefix = "variable_"
 
@@ -160,20 +160,32 @@ func varIs(h *wire.Header, name string) bool {
 	return len(h.Name) == len(varPrefix)+len(name) && h.Name[len(varPrefix):] == name
 }
 
-// varIndex finds a variable by its interned header name: a pointer
-// comparison per slot.
-func (ch *channel) varIndex(hn string) int {
+// varIndex finds a variable, -1 if unset, and returns name's interned
+// header name ("" if the server's cache is full and name is not in it).
+// An interned name is found by a pointer comparison per slot, any other
+// by content: such a name was never interned, so its slot holds a string
+// of its own (interner.varHeader).
+func (ch *channel) varIndex(name string) (int, string) {
+	hn, ok := ch.s.intern.varHeader(name)
+	if !ok {
+		for i := range ch.vars {
+			if varIs(&ch.vars[i], name) {
+				return i, ""
+			}
+		}
+		return -1, ""
+	}
 	p := unsafe.StringData(hn)
 	for i := range ch.vars {
 		if unsafe.StringData(ch.vars[i].Name) == p {
-			return i
+			return i, hn
 		}
 	}
-	return -1
+	return -1, hn
 }
 
 func (ch *channel) getVar(name string) (string, bool) {
-	if i := ch.varIndex(varHeader(name)); i >= 0 {
+	if i, _ := ch.varIndex(name); i >= 0 {
 		return ch.vars[i].Value, true
 	}
 	return "", false
@@ -188,8 +200,8 @@ func (ch *channel) varOr(name, def string) string {
 
 // setVar sets a variable in place, appending new ones; "" unsets.
 func (ch *channel) setVar(name, value string) {
-	hn := varHeader(name)
-	if i := ch.varIndex(hn); i >= 0 {
+	i, hn := ch.varIndex(name)
+	if i >= 0 {
 		if value == "" {
 			ch.vars = append(ch.vars[:i], ch.vars[i+1:]...)
 			return
@@ -198,6 +210,9 @@ func (ch *channel) setVar(name, value string) {
 		return
 	}
 	if value != "" {
+		if hn == "" {
+			hn = varPrefix + name
+		}
 		ch.vars = append(ch.vars, wire.Header{Name: hn, Value: value})
 	}
 }
@@ -209,7 +224,7 @@ func (ch *channel) moveVar(name, value string) {
 }
 
 func (ch *channel) delVar(name string) {
-	if i := ch.varIndex(varHeader(name)); i >= 0 {
+	if i, _ := ch.varIndex(name); i >= 0 {
 		ch.vars = append(ch.vars[:i], ch.vars[i+1:]...)
 	}
 }

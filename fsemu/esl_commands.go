@@ -10,49 +10,13 @@ import (
 
 // handle runs one client command; it returns false when the connection ends.
 func (c *conn) handle(m *wire.Message) bool {
-	s := c.s
 	cmd := strings.TrimRight(m.Command, "\r\n")
-	s.lock()
-	w := strings.ToLower(firstWord(cmd))
-	if !knownCommands[w] {
-		w = "other" // unknown words are not kept, so garbage cannot grow the map
-	}
-	s.commands[w]++
-	authed := c.authed
-	s.unlock()
-	if (cmd == "exit" || cmd == "...") && c.sessionID != "" {
-		c.send(wire.AppendReply(nil, "+OK bye"))
-		s.lock()
-		c.detach()
-		s.unlock()
-		c.closeWithNotice(noticeBye)
-		return false
-	}
+	authed := c.countCommand(cmd)
 	if cmd == "exit" || cmd == "..." {
-		c.send(wire.AppendReply(nil, "+OK bye"))
-		c.closeWithNotice(noticeBye)
-		return false
+		return c.exit()
 	}
 	if !authed {
-		if strings.HasPrefix(cmd, "auth ") {
-			if cmd[5:] == s.cfg.Password {
-				s.lock()
-				c.authed = true
-				s.unlock()
-				c.send(wire.AppendReply(nil, "+OK accepted"))
-				return true
-			}
-			c.send(wire.AppendReply(nil, "-ERR invalid"))
-			c.closeWithNotice(noticeBye)
-			return false
-		}
-		if strings.HasPrefix(cmd, "userauth ") {
-			c.send(wire.AppendReply(nil, "-ERR invalid"))
-			c.closeWithNotice(noticeBye)
-			return false
-		}
-		c.send(wire.AppendReply(nil, "-ERR command not found"))
-		return true
+		return c.handleUnauthed(cmd)
 	}
 	if !c.waitCPU() {
 		return false
@@ -64,12 +28,76 @@ func (c *conn) handle(m *wire.Message) bool {
 		rest = strings.TrimLeft(cmd[len(word):], " ")
 	}
 	lword := strings.ToLower(word)
-	if (lword == "api" || lword == "bgapi") && s.apiDenied(firstWord(rest)) {
+	if (lword == "api" || lword == "bgapi") && c.s.apiDenied(firstWord(rest)) {
 		// as mod_event_socket answers a user without the command in its
 		// allowed API list
 		c.send(wire.AppendReply(nil, "-ERR permission denied"))
 		return true
 	}
+	c.dispatch(cmd, word, lword, rest, m)
+	return true
+}
+
+// countCommand counts cmd's first word in the server's command counts
+// (known words only, so garbage cannot grow the map) and reports whether
+// the connection has authenticated, both under one lock.
+func (c *conn) countCommand(cmd string) bool {
+	s := c.s
+	s.lock()
+	defer s.unlock()
+	w := strings.ToLower(firstWord(cmd))
+	if !knownCommands[w] {
+		w = "other" // unknown words are not kept, so garbage cannot grow the map
+	}
+	s.commands[w]++
+	return c.authed
+}
+
+// exit answers "exit" (or "...") and ends the connection; an outbound
+// socket first lets go of its session. It returns false: the connection
+// is over.
+func (c *conn) exit() bool {
+	inSession := c.sessionID != ""
+	c.send(wire.AppendReply(nil, "+OK bye"))
+	if inSession {
+		c.s.lock()
+		c.detach()
+		c.s.unlock()
+	}
+	c.closeWithNotice(noticeBye)
+	return false
+}
+
+// handleUnauthed runs a command before authentication: only auth
+// succeeds, with the right password; a wrong one, or userauth, ends the
+// connection. It returns false when the connection ends.
+func (c *conn) handleUnauthed(cmd string) bool {
+	s := c.s
+	if strings.HasPrefix(cmd, "auth ") {
+		if cmd[5:] == s.cfg.Password {
+			s.lock()
+			c.authed = true
+			s.unlock()
+			c.send(wire.AppendReply(nil, "+OK accepted"))
+			return true
+		}
+		c.send(wire.AppendReply(nil, "-ERR invalid"))
+		c.closeWithNotice(noticeBye)
+		return false
+	}
+	if strings.HasPrefix(cmd, "userauth ") {
+		c.send(wire.AppendReply(nil, "-ERR invalid"))
+		c.closeWithNotice(noticeBye)
+		return false
+	}
+	c.send(wire.AppendReply(nil, "-ERR command not found"))
+	return true
+}
+
+// dispatch runs an authenticated command: cmd is the whole line, word its
+// first word as sent, lword that word in lower case and rest the line
+// after it.
+func (c *conn) dispatch(cmd, word, lword, rest string, m *wire.Message) {
 	switch lword {
 	case "api":
 		c.apiCommand(rest, m)
@@ -80,31 +108,11 @@ func (c *conn) handle(m *wire.Message) bool {
 	case "nixevent":
 		c.send(wire.AppendReply(nil, c.nixeventCommand(cmd)))
 	case "noevents":
-		s.lock()
-		var r string
-		if c.events {
-			c.events = false
-			c.subs = [numEventTypes]bool{}
-			c.custom = nil
-			r = "+OK no longer listening for events"
-		} else {
-			r = "-ERR not listening for events"
-		}
-		s.unlock()
-		c.send(wire.AppendReply(nil, r))
+		c.send(wire.AppendReply(nil, c.noeventsCommand()))
 	case "myevents":
 		c.send(wire.AppendReply(nil, c.myevents(rest)))
 	case "divert_events":
-		switch {
-		case rest == "":
-			c.send(wire.AppendReply(nil, "-ERR missing value."))
-		case c.sessionID == "":
-			c.send(wire.AppendReply(nil, "-ERR not controlling a session."))
-		case strings.EqualFold(rest, "on"):
-			c.send(wire.AppendReply(nil, "+OK events diverted"))
-		default:
-			c.send(wire.AppendReply(nil, "+OK events not diverted"))
-		}
+		c.send(wire.AppendReply(nil, c.divertEventsCommand(rest)))
 	case "filter":
 		if rest == "" {
 			c.send(wire.AppendReply(nil, "-ERR command not found"))
@@ -112,47 +120,98 @@ func (c *conn) handle(m *wire.Message) bool {
 			c.send(wire.AppendReply(nil, c.filterCommand(rest)))
 		}
 	case "sendmsg":
-		// The channel acts on the message after the reply is written.
-		// Reply and action happen in one critical section, so anyone who
-		// saw the reply and then takes the lock sees the action done.
-		s.lock()
-		reply, then := c.sendmsg(rest, m)
-		c.send(wire.AppendReply(nil, reply))
-		if then != nil {
-			then()
-		}
-		s.unlock()
+		c.sendmsgCommand(rest, m)
 	case "sendevent":
-		s.lock()
-		reply, ev := c.sendevent(rest, m)
-		c.send(wire.AppendReply(nil, reply))
-		s.fire(ev, nil)
-		s.unlock()
+		c.sendeventCommand(rest, m)
 	case "log":
 		c.send(wire.AppendReply(nil, c.logCommand(rest)))
 	case "nolog":
-		s.lock()
-		r := "-ERR not loging"
-		if c.logLevel >= 0 {
-			c.logLevel = -1
-			r = "+OK no longer logging"
-		}
-		s.unlock()
-		c.send(wire.AppendReply(nil, r))
+		c.send(wire.AppendReply(nil, c.nologCommand()))
 	case "linger", "nolinger", "connect", "getvar", "resume":
-		if c.sessionID == "" {
-			if word == "linger" || word == "nolinger" {
-				c.send(wire.AppendReply(nil, "-ERR not controlling a session"))
-			} else {
-				c.send(wire.AppendReply(nil, "-ERR command not found"))
-			}
-			return true
-		}
-		c.outboundCommand(strings.ToLower(word), rest)
+		c.sessionCommand(word, rest)
 	default:
 		c.send(wire.AppendReply(nil, "-ERR command not found"))
 	}
-	return true
+}
+
+// noeventsCommand stops the event subscription; it returns the reply.
+func (c *conn) noeventsCommand() string {
+	s := c.s
+	s.lock()
+	defer s.unlock()
+	if !c.events {
+		return "-ERR not listening for events"
+	}
+	c.events = false
+	c.subs = [numEventTypes]bool{}
+	c.custom = nil
+	return "+OK no longer listening for events"
+}
+
+// divertEventsCommand returns mod_event_socket's reply to divert_events;
+// the setting itself has no effect in fsemu.
+func (c *conn) divertEventsCommand(rest string) string {
+	switch {
+	case rest == "":
+		return "-ERR missing value."
+	case c.sessionID == "":
+		return "-ERR not controlling a session."
+	case strings.EqualFold(rest, "on"):
+		return "+OK events diverted"
+	}
+	return "+OK events not diverted"
+}
+
+// sendmsgCommand runs sendmsg. The channel acts on the message after the
+// reply is written. Reply and action happen in one critical section, so
+// anyone who saw the reply and then takes the lock sees the action done.
+func (c *conn) sendmsgCommand(rest string, m *wire.Message) {
+	s := c.s
+	s.lock()
+	defer s.unlock()
+	reply, then := c.sendmsg(rest, m)
+	c.send(wire.AppendReply(nil, reply))
+	if then != nil {
+		then()
+	}
+}
+
+// sendeventCommand runs sendevent: the reply, then the event fired.
+func (c *conn) sendeventCommand(rest string, m *wire.Message) {
+	s := c.s
+	s.lock()
+	defer s.unlock()
+	reply, ev := c.sendevent(rest, m)
+	c.send(wire.AppendReply(nil, reply))
+	s.fire(ev, nil)
+}
+
+// nologCommand stops log delivery; it returns the reply (FreeSWITCH's
+// spelling).
+func (c *conn) nologCommand() string {
+	s := c.s
+	s.lock()
+	defer s.unlock()
+	if c.logLevel < 0 {
+		return "-ERR not loging"
+	}
+	c.logLevel = -1
+	return "+OK no longer logging"
+}
+
+// sessionCommand runs a command only an outbound socket has (linger,
+// nolinger, connect, getvar, resume); word is as sent, so only those
+// spelt in lower case get linger's own refusal.
+func (c *conn) sessionCommand(word, rest string) {
+	if c.sessionID == "" {
+		if word == "linger" || word == "nolinger" {
+			c.send(wire.AppendReply(nil, "-ERR not controlling a session"))
+		} else {
+			c.send(wire.AppendReply(nil, "-ERR command not found"))
+		}
+		return
+	}
+	c.outboundCommand(strings.ToLower(word), rest)
 }
 
 var knownCommands = map[string]bool{"auth": true, "userauth": true, "api": true, "bgapi": true,

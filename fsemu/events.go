@@ -4,7 +4,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/switchio/switchio/esl/wire"
@@ -55,19 +54,6 @@ func eventTypeByName(n string) (int, bool) {
 	return t, ok
 }
 
-// varHeaders interns "variable_<name>" header names so building events
-// does not allocate a string per variable per event.
-var varHeaders sync.Map
-
-func varHeader(name string) string {
-	if v, ok := varHeaders.Load(name); ok {
-		return v.(string)
-	}
-	h := "variable_" + name
-	varHeaders.Store(name, h)
-	return h
-}
-
 // newEvent creates an event with FreeSWITCH's standard headers.
 func (s *Server) newEvent(name, file, fn string, line int) *wire.Event {
 	return s.newEventCap(name, file, fn, line, 16)
@@ -101,21 +87,10 @@ func (s *Server) appendStd(ev *wire.Event, file, fn string, line int) {
 		wire.Header{Name: "Event-Date-Timestamp", Value: strconv.FormatInt(now.UnixMicro(), 10)},
 		wire.Header{Name: "Event-Calling-File", Value: file},
 		wire.Header{Name: "Event-Calling-Function", Value: fn},
-		wire.Header{Name: "Event-Calling-Line-Number", Value: lineString(line)},
+		wire.Header{Name: "Event-Calling-Line-Number", Value: s.intern.line(line)},
 		wire.Header{Name: "Event-Sequence", Value: strconv.FormatUint(s.seq, 10)},
 	)
 	ev.Headers = h
-}
-
-var lineStrings sync.Map
-
-func lineString(n int) string {
-	if v, ok := lineStrings.Load(n); ok {
-		return v.(string)
-	}
-	v := strconv.Itoa(n)
-	lineStrings.Store(n, v)
-	return v
 }
 
 // wants reports whether any listener could take an event of type t; it
@@ -157,7 +132,7 @@ func (s *Server) fire(ev *wire.Event, ch *channel) {
 			// layout of wire.AppendEventFrame, without moving the payload)
 			const room = 64
 			hint := s.sizeHint[t][f]
-			fr := newFrame(room + hint + hint/8 + 256)
+			fr := s.frames.get(room + hint + hint/8 + 256)
 			buf := ev.Append(fr.b[:room], f)
 			n := len(buf) - room
 			if fr.buf == nil || &buf[0] != &fr.buf[:1][0] {

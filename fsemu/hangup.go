@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"slices"
 	"strconv"
-	"time"
 
 	"github.com/switchio/switchio/esl/wire"
 )
@@ -77,10 +76,36 @@ func (s *Server) hangup(ch *channel, cause string) {
 	if _, ok := causeCodes[cause]; !ok {
 		cause = "NORMAL_CLEARING"
 	}
+	ch.startHangup(cause)
+	ch.logHangup()
+	ch.emit(evHangup, nil, nil)
+	if f := ch.afterHangupEvent; f != nil {
+		ch.afterHangupEvent = nil
+		f()
+	}
+	if ch.endpoint == "sofia" && ch.remoteHangup {
+		ch.setHangupDisposition()
+	}
+	ch.stopApps()
+	ch.running = csHangup
+	ch.emit(evState, nil, nil)
+	ch.removeBugs()
+	ch.enterReporting(cause)
+	ch.releaseWaiters(cause)
+	s.destroy(ch)
+	s.hangupBridged(ch)
+	s.hangupPeer(ch, cause)
+}
+
+// startHangup marks the channel hanging up with cause, before
+// CHANNEL_HANGUP: its timers stop, its bridge partner learns the cause,
+// and a sofia channel the far end hung up after the answer records the
+// SIP reason it got.
+func (ch *channel) startHangup(cause string) {
 	ch.hangingUp = true
 	ch.stopTimers()
 	ch.cause = cause
-	ch.hangupAt = s.nowMicros()
+	ch.hangupAt = ch.s.nowMicros()
 	ch.target = csHangup
 	if b := ch.bridged; b != nil {
 		ch.setVar("bridge_hangup_cause", cause)
@@ -95,15 +120,13 @@ func (s *Server) hangup(ch *channel, cause string) {
 		ch.setVar("proto_specific_hangup_cause", "sip:"+st)
 		ch.setVar("sip_term_cause", q)
 	}
-	ch.logHangup()
-	ch.emit(evHangup, nil, nil)
-	if f := ch.afterHangupEvent; f != nil {
-		ch.afterHangupEvent = nil
-		f()
-	}
-	if ch.endpoint == "sofia" && ch.remoteHangup {
-		ch.setHangupDisposition()
-	}
+}
+
+// stopApps ends the running applications, the innermost first, each with
+// its CHANNEL_EXECUTE_COMPLETE (a park's or a parked socket's
+// CHANNEL_UNPARK and a playback's PLAYBACK_STOP before it), and drops the
+// queued ones.
+func (ch *channel) stopApps() {
 	for i := len(ch.apps) - 1; i >= 0; i-- {
 		ap := ch.apps[i]
 		ap.stop()
@@ -121,14 +144,14 @@ func (s *Server) hangup(ch *channel, cause string) {
 	}
 	ch.apps = nil
 	ch.queue = nil
-	ch.running = csHangup
-	ch.emit(evState, nil, nil)
-	ch.removeBugs()
-	// switch_core_session_hangup_state (switch_core_state_machine.c):
-	// hangup_cause and the timestamps, then CCS_HANGUP, then the
-	// endpoint's on_hangup (sofia: the hang-up disposition), then
-	// switch_core_media_set_stats; CS_REPORTING and HANGUP_COMPLETE
-	// carry all of them.
+}
+
+// enterReporting is switch_core_session_hangup_state
+// (switch_core_state_machine.c) after the media bugs: hangup_cause and the
+// timestamps, then CCS_HANGUP, then the endpoint's on_hangup (sofia: the
+// hang-up disposition), then switch_core_media_set_stats; CS_REPORTING and
+// HANGUP_COMPLETE carry all of them.
+func (ch *channel) enterReporting(cause string) {
 	ch.addCDRVars()
 	ch.keepRTPPeer()
 	ch.setCallState(ccsHangup)
@@ -142,7 +165,14 @@ func (s *Server) hangup(ch *channel, cause string) {
 	ch.target = csReporting
 	ch.emit(evState, nil, nil)
 	ch.emit(evHangupDone, []wire.Header{{Name: "Hangup-Cause", Value: cause}}, nil)
-	if done := ch.done; done != nil { // a failed originate ends before CHANNEL_DESTROY (capture 19)
+}
+
+// releaseWaiters answers whoever still waits on the channel before it is
+// destroyed: an originate not yet done fails with cause (a failed
+// originate ends before CHANNEL_DESTROY, capture 19), and its outbound
+// socket learns the session hung up.
+func (ch *channel) releaseWaiters(cause string) {
+	if done := ch.done; done != nil {
 		ch.done = nil
 		ch.r = nil
 		done("-ERR " + cause + "\n")
@@ -151,6 +181,12 @@ func (s *Server) hangup(ch *channel, cause string) {
 		ch.sock = nil
 		c.sessionHungUp()
 	}
+}
+
+// destroy runs CS_DESTROY: CHANNEL_DESTROY, the state change, and the
+// channel leaves the server (its scheduled tasks and its place in the
+// capacity model with it).
+func (s *Server) destroy(ch *channel) {
 	ch.target = csDestroy
 	ch.emit(evDestroy, nil, nil)
 	ch.running = csDestroy
@@ -166,47 +202,65 @@ func (s *Server) hangup(ch *channel, cause string) {
 	if s.capacity != nil {
 		s.capacity.callEnded(s.clock.Now(), ch)
 	}
+}
 
-	if b := ch.bridged; b != nil {
-		ch.bridged = nil
-		b.bridged = nil
-		if !b.gone() {
-			b.emit(evUnbridge, nil, nil)
-			s.hangup(b, "NORMAL_CLEARING")
-		}
+// hangupBridged unbridges a hung-up channel and hangs up the leg it was
+// bridged to (on this server) with NORMAL_CLEARING.
+func (s *Server) hangupBridged(ch *channel) {
+	b := ch.bridged
+	if b == nil {
+		return
 	}
+	ch.bridged = nil
+	b.bridged = nil
+	if !b.gone() {
+		b.emit(evUnbridge, nil, nil)
+		s.hangup(b, "NORMAL_CLEARING")
+	}
+}
+
+// hangupPeer tells the far end of a hung-up channel's SIP call (its peer,
+// possibly on another server) to hang up, through the network.
+func (s *Server) hangupPeer(ch *channel, cause string) {
 	p := ch.peer
 	ch.peer = nil
-	if p != nil && !p.gone() {
-		p.peer = nil
-		pc := "NORMAL_CLEARING"
-		switch {
-		case ch.outbound && !p.answered:
-			pc = "ORIGINATOR_CANCEL"
-		case !ch.outbound && !ch.answered:
-			pc = cause
-		case causeCodes[cause] > 0 && causeCodes[cause] < 128:
-			// the BYE carries "Reason: Q.850;cause=N" (mod_sofia.c
-			// sofia_on_hangup) and the far end hangs up with it
-			// (sofia.c sofia_handle_sip_i_bye); other causes go as
-			// "SIP;cause=N", which it ignores (capture 12: uuid_kill
-			// USER_BUSY ends the far leg USER_BUSY)
-			pc = cause
-		}
-		s.net.reply(s, p.s, func() {
-			if p.killPending != "" {
-				p.s.hangup(p, p.killPending)
-				return
-			}
-			if p.outbound && !p.answered {
-				p.remoteHangup = true
-				p.farFailed(pc)
-				return
-			}
-			p.remoteHangup = true
-			p.s.hangup(p, pc)
-		})
+	if p == nil || p.gone() {
+		return
 	}
+	p.peer = nil
+	pc := peerCause(ch, p, cause)
+	s.net.reply(s, p.s, func() {
+		if p.killPending != "" {
+			p.s.hangup(p, p.killPending)
+			return
+		}
+		if p.outbound && !p.answered {
+			p.remoteHangup = true
+			p.farFailed(pc)
+			return
+		}
+		p.remoteHangup = true
+		p.s.hangup(p, pc)
+	})
+}
+
+// peerCause is the cause the peer p of channel ch, which hung up with
+// cause, hangs up with.
+func peerCause(ch, p *channel, cause string) string {
+	switch {
+	case ch.outbound && !p.answered:
+		return "ORIGINATOR_CANCEL"
+	case !ch.outbound && !ch.answered:
+		return cause
+	case causeCodes[cause] > 0 && causeCodes[cause] < 128:
+		// the BYE carries "Reason: Q.850;cause=N" (mod_sofia.c
+		// sofia_on_hangup) and the far end hangs up with it
+		// (sofia.c sofia_handle_sip_i_bye); other causes go as
+		// "SIP;cause=N", which it ignores (capture 12: uuid_kill
+		// USER_BUSY ends the far leg USER_BUSY)
+		return cause
+	}
+	return "NORMAL_CLEARING"
 }
 
 // removeBugs is switch_core_media_bug_remove_all at the start of
@@ -269,122 +323,4 @@ func (ch *channel) setHangupDisposition() {
 		}
 	}
 	ch.setVar("sip_hangup_disposition", disp)
-}
-
-func stamp(us int64) string {
-	if us == 0 {
-		return ""
-	}
-	return time.UnixMicro(us).Format("2006-01-02 15:04:05")
-}
-
-// addCDRVars sets the variables switch_core_session_hangup_state sets
-// before CCS_HANGUP: hangup_cause, hangup_cause_q850 and those of
-// switch_channel_set_timestamps (switch_channel.c). The *sec values are
-// differences of whole epoch seconds (time/1e6 truncated, then
-// subtracted), *msec of whole milliseconds, *usec exact: an answer at
-// 24.97 s and a hang-up at 25.51 s bill 1 s and 540 ms.
-func (ch *channel) addCDRVars() {
-	v := ch.setVar
-	v("hangup_cause", ch.cause)
-	v("hangup_cause_q850", strconv.Itoa(causeCodes[ch.cause]))
-	if ch.dtmfs != "" {
-		v("digits_dialed", ch.dtmfs)
-	} else {
-		v("digits_dialed", "none")
-	}
-	// The channel's times as FreeSWITCH stamped them, on its timestamp
-	// clock's tick (tick.go); every value below derives from them.
-	st := ch.s.stampUs
-	created, answered, bridged := st(ch.created), st(ch.answeredAt), st(ch.bridgedAt)
-	progress, progressMedia, hungup := st(ch.progressAt), st(ch.progressMediaAt), st(ch.hangupAt)
-	v("start_stamp", stamp(created))
-	v("profile_start_stamp", stamp(created))
-	if answered != 0 {
-		v("answer_stamp", stamp(answered))
-	}
-	if bridged != 0 {
-		v("bridge_stamp", stamp(bridged))
-	}
-	if progress != 0 {
-		v("progress_stamp", stamp(progress))
-	}
-	if progressMedia != 0 {
-		v("progress_media_stamp", stamp(progressMedia))
-	}
-	v("end_stamp", stamp(hungup))
-	ep := func(n string, us int64) {
-		v(n+"_epoch", strconv.FormatInt(us/1e6, 10))
-		v(n+"_uepoch", strconv.FormatInt(us, 10))
-	}
-	ep("start", created)
-	ep("profile_start", created)
-	ep("answer", answered)
-	ep("bridge", bridged)
-	ep("last_hold", 0)
-	v("hold_accum_seconds", "0")
-	v("hold_accum_usec", "0")
-	v("hold_accum_ms", "0")
-	ep("resurrect", 0)
-	ep("progress", progress)
-	ep("progress_media", progressMedia)
-	ep("end", hungup)
-	v("last_app", ch.varOr("current_application", ""))
-	v("last_arg", ch.varOr("current_application_data", ""))
-	if ch.prof.cidName != "" {
-		v("caller_id", "\""+ch.prof.cidName+"\" <"+ch.prof.cidNum+">")
-	} else {
-		v("caller_id", ch.prof.cidNum)
-	}
-	d := cdrDurations(created, answered, bridged, progress, progressMedia, hungup)
-	for _, x := range d {
-		v(x.k, strconv.FormatInt(x.v, 10))
-	}
-	if ch.endpoint == "loopback" {
-		v("is_loopback", "1")
-	}
-}
-
-// cdrVal is a named call-detail value.
-type cdrVal struct {
-	k string
-	v int64
-}
-
-// cdrDurations computes switch_channel_set_timestamps' durations from
-// the channel's times (µs since the epoch, 0 for never), in its order.
-// Each unit is a difference of truncated times: whole seconds (time_t),
-// whole milliseconds, microseconds.
-func cdrDurations(created, answered, bridged, progress, progressMedia, hungup int64) []cdrVal {
-	type span struct{ sec, msec, usec int64 }
-	diff := func(from, to int64) span {
-		return span{to/1e6 - from/1e6, to/1e3 - from/1e3, to - from}
-	}
-	dur := diff(created, hungup)
-	var bill, legbill, ans, wait, prog, pm span
-	if bridged > created {
-		wait = diff(created, bridged)
-	}
-	if answered != 0 {
-		bill = diff(answered, hungup)
-		legbill = diff(created, hungup)
-		ans = diff(created, answered)
-	}
-	if progress != 0 {
-		prog = diff(created, progress)
-	}
-	if progressMedia != 0 {
-		pm = diff(created, progressMedia)
-	}
-	return []cdrVal{
-		{"duration", dur.sec}, {"billsec", bill.sec}, {"progresssec", prog.sec},
-		{"answersec", ans.sec}, {"waitsec", wait.sec}, {"progress_mediasec", pm.sec},
-		{"flow_billsec", legbill.sec},
-		{"mduration", dur.msec}, {"billmsec", bill.msec}, {"progressmsec", prog.msec},
-		{"answermsec", ans.msec}, {"waitmsec", wait.msec}, {"progress_mediamsec", pm.msec},
-		{"flow_billmsec", legbill.msec},
-		{"uduration", dur.usec}, {"billusec", bill.usec}, {"progressusec", prog.usec},
-		{"answerusec", ans.usec}, {"waitusec", wait.usec}, {"progress_mediausec", pm.usec},
-		{"flow_billusec", legbill.usec},
-	}
 }

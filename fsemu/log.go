@@ -40,7 +40,7 @@ func (s *Server) logLine(level, textChannel int, file, fn string, line int, user
 	b = append(b, userData...)
 	b = append(b, "\n\n"...)
 	b = append(b, body...)
-	fr := newFrame(len(b))
+	fr := s.frames.get(len(b))
 	fr.b = append(fr.b, b...)
 	fr.refs.Store(1)
 	for c := range s.conns {

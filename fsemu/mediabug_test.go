@@ -17,7 +17,7 @@ var capture21 = struct {
 	clip  string
 	stops []time.Duration
 }{
-	clip:  audio.TestSignal.ToneStream(),
+	clip:  audio.TestSignal().ToneStream(),
 	stops: []time.Duration{1520 * time.Millisecond, 3020 * time.Millisecond, 4560 * time.Millisecond, 6060 * time.Millisecond, 7600 * time.Millisecond},
 }
 
@@ -53,7 +53,7 @@ func TestRecordingReplaysCapture21(t *testing.T) {
 	api(t, fs1, "uuid_kill "+impairA, "+OK\n")
 	clock.Advance(100 * time.Millisecond)
 
-	mixed := audio.Expect{Signal: audio.TestSignal, MaxGap: 150 * time.Millisecond} // PlayRec's check before it read what each leg hears
+	mixed := audio.Expect{Signal: audio.TestSignal(), MaxGap: 150 * time.Millisecond} // PlayRec's check before it read what each leg hears
 	analyse := func(path string) (audio.Analysis, time.Duration) {
 		t.Helper()
 		clip, err := audio.ReadWAV(path)

@@ -123,6 +123,8 @@ type Server struct {
 	tickUs, tickPhase int64
 
 	denied atomic.Pointer[map[string]bool] // api commands answered "-ERR permission denied"
+	api    map[string]apiFunc              // the api commands (newAPITable), never written after Start
+	frames framePool                       // event frames for reuse (frame.go)
 
 	// guarded by net.mu
 	seq         uint64
@@ -160,6 +162,7 @@ type Server struct {
 	sched       scheduler             // sched_* tasks (sched.go)
 	console     consoleState          // mod_console settings (console.go)
 	scratch     wire.Event
+	intern      interner // variable header names, line numbers (intern.go)
 
 	stats struct {
 		commands atomic.Int64
@@ -235,6 +238,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		done:        make(chan struct{}),
 		commands:    map[string]int{},
 		queueLimit:  maxQueueLen,
+		api:         newAPITable(),
 	}
 	s.started = s.clock.Now()
 	if cfg.ClockTick > 0 {

@@ -190,17 +190,17 @@ func apiShow(s *Server, a string, done func(string)) {
 	case "status":
 		apiStatus(s, "", done)
 	case "modules", "api", "application", "endpoint", "codec", "file", "dialplan", "timer":
-		rows := moduleRows(what)
+		rows := moduleRows(s, what)
 		done(formatRows([]string{"type", "name", "ikey", "filename"}, rows, format))
 	default:
 		done("-USAGE: codec|endpoint|application|api|dialplan|file|timer|calls [count]|channels [count|like <match string>]|calls|detailed_calls|bridged_calls|detailed_bridged_calls|aliases|complete|chat|management|modules|nat_map|say|interfaces|interface_types|tasks|limits|status\n")
 	}
 }
 
-func moduleRows(what string) []map[string]string {
+func moduleRows(s *Server, what string) []map[string]string {
 	type m struct{ typ, name, key string }
 	list := []m{}
-	for n := range apiTable {
+	for n := range s.api {
 		key := "mod_commands"
 		if n == "sofia" {
 			key = "mod_sofia"

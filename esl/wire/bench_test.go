@@ -76,3 +76,35 @@ func BenchmarkParseEventPlain(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseEventJSON parses the text/event-json bodies of the 07
+// capture, already framed: the JSON parser's hot path (jsonParser.str).
+func BenchmarkParseEventJSON(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "captures", "07_call_sofia_json_all.rx.txt"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var bodies [][]byte
+	size := 0
+	rd := NewReader(bytes.NewReader(data))
+	for {
+		m, err := rd.ReadMessage()
+		if err != nil {
+			break
+		}
+		if m.ContentType() == TypeEventJSON {
+			bodies = append(bodies, m.Body)
+			size += len(m.Body)
+		}
+	}
+	if len(bodies) == 0 {
+		b.Fatal("no text/event-json frames in the capture")
+	}
+	b.SetBytes(int64(size / len(bodies)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := ParseEventJSON(bodies[i%len(bodies)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -338,13 +338,21 @@ func TestURLEncode(t *testing.T) {
 	}
 }
 
-func TestEventAccessors(t *testing.T) {
+// accessorsEvent parses the CHANNEL_HANGUP_COMPLETE event the accessor
+// tests read.
+func accessorsEvent(t *testing.T) *Event {
+	t.Helper()
 	e, err := ParseEventPlain([]byte("Event-Name: CHANNEL_HANGUP_COMPLETE\nEvent-Date-Timestamp: 1795633791583418\nEvent-Sequence: 1111\n" +
 		"Unique-ID: u1\nvariable_call_uuid: c1\nHangup-Cause: NORMAL_CLEARING\nhangup-cause: SECOND\nCaller-Channel-Answered-Time: 0\n" +
 		"Caller-Channel-Created-Time: junk\nvariable_DP_MATCH: ARRAY%3A%3A1000%7C%3A2000\nCall-Direction: inbound\n\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return e
+}
+
+func TestEventAccessors(t *testing.T) {
+	e := accessorsEvent(t)
 	if e.Name() != "CHANNEL_HANGUP_COMPLETE" || e.UniqueID() != "u1" || e.Direction() != "inbound" || e.HangupCause() != "NORMAL_CLEARING" {
 		t.Fatalf("accessors: %q %q %q %q", e.Name(), e.UniqueID(), e.Direction(), e.HangupCause())
 	}
@@ -372,15 +380,24 @@ func TestEventAccessors(t *testing.T) {
 	if got := SplitArray(e.Var("DP_MATCH")); !slices.Equal(got, []string{"1000", "2000"}) {
 		t.Fatalf("SplitArray = %q", got)
 	}
+}
+
+func TestSplitArray(t *testing.T) {
 	if got := SplitArray("single"); !slices.Equal(got, []string{"single"}) {
 		t.Fatalf("SplitArray = %q", got)
 	}
 	if got := SplitArray("ARRAY::"); !slices.Equal(got, []string{""}) {
 		t.Fatalf("SplitArray(ARRAY::) = %q", got)
 	}
+}
+
+// TestEventEdit checks the empty event's accessors, Clone, Del, Add and
+// NewEvent.
+func TestEventEdit(t *testing.T) {
 	if (&Event{}).Sequence() != 0 || (&Event{}).Name() != "" {
 		t.Fatal("empty event accessors")
 	}
+	e := accessorsEvent(t)
 	c := e.Clone()
 	c.Del("Hangup-Cause")
 	c.Add("Empty", "")

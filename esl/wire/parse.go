@@ -325,65 +325,84 @@ func (p *jsonParser) eat(c byte) bool {
 	return false
 }
 
-// str decodes a JSON string into the arena.
+// str decodes a JSON string into the arena. The run of bytes up to the next
+// quote or backslash is copied at once (scanned with locals, which the
+// compiler keeps in registers); escapes are left to escape.
 func (p *jsonParser) str() bool {
 	if !p.eat('"') {
 		return false
 	}
-	for p.i < len(p.b) {
-		start := p.i
-		for p.i < len(p.b) && p.b[p.i] != '"' && p.b[p.i] != '\\' {
-			p.i++
+	b := p.b
+	for {
+		start, i := p.i, p.i
+		for i < len(b) && b[i] != '"' && b[i] != '\\' {
+			i++
 		}
-		p.arena = append(p.arena, p.b[start:p.i]...)
-		if p.i >= len(p.b) {
+		p.arena = append(p.arena, b[start:i]...)
+		if i >= len(b) {
+			p.i = i
 			return false
 		}
-		if p.b[p.i] == '"' {
-			p.i++
+		p.i = i + 1
+		if b[i] == '"' {
 			return true
 		}
-		p.i++ // backslash
-		if p.i >= len(p.b) {
-			return false
-		}
-		c := p.b[p.i]
-		p.i++
-		switch c {
-		case '"', '\\', '/':
-			p.arena = append(p.arena, c)
-		case 'b':
-			p.arena = append(p.arena, '\b')
-		case 'f':
-			p.arena = append(p.arena, '\f')
-		case 'n':
-			p.arena = append(p.arena, '\n')
-		case 'r':
-			p.arena = append(p.arena, '\r')
-		case 't':
-			p.arena = append(p.arena, '\t')
-		case 'u':
-			if p.i+4 > len(p.b) {
-				return false
-			}
-			v, err := strconv.ParseUint(string(p.b[p.i:p.i+4]), 16, 32)
-			if err != nil {
-				return false
-			}
-			p.i += 4
-			r := rune(v)
-			if r >= 0xD800 && r < 0xDC00 && p.i+6 <= len(p.b) && p.b[p.i] == '\\' && p.b[p.i+1] == 'u' {
-				if lo, err := strconv.ParseUint(string(p.b[p.i+2:p.i+6]), 16, 32); err == nil && lo >= 0xDC00 && lo < 0xE000 {
-					r = 0x10000 + (r-0xD800)<<10 + (rune(lo) - 0xDC00)
-					p.i += 6
-				}
-			}
-			p.arena = utf8.AppendRune(p.arena, r) // a lone surrogate becomes U+FFFD
-		default:
+		if !p.escape() { // after the backslash
 			return false
 		}
 	}
-	return false
+}
+
+// escape decodes the escape sequence after a backslash into the arena; it
+// reports whether the sequence is valid.
+func (p *jsonParser) escape() bool {
+	if p.i >= len(p.b) {
+		return false
+	}
+	c := p.b[p.i]
+	p.i++
+	switch c {
+	case '"', '\\', '/':
+		p.arena = append(p.arena, c)
+	case 'b':
+		p.arena = append(p.arena, '\b')
+	case 'f':
+		p.arena = append(p.arena, '\f')
+	case 'n':
+		p.arena = append(p.arena, '\n')
+	case 'r':
+		p.arena = append(p.arena, '\r')
+	case 't':
+		p.arena = append(p.arena, '\t')
+	case 'u':
+		return p.unicodeEscape()
+	default:
+		return false
+	}
+	return true
+}
+
+// unicodeEscape decodes the four hex digits after "\u" into the arena as
+// UTF-8, joining a surrogate pair written as two escapes. It reports
+// whether the digits are valid.
+func (p *jsonParser) unicodeEscape() bool {
+	if p.i+4 > len(p.b) {
+		return false
+	}
+	v, err := strconv.ParseUint(string(p.b[p.i:p.i+4]), 16, 32)
+	if err != nil {
+		return false
+	}
+	p.i += 4
+	r := rune(v)
+	if r >= 0xD800 && r < 0xDC00 && p.i+6 <= len(p.b) && p.b[p.i] == '\\' && p.b[p.i+1] == 'u' {
+		if lo, err := strconv.ParseUint(string(p.b[p.i+2:p.i+6]), 16, 32); err == nil && lo >= 0xDC00 && lo < 0xE000 {
+			r = 0x10000 + (r-0xD800)<<10 + (rune(lo) - 0xDC00)
+			p.i += 6
+		}
+	}
+	p.arena = utf8.AppendRune(p.arena, r) // a lone surrogate becomes U+FFFD
+	return true
 }
 
 // maxJSONDepth bounds array nesting. FreeSWITCH only writes flat arrays; the
