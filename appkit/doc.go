@@ -4,4 +4,4 @@
 // (one shared instance, or one per server), a Router that routes inbound
 // calls by regular expression with guards, and a Service that runs them all
 // until stopped — what "switchio serve" runs.
-package app
+package appkit

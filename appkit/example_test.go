@@ -1,11 +1,11 @@
-package app_test
+package appkit_test
 
 import (
 	"context"
 	"fmt"
 	"time"
 
-	"github.com/switchio/switchio/app"
+	"github.com/switchio/switchio/appkit"
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/fsemu"
 	"github.com/switchio/switchio/originate"
@@ -23,7 +23,7 @@ func ExampleRouter() {
 	defer fs2.Close()
 
 	answered := make(chan string, 1)
-	r := &app.Router{}
+	r := &appkit.Router{}
 	r.MustRoute(`^1\d{3}$`, func(ctx context.Context, s *cluster.Session, m []string) error {
 		if err := s.Answer(ctx); err != nil {
 			return err
@@ -36,9 +36,9 @@ func ExampleRouter() {
 	svcCtx, stop := context.WithCancel(ctx)
 	ready := make(chan *cluster.Pool, 1)
 	done := make(chan error, 1)
-	svc := &app.Service{
+	svc := &appkit.Service{
 		Addrs: []string{fs1.Addr(), fs2.Addr()},
-		Apps:  map[string][]app.Loadable{"demo": {app.Shared(r)}},
+		Apps:  map[string][]appkit.Loadable{"demo": {appkit.Shared(r)}},
 		Ready: func(p *cluster.Pool) { ready <- p },
 	}
 	go func() { done <- svc.Run(svcCtx) }()
@@ -46,7 +46,7 @@ func ExampleRouter() {
 
 	// place a call from fs1 to fs2, tagged for the "demo" apps
 	req := originate.Request{Dest: "1234@" + fs2.SIPAddr()}
-	if _, err := app.SyncCall(ctx, pool.Clients()[0], req, "demo", nil); err != nil {
+	if _, err := appkit.SyncCall(ctx, pool.Clients()[0], req, "demo", nil); err != nil {
 		fmt.Println(err)
 	}
 	fmt.Println("answered", <-answered)

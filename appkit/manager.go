@@ -1,4 +1,4 @@
-package app
+package appkit
 
 import (
 	"context"
@@ -48,7 +48,7 @@ func NewManager(p *cluster.Pool) *Manager {
 // nothing stays loaded.
 func (m *Manager) Load(ctx context.Context, appID string, apps ...Loadable) error {
 	if len(apps) == 0 {
-		return errors.New("app: nothing to load")
+		return errors.New("appkit: nothing to load")
 	}
 	if appID == "" {
 		appID = cluster.DefaultAppID

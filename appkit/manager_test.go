@@ -1,4 +1,4 @@
-package app_test
+package appkit_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchio/switchio/app"
+	"github.com/switchio/switchio/appkit"
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/fsemu"
 	"github.com/switchio/switchio/originate"
@@ -67,7 +67,7 @@ func newPool(t *testing.T) (*cluster.Pool, *fsemu.Server, *fsemu.Server) {
 func dialTagged(t *testing.T, ctx context.Context, pool *cluster.Pool, c *cluster.Client, dest, appID string) {
 	t.Helper()
 	req := originate.Request{Dest: "1000@" + dest}
-	if _, err := app.SyncCall(ctx, c, req, appID, func(call *cluster.Call) bool { return call.Len() == 2 }); err != nil {
+	if _, err := appkit.SyncCall(ctx, c, req, appID, func(call *cluster.Call) bool { return call.Len() == 2 }); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -83,15 +83,15 @@ func TestManagerSharedAndPerServer(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			var made []*statefulApp
-			l := app.Shared(&statefulApp{})
+			l := appkit.Shared(&statefulApp{})
 			if tt.perServer {
-				l = app.PerServer(func() cluster.App {
+				l = appkit.PerServer(func() cluster.App {
 					a := &statefulApp{}
 					made = append(made, a)
 					return a
 				})
 			}
-			m := app.NewManager(pool)
+			m := appkit.NewManager(pool)
 			if err := m.Load(ctx, "state", l); err != nil {
 				t.Fatal(err)
 			}
@@ -148,10 +148,10 @@ func TestManagerIDsAndAtomicLoad(t *testing.T) {
 	pool, _, _ := newPool(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	m := app.NewManager(pool)
+	m := appkit.NewManager(pool)
 	first := &statefulApp{}
 	for _, id := range []string{"b", "a", ""} {
-		if err := m.Load(ctx, id, app.Shared(first)); err != nil && id == "b" {
+		if err := m.Load(ctx, id, appkit.Shared(first)); err != nil && id == "b" {
 			t.Fatal(err)
 		}
 	}
@@ -161,7 +161,7 @@ func TestManagerIDsAndAtomicLoad(t *testing.T) {
 	// A second Load under "b" that fails on the second server undoes only
 	// itself: the app loaded before under "b" stays on both servers.
 	n := 0
-	failSecond := app.PerServer(func() cluster.App {
+	failSecond := appkit.PerServer(func() cluster.App {
 		n++
 		return &otherApp{statefulApp{fail: n == 2}}
 	})
@@ -177,7 +177,7 @@ func TestManagerIDsAndAtomicLoad(t *testing.T) {
 		t.Errorf("Apps %d, want the one shared instance", len(m.Apps()))
 	}
 	// a factory returning nil is an error, not a panic
-	if err := m.Load(ctx, "nil", app.PerServer(func() cluster.App { return nil })); err == nil {
+	if err := m.Load(ctx, "nil", appkit.PerServer(func() cluster.App { return nil })); err == nil {
 		t.Fatal("nil app loaded")
 	}
 	if err := m.Load(ctx, "none"); err == nil {
@@ -198,9 +198,9 @@ func TestServiceLoadFailureTearsDown(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	good, bad := &statefulApp{}, &statefulApp{fail: true}
-	svc := &app.Service{
+	svc := &appkit.Service{
 		Addrs: []string{s1.Addr(), s2.Addr()},
-		Apps:  map[string][]app.Loadable{"a-good": {app.Shared(good)}, "b-bad": {app.Shared(bad)}},
+		Apps:  map[string][]appkit.Loadable{"a-good": {appkit.Shared(good)}, "b-bad": {appkit.Shared(bad)}},
 	}
 	// ids load in sorted order: "a-good" is set up on both servers before
 	// "b-bad" fails, and must be torn down on both.

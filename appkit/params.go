@@ -1,4 +1,4 @@
-package app
+package appkit
 
 import (
 	"fmt"
@@ -136,7 +136,7 @@ func (e *ParamError) Error() string {
 func SetParams(app any, text string) error {
 	v := reflect.ValueOf(app)
 	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
-		return fmt.Errorf("app: parameters need a pointer to a struct, got %T", app)
+		return fmt.Errorf("appkit: parameters need a pointer to a struct, got %T", app)
 	}
 	params, err := paramsOf(v.Elem().Type())
 	if err != nil {

@@ -1,4 +1,4 @@
-package app_test
+package appkit_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/switchio/switchio/app"
+	"github.com/switchio/switchio/appkit"
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/dialer/dialtest"
 	"github.com/switchio/switchio/esl"
@@ -36,7 +36,7 @@ func parkedCall(t *testing.T, addr, password, dest string, after time.Duration) 
 			}
 		}
 	})
-	if err := pool.Load(ctx, cluster.DefaultAppID, &app.ParkGuard{After: after}); err != nil {
+	if err := pool.Load(ctx, cluster.DefaultAppID, &appkit.ParkGuard{After: after}); err != nil {
 		t.Fatal(err)
 	}
 	a := uuid.NewString()

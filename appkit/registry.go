@@ -1,4 +1,4 @@
-package app
+package appkit
 
 import (
 	"fmt"
@@ -38,7 +38,7 @@ func (i *Info) New() cluster.App {
 }
 
 // Registry maps app names to app types. The zero value is not usable; use
-// NewRegistry. Default is the registry the CLI lists and loads from.
+// NewRegistry (apps.Builtin returns one holding the built-in apps).
 type Registry struct {
 	mu   sync.RWMutex
 	apps map[string]*Info
@@ -47,31 +47,16 @@ type Registry struct {
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry { return &Registry{apps: map[string]*Info{}} }
 
-// Default is the process-wide registry built-in apps register themselves
-// in, like database/sql drivers: a binary's apps are what it imports.
-var Default = NewRegistry()
-
-// Register adds an app type, given as a pointer to a value holding its
-// default parameters, on the Default registry.
-func Register(proto cluster.App) error { return Default.Register(proto) }
-
-// MustRegister is Register for init functions: it panics on error.
-func MustRegister(proto cluster.App) {
-	if err := Default.Register(proto); err != nil {
-		panic(err)
-	}
-}
-
 // Register adds an app type. proto must be a pointer to a struct; its field
 // values are the defaults of new instances. Names must be unique.
 func (r *Registry) Register(proto cluster.App) error {
 	v := reflect.ValueOf(proto)
 	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
-		return fmt.Errorf("app: register %T: need a pointer to a struct", proto)
+		return fmt.Errorf("appkit: register %T: need a pointer to a struct", proto)
 	}
 	params, err := paramsOf(v.Elem().Type())
 	if err != nil {
-		return fmt.Errorf("app: register %T: %w", proto, err)
+		return fmt.Errorf("appkit: register %T: %w", proto, err)
 	}
 	for i := range params {
 		params[i].Default = defaultText(v.Elem().FieldByName(params[i].Field))
@@ -88,7 +73,7 @@ func (r *Registry) Register(proto cluster.App) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if _, dup := r.apps[info.Name]; dup {
-		return fmt.Errorf("app: %q is already registered", info.Name)
+		return fmt.Errorf("appkit: %q is already registered", info.Name)
 	}
 	r.apps[info.Name] = info
 	return nil
@@ -148,7 +133,7 @@ func (r *Registry) New(spec string) (cluster.App, error) {
 		for _, i := range r.All() {
 			names = append(names, i.Name)
 		}
-		return nil, fmt.Errorf("app: unknown app %q (registered: %s)", name, strings.Join(names, ", "))
+		return nil, fmt.Errorf("appkit: unknown app %q (registered: %s)", name, strings.Join(names, ", "))
 	}
 	a := info.New()
 	if err := SetParams(a, params); err != nil {

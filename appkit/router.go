@@ -1,4 +1,4 @@
-package app
+package appkit
 
 import (
 	"context"
@@ -9,9 +9,9 @@ import (
 	"github.com/switchio/switchio/cluster"
 )
 
-// StopRouting, returned by a route, ends routing for the call: later
+// ErrStopRouting, returned by a route, ends routing for the call: later
 // matching routes do not run.
-var StopRouting = errors.New("app: stop routing")
+var ErrStopRouting = errors.New("appkit: stop routing")
 
 // RouteFunc handles a routed call in its own goroutine (a flow), where the
 // Session methods wait for their outcome.
@@ -29,7 +29,7 @@ type route struct {
 // headers have given values; a missing header is a non-match. A call that no
 // route matches, or that a guard rejects, is hung up with
 // NO_ROUTE_DESTINATION. Routes run in registration order until one returns
-// StopRouting.
+// ErrStopRouting.
 type Router struct {
 	// Guards are header -> required value.
 	Guards map[string]string
@@ -126,7 +126,7 @@ func (r *Router) Setup(ctx context.Context, reg *cluster.Registrar) error {
 		client.Go(ev, func(ctx context.Context) error {
 			for _, h := range hits {
 				if err := h.fn(ctx, s, h.match); err != nil {
-					if errors.Is(err, StopRouting) {
+					if errors.Is(err, ErrStopRouting) {
 						return nil
 					}
 					return err

@@ -1,4 +1,4 @@
-package app_test
+package appkit_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"github.com/google/uuid"
 	"go.uber.org/goleak"
 
-	"github.com/switchio/switchio/app"
+	"github.com/switchio/switchio/appkit"
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/fsemu"
 	"github.com/switchio/switchio/originate"
@@ -27,7 +27,7 @@ type routerEnv struct {
 	causes map[string]chan string // call key -> inbound leg's hang-up cause
 }
 
-func newRouterEnv(t *testing.T, r *app.Router) *routerEnv {
+func newRouterEnv(t *testing.T, r *appkit.Router) *routerEnv {
 	t.Helper()
 	n := fsemu.NewNetwork()
 	s1 := fsemu.RunT(t, fsemu.Config{Network: n})
@@ -39,7 +39,7 @@ func newRouterEnv(t *testing.T, r *app.Router) *routerEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { pool.Close() })
-	if err := app.NewManager(pool).Load(ctx, "routed", app.Shared(r)); err != nil {
+	if err := appkit.NewManager(pool).Load(ctx, "routed", appkit.Shared(r)); err != nil {
 		t.Fatal(err)
 	}
 	e := &routerEnv{pool: pool, callee: s2, caller: pool.Clients()[0], causes: map[string]chan string{}}
@@ -93,7 +93,7 @@ func TestRouterOrderGuardsAndStop(t *testing.T) {
 	var mu sync.Mutex
 	var trail []string
 	mark := func(s string) { mu.Lock(); trail = append(trail, s); mu.Unlock() }
-	r := &app.Router{Guards: map[string]string{"variable_sip_h_X-Tenant": "acme"}}
+	r := &appkit.Router{Guards: map[string]string{"variable_sip_h_X-Tenant": "acme"}}
 	r.MustRoute(`^1(\d+)$`, func(ctx context.Context, s *cluster.Session, m []string) error {
 		mark("first:" + m[1])
 		return nil
@@ -103,7 +103,7 @@ func TestRouterOrderGuardsAndStop(t *testing.T) {
 		if err := s.Answer(ctx); err != nil {
 			return err
 		}
-		return app.StopRouting
+		return appkit.ErrStopRouting
 	})
 	r.MustRoute(`.*`, func(ctx context.Context, s *cluster.Session, m []string) error {
 		mark("never")
@@ -132,7 +132,7 @@ func TestRouterOrderGuardsAndStop(t *testing.T) {
 }
 
 func TestRouterUnrouted(t *testing.T) {
-	r := &app.Router{}
+	r := &appkit.Router{}
 	r.MustRoute(`^9`, func(ctx context.Context, s *cluster.Session, m []string) error { return nil })
 	env := newRouterEnv(t, r)
 	if _, cause := env.dial(t, "1000", nil, 3*time.Second); cause != "NO_ROUTE_DESTINATION" {
@@ -141,7 +141,7 @@ func TestRouterUnrouted(t *testing.T) {
 }
 
 func TestRouterBadPattern(t *testing.T) {
-	r := &app.Router{}
+	r := &appkit.Router{}
 	if err := r.Route(`(`, nil); err == nil {
 		t.Fatal("bad regexp accepted")
 	}

@@ -1,4 +1,4 @@
-package app_test
+package appkit_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchio/switchio/app"
+	"github.com/switchio/switchio/appkit"
 	"github.com/switchio/switchio/apps/tone"
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/originate"
@@ -17,7 +17,7 @@ func TestSyncCall(t *testing.T) {
 	pool, _, s2 := newPool(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := app.NewManager(pool).Load(ctx, "tone", app.Shared(&tone.TonePlay{Freq: 1004})); err != nil {
+	if err := appkit.NewManager(pool).Load(ctx, "tone", appkit.Shared(&tone.TonePlay{Freq: 1004})); err != nil {
 		t.Fatal(err)
 	}
 	caller := pool.Clients()[0]
@@ -42,7 +42,7 @@ func TestSyncCall(t *testing.T) {
 			cctx, ccancel := context.WithTimeout(ctx, tt.timeout)
 			defer ccancel()
 			start := time.Now()
-			call, err := app.SyncCall(cctx, caller, originate.Request{Dest: tt.dest}, tt.appID, tt.until)
+			call, err := appkit.SyncCall(cctx, caller, originate.Request{Dest: tt.dest}, tt.appID, tt.until)
 			switch {
 			case tt.wantErr != nil || tt.errText != "":
 				if err == nil || (tt.wantErr != nil && !errors.Is(err, tt.wantErr)) || !strings.Contains(err.Error(), tt.errText) {

@@ -40,11 +40,11 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/switchio/switchio/apps/tone" // registers TonePlay, the default app
+	"github.com/switchio/switchio/apps"
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/dialer"
-	"github.com/switchio/switchio/dialer/measured"
 	"github.com/switchio/switchio/internal/procs"
+	"github.com/switchio/switchio/loadtest"
 )
 
 func envInt(name string, def int) int {
@@ -151,7 +151,7 @@ func benchDialer(b *testing.B, e *emulator, cfg dialer.Config, verbose bool) (*d
 // benchMeasuredDialer is benchDialer with, when measured, the run
 // measured as switchio dial --out does (CDR, figures, time series,
 // system statistics, Parquet under a temporary directory).
-func benchMeasuredDialer(b *testing.B, e *emulator, cfg dialer.Config, verbose, measure bool) (*dialer.Originator, *cluster.Pool, *measured.Run) {
+func benchMeasuredDialer(b *testing.B, e *emulator, cfg dialer.Config, verbose, measure bool) (*dialer.Originator, *cluster.Pool, *loadtest.Run) {
 	b.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -159,9 +159,9 @@ func benchMeasuredDialer(b *testing.B, e *emulator, cfg dialer.Config, verbose, 
 	if err != nil {
 		b.Fatal(err)
 	}
-	var m *measured.Run
+	var m *loadtest.Run
 	if measure {
-		if m, err = measured.Start(ctx, pool, measured.Options{Dir: b.TempDir()}); err != nil {
+		if m, err = loadtest.Start(ctx, pool, loadtest.Options{Dir: b.TempDir()}); err != nil {
 			b.Fatal(err)
 		}
 		cfg.OnCall = m.Call
@@ -173,7 +173,7 @@ func benchMeasuredDialer(b *testing.B, e *emulator, cfg dialer.Config, verbose, 
 	if err := o.Setup(ctx, dialer.Settings{VerboseEvents: verbose}); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := o.LoadSpec(ctx, nil, "TonePlay", 1); err != nil {
+	if _, err := o.LoadSpec(ctx, apps.Builtin(), "TonePlay", 1); err != nil {
 		b.Fatal(err)
 	}
 	return o, pool, m

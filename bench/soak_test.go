@@ -25,11 +25,11 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/switchio/switchio/apps/tone"
+	"github.com/switchio/switchio/apps"
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/dialer"
-	"github.com/switchio/switchio/dialer/measured"
 	"github.com/switchio/switchio/fsemu"
+	"github.com/switchio/switchio/loadtest"
 	"github.com/switchio/switchio/measure/store"
 )
 
@@ -75,13 +75,13 @@ func TestSoak(t *testing.T) {
 	}
 	defer pool.Close()
 	dir := t.TempDir()
-	m, err := measured.Start(ctx, pool, measured.Options{Dir: dir})
+	m, err := loadtest.Start(ctx, pool, loadtest.Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var records atomic.Int64
 	cfg := dialer.Config{Rate: float64(rate), Limit: 20 * rate, MaxOffered: 0, Duration: 5 * time.Second,
-		ServerTimeout: 5 * time.Second, OnCall: func(r dialer.CallRecord) { records.Add(1); m.Call(r) }}
+		ServerTimeout: 5 * time.Second, OnCall: func(r dialer.CallOutcome) { records.Add(1); m.Call(r) }}
 	o, err := dialer.New(ctx, pool, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +89,7 @@ func TestSoak(t *testing.T) {
 	if err := o.Setup(ctx, dialer.Settings{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := o.LoadSpec(ctx, nil, "TonePlay", 1); err != nil {
+	if _, err := o.LoadSpec(ctx, apps.Builtin(), "TonePlay", 1); err != nil {
 		t.Fatal(err)
 	}
 	heap0 := liveHeapMB()

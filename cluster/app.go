@@ -14,7 +14,7 @@ import (
 // it handles by registering handlers on the Registrar; those events are
 // subscribed on the server automatically. An App value may be loaded on many
 // clients (one instance shared by all servers) or built per server by a
-// factory (see app.Manager).
+// factory (see appkit.Manager).
 type App interface {
 	Setup(ctx context.Context, r *Registrar) error
 }
@@ -66,8 +66,11 @@ func (e *Event) Call() *Call {
 
 // HandlerFunc handles an event on the client's event loop. It must not
 // block: it sends commands with their queued form (Session.Queue), which
-// returns at once; the waiting Session methods called with its ctx fail
-// with ErrWouldBlock.
+// returns at once. The waiting Session methods and Client.API and BgAPI
+// fail with ErrWouldBlock when called from a handler, whatever context
+// they are given: the client knows the goroutine running its handlers
+// (the connection's reader, which alone reads the replies they would wait
+// for). Work that waits belongs in a flow (Registrar.Flow, Client.Go).
 type HandlerFunc func(ctx context.Context, ev *Event)
 
 // FlowFunc is a sequential call flow started by an event in its own

@@ -30,7 +30,7 @@ func (c *Call) Sessions() []*Session {
 }
 
 // First returns the originating leg, the one whose uuid is the call's key
-// (as the dialer and app.SyncCall tag calls), else the first leg seen.
+// (as the dialer and appkit.SyncCall tag calls), else the first leg seen.
 func (c *Call) First() *Session {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/switchio/switchio/esl"
+	"github.com/switchio/switchio/internal/goid"
 )
 
 // Client controls one FreeSWITCH server: one connection, one event loop that
@@ -66,7 +67,21 @@ type Client struct {
 // ErrWouldBlock instead of stalling (or deadlocking) the loop.
 type loopKey struct{}
 
-func onLoop(ctx context.Context) bool { return ctx.Value(loopKey{}) != nil }
+// onLoop tells whether a waiting method is called from an event handler:
+// with the loop's context, or with any other context (context.Background()
+// included) on the goroutine that is running the handlers now. Either way
+// it would stall the loop, or deadlock it when the handler runs on the
+// connection's reader, which alone can read the awaited reply.
+func (c *Client) onLoop(ctx context.Context) bool {
+	return ctx.Value(loopKey{}) != nil || c.inHandler()
+}
+
+// inHandler tells whether the calling goroutine is running event handlers
+// now.
+func (c *Client) inHandler() bool {
+	g := c.inbox.handler.Load()
+	return g != 0 && g == goid.ID()
+}
 
 // Dial connects to the server at addr, subscribes to the events the client
 // needs and starts its event loop. It fails when the first connection fails
@@ -116,7 +131,7 @@ func dial(ctx context.Context, addr string, cfg Config, pool *Pool, reg *callReg
 func (c *Client) connect(ctx context.Context) (*esl.Conn, error) {
 	ecfg := c.cfg.ESL
 	ecfg.Password = c.cfg.Password
-	ecfg.EventHandler = c.deliver
+	ecfg.EventHandler = c.deliverer()
 	if ecfg.Logger == nil {
 		ecfg.Logger = c.cfg.Logger
 	}
@@ -215,7 +230,12 @@ var ErrClientClosed = errors.New("cluster: client closed")
 var ErrDisconnected = errors.New("cluster: connection lost (reconnecting disabled)")
 
 // API runs an api command and returns its output (see esl.Conn.API).
+// Called from an event handler it fails with ErrWouldBlock: it waits for
+// a reply the handler's goroutine would have to read.
 func (c *Client) API(ctx context.Context, cmd string) (string, error) {
+	if c.inHandler() {
+		return "", fmt.Errorf("api from an event handler: %w", ErrWouldBlock)
+	}
 	conn, err := c.waitConn(ctx)
 	if err != nil {
 		return "", err
@@ -223,8 +243,13 @@ func (c *Client) API(ctx context.Context, cmd string) (string, error) {
 	return conn.API(ctx, cmd)
 }
 
-// BgAPI starts a background api command (see esl.Conn.BgAPI).
+// BgAPI starts a background api command (see esl.Conn.BgAPI); it waits
+// for the server to accept the job, so an event handler gets
+// ErrWouldBlock (Session.Queue sends commands from handlers).
 func (c *Client) BgAPI(ctx context.Context, cmd string) (*esl.Job, error) {
+	if c.inHandler() {
+		return nil, fmt.Errorf("bgapi from an event handler: %w", ErrWouldBlock)
+	}
 	conn, err := c.waitConn(ctx)
 	if err != nil {
 		return nil, err
@@ -234,6 +259,9 @@ func (c *Client) BgAPI(ctx context.Context, cmd string) (*esl.Job, error) {
 
 // BgAPIWithJobUUID is BgAPI with a caller-chosen Job-UUID.
 func (c *Client) BgAPIWithJobUUID(ctx context.Context, cmd, jobUUID string) (*esl.Job, error) {
+	if c.inHandler() {
+		return nil, fmt.Errorf("bgapi from an event handler: %w", ErrWouldBlock)
+	}
 	conn, err := c.waitConn(ctx)
 	if err != nil {
 		return nil, err

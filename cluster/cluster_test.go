@@ -337,6 +337,58 @@ func TestLoopWaitRefused(t *testing.T) {
 	}
 }
 
+// A handler that escapes the loop's context (context.Background(), or a
+// context of its own) is refused all the same: the guard knows the
+// goroutine running handlers, so a waiting Session method, an api or a
+// bgapi fails at once with ErrWouldBlock, where it would deadlock the
+// connection's reader (the only goroutine that can read its reply).
+func TestLoopWaitRefusedWithoutLoopContext(t *testing.T) {
+	_, s2, pool := twoServers(t)
+	ctx := testCtx(t)
+	type result struct {
+		what string
+		err  error
+	}
+	got := make(chan result, 8)
+	app := &handlerApp{event: "CHANNEL_PARK", fn: func(_ context.Context, ev *cluster.Event) {
+		if !ev.Session.IsInbound() {
+			return
+		}
+		bg := context.Background()
+		own, cancel := context.WithTimeout(bg, time.Hour)
+		defer cancel()
+		got <- result{"Answer(Background)", ev.Session.Answer(bg)}
+		_, err := ev.Session.GetVar(own, "uuid")
+		got <- result{"GetVar(own ctx)", err}
+		_, err = ev.Client.API(bg, "status")
+		got <- result{"Client.API", err}
+		_, err = ev.Client.BgAPI(bg, "status")
+		got <- result{"Client.BgAPI", err}
+		got <- result{"Queue().Answer", ev.Session.Queue().Answer()}
+	}}
+	if err := pool.Load(ctx, "escape", app); err != nil {
+		t.Fatal(err)
+	}
+	call(t, ctx, pool.Clients()[0], s2.SIPAddr(), "escape")
+	for range 4 {
+		select {
+		case r := <-got:
+			if !errors.Is(r.err, cluster.ErrWouldBlock) {
+				t.Errorf("%s from a handler: %v, want ErrWouldBlock", r.what, r.err)
+			}
+		case <-ctx.Done():
+			t.Fatal("the handler never returned: the loop is stuck")
+		}
+	}
+	if r := <-got; r.err != nil {
+		t.Errorf("%s: %v (the queued form is what handlers use)", r.what, r.err)
+	}
+	// Outside a handler the same calls wait as they should.
+	if _, err := pool.Clients()[0].API(ctx, "status"); err != nil {
+		t.Fatalf("API outside a handler: %v", err)
+	}
+}
+
 type handlerApp struct {
 	event string
 	fn    cluster.HandlerFunc

@@ -104,7 +104,7 @@ func (s *Session) run(ctx context.Context, cmd command) error {
 	if cmd.err != nil {
 		return cmd.err
 	}
-	if onLoop(ctx) {
+	if s.client.onLoop(ctx) {
 		return fmt.Errorf("%s on %s: %w", cmd.what, s.uuid, ErrWouldBlock)
 	}
 	conn, err := s.client.waitConn(ctx)
@@ -150,7 +150,7 @@ func (s *Session) ExecuteWait(ctx context.Context, app, arg string) (*Event, err
 // CHANNEL_EXECUTE to its completion, in order, on the event loop (events
 // names what to subscribe for it).
 func (s *Session) runToCompletion(ctx context.Context, cmd command, seen func(*Event), events ...string) (*Event, error) {
-	if onLoop(ctx) {
+	if s.client.onLoop(ctx) {
 		return nil, fmt.Errorf("%s on %s: %w", cmd.what, s.uuid, ErrWouldBlock)
 	}
 	if cmd.err != nil {
@@ -193,7 +193,7 @@ func (s *Session) answerCmd() command { return s.apiCmd("uuid_answer") }
 // Answer answers the channel (uuid_answer) and returns once CHANNEL_ANSWER
 // arrived (at once if it already had).
 func (s *Session) Answer(ctx context.Context) error {
-	if onLoop(ctx) {
+	if s.client.onLoop(ctx) {
 		return fmt.Errorf("uuid_answer on %s: %w", s.uuid, ErrWouldBlock)
 	}
 	if s.Answered() {
@@ -559,7 +559,7 @@ func (s *Session) Speak(ctx context.Context, engine, voice, text string) error {
 // waits for the answer: called with an event handler's ctx it fails with
 // ErrWouldBlock (there is no queued form).
 func (s *Session) GetVar(ctx context.Context, name string) (string, error) {
-	if onLoop(ctx) {
+	if s.client.onLoop(ctx) {
 		return "", fmt.Errorf("uuid_getvar on %s: %w", s.uuid, ErrWouldBlock)
 	}
 	if err := checkArgs(name); err != nil {

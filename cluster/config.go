@@ -30,21 +30,22 @@ const (
 	HeaderAppID = "X-switchio_app_id"
 )
 
-// Default header lists.
-var (
-	// DefaultAppIDHeaders are read, in order, for a new session's app id:
-	// the dispatch header first, then the app name switchio sent (or
-	// dial --app-header's value), then a plain channel variable set by a
-	// dialplan. The first value naming an app id loaded on the client
-	// wins; when none does, the first value present (the call is then
-	// counted unrouted, Counters.Unrouted); with none present,
-	// DefaultAppID.
-	DefaultAppIDHeaders = []string{"variable_sip_h_" + HeaderAppID, "variable_sip_h_" + HeaderApp, "variable_switchio_app"}
-	// DefaultCorrelationHeaders are read, in order, for a new session's call
-	// key: the originating-session SIP header the dialer injects, then the
-	// call uuid.
-	DefaultCorrelationHeaders = []string{"variable_sip_h_" + HeaderOriginatingSession, "variable_switchio_originating_session", "Channel-Call-UUID"}
-)
+// DefaultAppIDHeaders returns the headers read, in order, for a new
+// session's app id: the dispatch header first, then the app name switchio
+// sent (or dial --app-header's value), then a plain channel variable set
+// by a dialplan. The first value naming an app id loaded on the client
+// wins; when none does, the first value present (the call is then counted
+// unrouted, Counters.Unrouted); with none present, DefaultAppID.
+func DefaultAppIDHeaders() []string {
+	return []string{"variable_sip_h_" + HeaderAppID, "variable_sip_h_" + HeaderApp, "variable_switchio_app"}
+}
+
+// DefaultCorrelationHeaders returns the headers read, in order, for a new
+// session's call key: the originating-session SIP header the dialer
+// injects, then the call uuid.
+func DefaultCorrelationHeaders() []string {
+	return []string{"variable_sip_h_" + HeaderOriginatingSession, "variable_switchio_originating_session", "Channel-Call-UUID"}
+}
 
 // baseEvents are what the client itself needs to track sessions, calls and
 // jobs; apps add theirs. The set is kept narrow on purpose: on a real
@@ -112,10 +113,10 @@ func (cfg *Config) setDefaults() {
 		cfg.Password = "ClueCon"
 	}
 	if cfg.AppIDHeaders == nil {
-		cfg.AppIDHeaders = DefaultAppIDHeaders
+		cfg.AppIDHeaders = DefaultAppIDHeaders()
 	}
 	if cfg.CorrelationHeaders == nil {
-		cfg.CorrelationHeaders = DefaultCorrelationHeaders
+		cfg.CorrelationHeaders = DefaultCorrelationHeaders()
 	}
 	if cfg.ReconnectMin <= 0 {
 		cfg.ReconnectMin = 100 * time.Millisecond

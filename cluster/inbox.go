@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/switchio/switchio/esl"
+	"github.com/switchio/switchio/internal/goid"
 )
 
 // inbox decides where a connection's events are handled. While the loop
@@ -21,11 +23,15 @@ import (
 // reader of the current connection, or the goroutine that runs the
 // client's loop (run) while the inbox is held.
 type inbox struct {
-	mu    sync.Mutex
-	live  bool
-	ctx   context.Context // the loop's context, given to handlers
-	held  []*esl.Event
-	limit int // most events held; past it the connection ends
+	// handler is the id of the goroutine running handlers now (0: none),
+	// for onLoop; loopG that of the client's loop goroutine (run).
+	handler atomic.Uint64
+	loopG   uint64
+	mu      sync.Mutex
+	live    bool
+	ctx     context.Context // the loop's context, given to handlers
+	held    []*esl.Event
+	limit   int // most events held; past it the connection ends
 }
 
 // defaultHeldEvents bounds the events held while the inbox is not live
@@ -33,8 +39,20 @@ type inbox struct {
 // listener (MAX_QUEUE_LEN).
 const defaultHeldEvents = 100000
 
-// deliver is the connection's event handler.
-func (c *Client) deliver(ev *esl.Event) error {
+// deliverer returns a connection's event handler: deliver, knowing the
+// id of the connection's reader goroutine, noted at its first event.
+func (c *Client) deliverer() func(*esl.Event) error {
+	var g uint64
+	return func(ev *esl.Event) error {
+		if g == 0 {
+			g = goid.ID()
+		}
+		return c.deliver(ev, g)
+	}
+}
+
+// deliver handles or holds an event read by the reader goroutine g.
+func (c *Client) deliver(ev *esl.Event, g uint64) error {
 	in := &c.inbox
 	in.mu.Lock()
 	if !in.live {
@@ -48,7 +66,9 @@ func (c *Client) deliver(ev *esl.Event) error {
 	}
 	ctx := in.ctx
 	in.mu.Unlock()
+	in.handler.Store(g)
 	c.handle(ctx, ev)
+	in.handler.Store(0)
 	return nil
 }
 
@@ -58,6 +78,8 @@ func (c *Client) goLive(ctx context.Context) {
 	in := &c.inbox
 	in.mu.Lock()
 	defer in.mu.Unlock()
+	in.handler.Store(in.loopG)
+	defer in.handler.Store(0)
 	for len(in.held) > 0 {
 		evs := in.held
 		in.held = nil

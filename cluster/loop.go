@@ -6,12 +6,14 @@ import (
 	"time"
 
 	"github.com/switchio/switchio/esl"
+	"github.com/switchio/switchio/internal/goid"
 )
 
 // run is the event loop: it hands events to the connection's reader
 // (inbox), resyncs and hands them over again when the connection drops.
 func (c *Client) run(conn *esl.Conn) {
 	defer c.wg.Done()
+	c.inbox.loopG = goid.ID()
 	loopCtx := context.WithValue(c.ctx, loopKey{}, true)
 	for {
 		c.goLive(loopCtx)

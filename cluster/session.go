@@ -159,7 +159,7 @@ func (s *Session) Done() <-chan struct{} {
 // Recv must not be called with the context of an event handler running on
 // the loop (ErrWouldBlock): the loop is what delivers the event.
 func (s *Session) Recv(ctx context.Context, name string) (*Event, error) {
-	if onLoop(ctx) {
+	if s.client.onLoop(ctx) {
 		return nil, fmt.Errorf("waiting for %s on %s: %w", name, s.uuid, ErrWouldBlock)
 	}
 	name = normalizeKey(name)

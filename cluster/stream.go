@@ -165,7 +165,7 @@ var ErrStreamClosed = errors.New("cluster: event stream closed")
 // next is Next that also gives up when the digit or total timer fires
 // (nil: never), saying which.
 func (st *EventStream) next(ctx context.Context, digit, total <-chan time.Time) (*Event, DigitEnd, error) {
-	if onLoop(ctx) {
+	if st.s.client.onLoop(ctx) {
 		return nil, "", fmt.Errorf("events %v of %s: %w", st.keys, st.s.uuid, ErrWouldBlock)
 	}
 	for {

@@ -1,13 +1,16 @@
-package measure
+package collect
 
 import (
 	"context"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/switchio/switchio/measure"
 
 	"github.com/switchio/switchio/cluster"
 )
@@ -15,39 +18,8 @@ import (
 // cdrEvents are the events the CDR needs beyond the cluster core's.
 var cdrEvents = []string{"CHANNEL_ORIGINATE", "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA"}
 
-// Facts are what a load test's dialer knows of one offered call and the
-// servers do not: when it was picked and written, its outcome in the
-// outcome table (docs/outcomes.md), its app and hold. In a load test the
-// CDR writes a call's record when its Facts arrive, so there is exactly
-// one record per offered call, sent or not.
-type Facts struct {
-	CallID      string
-	Seq         int64
-	Server      string
-	App         string
-	Destination string
-	// Outcome is failed, completed, dropped or abandoned; Cause the
-	// hang-up or originate cause (or a SWITCHIO_* cause).
-	Outcome, Cause string
-	// Picked is when the call was handed to a sender, Sent when its
-	// originate was written, LocalAnswer and LocalHangup when its A leg's
-	// answer and hang-up reached the controller (local clock; zero when
-	// not reached).
-	Picked, Sent, LocalAnswer, LocalHangup time.Time
-	Hold                                   time.Duration
-	// BillMsec is the A leg's billmsec as reported (-1: not reported).
-	BillMsec int64
-	// AudioLegs are the legs the call's app needs audio on
-	// (AudioReceiver): the record gets the RTP check's verdicts.
-	AudioLegs Legs
-	// HangupBy, when set, is who ended the call where the outcome does
-	// not say: "server" for a completed call its server's scheduled
-	// hang-up ended (Record.HangupBy).
-	HangupBy string
-}
-
-// CDRConfig configures a CDR.
-type CDRConfig struct {
+// CallRecorderConfig configures a CallRecorder.
+type CallRecorderConfig struct {
 	// LoadTest makes the CDR write a call's record when Complete gives
 	// its Facts (one record per offered call); calls no Facts claim are
 	// dropped after Linger (they are not the load test's). Otherwise a
@@ -59,23 +31,23 @@ type CDRConfig struct {
 	Linger time.Duration
 	// OnRecord receives each record, from the CDR's goroutines, in
 	// completion order; it must not block for long.
-	OnRecord func(Record)
+	OnRecord func(measure.Record)
 	// Verdicts declares the verdict columns of the run's apps (see
 	// Verdicter); VerdictWait bounds how long a record waits for a
 	// verdict marked pending (default 5 s).
-	Verdicts    []VerdictSpec
+	Verdicts    []measure.VerdictSpec
 	VerdictWait time.Duration
 	// AppOf, when set, names the apps handling a leg's session (outside a
 	// load test, where the dialer's facts do): the record's App.
 	AppOf func(*cluster.Client, *cluster.Session) string
 }
 
-// CDR builds one call-detail record per call from the pool's events (both
+// CallRecorder builds one call-detail record per call from the pool's events (both
 // legs, on their servers' clocks, FreeSWITCH's own billsec and RTP
 // figures) and, in a load test, the dialer's Facts. It is switchio's CDR
 // measurer; Attach it to a pool before calls start.
-type CDR struct {
-	cfg CDRConfig
+type CallRecorder struct {
+	cfg CallRecorderConfig
 
 	hurry atomic.Bool // CloseNow
 	mu    sync.Mutex
@@ -84,16 +56,16 @@ type CDR struct {
 	// Facts.AudioLegs until the record is delivered; rtpCheck is set when
 	// the run declares the check's columns (RTPVerdicts), so records
 	// never carry a verdict the store was not told of.
-	audioLegs map[string]Legs
+	audioLegs map[string]measure.Legs
 	rtpCheck  bool
 	waiting   map[string]waitingFacts
 	failed    int64
 	active    int64 // legs up
 	up        int64 // calls answered and not hung up
-	stats     CDRStats
-	offsets   map[string]ClockOffset
-	res       map[string]*resolutionSampler // each server's timestamp resolution
-	held      []heldRecord                  // waiting for pending verdicts
+	stats     CallRecorderStats
+	offsets   map[string]measure.ClockOffset
+	res       map[string]*measure.ResolutionSampler // each server's timestamp resolution
+	held      []heldRecord                          // waiting for pending verdicts
 	// live holds each tracked call's cluster.Call (its verdicts) until
 	// its record is written.
 	live     map[string]*cluster.Call
@@ -105,8 +77,8 @@ type CDR struct {
 	bySIP  map[string]string
 }
 
-// CDRStats counts what the CDR did, for tests and diagnostics.
-type CDRStats struct {
+// CallRecorderStats counts what the CallRecorder did, for tests and diagnostics.
+type CallRecorderStats struct {
 	// Records written; Unclaimed calls dropped because no Facts came
 	// (load test only); InFlight calls tracked now.
 	Records, Unclaimed, InFlight int64
@@ -114,12 +86,12 @@ type CDRStats struct {
 
 // heldRecord is a finished record waiting for its pending verdicts.
 type heldRecord struct {
-	r     Record
+	r     measure.Record
 	until time.Time
 }
 
 type waitingFacts struct {
-	f  Facts
+	f  measure.Facts
 	at time.Time
 }
 
@@ -131,8 +103,8 @@ type partial struct {
 	legs    legList
 	up      int       // legs not yet destroyed
 	ended   time.Time // when its last leg was destroyed (local)
-	counted bool      // counted in CDR.up
-	// app names the apps that handled the call (CDRConfig.AppOf), outside
+	counted bool      // counted in CallRecorder.up
+	// app names the apps that handled the call (CallRecorderConfig.AppOf), outside
 	// a load test; sips are its legs' SIP Call-IDs (cdr_join.go).
 	app  string
 	sips []string
@@ -176,15 +148,15 @@ type leg struct {
 	outbound        bool // Call-Direction outbound: a leg FreeSWITCH placed
 	activeAtCreate  int64
 	erlangsAtCreate float64
-	vars            *Record // call-detail values at hang-up (fillCallerVars)
-	rtp             *RTP
+	vars            *measure.Record // call-detail values at hang-up (fillCallerVars)
+	rtp             *measure.RTP
 }
 
 // record assembles the call's Record: the caller is the leg whose uuid is
 // the call key (the A leg of a call switchio placed, or FreeSWITCH's call
 // uuid), else the first created.
-func (p *partial) record() *Record {
-	r := Record{CallID: p.key, App: p.app}
+func (p *partial) record() *measure.Record {
+	r := measure.Record{CallID: p.key, App: p.app}
 	caller := p.legs.get(p.key)
 	if caller == nil {
 		caller = p.earliest(nil)
@@ -230,18 +202,18 @@ func (p *partial) earliest(but *leg) *leg {
 	return first
 }
 
-// NewCDR returns a CDR; Attach it to a pool.
-func NewCDR(cfg CDRConfig) *CDR {
+// NewCallRecorder returns a CDR; Attach it to a pool.
+func NewCallRecorder(cfg CallRecorderConfig) *CallRecorder {
 	if cfg.Linger <= 0 {
 		cfg.Linger = 30 * time.Second
 	}
 	if cfg.VerdictWait <= 0 {
 		cfg.VerdictWait = 5 * time.Second
 	}
-	m := &CDR{cfg: cfg, calls: map[string]*partial{}, waiting: map[string]waitingFacts{}, offsets: map[string]ClockOffset{},
-		res: map[string]*resolutionSampler{}, live: map[string]*cluster.Call{}, legKey: map[string]string{}, bySIP: map[string]string{}}
+	m := &CallRecorder{cfg: cfg, calls: map[string]*partial{}, waiting: map[string]waitingFacts{}, offsets: map[string]measure.ClockOffset{},
+		res: map[string]*measure.ResolutionSampler{}, live: map[string]*cluster.Call{}, legKey: map[string]string{}, bySIP: map[string]string{}}
 	for _, sp := range cfg.Verdicts {
-		m.rtpCheck = m.rtpCheck || sp.Name == VerdictRTPOK
+		m.rtpCheck = m.rtpCheck || sp.Name == measure.VerdictRTPOK
 	}
 	return m
 }
@@ -249,7 +221,7 @@ func NewCDR(cfg CDRConfig) *CDR {
 // Attach subscribes the events the CDR needs on every server of the pool
 // and observes them. Attach it before the dialer (or apps) so a call's
 // events are seen here before the call is reported finished.
-func (m *CDR) Attach(ctx context.Context, pool *cluster.Pool) error {
+func (m *CallRecorder) Attach(ctx context.Context, pool *cluster.Pool) error {
 	for _, c := range pool.Clients() {
 		if err := m.AttachClient(ctx, c); err != nil {
 			return err
@@ -260,7 +232,7 @@ func (m *CDR) Attach(ctx context.Context, pool *cluster.Pool) error {
 
 // AttachClient attaches the CDR to one server's client; a client already
 // attached is left alone, so no call is counted twice.
-func (m *CDR) AttachClient(ctx context.Context, c *cluster.Client) error {
+func (m *CallRecorder) AttachClient(ctx context.Context, c *cluster.Client) error {
 	m.mu.Lock()
 	if m.attached == nil {
 		m.attached = map[*cluster.Client]bool{}
@@ -281,16 +253,16 @@ func (m *CDR) AttachClient(ctx context.Context, c *cluster.Client) error {
 // clockSample updates a server's clock offset from one event: the
 // smallest (receive time - event time) seen; and its clock's resolution
 // (resolution.go); m.mu held.
-func (m *CDR) clockSample(server string, now, ts time.Time) {
+func (m *CallRecorder) clockSample(server string, now, ts time.Time) {
 	if ts.IsZero() {
 		return
 	}
 	rs := m.res[server]
 	if rs == nil {
-		rs = &resolutionSampler{}
+		rs = &measure.ResolutionSampler{}
 		m.res[server] = rs
 	}
-	rs.add(ts)
+	rs.Add(ts)
 	off := float64(now.Sub(ts)) / float64(time.Millisecond)
 	o := m.offsets[server]
 	if o.Samples == 0 || off < o.OffsetMs {
@@ -303,10 +275,10 @@ func (m *CDR) clockSample(server string, now, ts time.Time) {
 // ClockOffsets returns each server's clock offset against the
 // controller's as measured so far (local = server + offset, within the
 // smallest delivery delay seen).
-func (m *CDR) ClockOffsets() map[string]ClockOffset {
+func (m *CallRecorder) ClockOffsets() map[string]measure.ClockOffset {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make(map[string]ClockOffset, len(m.offsets))
+	out := make(map[string]measure.ClockOffset, len(m.offsets))
 	for k, v := range m.offsets {
 		v.OffsetMs = round4(v.OffsetMs)
 		out[k] = v
@@ -318,18 +290,18 @@ func (m *CDR) ClockOffsets() map[string]ClockOffset {
 // measured so far from their Event-Date-Timestamps (see ClockResolution):
 // 20 ms on a vanilla FreeSWITCH, whose server-side latencies then come in
 // steps of 20 ms.
-func (m *CDR) ClockResolutions() map[string]ClockResolution {
+func (m *CallRecorder) ClockResolutions() map[string]measure.ClockResolution {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make(map[string]ClockResolution, len(m.res))
+	out := make(map[string]measure.ClockResolution, len(m.res))
 	for k, rs := range m.res {
-		out[k] = rs.result()
+		out[k] = rs.Result()
 	}
 	return out
 }
 
 // Stats returns the CDR's counters.
-func (m *CDR) Stats() CDRStats {
+func (m *CallRecorder) Stats() CallRecorderStats {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	st := m.stats
@@ -337,7 +309,12 @@ func (m *CDR) Stats() CDRStats {
 	return st
 }
 
-func (m *CDR) observe(c *cluster.Client, e *cluster.Event) {
+// observe records one event of a call's leg: it finds (or, on
+// CHANNEL_CREATE, starts) the call and the leg, joins the call with its
+// other legs, samples the server's clock, and applies the event by kind;
+// the record of a call the event ends is emitted once m.mu is released.
+// It runs for every event of every call: keep it allocation-free.
+func (m *CallRecorder) observe(c *cluster.Client, e *cluster.Event) {
 	switch e.Key {
 	case "CHANNEL_CREATE", "CHANNEL_ORIGINATE", "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA", "CHANNEL_ANSWER",
 		"CHANNEL_HANGUP_COMPLETE", "CHANNEL_DESTROY":
@@ -351,20 +328,40 @@ func (m *CDR) observe(c *cluster.Client, e *cluster.Event) {
 	key := call.Key()
 	uuid := e.Session.UUID()
 	now := time.Now()
-	var out []Record
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
 		return
 	}
+	p := m.partialOf(e, call, key, uuid)
+	if p == nil {
+		m.mu.Unlock()
+		return
+	}
+	l := m.legOf(c, e, p, uuid)
+	if l == nil {
+		m.mu.Unlock()
+		return
+	}
+	p = m.join(p, e)
+	ts := e.Timestamp()
+	m.clockSample(c.Addr(), now, ts)
+	out := m.apply(p, l, e, key, ts, now)
+	m.mu.Unlock()
+	m.emit(out)
+}
+
+// partialOf returns the partial of the event's call (of the call its leg
+// was joined to, outside a load test), starting one on CHANNEL_CREATE;
+// nil when the call is not tracked. m.mu held.
+func (m *CallRecorder) partialOf(e *cluster.Event, call *cluster.Call, key, uuid string) *partial {
 	p := m.calls[key]
 	if k, ok := m.legKey[uuid]; ok && !m.cfg.LoadTest {
 		p = m.calls[k] // joined to another call (cdr_join.go)
 	}
 	if p == nil {
 		if e.Key != "CHANNEL_CREATE" {
-			m.mu.Unlock()
-			return
+			return nil
 		}
 		p = &partial{key: key, legs: make(legList, 0, 2)}
 		m.calls[key] = p
@@ -373,33 +370,39 @@ func (m *CDR) observe(c *cluster.Client, e *cluster.Event) {
 		p.call = call
 		m.live[key] = call
 	}
+	return p
+}
+
+// legOf returns p's leg of uuid, adding it on CHANNEL_CREATE (indexed
+// and its app named, outside a load test); nil when the leg is not
+// tracked. m.mu held.
+func (m *CallRecorder) legOf(c *cluster.Client, e *cluster.Event, p *partial, uuid string) *leg {
 	l := p.legs.get(uuid)
-	if l == nil {
-		if e.Key != "CHANNEL_CREATE" {
-			m.mu.Unlock()
-			return
-		}
-		l = &leg{uuid: uuid, server: c.Addr()}
-		p.legs.put(l)
-		if !m.cfg.LoadTest {
-			m.legKey[uuid] = p.key
-			if p.app == "" && m.cfg.AppOf != nil {
-				p.app = m.cfg.AppOf(c, e.Session)
-			}
+	if l != nil {
+		return l
+	}
+	if e.Key != "CHANNEL_CREATE" {
+		return nil
+	}
+	l = &leg{uuid: uuid, server: c.Addr()}
+	p.legs.put(l)
+	if !m.cfg.LoadTest {
+		m.legKey[uuid] = p.key
+		if p.app == "" && m.cfg.AppOf != nil {
+			p.app = m.cfg.AppOf(c, e.Session)
 		}
 	}
-	p = m.join(p, e)
-	ts := e.Timestamp()
-	m.clockSample(c.Addr(), now, ts)
+	return l
+}
+
+// apply records the event on leg l of call p (key is the event's call
+// key), by event kind, stamped ts on the server's clock and now on the
+// controller's; it returns the record to emit when the event ends the
+// call. m.mu held.
+func (m *CallRecorder) apply(p *partial, l *leg, e *cluster.Event, key string, ts, now time.Time) []measure.Record {
 	switch e.Key {
 	case "CHANNEL_CREATE":
-		p.up++
-		m.active++
-		l.create, l.localCreate = ts, now
-		l.outbound = e.Get("Call-Direction") == "outbound"
-		l.dest = strings.Clone(e.Get("Caller-Destination-Number"))
-		l.activeAtCreate = m.active
-		l.erlangsAtCreate = float64(m.up)
+		m.legCreated(p, l, e, ts, now)
 	case "CHANNEL_ORIGINATE":
 		l.originate = ts
 	case "CHANNEL_PROGRESS":
@@ -417,46 +420,72 @@ func (m *CDR) observe(c *cluster.Client, e *cluster.Event) {
 			m.up++
 		}
 	case "CHANNEL_HANGUP_COMPLETE":
-		l.hangup, l.localHangup = ts, now
-		l.vars = &Record{}
-		fillCallerVars(l.vars, e)
-		l.rtp = l.vars.CallerRTP
-		l.vars.CallerRTP = nil
-		if p.counted {
-			p.counted = false
-			m.up--
-		}
+		m.legHungUp(p, l, e, ts, now)
 	case "CHANNEL_DESTROY":
-		p.up--
-		m.active--
-		if p.up > 0 {
-			break
-		}
-		if p.counted {
-			p.counted = false
-			m.up--
-		}
-		p.ended = now
-		if !m.cfg.LoadTest {
-			delete(m.calls, p.key)
-			m.forget(p)
-			r := p.record()
-			out = append(out, m.finish(r, observedOutcome(r), r.HangupCause))
-		} else if w, ok := m.waiting[key]; ok {
-			delete(m.waiting, key)
-			delete(m.calls, key)
-			out = append(out, m.merge(p.record(), w.f))
-		}
+		return m.legDestroyed(p, key, now)
 	}
-	m.mu.Unlock()
-	m.emit(out)
+	return nil
+}
+
+// legCreated counts a new leg up and stamps its creation, direction,
+// destination and the load it was created under. m.mu held.
+func (m *CallRecorder) legCreated(p *partial, l *leg, e *cluster.Event, ts, now time.Time) {
+	p.up++
+	m.active++
+	l.create, l.localCreate = ts, now
+	l.outbound = e.Get("Call-Direction") == "outbound"
+	l.dest = strings.Clone(e.Get("Caller-Destination-Number"))
+	l.activeAtCreate = m.active
+	l.erlangsAtCreate = float64(m.up)
+}
+
+// legHungUp stamps a leg's hang-up and keeps its call-detail values and
+// RTP figures; the call no longer counts as up. m.mu held.
+func (m *CallRecorder) legHungUp(p *partial, l *leg, e *cluster.Event, ts, now time.Time) {
+	l.hangup, l.localHangup = ts, now
+	l.vars = &measure.Record{}
+	fillCallerVars(l.vars, e)
+	l.rtp = l.vars.CallerRTP
+	l.vars.CallerRTP = nil
+	if p.counted {
+		p.counted = false
+		m.up--
+	}
+}
+
+// legDestroyed counts a leg down; when it was the call's last, it
+// returns the call's record: at once outside a load test, else when its
+// Facts are waiting (key is the event's call key). m.mu held.
+func (m *CallRecorder) legDestroyed(p *partial, key string, now time.Time) []measure.Record {
+	p.up--
+	m.active--
+	if p.up > 0 {
+		return nil
+	}
+	if p.counted {
+		p.counted = false
+		m.up--
+	}
+	p.ended = now
+	var out []measure.Record
+	if !m.cfg.LoadTest {
+		delete(m.calls, p.key)
+		m.forget(p)
+		r := p.record()
+		out = append(out, m.finish(r, observedOutcome(r), r.HangupCause))
+	} else if w, ok := m.waiting[key]; ok {
+		delete(m.waiting, key)
+		delete(m.calls, key)
+		out = append(out, m.merge(p.record(), w.f))
+	}
+	return out
 }
 
 // Complete gives the Facts of one offered call (load test). Its record is
 // written now if its legs are gone (or never came), else when its last
 // leg is destroyed.
-func (m *CDR) Complete(f Facts) {
-	var out []Record
+func (m *CallRecorder) Complete(f measure.Facts) {
+	var out []measure.Record
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
@@ -467,7 +496,7 @@ func (m *CDR) Complete(f Facts) {
 	case p == nil:
 		// Never created on a server (refused, never sent, or its server
 		// was lost before its events came): the dialer's facts alone.
-		out = append(out, m.merge(&Record{CallID: f.CallID}, f))
+		out = append(out, m.merge(&measure.Record{CallID: f.CallID}, f))
 	case p.up <= 0:
 		delete(m.calls, f.CallID)
 		out = append(out, m.merge(p.record(), f))
@@ -492,15 +521,15 @@ func isSwitchioCause(c string) bool { return strings.HasPrefix(c, "SWITCHIO_") }
 // Sweep writes calls whose Facts waited longer than Linger for their
 // legs, and drops finished calls no Facts claimed (load test). Call it
 // now and then (Run does).
-func (m *CDR) Sweep(now time.Time) {
-	var out []Record
+func (m *CallRecorder) Sweep(now time.Time) {
+	var out []measure.Record
 	m.mu.Lock()
 	for k, w := range m.waiting {
 		if now.Sub(w.at) < m.cfg.Linger {
 			continue
 		}
 		delete(m.waiting, k)
-		r := &Record{CallID: k}
+		r := &measure.Record{CallID: k}
 		if p := m.calls[k]; p != nil {
 			r = p.record()
 			m.active -= int64(max(p.up, 0))
@@ -523,7 +552,7 @@ func (m *CDR) Sweep(now time.Time) {
 }
 
 // Run sweeps every second until ctx ends.
-func (m *CDR) Run(ctx context.Context) {
+func (m *CallRecorder) Run(ctx context.Context) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
@@ -539,8 +568,8 @@ func (m *CDR) Run(ctx context.Context) {
 // Close writes what is still waiting: Facts without their legs' ends
 // (load test), calls still up (their outcome as seen so far) and records
 // held for pending verdicts (without them), then stops taking events.
-func (m *CDR) Close() {
-	var out []Record
+func (m *CallRecorder) Close() {
+	var out []measure.Record
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
@@ -548,7 +577,7 @@ func (m *CDR) Close() {
 	}
 	m.closed = true
 	for k, w := range m.waiting {
-		r := &Record{CallID: k}
+		r := &measure.Record{CallID: k}
 		if p := m.calls[k]; p != nil {
 			r = p.record()
 			delete(m.calls, k)
@@ -571,12 +600,12 @@ func (m *CDR) Close() {
 
 // CloseNow makes Close write the records still waiting for verdicts at
 // once, without them (a user who interrupts twice wants out now).
-func (m *CDR) CloseNow() { m.hurry.Store(true) }
+func (m *CallRecorder) CloseNow() { m.hurry.Store(true) }
 
 // awaitVerdicts gives records held for pending verdicts (a recording
 // still being checked) their time, at most VerdictWait, so the last
 // calls of a run keep their verdicts; none after CloseNow.
-func (m *CDR) awaitVerdicts() {
+func (m *CallRecorder) awaitVerdicts() {
 	if m.hurry.Load() {
 		return
 	}
@@ -595,7 +624,7 @@ func (m *CDR) awaitVerdicts() {
 }
 
 // merge completes a record with the dialer's facts; m.mu held.
-func (m *CDR) merge(r *Record, f Facts) Record {
+func (m *CallRecorder) merge(r *measure.Record, f measure.Facts) measure.Record {
 	r.Seq = f.Seq
 	if f.Server != "" {
 		r.Server = f.Server
@@ -620,7 +649,7 @@ func (m *CDR) merge(r *Record, f Facts) Record {
 	r.HangupBy = hangupBy(f, r.HangupBy)
 	if f.AudioLegs != 0 && m.rtpCheck {
 		if m.audioLegs == nil {
-			m.audioLegs = map[string]Legs{}
+			m.audioLegs = map[string]measure.Legs{}
 		}
 		m.audioLegs[r.CallID] = f.AudioLegs
 	}
@@ -628,7 +657,7 @@ func (m *CDR) merge(r *Record, f Facts) Record {
 }
 
 // finish stamps the outcome and the cumulative failure count; m.mu held.
-func (m *CDR) finish(r *Record, outcome, cause string) Record {
+func (m *CallRecorder) finish(r *measure.Record, outcome, cause string) measure.Record {
 	r.Outcome = outcome
 	if cause != "" {
 		r.HangupCause = cause
@@ -641,7 +670,7 @@ func (m *CDR) finish(r *Record, outcome, cause string) Record {
 	return *r
 }
 
-func (m *CDR) emit(rs []Record) {
+func (m *CallRecorder) emit(rs []measure.Record) {
 	now := time.Now()
 	for _, r := range rs {
 		if m.ready(&r, now, false) {
@@ -652,14 +681,14 @@ func (m *CDR) emit(rs []Record) {
 
 // ready reads a record's verdicts; a record with one still pending is
 // held (false) until it is set or VerdictWait passes (or force).
-func (m *CDR) ready(r *Record, now time.Time, force bool) bool {
+func (m *CallRecorder) ready(r *measure.Record, now time.Time, force bool) bool {
 	m.mu.Lock()
 	call := m.live[r.CallID]
 	legs := m.audioLegs[r.CallID]
 	m.mu.Unlock()
-	v, pending := ReadVerdicts(call, m.cfg.Verdicts)
+	v, pending := measure.ReadVerdicts(call, m.cfg.Verdicts)
 	r.Verdicts = v
-	checkRTP(r, legs)
+	measure.CheckRTP(r, legs)
 	if pending && !force {
 		m.mu.Lock()
 		m.held = append(m.held, heldRecord{r: *r, until: now.Add(m.cfg.VerdictWait)})
@@ -671,7 +700,7 @@ func (m *CDR) ready(r *Record, now time.Time, force bool) bool {
 
 // release writes the held records whose verdicts are in or whose wait is
 // over (all with force).
-func (m *CDR) release(now time.Time, force bool) {
+func (m *CallRecorder) release(now time.Time, force bool) {
 	m.mu.Lock()
 	held := m.held
 	m.held = nil
@@ -683,7 +712,7 @@ func (m *CDR) release(now time.Time, force bool) {
 	}
 }
 
-func (m *CDR) deliver(r Record) {
+func (m *CallRecorder) deliver(r measure.Record) {
 	m.mu.Lock()
 	delete(m.live, r.CallID)
 	delete(m.audioLegs, r.CallID)
@@ -695,7 +724,7 @@ func (m *CDR) deliver(r Record) {
 
 // observedOutcome is the outcome of a call only observed (not placed by
 // a load test): answered or failed.
-func observedOutcome(r *Record) string {
+func observedOutcome(r *measure.Record) string {
 	if r.CallerAnswer.IsZero() {
 		return "failed"
 	}
@@ -705,7 +734,7 @@ func observedOutcome(r *Record) string {
 // hangupBy says who ended the call: the dialer's word when it gives one,
 // else from the load test's outcome, or from FreeSWITCH's
 // sip_hangup_disposition for calls only observed.
-func hangupBy(f Facts, observed string) string {
+func hangupBy(f measure.Facts, observed string) string {
 	if f.HangupBy != "" {
 		return f.HangupBy
 	}
@@ -725,7 +754,7 @@ func hangupBy(f Facts, observed string) string {
 
 // fillCallerVars reads a leg's call-detail variables at hang-up into r
 // (RTP into CallerRTP); m.mu held.
-func fillCallerVars(r *Record, e *cluster.Event) {
+func fillCallerVars(r *measure.Record, e *cluster.Event) {
 	r.HangupCause = strings.Clone(e.HangupCause())
 	r.SIPCallID = strings.Clone(e.Get("variable_sip_call_id"))
 	r.SIPTermStatus = strings.Clone(e.Get("variable_sip_term_status"))
@@ -748,12 +777,12 @@ func fillCallerVars(r *Record, e *cluster.Event) {
 
 // rtpOf reads one leg's RTP figures; nil when the leg had no RTP session
 // (FreeSWITCH sets no rtp_audio_* variables then).
-func rtpOf(e *cluster.Event) *RTP {
+func rtpOf(e *cluster.Event) *measure.RTP {
 	in, ok := intVar(e, "variable_rtp_audio_in_media_packet_count")
 	if !ok {
 		return nil
 	}
-	r := &RTP{InPackets: in}
+	r := &measure.RTP{InPackets: in}
 	r.OutPackets, _ = intVar(e, "variable_rtp_audio_out_media_packet_count")
 	r.InSkipped, _ = intVar(e, "variable_rtp_audio_in_skip_packet_count")
 	r.InFlaws, _ = intVar(e, "variable_rtp_audio_in_flaw_total")
@@ -795,3 +824,5 @@ func floatVar(e *cluster.Event, name string) *float64 {
 	}
 	return &f
 }
+
+func round4(f float64) float64 { return math.Round(f*10000) / 10000 }

@@ -1,4 +1,4 @@
-package measure
+package collect
 
 import (
 	"strings"
@@ -21,7 +21,7 @@ import (
 
 // join merges p with the partials its event links it to and returns the
 // partial the event's leg now belongs to; m.mu held.
-func (m *CDR) join(p *partial, e *cluster.Event) *partial {
+func (m *CallRecorder) join(p *partial, e *cluster.Event) *partial {
 	if m.cfg.LoadTest {
 		return p
 	}
@@ -55,7 +55,7 @@ func (m *CDR) join(p *partial, e *cluster.Event) *partial {
 // and returns it: across a SIP hop (sip) the one holding an outbound leg,
 // else the one holding an inbound leg; the first seen created when both
 // or neither do. m.mu held.
-func (m *CDR) mergePartials(a, b *partial, sip bool) *partial {
+func (m *CallRecorder) mergePartials(a, b *partial, sip bool) *partial {
 	placed := func(x *partial) bool {
 		for _, l := range x.legs {
 			if l.outbound == sip {
@@ -100,7 +100,7 @@ func (m *CDR) mergePartials(a, b *partial, sip bool) *partial {
 }
 
 // forget drops a written partial from the join indexes; m.mu held.
-func (m *CDR) forget(p *partial) {
+func (m *CallRecorder) forget(p *partial) {
 	for _, l := range p.legs {
 		if m.legKey[l.uuid] == p.key {
 			delete(m.legKey, l.uuid)

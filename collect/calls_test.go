@@ -1,4 +1,4 @@
-package measure_test
+package collect_test
 
 import (
 	"context"
@@ -7,9 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchio/switchio/collect"
+	"github.com/switchio/switchio/measure/summary"
+
 	"go.uber.org/goleak"
 
-	_ "github.com/switchio/switchio/apps/tone"
+	"github.com/switchio/switchio/apps"
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/dialer"
 	"github.com/switchio/switchio/fsemu"
@@ -20,7 +23,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // loadTest runs a dial over n emulated servers with a CDR attached and
 // returns the records, the dialer's summary and the aggregated figures.
-func loadTest(t *testing.T, n int, cfg dialer.Config, emu fsemu.Config, after func(*fsemu.Cluster, *dialer.Originator)) ([]measure.Record, dialer.Summary, measure.MetricsSummary) {
+func loadTest(t *testing.T, n int, cfg dialer.Config, emu fsemu.Config, after func(*fsemu.Cluster, *dialer.Originator)) ([]measure.Record, summary.Run, measure.MetricsSummary) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -37,7 +40,7 @@ func loadTest(t *testing.T, n int, cfg dialer.Config, emu fsemu.Config, after fu
 	var mu sync.Mutex
 	var recs []measure.Record
 	agg := measure.NewAggregator(time.Time{})
-	cdr := measure.NewCDR(measure.CDRConfig{LoadTest: true, OnRecord: func(r measure.Record) {
+	cdr := collect.NewCallRecorder(collect.CallRecorderConfig{LoadTest: true, OnRecord: func(r measure.Record) {
 		mu.Lock()
 		recs = append(recs, r)
 		agg.Add(r)
@@ -46,12 +49,12 @@ func loadTest(t *testing.T, n int, cfg dialer.Config, emu fsemu.Config, after fu
 	if err := cdr.Attach(ctx, pool); err != nil {
 		t.Fatal(err)
 	}
-	cfg.OnCall = func(r dialer.CallRecord) { cdr.Complete(r.Facts()) }
+	cfg.OnCall = func(r dialer.CallOutcome) { cdr.Complete(r.Facts()) }
 	o, err := dialer.New(ctx, pool, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := o.LoadSpec(ctx, nil, "TonePlay", 1); err != nil {
+	if _, err := o.LoadSpec(ctx, apps.Builtin(), "TonePlay", 1); err != nil {
 		t.Fatal(err)
 	}
 	if err := o.Start(); err != nil {
@@ -80,7 +83,7 @@ func near(got, want, tol time.Duration) bool { return got >= want-tol && got <= 
 // the median over the calls (the emulator's timers run on the real clock,
 // shared with the other tests under -race); no call is early, none more
 // than 200 ms late.
-func TestCDRLatenciesMatchFarEnd(t *testing.T) {
+func TestCallRecorderLatenciesMatchFarEnd(t *testing.T) {
 	const tol = 25 * time.Millisecond
 	cfg := dialer.Config{Rate: 20, Limit: 100, MaxOffered: 20, Duration: 500 * time.Millisecond}
 	emu := fsemu.Config{Inbound: fsemu.Inbound{RingTime: 300 * time.Millisecond, EarlyMedia: 400 * time.Millisecond, Action: "answer"}}
@@ -131,7 +134,7 @@ func TestCDRLatenciesMatchFarEnd(t *testing.T) {
 
 // One record per offered call when a server dies mid-run, and the
 // figures agree with the dialer's outcome table.
-func TestCDROneRecordPerOfferedCall(t *testing.T) {
+func TestCallRecorderOneRecordPerOfferedCall(t *testing.T) {
 	cfg := dialer.Config{Rate: 200, Limit: 1000, MaxOffered: 300, Duration: time.Second, ServerTimeout: 300 * time.Millisecond}
 	kill := func(cl *fsemu.Cluster, o *dialer.Originator) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -158,7 +161,7 @@ func TestCDROneRecordPerOfferedCall(t *testing.T) {
 
 // Calls only observed (switchio serve): one record per call, written when
 // its last leg is destroyed.
-func TestCDRObservedCalls(t *testing.T) {
+func TestCallRecorderObservedCalls(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	cl := fsemu.RunClusterT(t, 2, fsemu.Config{Inbound: fsemu.Inbound{Action: "answer", TalkTime: 200 * time.Millisecond}})
@@ -168,7 +171,7 @@ func TestCDRObservedCalls(t *testing.T) {
 	}
 	defer pool.Close()
 	got := make(chan measure.Record, 10)
-	cdr := measure.NewCDR(measure.CDRConfig{OnRecord: func(r measure.Record) { got <- r }})
+	cdr := collect.NewCallRecorder(collect.CallRecorderConfig{OnRecord: func(r measure.Record) { got <- r }})
 	if err := cdr.Attach(ctx, pool); err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +199,7 @@ func TestCDRObservedCalls(t *testing.T) {
 
 // An app's verdicts become typed columns of its calls' records; a record
 // waits for a verdict marked pending, at most VerdictWait.
-func TestCDRVerdicts(t *testing.T) {
+func TestCallRecorderVerdicts(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	cl, pool := answeringServer(t, ctx)
@@ -206,7 +209,7 @@ func TestCDRVerdicts(t *testing.T) {
 		{Name: "never", Kind: measure.KindInt},
 	}
 	got := make(chan measure.Record, 10)
-	cdr := measure.NewCDR(measure.CDRConfig{Verdicts: specs, VerdictWait: 2 * time.Second, OnRecord: func(r measure.Record) { got <- r }})
+	cdr := collect.NewCallRecorder(collect.CallRecorderConfig{Verdicts: specs, VerdictWait: 2 * time.Second, OnRecord: func(r measure.Record) { got <- r }})
 	if err := cdr.Attach(ctx, pool); err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +263,7 @@ func TestCDRVerdicts(t *testing.T) {
 // At close, records still waiting for a pending verdict get it if it
 // comes within VerdictWait; after CloseNow they are written at once,
 // without it.
-func TestCDRCloseAwaitsVerdicts(t *testing.T) {
+func TestCallRecorderCloseAwaitsVerdicts(t *testing.T) {
 	for _, now := range []bool{false, true} {
 		t.Run(map[bool]string{false: "Close", true: "CloseNow"}[now], func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -268,7 +271,7 @@ func TestCDRCloseAwaitsVerdicts(t *testing.T) {
 			cl, pool := answeringServer(t, ctx)
 			specs := []measure.VerdictSpec{{Name: "ber", Kind: measure.KindFloat}}
 			got := make(chan measure.Record, 10)
-			cdr := measure.NewCDR(measure.CDRConfig{Verdicts: specs, VerdictWait: 5 * time.Second, OnRecord: func(r measure.Record) { got <- r }})
+			cdr := collect.NewCallRecorder(collect.CallRecorderConfig{Verdicts: specs, VerdictWait: 5 * time.Second, OnRecord: func(r measure.Record) { got <- r }})
 			if err := cdr.Attach(ctx, pool); err != nil {
 				t.Fatal(err)
 			}

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchio/switchio/measure/summary"
+
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/dialer"
 	"github.com/switchio/switchio/fsemu"
@@ -13,13 +15,13 @@ import (
 // recorder collects a dialer's call records.
 type recorder struct {
 	mu   sync.Mutex
-	recs []dialer.CallRecord
+	recs []dialer.CallOutcome
 	uuid map[string]int
 }
 
 func newRecorder(cfg *dialer.Config) *recorder {
 	r := &recorder{uuid: map[string]int{}}
-	cfg.OnCall = func(c dialer.CallRecord) {
+	cfg.OnCall = func(c dialer.CallOutcome) {
 		r.mu.Lock()
 		r.recs = append(r.recs, c)
 		r.uuid[c.UUID]++
@@ -32,7 +34,7 @@ func newRecorder(cfg *dialer.Config) *recorder {
 // run (after Close): answered + failed == offered, completed + dropped +
 // abandoned == answered, one record per offered call, each call's record
 // consistent with its outcome.
-func checkAccounting(t *testing.T, sm dialer.Summary, r *recorder) {
+func checkAccounting(t *testing.T, sm summary.Run, r *recorder) {
 	t.Helper()
 	r.mu.Lock()
 	defer r.mu.Unlock()

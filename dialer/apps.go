@@ -2,10 +2,11 @@ package dialer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 
-	"github.com/switchio/switchio/app"
+	"github.com/switchio/switchio/appkit"
 	"github.com/switchio/switchio/cluster"
 )
 
@@ -15,11 +16,11 @@ import (
 // id's suffix (the id is "<dialer id>-<name>"), the app's label in
 // summaries and records, and the value of the X-switchio_app header
 // (unless Config.AppHeader is set). It returns the app id.
-func (o *Originator) LoadApp(ctx context.Context, name string, weight int, apps ...app.Loadable) (string, error) {
+func (o *Originator) LoadApp(ctx context.Context, name string, weight int, apps ...appkit.Loadable) (string, error) {
 	return o.loadApp(ctx, name, name, weight, apps...)
 }
 
-func (o *Originator) loadApp(ctx context.Context, name, label string, weight int, apps ...app.Loadable) (string, error) {
+func (o *Originator) loadApp(ctx context.Context, name, label string, weight int, apps ...appkit.Loadable) (string, error) {
 	if weight < 0 {
 		return "", fmt.Errorf("dialer: negative weight %d", weight)
 	}
@@ -87,11 +88,13 @@ func (o *Originator) AppLabel(id string) string {
 }
 
 // LoadSpec loads a registered app ("Name" or "Name/key=value,...", see
-// app.Registry.New) with one instance per server. The spec labels it in
-// summaries and records; X-switchio_app carries the app's name.
-func (o *Originator) LoadSpec(ctx context.Context, reg *app.Registry, spec string, weight int) (string, error) {
+// appkit.Registry.New) with one instance per server. The spec labels it in
+// summaries and records; X-switchio_app carries the app's name. reg is
+// the registry the name is looked up in (apps.Builtin() for the built-in
+// apps).
+func (o *Originator) LoadSpec(ctx context.Context, reg *appkit.Registry, spec string, weight int) (string, error) {
 	if reg == nil {
-		reg = app.Default
+		return "", errors.New("dialer: LoadSpec without a registry (apps.Builtin() holds the built-in apps)")
 	}
 	a, err := reg.New(spec)
 	if err != nil {
@@ -99,7 +102,7 @@ func (o *Originator) LoadSpec(ctx context.Context, reg *app.Registry, spec strin
 	}
 	name := cluster.AppName(a)
 	first := true
-	return o.loadApp(ctx, name, spec, weight, app.PerServer(func() cluster.App {
+	return o.loadApp(ctx, name, spec, weight, appkit.PerServer(func() cluster.App {
 		if first {
 			first = false
 			return a

@@ -179,7 +179,7 @@ type Config struct {
 	Margin time.Duration
 	// AppHeader, if set, is sent in the X-switchio_app header of every
 	// call instead of the app's name, for far ends that key on it: a far
-	// end controlled by switchio (serve, app.Service) dispatches the call
+	// end controlled by switchio (serve, appkit.Service) dispatches the call
 	// to the apps it loaded under that id, since it has none under the
 	// dialer's own id in X-switchio_app_id (cluster.DefaultAppIDHeaders).
 	AppHeader string
@@ -197,7 +197,7 @@ type Config struct {
 	SaturationLatency time.Duration
 	// OnCall receives every finished call, in order of completion, from a
 	// goroutine of the dialer.
-	OnCall func(CallRecord)
+	OnCall func(CallOutcome)
 	// OnServerDown is called when a server's connection is lost.
 	OnServerDown func(addr string)
 	// Logger receives the dialer's logs (nil discards them).

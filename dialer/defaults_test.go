@@ -19,7 +19,7 @@ func TestWaitDeliversEveryRecord(t *testing.T) {
 	for range 3 {
 		var got atomic.Int64
 		o, _ := newDialer(t, 1, dialer.Config{Rate: 200, Limit: 100, MaxOffered: 50, Duration: 100 * time.Millisecond,
-			OnCall: func(dialer.CallRecord) { got.Add(1) }}, fsemu.Config{}, true)
+			OnCall: func(dialer.CallOutcome) { got.Add(1) }}, fsemu.Config{}, true)
 		run(t, o)
 		if n := got.Load(); n != 50 {
 			t.Fatalf("%d of 50 records delivered when Wait returned", n)

@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchio/switchio/app"
+	"github.com/switchio/switchio/measure/summary"
+
+	"github.com/switchio/switchio/appkit"
+	"github.com/switchio/switchio/apps"
 	"github.com/switchio/switchio/apps/tone"
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/dialer"
@@ -57,14 +60,14 @@ func newDialer(t *testing.T, n int, cfg dialer.Config, emu fsemu.Config, tonePla
 		t.Fatal(err)
 	}
 	if tonePlay {
-		if _, err := o.LoadSpec(ctx, nil, "TonePlay", 1); err != nil {
+		if _, err := o.LoadSpec(ctx, apps.Builtin(), "TonePlay", 1); err != nil {
 			t.Fatal(err)
 		}
 	}
 	return o, cl
 }
 
-func run(t *testing.T, o *dialer.Originator) dialer.Summary {
+func run(t *testing.T, o *dialer.Originator) summary.Run {
 	t.Helper()
 	if err := o.Start(); err != nil {
 		t.Fatal(err)
@@ -202,8 +205,8 @@ func TestPerServerCapacity(t *testing.T) {
 
 func TestRateAccurate(t *testing.T) {
 	var mu sync.Mutex
-	var recs []dialer.CallRecord
-	cfg := dialer.Config{Rate: 40, Limit: 100, MaxOffered: 81, Duration: time.Second, OnCall: func(r dialer.CallRecord) {
+	var recs []dialer.CallOutcome
+	cfg := dialer.Config{Rate: 40, Limit: 100, MaxOffered: 81, Duration: time.Second, OnCall: func(r dialer.CallOutcome) {
 		mu.Lock()
 		recs = append(recs, r)
 		mu.Unlock()
@@ -250,11 +253,11 @@ func TestWeightedApps(t *testing.T) {
 	o, _ := newDialer(t, 2, dialer.Config{Rate: 400, Limit: 100, MaxOffered: 40, Duration: time.Second}, fsemu.Config{}, false)
 	ctx := ctxT(t, 10*time.Second)
 	tp := func() cluster.App { return &tone.TonePlay{Freq: 1004} }
-	a, err := o.LoadApp(ctx, "A", 3, app.PerServer(tp))
+	a, err := o.LoadApp(ctx, "A", 3, appkit.PerServer(tp))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := o.LoadApp(ctx, "B", 1, app.PerServer(tp))
+	b, err := o.LoadApp(ctx, "B", 1, appkit.PerServer(tp))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,7 +294,7 @@ func TestStates(t *testing.T) {
 		t.Fatalf("Start without app: %v", err)
 	}
 	ctx := ctxT(t, 20*time.Second)
-	if _, err := o.LoadSpec(ctx, nil, "TonePlay", 1); err != nil {
+	if _, err := o.LoadSpec(ctx, apps.Builtin(), "TonePlay", 1); err != nil {
 		t.Fatal(err)
 	}
 	if err := o.Start(); err != nil {
@@ -433,9 +436,9 @@ func TestFailureCausesPerServer(t *testing.T) {
 
 func TestControllerHangup(t *testing.T) {
 	var mu sync.Mutex
-	var recs []dialer.CallRecord
+	var recs []dialer.CallOutcome
 	cfg := dialer.Config{Rate: 100, Limit: 10, MaxOffered: 10, Duration: 300 * time.Millisecond,
-		OnCall: func(r dialer.CallRecord) { mu.Lock(); recs = append(recs, r); mu.Unlock() }}
+		OnCall: func(r dialer.CallOutcome) { mu.Lock(); recs = append(recs, r); mu.Unlock() }}
 	o, _ := newDialer(t, 1, cfg, fsemu.Config{}, true)
 	sm := run(t, o)
 	o.Close()

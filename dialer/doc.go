@@ -90,7 +90,7 @@
 // Each offered call is answered or Failed (never answered, with its
 // cause); each answered call ends Completed (held its time), Dropped
 // (ended early by the far end or the network) or Abandoned (ended early
-// by switchio: Hupall, drain, a lost server). Summary and CallRecord give
+// by switchio: Hupall, drain, a lost server). Summary and CallOutcome give
 // these; answered + failed == offered.
 //
 // # Hold time
@@ -102,7 +102,7 @@
 // controller (uuid_kill), and the server's sched_hangup is only a guard,
 // Margin (at least 2 s) later with cause ALLOTTED_TIMEOUT, for calls whose
 // controller is gone. The hold error (the A leg's billmsec minus
-// Duration) is in the Summary and each CallRecord.
+// Duration) is in the Summary and each CallOutcome.
 //
 // Server-side hang-up used to be the default for one reason: a hang-up
 // sent when the hold ends could queue behind originates on a busy server

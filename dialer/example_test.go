@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/switchio/switchio/app"
+	"github.com/switchio/switchio/apps"
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/dialer"
 	"github.com/switchio/switchio/fsemu"
-
-	_ "github.com/switchio/switchio/apps/tone" // registers TonePlay
 )
 
 // An Originator places 20 TonePlay calls at 40 calls/s, each held one
@@ -36,7 +34,7 @@ func ExampleOriginator() {
 	if err := o.Setup(ctx, dialer.Settings{}); err != nil {
 		panic(err)
 	}
-	if _, err := o.LoadSpec(ctx, app.Default, "TonePlay", 1); err != nil {
+	if _, err := o.LoadSpec(ctx, apps.Builtin(), "TonePlay", 1); err != nil {
 		panic(err)
 	}
 	if err := o.Start(); err != nil {

@@ -1,23 +1,23 @@
 package dialer
 
 import (
-	"github.com/switchio/switchio/app"
+	"github.com/switchio/switchio/appkit"
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/measure"
 )
 
 // bindApps gives a loaded app group the hooks its instances implement
-// (app.SelfEnding, app.LoadAware, app.OriginateVarser,
+// (appkit.SelfEnding, appkit.LoadAware, appkit.OriginateVarser,
 // measure.AudioReceiver); o.mu held.
 func (g *appGroup) bindApps(apps []cluster.App) {
 	for _, a := range apps {
-		if se, ok := a.(app.SelfEnding); ok && g.selfEnding == nil {
+		if se, ok := a.(appkit.SelfEnding); ok && g.selfEnding == nil {
 			g.selfEnding = se
 		}
-		if ov, ok := a.(app.OriginateVarser); ok && g.vars == nil {
+		if ov, ok := a.(appkit.OriginateVarser); ok && g.vars == nil {
 			g.vars = ov.OriginateVars()
 		}
-		if la, ok := a.(app.LoadAware); ok {
+		if la, ok := a.(appkit.LoadAware); ok {
 			g.aware = append(g.aware, la)
 		}
 		if ar, ok := a.(measure.AudioReceiver); ok {
@@ -27,8 +27,8 @@ func (g *appGroup) bindApps(apps []cluster.App) {
 }
 
 // currentLoad is the load new calls get; o.mu held.
-func (o *Originator) currentLoad() app.Load {
-	l := app.Load{Rate: o.rate, Limit: o.limit, Hold: o.duration}
+func (o *Originator) currentLoad() appkit.Load {
+	l := appkit.Load{Rate: o.rate, Limit: o.limit, Hold: o.duration}
 	if o.tr.hold.Kind != HoldFixed {
 		l.Dist = o.tr.hold
 	}
@@ -40,7 +40,7 @@ func (o *Originator) currentLoad() app.Load {
 func (o *Originator) tellApps() {
 	o.mu.Lock()
 	load := o.currentLoad()
-	var aware []app.LoadAware
+	var aware []appkit.LoadAware
 	for _, g := range o.apps {
 		aware = append(aware, g.aware...)
 	}

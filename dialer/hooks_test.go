@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchio/switchio/app"
+	"github.com/switchio/switchio/appkit"
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/dialer"
 	"github.com/switchio/switchio/fsemu"
@@ -17,7 +17,7 @@ import (
 // is told of.
 type loadRecorder struct {
 	mu    sync.Mutex
-	loads []app.Load
+	loads []appkit.Load
 }
 
 func (l *loadRecorder) Setup(ctx context.Context, r *cluster.Registrar) error {
@@ -29,13 +29,13 @@ func (l *loadRecorder) Setup(ctx context.Context, r *cluster.Registrar) error {
 	return nil
 }
 
-func (l *loadRecorder) LoadChanged(ld app.Load) {
+func (l *loadRecorder) LoadChanged(ld appkit.Load) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.loads = append(l.loads, ld)
 }
 
-func (l *loadRecorder) last() (app.Load, int) {
+func (l *loadRecorder) last() (appkit.Load, int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.loads[len(l.loads)-1], len(l.loads)
@@ -47,23 +47,23 @@ func (l *loadRecorder) last() (app.Load, int) {
 func TestLoadAwareApp(t *testing.T) {
 	o, _ := newDialer(t, 1, dialer.Config{Rate: 10, Limit: 20, Duration: 3 * time.Second}, fsemu.Config{}, false)
 	rec := &loadRecorder{}
-	if _, err := o.LoadApp(ctxT(t, 5*time.Second), "rec", 1, app.Shared(rec)); err != nil {
+	if _, err := o.LoadApp(ctxT(t, 5*time.Second), "rec", 1, appkit.Shared(rec)); err != nil {
 		t.Fatal(err)
 	}
-	if got, n := rec.last(); n != 1 || got != (app.Load{Rate: 10, Limit: 20, Hold: 3 * time.Second}) {
+	if got, n := rec.last(); n != 1 || got != (appkit.Load{Rate: 10, Limit: 20, Hold: 3 * time.Second}) {
 		t.Fatalf("at load: %+v (%d calls)", got, n)
 	}
 	steps := []struct {
 		change func() error
-		want   app.Load
+		want   appkit.Load
 	}{
-		{func() error { return o.SetRate(25) }, app.Load{Rate: 25, Limit: 20, Hold: 3 * time.Second}},
-		{func() error { return o.SetLimit(50) }, app.Load{Rate: 25, Limit: 50, Hold: 3 * time.Second}},
-		{func() error { o.SetDuration(time.Second); return nil }, app.Load{Rate: 25, Limit: 50, Hold: time.Second}},
+		{func() error { return o.SetRate(25) }, appkit.Load{Rate: 25, Limit: 20, Hold: 3 * time.Second}},
+		{func() error { return o.SetLimit(50) }, appkit.Load{Rate: 25, Limit: 50, Hold: 3 * time.Second}},
+		{func() error { o.SetDuration(time.Second); return nil }, appkit.Load{Rate: 25, Limit: 50, Hold: time.Second}},
 		// a distribution: its mean and itself
 		{func() error { return o.SetHoldDist(dialer.HoldDist{Kind: dialer.HoldExp, Mean: 2 * time.Second}) },
-			app.Load{Rate: 25, Limit: 50, Hold: 2 * time.Second, Dist: dialer.HoldDist{Kind: dialer.HoldExp, Mean: 2 * time.Second}}},
-		{func() error { o.SetDuration(4 * time.Second); return nil }, app.Load{Rate: 25, Limit: 50, Hold: 4 * time.Second}},
+			appkit.Load{Rate: 25, Limit: 50, Hold: 2 * time.Second, Dist: dialer.HoldDist{Kind: dialer.HoldExp, Mean: 2 * time.Second}}},
+		{func() error { o.SetDuration(4 * time.Second); return nil }, appkit.Load{Rate: 25, Limit: 50, Hold: 4 * time.Second}},
 	}
 	for i, st := range steps {
 		if err := st.change(); err != nil {
@@ -93,7 +93,7 @@ func (s *selfEnder) Setup(ctx context.Context, r *cluster.Registrar) error {
 			return
 		}
 		time.AfterFunc(s.end, func() {
-			app.MarkCompleted(call)
+			appkit.MarkCompleted(call)
 			_ = se.Queue().Hangup("NORMAL_CLEARING")
 		})
 	})
@@ -106,11 +106,11 @@ func (s *selfEnder) Setup(ctx context.Context, r *cluster.Registrar) error {
 // margin.
 func TestSelfEndingApp(t *testing.T) {
 	var mu sync.Mutex
-	var recs []dialer.CallRecord
+	var recs []dialer.CallOutcome
 	cfg := dialer.Config{Rate: 20, Limit: 20, MaxOffered: 6, Duration: 100 * time.Millisecond,
-		OnCall: func(c dialer.CallRecord) { mu.Lock(); recs = append(recs, c); mu.Unlock() }}
+		OnCall: func(c dialer.CallOutcome) { mu.Lock(); recs = append(recs, c); mu.Unlock() }}
 	o, cl := newDialer(t, 1, cfg, fsemu.Config{}, false)
-	if _, err := o.LoadApp(ctxT(t, 5*time.Second), "self", 1, app.Shared(&selfEnder{end: 600 * time.Millisecond, max: 5 * time.Second})); err != nil {
+	if _, err := o.LoadApp(ctxT(t, 5*time.Second), "self", 1, appkit.Shared(&selfEnder{end: 600 * time.Millisecond, max: 5 * time.Second})); err != nil {
 		t.Fatal(err)
 	}
 	cmd, err := o.OriginateCommand(cl.Server(0).Addr())

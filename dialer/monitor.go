@@ -3,6 +3,8 @@ package dialer
 import (
 	"time"
 
+	"github.com/switchio/switchio/measure/summary"
+
 	"github.com/switchio/switchio/esl"
 )
 
@@ -26,45 +28,14 @@ func (o *Originator) monitor() {
 		o.winOffered.next()
 		o.winAnswered.next()
 		for _, s := range o.servers {
-			wasDown := s.down
-			conn := s.c.Conn()
-			s.down = conn == nil || len(s.queue) == cap(s.queue)
-			if s.down && !wasDown {
+			if o.checkConn(s, now) {
 				down = append(down, s.addr)
-				s.downSince = now
-			} else if !wasDown && conn != nil && s.seenConn != nil && conn != s.seenConn {
-				down = append(down, s.addr) // lost and back within a tick
-			}
-			if conn != nil {
-				s.seenConn = conn
-			}
-			if !o.closed && o.reconnected(s) {
-				o.wg.Add(1)
-				go o.reapplySetup(s)
 			}
 			if !s.down {
-				s.lost = false
-			} else if !s.lost && now.Sub(s.downSince) >= o.cfg.ServerTimeout {
-				o.serverLost(s, now)
-			}
-			if s.down {
 				// A server that cannot be reached is not saturated: its
 				// originates wait for the connection, not for its CPU.
-				continue
+				o.checkSaturation(s, now)
 			}
-			for len(s.pendingQ) > 0 && (s.pendingQ[0].created != 0 || s.pendingQ[0].jobDone) {
-				s.pendingQ[0] = nil
-				s.pendingQ = s.pendingQ[1:]
-			}
-			var oldest time.Duration
-			if len(s.pendingQ) > 0 {
-				oldest = o.since(now) - s.pendingQ[0].offered
-			}
-			queued := 0
-			if conn := s.c.Conn(); conn != nil {
-				queued = eventsWaiting(conn.Stats())
-			}
-			s.sat.tick(now, s.queued, oldest, o.cfg.SaturationLatency, queued)
 		}
 		if n%4 == 0 {
 			o.sweep(now)
@@ -128,7 +99,7 @@ func (o *Originator) serverLost(s *server, now time.Time) {
 		o.release(c, now)
 		n++
 	}
-	o.lostServers = append(o.lostServers, LostServer{Addr: s.addr, After: o.since(s.downSince) - o.firstOffer, Calls: n})
+	o.lostServers = append(o.lostServers, summary.LostServer{Addr: s.addr, After: o.since(s.downSince) - o.firstOffer, Calls: n})
 	o.log.Warn("server lost", "server", s.addr, "calls", n)
 }
 
@@ -159,4 +130,52 @@ func eventsWaiting(st esl.Stats) int {
 		n += int(uint64(st.BytesUnread) * st.EventsReceived / st.BytesRead)
 	}
 	return n
+}
+
+// checkConn follows a server's connection: it reports a loss (true) when
+// the connection went down since the last tick, or went and came back
+// between two ticks; it re-applies the run's limits after a reconnect and
+// gives the server up once down for Config.ServerTimeout; o.mu held.
+func (o *Originator) checkConn(s *server, now time.Time) (lost bool) {
+	wasDown := s.down
+	conn := s.c.Conn()
+	s.down = conn == nil || len(s.queue) == cap(s.queue)
+	if s.down && !wasDown {
+		lost = true
+		s.downSince = now
+	} else if !wasDown && conn != nil && s.seenConn != nil && conn != s.seenConn {
+		lost = true // lost and back within a tick
+	}
+	if conn != nil {
+		s.seenConn = conn
+	}
+	if !o.closed && o.reconnected(s) {
+		o.wg.Add(1)
+		go o.reapplySetup(s)
+	}
+	if !s.down {
+		s.lost = false
+	} else if !s.lost && now.Sub(s.downSince) >= o.cfg.ServerTimeout {
+		o.serverLost(s, now)
+	}
+	return lost
+}
+
+// checkSaturation feeds a reachable server's saturation watch: the
+// originates it holds, the age of the oldest without an A leg, and the
+// events waiting for the controller; o.mu held.
+func (o *Originator) checkSaturation(s *server, now time.Time) {
+	for len(s.pendingQ) > 0 && (s.pendingQ[0].created != 0 || s.pendingQ[0].jobDone) {
+		s.pendingQ[0] = nil
+		s.pendingQ = s.pendingQ[1:]
+	}
+	var oldest time.Duration
+	if len(s.pendingQ) > 0 {
+		oldest = o.since(now) - s.pendingQ[0].offered
+	}
+	queued := 0
+	if conn := s.c.Conn(); conn != nil {
+		queued = eventsWaiting(conn.Stats())
+	}
+	s.sat.tick(now, s.queued, oldest, o.cfg.SaturationLatency, queued)
 }

@@ -9,8 +9,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/switchio/switchio/measure/summary"
+
 	"github.com/HdrHistogram/hdrhistogram-go"
-	"github.com/switchio/switchio/app"
+	"github.com/switchio/switchio/appkit"
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/measure"
 	"github.com/switchio/switchio/originate"
@@ -26,10 +28,10 @@ type appGroup struct {
 	calls         uint64
 	// selfEnding is set when the app ends its calls itself; aware are
 	// the app instances told of load changes.
-	selfEnding app.SelfEnding
-	aware      []app.LoadAware
+	selfEnding appkit.SelfEnding
+	aware      []appkit.LoadAware
 	// vars are the channel variables the app's originates need
-	// (app.OriginateVarser), each added unless the request sets it.
+	// (appkit.OriginateVarser), each added unless the request sets it.
 	vars []originate.Var
 	// audioLegs are the legs the app needs audio on
 	// (measure.AudioReceiver): its calls' records get the RTP check.
@@ -52,7 +54,7 @@ type Originator struct {
 	pool  *cluster.Pool
 	cfg   Config
 	log   *slog.Logger
-	mgr   *app.Manager
+	mgr   *appkit.Manager
 	epoch time.Time
 
 	ctx    context.Context
@@ -93,24 +95,27 @@ type Originator struct {
 	droppedByCause                map[string]uint64
 	holdErr                       *hdrhistogram.Histogram
 	heldShort, heldWithin         uint64
-	lostServers                   []LostServer
-	changes                       []Change
-	fsctl                         fsctlState
-	startRate                     float64
-	allLost                       bool
-	setup                         *hdrhistogram.Histogram
-	firstOffer                    time.Duration
-	lastOffer                     time.Duration
-	firstAnswer                   time.Duration
-	lastAnswer                    time.Duration
-	lastEnd                       time.Duration
-	startedAt                     time.Duration // last transition to Originating
-	stoppedAt                     time.Duration
-	killing                       bool
+	lostServers                   []summary.LostServer
+	changes                       []summary.Change
+	// changedAt is when each of changes took effect, from the epoch: At
+	// is computed from it once the first offer is known.
+	changedAt   []time.Duration
+	fsctl       fsctlState
+	startRate   float64
+	allLost     bool
+	setup       *hdrhistogram.Histogram
+	firstOffer  time.Duration
+	lastOffer   time.Duration
+	firstAnswer time.Duration
+	lastAnswer  time.Duration
+	lastEnd     time.Duration
+	startedAt   time.Duration // last transition to Originating
+	stoppedAt   time.Duration
+	killing     bool
 	// killCause is the cause of the hupall in progress (killing), given
 	// to the calls it takes down.
 	killCause    string
-	records      []CallRecord
+	records      []CallOutcome
 	changed      chan struct{}
 	winOffered   ring
 	winAnswered  ring
@@ -141,7 +146,7 @@ func New(ctx context.Context, pool *cluster.Pool, cfg Config) (*Originator, erro
 		pool:           pool,
 		cfg:            cfg,
 		log:            cfg.Logger.With("dialer", cfg.ID),
-		mgr:            app.NewManager(pool),
+		mgr:            appkit.NewManager(pool),
 		epoch:          time.Now(),
 		wake:           make(chan struct{}, 1),
 		rate:           cfg.Rate,

@@ -6,9 +6,9 @@ import (
 	"github.com/switchio/switchio/measure"
 )
 
-// CallRecord is one offered call, written when it has ended: every
+// CallOutcome is one offered call, written when it has ended: every
 // offered call gets exactly one.
-type CallRecord struct {
+type CallOutcome struct {
 	// UUID is the A leg's uuid (also the Job-UUID and the call's
 	// correlation key); Seq its offer number from 0.
 	UUID string
@@ -34,7 +34,7 @@ type CallRecord struct {
 	// is the first of Ringing, EarlyMedia and Answered - Offered.
 	Setup, PostDialDelay time.Duration
 	// Hold is the hold time asked for (0 for a call of a self-ending
-	// app, which holds its calls as it needs; see app.SelfEnding);
+	// app, which holds its calls as it needs; see appkit.SelfEnding);
 	// BillMsec the A leg's billmsec as the server reported it (-1: not
 	// reported); HoldError the time held minus Hold (billmsec when
 	// reported, else the local clock), for answered calls.
@@ -50,9 +50,9 @@ type CallRecord struct {
 	HangupBy string
 }
 
-// record builds a CallRecord; o.mu held.
-func (o *Originator) record(c *call, out Outcome) CallRecord {
-	r := CallRecord{UUID: c.uuid, Seq: c.n, Server: c.srv.addr, App: c.app.label,
+// record builds a CallOutcome; o.mu held.
+func (o *Originator) record(c *call, out Outcome) CallOutcome {
+	r := CallOutcome{UUID: c.uuid, Seq: c.n, Server: c.srv.addr, App: c.app.label,
 		Picked: o.at(c.picked), Offered: o.at(c.offered), Ringing: o.at(c.ringing), EarlyMedia: o.at(c.earlyMedia),
 		Answered: o.at(c.answered), HungUp: o.at(c.hungUp), Cause: c.cause,
 		Outcome: out, OK: out == Completed, Hold: c.hold, BillMsec: c.billmsec, AudioLegs: c.app.audioLegs}
@@ -88,8 +88,8 @@ func firstOf(ts ...time.Duration) time.Duration {
 }
 
 // Facts returns what the dialer knows of the call for a CDR
-// (measure.CDR.Complete): exactly one per offered call.
-func (r CallRecord) Facts() measure.Facts {
+// (collect.CallRecorder.Complete): exactly one per offered call.
+func (r CallOutcome) Facts() measure.Facts {
 	return measure.Facts{CallID: r.UUID, Seq: int64(r.Seq), Server: r.Server, App: r.App,
 		Outcome: r.Outcome.String(), Cause: r.Cause, Picked: r.Picked, Sent: r.Offered,
 		LocalAnswer: r.Answered, LocalHangup: r.HungUp, Hold: r.Hold, BillMsec: r.BillMsec, AudioLegs: r.AudioLegs,

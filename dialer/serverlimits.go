@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/switchio/switchio/measure/summary"
+
 	"github.com/switchio/switchio/esl"
 )
 
@@ -42,40 +44,6 @@ type Settings struct {
 	VerboseEvents bool
 }
 
-// ServerSetting is what the load-test settings found and changed on one
-// server.
-type ServerSetting struct {
-	Addr string `json:"addr"`
-	// SPS is "fsctl sps", MaxSessions "fsctl max_sessions".
-	SPS         SettingValue `json:"sps"`
-	MaxSessions SettingValue `json:"max_sessions"`
-	// PhantomSPSPeak is the sessions-per-second peak, at least, that the
-	// raise of SPS makes the server's status report (its "peak" and "last
-	// 5min" figures, and HEARTBEAT's Session-Per-Sec-Max) though no
-	// traffic made it: the raise plus the sessions of that second. It
-	// stays until a restart or "fsctl sps_peak_reset"; 0 when SPS was not
-	// raised.
-	PhantomSPSPeak int `json:"phantom_sps_peak"`
-	// Restored tells that the changed limits were put back to the values
-	// found. RestoreCommands are the fsctl commands that put them back
-	// (listed whenever a limit was changed), RestoreError why they could
-	// not be sent or were refused.
-	Restored        bool     `json:"restored"`
-	RestoreCommands []string `json:"restore_commands,omitempty"`
-	RestoreError    string   `json:"restore_error,omitempty"`
-}
-
-// SettingValue is one of a server's limits: the value Found before the
-// run, the value the run Needed, and the value it Set (0: left as found).
-type SettingValue struct {
-	Found  int `json:"found"`
-	Needed int `json:"needed"`
-	Set    int `json:"set,omitempty"`
-}
-
-// Changed reports whether the run changed a limit of the server.
-func (s ServerSetting) Changed() bool { return s.SPS.Set != 0 || s.MaxSessions.Set != 0 }
-
 // fsctlState is the dialer's record of the servers' limits.
 type fsctlState struct {
 	// op serialises reading, raising and restoring (held across the
@@ -97,7 +65,7 @@ type fsctlState struct {
 // serverLimits is one server's record: what is reported, and the limits
 // as last read or set.
 type serverLimits struct {
-	rec      ServerSetting
+	rec      summary.ServerSetting
 	sps, max int
 }
 
@@ -238,7 +206,7 @@ func (o *Originator) recordLimits(s *server, now, set [2]int, needSPS, needMax i
 		if now == [2]int{} {
 			return // nothing read, so nothing set
 		}
-		l = &serverLimits{rec: ServerSetting{Addr: s.addr}}
+		l = &serverLimits{rec: summary.ServerSetting{Addr: s.addr}}
 		o.fsctl.srv[s.idx] = l
 	}
 	// The first value read is the one to restore (a limit is set only
@@ -269,7 +237,7 @@ func (o *Originator) recordLimits(s *server, now, set [2]int, needSPS, needMax i
 }
 
 // restoreCommands are the fsctl commands that put r's changed limits back.
-func restoreCommands(r ServerSetting) []string {
+func restoreCommands(r summary.ServerSetting) []string {
 	var cmds []string
 	if r.SPS.Set != 0 {
 		cmds = append(cmds, "fsctl sps "+strconv.Itoa(r.SPS.Found))
@@ -380,15 +348,15 @@ func (o *Originator) RestoreSettings(ctx context.Context) error {
 
 // ServerSettings returns what the load-test settings found and changed on
 // each server read, in the pool's order.
-func (o *Originator) ServerSettings() []ServerSetting {
+func (o *Originator) ServerSettings() []summary.ServerSetting {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.serverSettings()
 }
 
 // serverSettings is ServerSettings with o.mu held.
-func (o *Originator) serverSettings() []ServerSetting {
-	var out []ServerSetting
+func (o *Originator) serverSettings() []summary.ServerSetting {
+	var out []summary.ServerSetting
 	for _, s := range o.servers {
 		if l := o.fsctl.srv[s.idx]; l != nil {
 			r := l.rec

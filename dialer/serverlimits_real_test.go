@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchio/switchio/apps"
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/dialer"
 	"github.com/switchio/switchio/dialer/dialtest"
@@ -72,7 +73,7 @@ func TestRealServerLimitsPutBack(t *testing.T) {
 			if err := o.Setup(ctx, tc.st); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := o.LoadSpec(ctx, nil, "TonePlay", 1); err != nil {
+			if _, err := o.LoadSpec(ctx, apps.Builtin(), "TonePlay", 1); err != nil {
 				t.Fatal(err)
 			}
 			if sps, sessions := limits(); tc.changed != (sps != sps0 || sessions != max0) {

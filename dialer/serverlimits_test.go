@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchio/switchio/measure/summary"
+
 	"github.com/switchio/switchio/dialer"
 	"github.com/switchio/switchio/fsemu"
 )
@@ -95,10 +97,10 @@ func TestServerLimitsFollowTheRun(t *testing.T) {
 	if got := limitsOf(back); got != limitsText(20, 30) {
 		t.Errorf("after Close: %q", got)
 	}
-	want := []dialer.ServerSetting{{
+	want := []summary.ServerSetting{{
 		Addr:            esl,
-		SPS:             dialer.SettingValue{Found: 20, Needed: 60, Set: 60},
-		MaxSessions:     dialer.SettingValue{Found: 30, Needed: 140, Set: 140},
+		SPS:             summary.SettingValue{Found: 20, Needed: 60, Set: 60},
+		MaxSessions:     summary.SettingValue{Found: 30, Needed: 140, Set: 140},
 		PhantomSPSPeak:  20,
 		Restored:        true,
 		RestoreCommands: []string{"fsctl sps 20", "fsctl max_sessions 30"},
@@ -108,7 +110,7 @@ func TestServerLimitsFollowTheRun(t *testing.T) {
 	}
 }
 
-func equalSetting(a, b dialer.ServerSetting) bool {
+func equalSetting(a, b summary.ServerSetting) bool {
 	return a.Addr == b.Addr && a.SPS == b.SPS && a.MaxSessions == b.MaxSessions && a.PhantomSPSPeak == b.PhantomSPSPeak &&
 		a.Restored == b.Restored && a.RestoreError == b.RestoreError && slices.Equal(a.RestoreCommands, b.RestoreCommands)
 }
@@ -149,7 +151,7 @@ func TestServerLimitsNotRestored(t *testing.T) {
 				t.Fatalf("server settings %+v, changed %v", got, tc.changed)
 			}
 			if !tc.changed {
-				if got[0].SPS != (dialer.SettingValue{Found: 20, Needed: 20}) || got[0].MaxSessions != (dialer.SettingValue{Found: 200, Needed: 110}) ||
+				if got[0].SPS != (summary.SettingValue{Found: 20, Needed: 20}) || got[0].MaxSessions != (summary.SettingValue{Found: 200, Needed: 110}) ||
 					got[0].PhantomSPSPeak != 0 || limitsOf(srv) != limitsText(20, 200) {
 					t.Errorf("a run within the limits: %+v, server %q", got[0], limitsOf(srv))
 				}

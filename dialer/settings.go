@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/switchio/switchio/measure/summary"
+
 	"github.com/HdrHistogram/hdrhistogram-go"
 )
 
@@ -201,23 +203,6 @@ func newHist() *hdrhistogram.Histogram {
 	return hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 2)
 }
 
-// Change is one setting changed while the dialer ran (SetRate, SetLimit,
-// SetDuration, SetMaxOffered, SetRamp, SetServerLimit, SetWeight), for the
-// summary and the report.
-type Change struct {
-	// At is when, from the first offer (negative: before it).
-	At time.Duration `json:"-"`
-	// AtS is At in seconds, for JSON.
-	AtS float64 `json:"at_s"`
-	// Setting is the setting's name ("rate", "weight <app>", "stage
-	// 2/3" ...); Value its new value, as text.
-	Setting string `json:"setting"`
-	Value   string `json:"value"`
-	// epoch is when, from the dialer's epoch, to compute At once the
-	// first offer is known.
-	epoch time.Duration
-}
-
 // maxChanges bounds the change log: a program turning a knob in a loop
 // must not grow the summary without end.
 const maxChanges = 1000
@@ -233,7 +218,8 @@ func (o *Originator) logChangeAt(t time.Time, setting, value string) {
 	}
 	e := o.since(t)
 	at := e - o.firstOffer
-	o.changes = append(o.changes, Change{At: at, AtS: round2(at.Seconds()), Setting: setting, Value: value, epoch: e})
+	o.changes = append(o.changes, summary.Change{At: at, AtS: round2(at.Seconds()), Setting: setting, Value: value})
+	o.changedAt = append(o.changedAt, e)
 }
 
 // rebaseChanges makes the changes logged before the first offer (a
@@ -241,7 +227,7 @@ func (o *Originator) logChangeAt(t time.Time, setting, value string) {
 func (o *Originator) rebaseChanges() {
 	for i := range o.changes {
 		c := &o.changes[i]
-		c.At = c.epoch - o.firstOffer
+		c.At = o.changedAt[i] - o.firstOffer
 		c.AtS = round2(c.At.Seconds())
 	}
 }

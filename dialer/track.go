@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
-	"github.com/switchio/switchio/app"
+	"github.com/switchio/switchio/appkit"
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/esl"
 )
@@ -18,7 +18,7 @@ const (
 	endNone    endReason = iota
 	endHold              // its hold time ran out
 	endAbandon           // Hupall, drain, interrupt
-	endApp               // its app ended it as planned (app.MarkCompleted)
+	endApp               // its app ended it as planned (appkit.MarkCompleted)
 )
 
 // call is the dialer's record of one offered call, from the moment it is
@@ -133,23 +133,7 @@ func (o *Originator) observe(s *server, e *cluster.Event) {
 		return
 	}
 	if e.Key == "BACKGROUND_JOB" {
-		c := o.calls[e.Get("Job-UUID")]
-		if c == nil || c.jobDone {
-			return
-		}
-		body := e.Body
-		if strings.HasPrefix(body, "+OK") {
-			o.jobResult(c, true, "", now)
-			return
-		}
-		cause := strings.TrimSpace(strings.TrimPrefix(body, "-ERR"))
-		if i := strings.IndexAny(cause, " \r\n"); i >= 0 {
-			cause = cause[:i]
-		}
-		if cause == "" {
-			cause = "UNKNOWN"
-		}
-		o.jobResult(c, false, strings.Clone(cause), now)
+		o.observeJob(e, now)
 		return
 	}
 	c := o.callOf(e)
@@ -180,42 +164,74 @@ func (o *Originator) observe(s *server, e *cluster.Event) {
 			o.answer(c, now)
 		}
 	case "CHANNEL_HANGUP_COMPLETE":
-		if !aLeg {
-			return
-		}
-		c.seenEnd = true
-		c.hungUp = o.since(now)
-		o.endedByApp(c, e)
-		if c.cause == "" {
-			c.cause = internCause(e.HangupCause())
-		}
-		if v := e.Get("variable_billmsec"); v != "" {
-			if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
-				c.billmsec = ms
-			}
+		if aLeg {
+			o.observeHangup(c, e, now)
 		}
 	case "CHANNEL_DESTROY":
-		c.legs--
-		if aLeg {
-			o.endedByApp(c, e)
-			if e.Get(cluster.SynthesizedHeader) != "" {
-				// Made up by the client: the server never said. Its
-				// originate's result went with the connection too: the
-				// call is over, not waiting for the sweep.
-				cause := ownCause(e.HangupCause())
-				o.giveUpOn(c, cause)
-				if !c.jobDone {
-					o.jobResult(c, false, cause, now)
-				}
-			} else {
-				c.seenEnd = true
-			}
-		}
-		if aLeg && c.cause == "" {
-			c.cause = internCause(e.HangupCause())
-		}
-		o.maybeRelease(c, now)
+		o.observeDestroy(c, e, aLeg, now)
 	}
+}
+
+// observeJob takes an originate's result (its BACKGROUND_JOB); o.mu held.
+func (o *Originator) observeJob(e *cluster.Event, now time.Time) {
+	c := o.calls[e.Get("Job-UUID")]
+	if c == nil || c.jobDone {
+		return
+	}
+	body := e.Body
+	if strings.HasPrefix(body, "+OK") {
+		o.jobResult(c, true, "", now)
+		return
+	}
+	cause := strings.TrimSpace(strings.TrimPrefix(body, "-ERR"))
+	if i := strings.IndexAny(cause, " \r\n"); i >= 0 {
+		cause = cause[:i]
+	}
+	if cause == "" {
+		cause = "UNKNOWN"
+	}
+	o.jobResult(c, false, strings.Clone(cause), now)
+}
+
+// observeHangup takes the A leg's CHANNEL_HANGUP_COMPLETE: its cause and
+// the billmsec the server measured; o.mu held.
+func (o *Originator) observeHangup(c *call, e *cluster.Event, now time.Time) {
+	c.seenEnd = true
+	c.hungUp = o.since(now)
+	o.endedByApp(c, e)
+	if c.cause == "" {
+		c.cause = internCause(e.HangupCause())
+	}
+	if v := e.Get("variable_billmsec"); v != "" {
+		if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
+			c.billmsec = ms
+		}
+	}
+}
+
+// observeDestroy takes a leg's CHANNEL_DESTROY, releasing the call once
+// its last leg is gone; o.mu held.
+func (o *Originator) observeDestroy(c *call, e *cluster.Event, aLeg bool, now time.Time) {
+	c.legs--
+	if aLeg {
+		o.endedByApp(c, e)
+		if e.Get(cluster.SynthesizedHeader) != "" {
+			// Made up by the client: the server never said. Its
+			// originate's result went with the connection too: the
+			// call is over, not waiting for the sweep.
+			cause := ownCause(e.HangupCause())
+			o.giveUpOn(c, cause)
+			if !c.jobDone {
+				o.jobResult(c, false, cause, now)
+			}
+		} else {
+			c.seenEnd = true
+		}
+	}
+	if aLeg && c.cause == "" {
+		c.cause = internCause(e.HangupCause())
+	}
+	o.maybeRelease(c, now)
 }
 
 func internCause(c string) string {
@@ -258,9 +274,9 @@ func (o *Originator) answer(c *call, now time.Time) {
 }
 
 // endedByApp notes a call whose self-ending app marked it completed
-// (app.MarkCompleted) before hanging it up; o.mu held.
+// (appkit.MarkCompleted) before hanging it up; o.mu held.
 func (o *Originator) endedByApp(c *call, e *cluster.Event) {
-	if c.endBy == endNone && c.app.selfEnding != nil && app.Completed(e.Session.Call()) {
+	if c.endBy == endNone && c.app.selfEnding != nil && appkit.Completed(e.Session.Call()) {
 		c.endBy = endApp
 	}
 }

@@ -237,7 +237,7 @@ func (h HoldDist) MaxHold() time.Duration {
 }
 
 // ShareBelow is the share of calls the distribution holds less than d
-// (app.HoldDistribution), clip included: 0 for HoldFixed, whose holds are
+// (appkit.HoldDistribution), clip included: 0 for HoldFixed, whose holds are
 // Config.Duration.
 func (h HoldDist) ShareBelow(d time.Duration) float64 {
 	if h.Kind == HoldFixed || d <= minHold {

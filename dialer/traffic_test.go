@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchio/switchio/app"
+	"github.com/switchio/switchio/appkit"
 )
 
 // simulate runs the pacer's schedule (nextDue, then the gap to the next
@@ -201,8 +201,8 @@ func TestStagesProfile(t *testing.T) {
 			}
 			checkCounts(t, arr, perSecond(ts, 8), expected(profile, 8))
 			var got []string
-			for _, c := range o.changes {
-				got = append(got, c.Setting+"@"+time.Duration(c.epoch-time.Second).String())
+			for i, c := range o.changes {
+				got = append(got, c.Setting+"@"+time.Duration(o.changedAt[i]-time.Second).String())
 			}
 			want := "stage 1/5@0s stage 2/5@0s stage 3/5@2s stage 4/5@5s stage 5/5@6s stages@8s"
 			if strings.Join(got, " ") != want {
@@ -485,7 +485,7 @@ func TestGuardUsesCallHold(t *testing.T) {
 }
 
 // ShareBelow is the share of drawn holds shorter than d: the
-// distribution's CDF, 1 past its clip; app.Load.ShareBelow falls back on
+// distribution's CDF, 1 past its clip; appkit.Load.ShareBelow falls back on
 // the fixed hold. The draws agree with it.
 func TestHoldDistShareBelow(t *testing.T) {
 	for _, tc := range []struct {
@@ -527,14 +527,14 @@ func TestHoldDistShareBelow(t *testing.T) {
 		}
 	}
 	for _, tc := range []struct {
-		load app.Load
+		load appkit.Load
 		d    time.Duration
 		want float64
 	}{
-		{app.Load{Hold: 5 * time.Second}, 7 * time.Second, 1},
-		{app.Load{Hold: 8 * time.Second}, 7 * time.Second, 0},
-		{app.Load{}, 7 * time.Second, 0}, // no hold: never hung up
-		{app.Load{Hold: 2 * time.Second, Dist: HoldDist{Kind: HoldUniform, Min: time.Second, Max: 3 * time.Second}}, 2 * time.Second, 0.5},
+		{appkit.Load{Hold: 5 * time.Second}, 7 * time.Second, 1},
+		{appkit.Load{Hold: 8 * time.Second}, 7 * time.Second, 0},
+		{appkit.Load{}, 7 * time.Second, 0}, // no hold: never hung up
+		{appkit.Load{Hold: 2 * time.Second, Dist: HoldDist{Kind: HoldUniform, Min: time.Second, Max: 3 * time.Second}}, 2 * time.Second, 0.5},
 	} {
 		if got := tc.load.ShareBelow(tc.d); got != tc.want {
 			t.Errorf("%+v below %v: %v, want %v", tc.load, tc.d, got, tc.want)

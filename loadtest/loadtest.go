@@ -1,9 +1,10 @@
-// Package measured measures a load test: it wires a dialer run to
-// package measure (the CDR, the catalogue's figures, the per-second series
-// and system statistics) and to measure/store (Parquet and CSV under a
-// directory, crash-safe), so that switchio dial, the benchmarks and Go
-// programs record a run the same way.
-package measured
+// Package loadtest measures a load test: it wires a dialer run to the
+// collectors that watch the servers (package collect: the call records
+// and system statistics), to package measure's figures and per-second
+// series, and to measure/store (Parquet and CSV under a directory,
+// crash-safe), so that switchio dial, the benchmarks and Go programs
+// record a run the same way.
+package loadtest
 
 import (
 	"context"
@@ -13,6 +14,10 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/switchio/switchio/collect"
+
+	"github.com/switchio/switchio/measure/summary"
 
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/dialer"
@@ -29,9 +34,9 @@ import (
 type Run struct {
 	log *slog.Logger
 	w   *store.Writer // nil without --out
-	cdr *measure.CDR
+	cdr *collect.CallRecorder
 	ts  *measure.TimeSeries
-	sys *measure.SysStats
+	sys *collect.SysStats
 
 	mu  sync.Mutex
 	agg *measure.Aggregator
@@ -51,13 +56,13 @@ type Options struct {
 	Overwrite bool
 	// SysStats configures system statistics (its Servers default to the
 	// pool's clients); NoSysStats turns them off.
-	SysStats   measure.SysStatsConfig
+	SysStats   collect.SysStatsConfig
 	NoSysStats bool
 	// Verdicts declares the verdict columns of the run's apps (see
 	// measure.Verdicter; VerdictsOf collects them).
 	Verdicts []measure.VerdictSpec
 	// Thresholds are evaluated on the final figures into the summary
-	// (dialer.Summary.Thresholds).
+	// (summary.Run.Thresholds).
 	Thresholds threshold.List
 	// Logger receives write errors (nil discards them).
 	Logger *slog.Logger
@@ -119,7 +124,7 @@ func Start(ctx context.Context, pool *cluster.Pool, opts Options) (*Run, error) 
 		}
 	})
 	m.ts.SetVerdicts(opts.Verdicts)
-	m.cdr = measure.NewCDR(measure.CDRConfig{LoadTest: true, OnRecord: m.onRecord, Verdicts: opts.Verdicts})
+	m.cdr = collect.NewCallRecorder(collect.CallRecorderConfig{LoadTest: true, OnRecord: m.onRecord, Verdicts: opts.Verdicts})
 	if err := m.cdr.Attach(ctx, pool); err != nil {
 		m.Abort()
 		return nil, err
@@ -133,7 +138,7 @@ func Start(ctx context.Context, pool *cluster.Pool, opts Options) (*Run, error) 
 		if cfg.Servers == nil {
 			cfg.Servers = pool.Clients()
 		}
-		m.sys = measure.NewSysStats(cfg)
+		m.sys = collect.NewSysStats(cfg)
 		m.wg.Add(2)
 		go func() { defer m.wg.Done(); _ = m.sys.Run(rctx) }()
 		go func() {
@@ -182,17 +187,17 @@ func (m *Run) SetWarmup(end time.Time) {
 
 // Call gives the dialer's record of one offered call to the CDR: use it
 // as dialer.Config.OnCall.
-func (m *Run) Call(r dialer.CallRecord) { m.cdr.Complete(r.Facts()) }
+func (m *Run) Call(r dialer.CallOutcome) { m.cdr.Complete(r.Facts()) }
 
 // Tick moves the time series on to the dialer's watermark; call it about
 // once a second.
 func (m *Run) Tick(d *dialer.Originator) { m.ts.Advance(d.Watermark()) }
 
 // CDRStats returns the CDR's counters (calls in flight, records).
-func (m *Run) CDRStats() measure.CDRStats { return m.cdr.Stats() }
+func (m *Run) CDRStats() collect.CallRecorderStats { return m.cdr.Stats() }
 
 // Summary adds the catalogue's figures to the dialer's summary.
-func (m *Run) Summary(sm dialer.Summary) dialer.Summary {
+func (m *Run) Summary(sm summary.Run) summary.Run {
 	m.agg.SetClockOffsets(m.cdr.ClockOffsets())
 	res := m.cdr.ClockResolutions()
 	m.mu.Lock()
@@ -207,12 +212,12 @@ func (m *Run) Summary(sm dialer.Summary) dialer.Summary {
 // useCatalogueSetup makes the summary's local_setup_latency the
 // catalogue's (calls after the warm-up, timed by the CDR), overall and
 // per server: one figure, one value wherever it is named.
-func useCatalogueSetup(sm *dialer.Summary) {
-	conv := func(f measure.Figures) dialer.Latency {
+func useCatalogueSetup(sm *summary.Run) {
+	conv := func(f measure.Figures) summary.Latency {
 		p := f.Latencies[measure.MetricLocalSetupLatency]
-		return dialer.Latency{Count: p.Count, P50: p.P50, P90: p.P90, P99: p.P99, Max: p.Max}
+		return summary.Latency{Count: p.Count, P50: p.P50, P90: p.P90, P99: p.P99, Max: p.Max}
 	}
-	per := make(map[string]dialer.Latency, len(sm.Metrics.PerServer))
+	per := make(map[string]summary.Latency, len(sm.Metrics.PerServer))
 	for addr, f := range sm.Metrics.PerServer {
 		per[addr] = conv(f)
 	}
@@ -221,7 +226,7 @@ func useCatalogueSetup(sm *dialer.Summary) {
 
 // Flush makes what was measured so far durable: the store's parts and
 // summary.json.
-func (m *Run) Flush(sm dialer.Summary) error {
+func (m *Run) Flush(sm summary.Run) error {
 	if m.w == nil {
 		return nil
 	}
@@ -236,7 +241,7 @@ func (m *Run) CloseNow() { m.cdr.CloseNow() }
 // stops system statistics and closes the store with the final summary.
 // Close the dialer first, so its last records are in. Records waiting
 // for an app's verdict wait for it up to the CDR's VerdictWait.
-func (m *Run) Close(d *dialer.Originator) (dialer.Summary, error) {
+func (m *Run) Close(d *dialer.Originator) (summary.Run, error) {
 	m.cdr.Close()
 	m.ts.Close()
 	m.stop()

@@ -1,4 +1,4 @@
-package measured_test
+package loadtest_test
 
 import (
 	"context"
@@ -7,11 +7,11 @@ import (
 
 	"go.uber.org/goleak"
 
-	_ "github.com/switchio/switchio/apps/tone"
+	"github.com/switchio/switchio/apps"
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/dialer"
-	"github.com/switchio/switchio/dialer/measured"
 	"github.com/switchio/switchio/fsemu"
+	"github.com/switchio/switchio/loadtest"
 	"github.com/switchio/switchio/measure/store"
 )
 
@@ -30,7 +30,7 @@ func TestMeasuredRun(t *testing.T) {
 	}
 	defer pool.Close()
 	dir := t.TempDir()
-	m, err := measured.Start(ctx, pool, measured.Options{Dir: dir})
+	m, err := loadtest.Start(ctx, pool, loadtest.Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func TestMeasuredRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := o.LoadSpec(ctx, nil, "TonePlay", 1); err != nil {
+	if _, err := o.LoadSpec(ctx, apps.Builtin(), "TonePlay", 1); err != nil {
 		t.Fatal(err)
 	}
 	if err := o.Start(); err != nil {

@@ -1,5 +1,7 @@
 package measure
 
+import "slices"
+
 // Metric is one entry of switchio's catalogue of metrics: the single list
 // that summaries, thresholds, Prometheus, the report and app verdicts
 // refer to by name (docs/metrics.md is this list, explained).
@@ -51,10 +53,8 @@ const (
 	MetricMediaFailRate     = "media_fail_rate"
 )
 
-// Catalogue is every metric switchio computes. switchio's call_metrics
-// keep switchio's names and formulas; the industry figures (ASR, NER,
-// ACD, PDD, drop rate) theirs.
-var Catalogue = []Metric{
+// catalogue is the table Catalogue returns a copy of.
+var catalogue = []Metric{
 	{MetricOffered, "calls", "local", "records (one per offered call)", false},
 	{MetricAnswered, "calls", "caller", "records whose A leg reached CHANNEL_ANSWER (early media is not an answer)", false},
 	{MetricFailed, "calls", "caller", "offered - answered (never answered; by hangup_cause)", false},
@@ -84,6 +84,11 @@ var Catalogue = []Metric{
 	{MetricMediaFailRate, "ratio", "local", "media_failed / media_checked", false},
 	{MetricMediaUnchecked, "calls", "local", "records whose media check could not be made, with the reason in their media_unchecked verdict (recordings not readable here, a DTMF sequence cut short by the hang-up ...): neither checked nor failed", false},
 }
+
+// Catalogue returns every metric switchio computes. switchio's call_metrics
+// keep switchio's names and formulas; the industry figures (ASR, NER,
+// ACD, PDD, drop rate) theirs.
+func Catalogue() []Metric { return slices.Clone(catalogue) }
 
 // userCausesDoc lists the causes NER counts as the network's success:
 // the call reached the user, who was busy, did not answer or refused.
@@ -123,7 +128,7 @@ func Canonical(name string) (canonical string, deprecated bool) {
 
 // Lookup returns the catalogue entry of name.
 func Lookup(name string) (Metric, bool) {
-	for _, m := range Catalogue {
+	for _, m := range catalogue {
 		if m.Name == name {
 			return m, true
 		}

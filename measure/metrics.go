@@ -211,9 +211,21 @@ func groupOf(m map[string]*figures, k string) *figures {
 	return g
 }
 
+// add counts one record into group g, phase by phase: the call's
+// servers and launch time, its outcome, its latencies, its verdicts.
 func (a *Aggregator) add(g *figures, r Record) {
-	f := &g.f
-	f.Offered++
+	g.f.Offered++
+	g.noteServers(&r)
+	g.noteLaunch(&r)
+	answered := g.countOutcome(&r)
+	a.recordLatencies(g, &r, answered)
+	a.addVerdicts(g, &r)
+	g.recordHoldError(&r)
+}
+
+// noteServers remembers the servers whose clocks stamped the record
+// (caller and callee), for ClockResolutionMs.
+func (g *figures) noteServers(r *Record) {
 	for _, s := range [2]string{r.Server, r.CalleeServer} {
 		if s != "" && !g.servers[s] {
 			if g.servers == nil {
@@ -222,6 +234,11 @@ func (a *Aggregator) add(g *figures, r Record) {
 			g.servers[s] = true
 		}
 	}
+}
+
+// noteLaunch widens the group's first and last launch (or caller
+// create) times, for avg_call_rate.
+func (g *figures) noteLaunch(r *Record) {
 	if at := firstTime(r.JobLaunch, r.CallerCreate); !at.IsZero() {
 		if g.first.IsZero() || at.Before(g.first) {
 			g.first = at
@@ -230,6 +247,13 @@ func (a *Aggregator) add(g *figures, r Record) {
 			g.last = at
 		}
 	}
+}
+
+// countOutcome counts the record's outcome, its NER share and its call
+// duration toward ACD; it reports whether the call was answered (any
+// outcome but failed).
+func (g *figures) countOutcome(r *Record) bool {
+	f := &g.f
 	answered := r.Outcome != "failed"
 	switch r.Outcome {
 	case "failed":
@@ -257,6 +281,12 @@ func (a *Aggregator) add(g *figures, r Record) {
 			g.nacd++
 		}
 	}
+	return answered
+}
+
+// recordLatencies records the latency metrics whose two ends the record
+// has (cross-server ones only with known clock offsets).
+func (a *Aggregator) recordLatencies(g *figures, r *Record, answered bool) {
 	if first := firstTime(r.CallerRinging, r.CallerEarlyMedia); !first.IsZero() && !r.CallerCreate.IsZero() {
 		g.record(MetricPDD, first.Sub(r.CallerCreate))
 	}
@@ -278,7 +308,11 @@ func (a *Aggregator) add(g *figures, r Record) {
 	if !r.CallerHangup.IsZero() && !r.CallerCreate.IsZero() {
 		g.record(MetricCallDuration, r.CallerHangup.Sub(r.CallerCreate))
 	}
-	a.addVerdicts(g, r)
+}
+
+// recordHoldError records how far a completed call's billed time was
+// from the hold asked for (its absolute difference).
+func (g *figures) recordHoldError(r *Record) {
 	if r.Outcome == "completed" && r.BillMsec != nil && r.HoldMs > 0 {
 		d := time.Duration(*r.BillMsec-r.HoldMs) * time.Millisecond
 		if d < 0 {
@@ -289,7 +323,7 @@ func (a *Aggregator) add(g *figures, r Record) {
 }
 
 // addVerdicts counts a record's verdicts and media checks.
-func (a *Aggregator) addVerdicts(g *figures, r Record) {
+func (a *Aggregator) addVerdicts(g *figures, r *Record) {
 	if len(r.Verdicts) == 0 {
 		return
 	}
@@ -382,7 +416,7 @@ func (vf *VerdictFigures) addNumber(x float64) {
 // across returns to - from for times on the caller's and the callee's
 // clocks: directly when one server holds both legs, with the measured
 // offsets otherwise (false when they are unknown).
-func (a *Aggregator) across(r Record, from, to time.Time) (time.Duration, bool) {
+func (a *Aggregator) across(r *Record, from, to time.Time) (time.Duration, bool) {
 	if from.IsZero() || to.IsZero() {
 		return 0, false
 	}

@@ -86,8 +86,9 @@ const (
 	resolutionDivisors = 50
 )
 
-// resolutionSampler accumulates one server's timestamps.
-type resolutionSampler struct {
+// ResolutionSampler estimates one server's timestamp resolution from
+// the timestamps of its events (a bounded reservoir of their differences).
+type ResolutionSampler struct {
 	last     int64 // µs; 0 before the first
 	events   uint64
 	repeated uint64
@@ -96,8 +97,8 @@ type resolutionSampler struct {
 	rng      uint64 // xorshift state: the draw repeats from run to run
 }
 
-// add takes one event timestamp.
-func (s *resolutionSampler) add(ts time.Time) {
+// Add takes one event timestamp.
+func (s *ResolutionSampler) Add(ts time.Time) {
 	if ts.IsZero() {
 		return
 	}
@@ -132,8 +133,8 @@ func (s *resolutionSampler) add(ts time.Time) {
 	}
 }
 
-// result estimates the resolution from what was seen.
-func (s *resolutionSampler) result() ClockResolution {
+// Result estimates the resolution from what was seen.
+func (s *ResolutionSampler) Result() ClockResolution {
 	r := ClockResolution{Samples: uint64(len(s.diffs))}
 	if s.events > 1 {
 		r.Repeated = round4(float64(s.repeated) / float64(s.events-1))

@@ -49,7 +49,7 @@ const (
 // 20 ms frame after the 200 OK, but a play starts when the app reacts).
 const MinRTPCheck = time.Second
 
-// RTPVerdicts declares the RTP check's columns; measured.VerdictsOf adds
+// RTPVerdicts declares the RTP check's columns; loadtest.VerdictsOf adds
 // them for runs with an AudioReceiver app.
 func RTPVerdicts() []VerdictSpec {
 	return []VerdictSpec{
@@ -60,12 +60,12 @@ func RTPVerdicts() []VerdictSpec {
 	}
 }
 
-// checkRTP sets the RTP check's verdicts on r for the legs that must
+// CheckRTP sets the RTP check's verdicts on r for the legs that must
 // receive audio. A leg whose figures are missing (no RTP session seen:
 // a callee on a server not watched) is not checked; the check is left
 // out (null) when no leg could be checked or the call was answered
 // MinRTPCheck or less.
-func checkRTP(r *Record, legs Legs) {
+func CheckRTP(r *Record, legs Legs) {
 	if legs == 0 || r.BillMsec == nil || time.Duration(*r.BillMsec)*time.Millisecond <= MinRTPCheck {
 		return
 	}

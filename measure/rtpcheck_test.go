@@ -2,7 +2,7 @@ package measure
 
 import "testing"
 
-// checkRTP: a leg the app needs audio on that received no RTP media fails
+// CheckRTP: a leg the app needs audio on that received no RTP media fails
 // the call's rtp_ok and is named in no_rtp; legs without figures, calls
 // answered a second or less and apps that need no audio are not checked.
 func TestCheckRTP(t *testing.T) {
@@ -29,7 +29,7 @@ func TestCheckRTP(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := Record{BillMsec: tc.bill, CallerRTP: tc.caller, CalleeRTP: tc.callee}
-			checkRTP(&r, tc.legs)
+			CheckRTP(&r, tc.legs)
 			ok, set := r.Verdicts[VerdictRTPOK], r.Verdicts[VerdictNoRTP]
 			if !tc.checked {
 				if len(r.Verdicts) != 0 {

@@ -3,8 +3,6 @@ package measure
 import (
 	"fmt"
 	"strconv"
-
-	"github.com/switchio/switchio/cluster"
 )
 
 // Apps leave their per-call results ("verdicts": DTMF received in order,
@@ -24,7 +22,15 @@ type Verdicter interface {
 	Verdicts() []VerdictSpec
 }
 
-// Call variable prefixes the verdicts travel in (cluster.Call.SetVar).
+// CallVars is where a call's verdicts travel: its call-scoped variables.
+// *cluster.Call implements it; keeping the verdicts behind it keeps this
+// package free of the cluster (a run's data reads without a server).
+type CallVars interface {
+	Var(name string) string
+	SetVar(name, value string)
+}
+
+// Call variable prefixes the verdicts travel in (CallVars.SetVar).
 const (
 	verdictVar = "switchio.verdict."
 	pendingVar = "switchio.verdict_pending."
@@ -32,7 +38,7 @@ const (
 
 // SetVerdict records a verdict for the call: v is a bool, an integer, a
 // float or a string, as its VerdictSpec declares.
-func SetVerdict(c *cluster.Call, name string, v any) error {
+func SetVerdict(c CallVars, name string, v any) error {
 	var s string
 	switch x := v.(type) {
 	case bool:
@@ -56,11 +62,11 @@ func SetVerdict(c *cluster.Call, name string, v any) error {
 
 // PendVerdict tells the CDR that the verdict name of the call is still
 // being computed: its record waits for it (at most VerdictWait).
-func PendVerdict(c *cluster.Call, name string) { c.SetVar(pendingVar+name, "1") }
+func PendVerdict(c CallVars, name string) { c.SetVar(pendingVar+name, "1") }
 
 // DropVerdict ends a pending verdict with no value (null): a check that
 // could not be made.
-func DropVerdict(c *cluster.Call, name string) {
+func DropVerdict(c CallVars, name string) {
 	c.SetVar(verdictVar+name, "")
 	c.SetVar(pendingVar+name, "")
 }
@@ -80,14 +86,14 @@ func UncheckedSpec() VerdictSpec {
 // why (a short phrase, e.g. "recordings not readable"): the call counts
 // as media_unchecked, neither checked nor failed. The app leaves its
 // check verdicts null (DropVerdict).
-func SkipCheck(c *cluster.Call, reason string) {
+func SkipCheck(c CallVars, reason string) {
 	_ = SetVerdict(c, VerdictUnchecked, reason)
 }
 
 // ReadVerdicts returns the verdicts of a call set so far, among specs,
 // and whether any of them is still pending: what the call's record will
 // hold.
-func ReadVerdicts(c *cluster.Call, specs []VerdictSpec) (map[string]Value, bool) {
+func ReadVerdicts(c CallVars, specs []VerdictSpec) (map[string]Value, bool) {
 	if c == nil || len(specs) == 0 {
 		return nil, false
 	}

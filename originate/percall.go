@@ -5,67 +5,56 @@ import (
 	"strings"
 )
 
-// Field is a settable part of a Request, used by per-call values.
-type Field struct {
-	name string
-	set  func(r *Request, v string)
-}
-
-// String returns the field's name.
-func (f Field) String() string { return f.name }
+// Field is a settable part of a Request, used by per-call values. Its
+// value is its name as written on a command line (ParseField): one of the
+// Field constants, or "header:<Name>" (FieldHeader) or "var:<name>"
+// (FieldVar).
+type Field string
 
 // Fields that per-call values commonly set.
-var (
-	FieldDest           = Field{"dest", func(r *Request, v string) { r.Dest = v }}
-	FieldEndpoint       = Field{"endpoint", func(r *Request, v string) { r.Endpoint = v }}
-	FieldGateway        = Field{"gateway", func(r *Request, v string) { r.Gateway = v }}
-	FieldProxy          = Field{"proxy", func(r *Request, v string) { r.Proxy = v }}
-	FieldCallerIDName   = Field{"caller_id_name", func(r *Request, v string) { r.CallerIDName = v }}
-	FieldCallerIDNumber = Field{"caller_id_number", func(r *Request, v string) { r.CallerIDNumber = v }}
-	FieldCodec          = Field{"codec", func(r *Request, v string) { r.Codec = v }}
+const (
+	FieldDest           Field = "dest"
+	FieldEndpoint       Field = "endpoint"
+	FieldGateway        Field = "gateway"
+	FieldProxy          Field = "proxy"
+	FieldCallerIDName   Field = "caller_id_name"
+	FieldCallerIDNumber Field = "caller_id_number"
+	FieldCodec          Field = "codec"
+)
+
+const (
+	headerPrefix = "header:"
+	varPrefix    = "var:"
 )
 
 // FieldHeader is the SIP header name of the INVITE (any header).
-func FieldHeader(name string) Field {
-	return Field{"header " + name, func(r *Request, v string) {
-		r.Headers = append(r.Headers[:len(r.Headers):len(r.Headers)], Var{name, v})
-	}}
-}
+func FieldHeader(name string) Field { return Field(headerPrefix + name) }
 
 // FieldVar is the channel variable name.
-func FieldVar(name string) Field {
-	return Field{"var " + name, func(r *Request, v string) {
-		r.Vars = append(r.Vars[:len(r.Vars):len(r.Vars)], Var{name, v})
-	}}
-}
+func FieldVar(name string) Field { return Field(varPrefix + name) }
+
+// String returns the field's name.
+func (f Field) String() string { return string(f) }
 
 // ParseField reads a field name as written on a command line: dest,
-// endpoint, gateway, proxy, caller_id_name, caller_id_number, codec,
-// header:<Name> or var:<name>.
+// endpoint, gateway, proxy, caller_id_name (or cid_name),
+// caller_id_number (or cid_num), codec, header:<Name> or var:<name>.
 func ParseField(s string) (Field, error) {
-	switch s {
-	case "dest":
-		return FieldDest, nil
-	case "endpoint":
-		return FieldEndpoint, nil
-	case "gateway":
-		return FieldGateway, nil
-	case "proxy":
-		return FieldProxy, nil
-	case "caller_id_name", "cid_name":
+	switch f := Field(s); f {
+	case FieldDest, FieldEndpoint, FieldGateway, FieldProxy, FieldCallerIDName, FieldCallerIDNumber, FieldCodec:
+		return f, nil
+	case "cid_name":
 		return FieldCallerIDName, nil
-	case "caller_id_number", "cid_num":
+	case "cid_num":
 		return FieldCallerIDNumber, nil
-	case "codec":
-		return FieldCodec, nil
 	}
-	if h, ok := strings.CutPrefix(s, "header:"); ok && h != "" {
+	if h, ok := strings.CutPrefix(s, headerPrefix); ok && h != "" {
 		return FieldHeader(h), nil
 	}
-	if v, ok := strings.CutPrefix(s, "var:"); ok && v != "" {
+	if v, ok := strings.CutPrefix(s, varPrefix); ok && v != "" {
 		return FieldVar(v), nil
 	}
-	return Field{}, fmt.Errorf("%w: unknown field %q", ErrInvalid, s)
+	return "", fmt.Errorf("%w: unknown field %q", ErrInvalid, s)
 }
 
 // PerCall sets the fields of call n (counted from 0) of a series on a copy
@@ -78,7 +67,7 @@ func Cycle(f Field, values ...string) PerCall {
 	vs := append([]string(nil), values...)
 	return func(n uint64, r *Request) {
 		if len(vs) > 0 {
-			f.set(r, vs[n%uint64(len(vs))])
+			f.Set(r, vs[n%uint64(len(vs))])
 		}
 	}
 }
@@ -86,13 +75,32 @@ func Cycle(f Field, values ...string) PerCall {
 // Sequence sets f to fmt.Sprintf(format, start+n), e.g. numbered
 // destinations "1%04d".
 func Sequence(f Field, format string, start uint64) PerCall {
-	return func(n uint64, r *Request) { f.set(r, fmt.Sprintf(format, start+n)) }
+	return func(n uint64, r *Request) { f.Set(r, fmt.Sprintf(format, start+n)) }
 }
 
-// Set sets f to v on r.
+// Set sets f to v on r; a field that is none of the above sets nothing.
 func (f Field) Set(r *Request, v string) {
-	if f.set != nil {
-		f.set(r, v)
+	switch f {
+	case FieldDest:
+		r.Dest = v
+	case FieldEndpoint:
+		r.Endpoint = v
+	case FieldGateway:
+		r.Gateway = v
+	case FieldProxy:
+		r.Proxy = v
+	case FieldCallerIDName:
+		r.CallerIDName = v
+	case FieldCallerIDNumber:
+		r.CallerIDNumber = v
+	case FieldCodec:
+		r.Codec = v
+	default:
+		if name, ok := strings.CutPrefix(string(f), headerPrefix); ok && name != "" {
+			r.Headers = append(r.Headers[:len(r.Headers):len(r.Headers)], Var{name, v})
+		} else if name, ok := strings.CutPrefix(string(f), varPrefix); ok && name != "" {
+			r.Vars = append(r.Vars[:len(r.Vars):len(r.Vars)], Var{name, v})
+		}
 	}
 }
 

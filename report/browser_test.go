@@ -13,12 +13,12 @@ import (
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
-	_ "github.com/switchio/switchio/apps/tone"
+	"github.com/switchio/switchio/apps"
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/dialer"
-	"github.com/switchio/switchio/dialer/measured"
 	"github.com/switchio/switchio/fsemu"
 	"github.com/switchio/switchio/internal/browsertest"
+	"github.com/switchio/switchio/loadtest"
 )
 
 // ScreenshotEnv names a file TestReportInBrowser writes its screenshot
@@ -42,7 +42,7 @@ func fsemuRun(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	m, err := measured.Start(ctx, pool, measured.Options{Dir: dir})
+	m, err := loadtest.Start(ctx, pool, loadtest.Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func fsemuRun(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := o.LoadSpec(ctx, nil, "TonePlay", 1); err != nil {
+	if _, err := o.LoadSpec(ctx, apps.Builtin(), "TonePlay", 1); err != nil {
 		t.Fatal(err)
 	}
 	if err := o.Start(); err != nil {

@@ -4,14 +4,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/switchio/switchio/dialer"
+	"github.com/switchio/switchio/measure/summary"
+
 	"github.com/switchio/switchio/measure"
 )
 
 // clockSummary is a run on a server ticking every 20 ms (or, with res
 // 0.001, stamping exact times): its server-side latencies mostly within
 // one tick, switchio's own set-up figure finer.
-func clockSummary(res float64) *dialer.Summary {
+func clockSummary(res float64) *summary.Run {
 	const srv = "127.0.0.1:8021"
 	f := measure.Figures{Offered: 10, Answered: 10, ClockResolutionMs: res, Latencies: map[string]measure.Percentiles{
 		measure.MetricInviteLatency:     {Count: 10, P50: 0.001, P90: 0.001, P99: 20, P999: 20, Max: 40.02},
@@ -20,7 +21,7 @@ func clockSummary(res float64) *dialer.Summary {
 	}}
 	ms := &measure.MetricsSummary{Figures: f, PerServer: map[string]measure.Figures{srv: f}, PerApp: map[string]measure.Figures{"TonePlay": f},
 		ClockResolutions: map[string]measure.ClockResolution{srv: {Ms: res, Samples: 100, OnGrid: 1}}}
-	return &dialer.Summary{Offered: 10, Answered: 10, Servers: []dialer.ServerSummary{{Addr: srv, Offered: 10, Answered: 10}}, Metrics: ms}
+	return &summary.Run{Offered: 10, Answered: 10, Servers: []summary.Server{{Addr: srv, Offered: 10, Answered: 10}}, Metrics: ms}
 }
 
 // The report never shows a latency on server clocks finer than their
@@ -92,14 +93,14 @@ func TestReportClockResolution(t *testing.T) {
 func TestReportServerSetupNone(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
-		setup    dialer.Latency
+		setup    summary.Latency
 		p50, p99 string
 	}{
-		{"nothing answered", dialer.Latency{}, "–", "–"},
-		{"answered", dialer.Latency{Count: 4, P50: 12.5, P99: 30}, fmtNum(12.5) + " (switchio's clock)", fmtNum(30) + " (switchio's clock)"},
+		{"nothing answered", summary.Latency{}, "–", "–"},
+		{"answered", summary.Latency{Count: 4, P50: 12.5, P99: 30}, fmtNum(12.5) + " (switchio's clock)", fmtNum(30) + " (switchio's clock)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sm := &dialer.Summary{Offered: 4, Servers: []dialer.ServerSummary{{Addr: "127.0.0.1:8021", Offered: 4, LocalSetupLatency: tc.setup}}}
+			sm := &summary.Run{Offered: 4, Servers: []summary.Server{{Addr: "127.0.0.1:8021", Offered: 4, LocalSetupLatency: tc.setup}}}
 			v, err := newView(&model{Summary: sm, Closed: true})
 			if err != nil {
 				t.Fatal(err)

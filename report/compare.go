@@ -434,7 +434,7 @@ func figures() []figure {
 		{measure.MetricCallRate, "answered", higherBetter, "rate", summary(func(m *model) float64 { return m.Summary.AchievedRate })},
 		{measure.MetricActiveCalls, "peak", neutral, "count", summary(func(m *model) float64 { return float64(m.Summary.PeakActive) })},
 	}
-	for _, c := range measure.Catalogue {
+	for _, c := range measure.Catalogue() {
 		if !c.Latency {
 			continue
 		}

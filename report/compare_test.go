@@ -10,11 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchio/switchio/apps"
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/dialer"
-	"github.com/switchio/switchio/dialer/measured"
 	"github.com/switchio/switchio/fsemu"
 	"github.com/switchio/switchio/internal/browsertest"
+	"github.com/switchio/switchio/loadtest"
 )
 
 // twoRuns writes two synthetic runs, a baseline and a faster one with
@@ -213,7 +214,7 @@ func smallFsemuRun(t *testing.T, dir string, n uint64, rate float64) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	m, err := measured.Start(ctx, pool, measured.Options{Dir: dir})
+	m, err := loadtest.Start(ctx, pool, loadtest.Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +222,7 @@ func smallFsemuRun(t *testing.T, dir string, n uint64, rate float64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := o.LoadSpec(ctx, nil, "TonePlay", 1); err != nil {
+	if _, err := o.LoadSpec(ctx, apps.Builtin(), "TonePlay", 1); err != nil {
 		t.Fatal(err)
 	}
 	if err := o.Start(); err != nil {

@@ -12,9 +12,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchio/switchio/measure/summary"
+
 	"github.com/HdrHistogram/hdrhistogram-go"
 
-	"github.com/switchio/switchio/dialer"
 	"github.com/switchio/switchio/measure"
 	"github.com/switchio/switchio/measure/store"
 )
@@ -25,7 +26,7 @@ type model struct {
 	Generated time.Time
 	// Summary is summary.json (nil when the run has none: killed before
 	// it was written).
-	Summary *dialer.Summary
+	Summary *summary.Run
 	// Closed tells whether the run's files were closed (false: read from
 	// a killed run's parts).
 	Closed bool
@@ -71,7 +72,7 @@ type serverSecond struct {
 // collector reads a run once and keeps bounded aggregates.
 type collector struct {
 	opts    Options
-	sum     *dialer.Summary
+	sum     *summary.Run
 	seconds []measure.Second
 	offsets map[string]measure.ClockOffset
 
@@ -107,7 +108,7 @@ func collect(run *store.Run, opts Options) (*model, error) {
 // the summary's clock offsets are known), and makes the model.
 func collectWith(run *store.Run, c *collector, readCalls func() error) (*model, error) {
 	opts := c.opts
-	var sum dialer.Summary
+	var sum summary.Run
 	switch err := run.Summary(&sum); {
 	case err == nil:
 		c.sum = &sum
@@ -197,67 +198,16 @@ func ptrOr(p *float64) float64 {
 
 // timeCharts are the charts of timeseries.parquet.
 func (c *collector) timeCharts() []*chart {
-	n := len(c.seconds)
-	xs := make([]float64, n)
-	col := func(f func(*measure.Second) float64) []float64 {
-		out := make([]float64, n)
-		for i := range c.seconds {
-			out[i] = f(&c.seconds[i])
-		}
-		return out
-	}
+	xs := make([]float64, len(c.seconds))
 	for i, s := range c.seconds {
 		xs[i] = float64(s.Second.Unix())
 	}
-	offered := col(func(s *measure.Second) float64 { return float64(s.Offered) })
-	answered := col(func(s *measure.Second) float64 { return float64(s.Answered) })
-	target := make([]float64, n)
-	first, last := -1, -1
-	for i, s := range c.seconds {
-		target[i] = math.NaN()
-		if s.Offered > 0 {
-			if first < 0 {
-				first = i
-			}
-			last = i
-		}
-	}
-	rate := []series{{Label: "target"}, {Label: "offered"}, {Label: "answered"}}
-	rate[0].Color, rate[0].Dash = "#888888", true
-	cols := [][]float64{target, offered, answered}
-	if c.sum == nil || first < 0 || c.sum.TargetRate <= 0 && targetOverTime(c.sum) == nil {
-		rate, cols = rate[1:], cols[1:]
-	} else {
-		// Offering lasted (offered-1)/offered_rate seconds from the first
-		// offer (late records may put offers in later seconds).
-		if c.sum.OfferedRate > 0 && c.sum.Offered > 1 {
-			span := int(math.Ceil(float64(c.sum.Offered-1) / c.sum.OfferedRate))
-			last = min(first+span, n-1)
-		}
-		if tf := targetOverTime(c.sum); tf != nil {
-			// The rate asked for at each second, from the start rate and
-			// the change log: rate changes, stages (ramps) and their end.
-			// The rate at each second's middle, measured from the first
-			// offer's second (the log's times are from the first offer).
-			x0 := xs[first]
-			for i := range target {
-				target[i] = tf(xs[i] - x0 + 0.5)
-			}
-		} else {
-			for i := first; i <= last; i++ {
-				target[i] = c.sum.TargetRate
-			}
-		}
-	}
-	for i := range rate {
-		if rate[i].Color == "" {
-			rate[i].Color = colour(i)
-		}
-	}
+	col := c.perSecond
+	rateCols, rate := c.rateSeries(xs)
 	out := []*chart{
 		c.timeChart("call_rate", groupTraffic, "Call rate", "calls/s",
 			"call_rate: calls offered per second (target: the rate asked for while offering), and calls answered per second.",
-			xs, cols, rate),
+			xs, rateCols, rate),
 		c.timeChart("active_calls", groupTraffic, "Active calls and erlangs", "calls",
 			"active_calls: offered and not yet ended at the end of each second; erlangs: answered call-seconds carried in each second.",
 			xs, [][]float64{col(func(s *measure.Second) float64 { return float64(s.Active) }), col(func(s *measure.Second) float64 { return s.Erlangs })},
@@ -280,8 +230,90 @@ func (c *collector) timeCharts() []*chart {
 				col(func(s *measure.Second) float64 { return ptrOr(s.SetupMaxMs) }),
 			},
 			[]series{{Label: "p50"}, {Label: "p90"}, {Label: "p99"}, {Label: "max", Color: "#bab0ac"}}),
+		c.failureChart(xs),
 	}
-	// Failures by cause: the commonest causes, the rest as "other".
+	if ch := c.mediaChart(xs); ch != nil {
+		out = append(out, ch)
+	}
+	return out
+}
+
+// perSecond is one value of each second of the time series, in order: a
+// chart column.
+func (c *collector) perSecond(f func(*measure.Second) float64) []float64 {
+	out := make([]float64, len(c.seconds))
+	for i := range c.seconds {
+		out[i] = f(&c.seconds[i])
+	}
+	return out
+}
+
+// rateSeries are the call rate chart's columns and series: the target
+// rate (when the run asked for one), calls offered and calls answered
+// per second.
+func (c *collector) rateSeries(xs []float64) ([][]float64, []series) {
+	offered := c.perSecond(func(s *measure.Second) float64 { return float64(s.Offered) })
+	answered := c.perSecond(func(s *measure.Second) float64 { return float64(s.Answered) })
+	target := c.targetRate(xs)
+	rate := []series{{Label: "target"}, {Label: "offered"}, {Label: "answered"}}
+	rate[0].Color, rate[0].Dash = "#888888", true
+	cols := [][]float64{target, offered, answered}
+	if target == nil {
+		rate, cols = rate[1:], cols[1:]
+	}
+	for i := range rate {
+		if rate[i].Color == "" {
+			rate[i].Color = colour(i)
+		}
+	}
+	return cols, rate
+}
+
+// targetRate is the rate asked for at each second (xs) while offering,
+// NaN elsewhere; nil when there is no target to draw (no summary, no
+// offer, or no rate asked for).
+func (c *collector) targetRate(xs []float64) []float64 {
+	target := make([]float64, len(c.seconds))
+	first, last := -1, -1
+	for i, s := range c.seconds {
+		target[i] = math.NaN()
+		if s.Offered > 0 {
+			if first < 0 {
+				first = i
+			}
+			last = i
+		}
+	}
+	if c.sum == nil || first < 0 || c.sum.TargetRate <= 0 && targetOverTime(c.sum) == nil {
+		return nil
+	}
+	// Offering lasted (offered-1)/offered_rate seconds from the first
+	// offer (late records may put offers in later seconds).
+	if c.sum.OfferedRate > 0 && c.sum.Offered > 1 {
+		span := int(math.Ceil(float64(c.sum.Offered-1) / c.sum.OfferedRate))
+		last = min(first+span, len(c.seconds)-1)
+	}
+	if tf := targetOverTime(c.sum); tf != nil {
+		// The rate asked for at each second, from the start rate and
+		// the change log: rate changes, stages (ramps) and their end.
+		// The rate at each second's middle, measured from the first
+		// offer's second (the log's times are from the first offer).
+		x0 := xs[first]
+		for i := range target {
+			target[i] = tf(xs[i] - x0 + 0.5)
+		}
+	} else {
+		for i := first; i <= last; i++ {
+			target[i] = c.sum.TargetRate
+		}
+	}
+	return target
+}
+
+// failureChart is failed calls per second by hang-up cause: the
+// commonest causes, the rest as "other" (all failed calls in one series
+// when none failed).
+func (c *collector) failureChart(xs []float64) *chart {
 	totals := map[string]int64{}
 	for _, s := range c.seconds {
 		for k, v := range s.FailedByCause {
@@ -299,11 +331,11 @@ func (c *collector) timeCharts() []*chart {
 	var fcols [][]float64
 	var fser []series
 	for i, k := range causes {
-		fcols = append(fcols, col(func(s *measure.Second) float64 { return float64(s.FailedByCause[k]) }))
+		fcols = append(fcols, c.perSecond(func(s *measure.Second) float64 { return float64(s.FailedByCause[k]) }))
 		fser = append(fser, series{Label: k, Color: colour(i + 1)})
 	}
 	if other {
-		fcols = append(fcols, col(func(s *measure.Second) float64 {
+		fcols = append(fcols, c.perSecond(func(s *measure.Second) float64 {
 			var n int64
 			for k, v := range s.FailedByCause {
 				if !slices.Contains(causes, k) {
@@ -315,25 +347,30 @@ func (c *collector) timeCharts() []*chart {
 		fser = append(fser, series{Label: "other", Color: "#bab0ac"})
 	}
 	if len(fser) == 0 {
-		fcols, fser = [][]float64{col(func(s *measure.Second) float64 { return float64(s.Failed) })}, []series{{Label: "failed"}}
+		fcols, fser = [][]float64{c.perSecond(func(s *measure.Second) float64 { return float64(s.Failed) })}, []series{{Label: "failed"}}
 	}
-	out = append(out, c.timeChart("failed_by_cause", groupFailures, "Failures by cause per second", "calls/s",
+	return c.timeChart("failed_by_cause", groupFailures, "Failures by cause per second", "calls/s",
 		"failed: calls that ended in each second without an answer, by hang-up cause (the commonest causes; the rest as other).",
-		xs, fcols, fser))
+		xs, fcols, fser)
+}
+
+// mediaChart is the calls with a media check, and those failing it, per
+// second; nil when no call had one.
+func (c *collector) mediaChart(xs []float64) *chart {
 	var checked int64
 	for _, s := range c.seconds {
 		checked += s.MediaChecked
 	}
-	if checked > 0 {
-		out = append(out, c.timeChart("media_checks", groupFailures, "Media checks per second", "calls/s",
-			"media_checked: calls ended in each second with an app's media check (DTMF, audio, bert); media_failed: those failing it.",
-			xs, [][]float64{
-				col(func(s *measure.Second) float64 { return float64(s.MediaChecked) }),
-				col(func(s *measure.Second) float64 { return float64(s.MediaFailed) }),
-			},
-			[]series{{Label: "media_checked", Color: palette[4]}, {Label: "media_failed", Color: palette[2]}}))
+	if checked == 0 {
+		return nil
 	}
-	return out
+	return c.timeChart("media_checks", groupFailures, "Media checks per second", "calls/s",
+		"media_checked: calls ended in each second with an app's media check (DTMF, audio, bert); media_failed: those failing it.",
+		xs, [][]float64{
+			c.perSecond(func(s *measure.Second) float64 { return float64(s.MediaChecked) }),
+			c.perSecond(func(s *measure.Second) float64 { return float64(s.MediaFailed) }),
+		},
+		[]series{{Label: "media_checked", Color: palette[4]}, {Label: "media_failed", Color: palette[2]}})
 }
 
 // indexCharts are the per-call charts over the call index (the original
@@ -565,7 +602,7 @@ func fmtNum(v float64) string {
 // jumps, "stage k/n" ramps "R cps over D", "stages done" ends the
 // offering); nil when the log has no rate change (the target was the
 // summary's constant TargetRate).
-func targetOverTime(sm *dialer.Summary) func(t float64) float64 {
+func targetOverTime(sm *summary.Run) func(t float64) float64 {
 	type ramp struct{ at, from, to, over float64 }
 	var ramps []ramp
 	end := math.Inf(1)

@@ -7,7 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchio/switchio/dialer"
+	"github.com/switchio/switchio/measure/summary"
+
 	"github.com/switchio/switchio/measure"
 	"github.com/switchio/switchio/measure/store"
 	"github.com/switchio/switchio/measure/threshold"
@@ -49,7 +50,7 @@ func ptr[T any](v T) *T { return &v }
 
 // write writes the run to dir with measure/store's Writer, and returns
 // its summary.
-func (g genRun) write(tb testing.TB, dir string) dialer.Summary {
+func (g genRun) write(tb testing.TB, dir string) summary.Run {
 	tb.Helper()
 	var specs []measure.VerdictSpec
 	if g.verdicts {
@@ -76,12 +77,12 @@ func (g genRun) write(tb testing.TB, dir string) dialer.Summary {
 	ts.SetVerdicts(specs)
 	rnd := rand.New(rand.NewPCG(1, 2))
 	srv := func(i int) string { return fmt.Sprintf("10.0.0.%d:8021", 1+i%g.servers) }
-	sm := dialer.Summary{ID: "gen", State: "stopped", TargetRate: g.rate, Limit: int(g.rate * g.hold.Seconds() * 2),
+	sm := summary.Run{ID: "gen", State: "stopped", TargetRate: g.rate, Limit: int(g.rate * g.hold.Seconds() * 2),
 		MaxOffered: uint64(g.calls), HoldS: g.hold.Seconds(), CallsByApp: map[string]uint64{"TonePlay": uint64(g.calls)},
 		FailedByCause: map[string]uint64{}, DroppedByCause: map[string]uint64{}}
-	per := make([]dialer.ServerSummary, g.servers)
+	per := make([]summary.Server, g.servers)
 	for i := range per {
-		per[i] = dialer.ServerSummary{Addr: srv(i), Dest: "9999@" + srv(i), FailedByCause: map[string]uint64{}}
+		per[i] = summary.Server{Addr: srv(i), Dest: "9999@" + srv(i), FailedByCause: map[string]uint64{}}
 	}
 	var failed int64
 	for i := range g.calls {
@@ -175,7 +176,7 @@ func (g genRun) write(tb testing.TB, dir string) dialer.Summary {
 	sm.DurationS = end.Sub(genStart).Seconds()
 	ms := agg.Summary()
 	sm.Metrics = &ms
-	sm.Changes = []dialer.Change{{AtS: 12.5, Setting: "rate", Value: "80"}}
+	sm.Changes = []summary.Change{{AtS: 12.5, Setting: "rate", Value: "80"}}
 	var ths threshold.List
 	for _, e := range []string{"asr>=0.99", "p99(call_setup_latency)<10s"} {
 		if err := ths.Set(e); err != nil {

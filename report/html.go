@@ -12,7 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/switchio/switchio/dialer"
+	"github.com/switchio/switchio/measure/summary"
+
 	"github.com/switchio/switchio/internal/uplot"
 	"github.com/switchio/switchio/measure"
 )
@@ -200,7 +201,7 @@ func newView(m *model) (*view, error) {
 	return v, nil
 }
 
-func (v *view) header(m *model, sm *dialer.Summary) {
+func (v *view) header(m *model, sm *summary.Run) {
 	add := func(label, value, metric string) {
 		if value != "" {
 			v.Header = append(v.Header, kv{label, value, metric})
@@ -297,7 +298,7 @@ func setupCells(f measure.Figures, fallback func() (string, string)) (string, st
 
 // verdicts lists the thresholds' verdicts and the settings changed while
 // the run went.
-func (v *view) verdicts(sm *dialer.Summary) {
+func (v *view) verdicts(sm *summary.Run) {
 	if sm == nil {
 		return
 	}
@@ -309,7 +310,7 @@ func (v *view) verdicts(sm *dialer.Summary) {
 	}
 }
 
-func (v *view) alerts(m *model, sm *dialer.Summary) {
+func (v *view) alerts(m *model, sm *summary.Run) {
 	if !m.Closed {
 		v.Alerts = append(v.Alerts, "The run's files were not closed (a killed run): the report reads its sealed parts, which may miss its last seconds.")
 	}
@@ -329,7 +330,7 @@ func (v *view) alerts(m *model, sm *dialer.Summary) {
 	}
 }
 
-func (v *view) kpis(sm *dialer.Summary, f *measure.Figures) {
+func (v *view) kpis(sm *summary.Run, f *measure.Figures) {
 	if sm == nil {
 		return
 	}
@@ -412,7 +413,7 @@ func (v *view) kpis(sm *dialer.Summary, f *measure.Figures) {
 	}
 }
 
-func (v *view) tables(sm *dialer.Summary, f *measure.Figures) {
+func (v *view) tables(sm *summary.Run, f *measure.Figures) {
 	if sm == nil {
 		return
 	}
@@ -438,7 +439,7 @@ func (v *view) tables(sm *dialer.Summary, f *measure.Figures) {
 	for _, c := range byCount(sm.DroppedByCause) {
 		v.Causes = append(v.Causes, countRow{Name: c, Metric: "dropped", Count: count(sm.DroppedByCause[c]), Share: share(sm.DroppedByCause[c], fig.Offered)})
 	}
-	for _, m := range measure.Catalogue {
+	for _, m := range measure.Catalogue() {
 		p, ok := fig.Latencies[m.Name]
 		if !m.Latency || !ok || p.Count == 0 {
 			continue

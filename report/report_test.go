@@ -11,7 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchio/switchio/dialer"
+	"github.com/switchio/switchio/measure/summary"
+
 	"github.com/switchio/switchio/internal/version"
 	"github.com/switchio/switchio/measure"
 	"go.uber.org/goleak"
@@ -283,15 +284,15 @@ func TestFmtNum(t *testing.T) {
 }
 
 func TestTargetOverTime(t *testing.T) {
-	staged := &dialer.Summary{StartRate: 0, Changes: []dialer.Change{
+	staged := &summary.Run{StartRate: 0, Changes: []summary.Change{
 		{AtS: -0.5, Setting: "stage 1/3", Value: "40 cps over 2s"},
 		{AtS: 1.5, Setting: "stage 2/3", Value: "40 cps over 2s"},
 		{AtS: 3.5, Setting: "stage 3/3", Value: "0 cps over 1s"},
 		{AtS: 4.5, Setting: "stages", Value: "done"},
 	}}
-	changed := &dialer.Summary{StartRate: 50, Changes: []dialer.Change{{AtS: 10, Setting: "rate", Value: "80"}, {AtS: 12, Setting: "limit", Value: "5"}}}
+	changed := &summary.Run{StartRate: 50, Changes: []summary.Change{{AtS: 10, Setting: "rate", Value: "80"}, {AtS: 12, Setting: "limit", Value: "5"}}}
 	for _, tc := range []struct {
-		sm   *dialer.Summary
+		sm   *summary.Run
 		at   float64
 		want float64
 	}{
@@ -310,7 +311,7 @@ func TestTargetOverTime(t *testing.T) {
 	if f := targetOverTime(staged); !math.IsNaN(f(5)) {
 		t.Errorf("target after the stages: %v, want none", f(5))
 	}
-	if targetOverTime(&dialer.Summary{TargetRate: 30}) != nil {
+	if targetOverTime(&summary.Run{TargetRate: 30}) != nil {
 		t.Error("a run without rate changes has a constant target")
 	}
 }

@@ -15,15 +15,11 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/switchio/switchio/app"
+	"github.com/switchio/switchio/appkit"
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/measure"
 	"github.com/switchio/switchio/originate"
 )
-
-func init() {
-	app.MustRegister(&Bert{Timeout: 10 * time.Second, MaxErr: 10})
-}
 
 // mod_bert's events (mod_bert.c: BERT_EVENT_IN_SYNC, BERT_EVENT_LOST_SYNC,
 // BERT_EVENT_TIMEOUT).
@@ -59,7 +55,7 @@ type Bert struct {
 	Window        time.Duration `param:"window" help:"mod_bert's analysis window (bert_window_ms; 0: its default)"`
 }
 
-// Description implements app.Describer.
+// Description implements appkit.Describer.
 func (b *Bert) Description() string {
 	return "Bit-error-rate test with mod_bert on the calling leg (both with two_sided), the other echoing: " +
 		"bert_ok, bert_lost_sync, bert_timeouts, bert_err_samples. Needs mod_bert and PCMU on the server."
@@ -99,8 +95,8 @@ func (b *Bert) Setup(ctx context.Context, r *cluster.Registrar) error {
 	if b.Timeout < time.Millisecond || b.MaxErr < 1 || b.MaxErr > 100 || b.Window < 0 {
 		return fmt.Errorf("Bert: timeout must be 1ms or more, max_err 1..100, window 0 or more")
 	}
-	r.On("CHANNEL_PARK", app.AnswerCalledLeg)
-	app.OnMediaReady(r, b.answered)
+	r.On("CHANNEL_PARK", appkit.AnswerCalledLeg)
+	appkit.OnMediaReady(r, b.answered)
 	r.On(EventInSync, func(ctx context.Context, ev *cluster.Event) { add(ev.Call(), varInSync, 1) })
 	r.On(EventTimeout, func(ctx context.Context, ev *cluster.Event) { add(ev.Call(), varTimeouts, 1) })
 	r.On(EventLostSync, b.lostSync)
@@ -121,7 +117,7 @@ var originateVars = []originate.Var{
 	{Name: "bert_timer_name", Value: "soft"},
 }
 
-// OriginateVars implements app.OriginateVarser: PCMU, jitterbuffer_msec
+// OriginateVars implements appkit.OriginateVarser: PCMU, jitterbuffer_msec
 // 100:200:40 and bert_timer_name soft on the calling leg, each unless
 // the dial sets it.
 func (b *Bert) OriginateVars() []originate.Var { return slices.Clone(originateVars) }

@@ -7,6 +7,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/switchio/switchio/apps"
 	"github.com/switchio/switchio/apps/bert"
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/dialer"
@@ -107,7 +108,7 @@ func TestBertOriginateVars(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer d.Close()
-			if _, err := d.LoadSpec(t.Context(), nil, "Bert", 1); err != nil {
+			if _, err := d.LoadSpec(t.Context(), apps.Builtin(), "Bert", 1); err != nil {
 				t.Fatal(err)
 			}
 			cmd, err := d.OriginateCommand(srv.Addr())

@@ -15,14 +15,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/switchio/switchio/app"
+	"github.com/switchio/switchio/appkit"
 	"github.com/switchio/switchio/cluster"
 )
-
-func init() {
-	app.MustRegister(&CalleeBlockOnInvite{Code: 486})
-	app.MustRegister(&CalleeRingback{Ring: 5 * time.Second, Then: "hangup", Cause: "NO_ANSWER", Tone: DefaultRingback})
-}
 
 // CalleeBlockOnInvite rejects each inbound call: with a SIP response
 // code (the respond application, e.g. 486 Busy Here) or, when Cause is
@@ -33,7 +28,7 @@ type CalleeBlockOnInvite struct {
 	Cause string `param:"cause" help:"hang-up cause to reject with instead (e.g. USER_BUSY)"`
 }
 
-// Description implements app.Describer.
+// Description implements appkit.Describer.
 func (b *CalleeBlockOnInvite) Description() string {
 	return "Rejects every inbound call with a SIP code (respond, default 486) or a hang-up cause."
 }
@@ -47,7 +42,7 @@ func (b *CalleeBlockOnInvite) Setup(ctx context.Context, r *cluster.Registrar) e
 		return fmt.Errorf("CalleeBlockOnInvite: cause %q is not a hang-up cause (upper case and _, e.g. USER_BUSY)", b.Cause)
 	}
 	r.On("CHANNEL_PARK", func(ctx context.Context, ev *cluster.Event) {
-		s := app.CalledLeg(ev)
+		s := appkit.CalledLeg(ev)
 		if s == nil {
 			return
 		}
@@ -90,7 +85,7 @@ type CalleeRingback struct {
 	timers map[*time.Timer]struct{}
 }
 
-// Description implements app.Describer.
+// Description implements appkit.Describer.
 func (c *CalleeRingback) Description() string {
 	return "Rings every inbound call (180, or 183 with a ringback tone when media=true) for ring, then hangs up with cause or answers."
 }
@@ -117,7 +112,7 @@ func (c *CalleeRingback) Setup(ctx context.Context, r *cluster.Registrar) error 
 }
 
 func (c *CalleeRingback) parked(ctx context.Context, ev *cluster.Event) {
-	s := app.CalledLeg(ev)
+	s := appkit.CalledLeg(ev)
 	if s == nil {
 		return
 	}

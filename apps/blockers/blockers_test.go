@@ -7,7 +7,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/switchio/switchio/app"
+	"github.com/switchio/switchio/apps"
 	"github.com/switchio/switchio/dialer/dialtest"
 )
 
@@ -83,7 +83,7 @@ func TestBlockerParams(t *testing.T) {
 		{"CalleeRingback/ring=-1s", "negative duration"},
 		{"CalleeRingback/media=true,tone=ring.wav", "not a tone_stream"},
 	} {
-		a, err := app.Default.New(tc.spec)
+		a, err := apps.Builtin().New(tc.spec)
 		if err == nil {
 			err = a.Setup(t.Context(), nil)
 		}

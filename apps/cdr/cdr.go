@@ -13,16 +13,15 @@ import (
 	"sync"
 	"time"
 
-	"github.com/switchio/switchio/app"
+	"github.com/switchio/switchio/collect"
+
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/measure"
 	"github.com/switchio/switchio/measure/store"
 )
 
-func init() { app.MustRegister(&CDR{}) }
-
 // CDR records the calls of every app id on the servers it is loaded on.
-// Load one instance shared by all servers (app.Shared): a call's legs may
+// Load one instance shared by all servers (appkit.Shared): a call's legs may
 // be on two of them, and loading it again (another app id) counts no call
 // twice.
 type CDR struct {
@@ -36,7 +35,7 @@ type CDR struct {
 	Verdicts []measure.VerdictSpec `param:"-"`
 
 	mu      sync.Mutex
-	cdr     *measure.CDR
+	cdr     *collect.CallRecorder
 	w       *store.Writer
 	agg     *measure.Aggregator
 	loaded  map[*cluster.Client]int
@@ -46,7 +45,7 @@ type CDR struct {
 	summary measure.MetricsSummary
 }
 
-// Description implements app.Describer.
+// Description implements appkit.Describer.
 func (a *CDR) Description() string {
 	return "Records every call on its servers (all app ids) to dir: cdr.parquet, calls.csv, summary.json."
 }
@@ -78,7 +77,7 @@ func (a *CDR) start() error {
 	a.agg = measure.NewAggregator(time.Time{})
 	a.agg.SetVerdicts(a.Verdicts)
 	a.loaded = map[*cluster.Client]int{}
-	m := measure.NewCDR(measure.CDRConfig{OnRecord: a.record, Verdicts: a.Verdicts, AppOf: a.appOf})
+	m := collect.NewCallRecorder(collect.CallRecorderConfig{OnRecord: a.record, Verdicts: a.Verdicts, AppOf: a.appOf})
 	a.cdr = m
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -8,12 +8,11 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/switchio/switchio/app"
+	"github.com/switchio/switchio/apps"
 	"github.com/switchio/switchio/apps/cdr"
-	_ "github.com/switchio/switchio/apps/dtmf"
 	"github.com/switchio/switchio/cluster"
-	"github.com/switchio/switchio/dialer/measured"
 	"github.com/switchio/switchio/fsemu"
+	"github.com/switchio/switchio/loadtest"
 	"github.com/switchio/switchio/measure/store"
 )
 
@@ -101,12 +100,12 @@ func TestCDRAppKeepsVerdicts(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	checker, err := app.Default.New("DtmfChecker/digits=12,duration=60ms,delay=10ms")
+	checker, err := apps.Builtin().New("DtmfChecker/digits=12,duration=60ms,delay=10ms")
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	a := &cdr.CDR{Dir: dir, Verdicts: measured.VerdictsOf(checker)}
+	a := &cdr.CDR{Dir: dir, Verdicts: loadtest.VerdictsOf(checker)}
 	if err := pool.Load(ctx, "svc", checker, a); err != nil {
 		t.Fatal(err)
 	}

@@ -13,14 +13,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/switchio/switchio/app"
+	"github.com/switchio/switchio/appkit"
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/measure"
 )
-
-func init() {
-	app.MustRegister(&DtmfChecker{Digits: "1234567890*#", Duration: 200 * time.Millisecond, Delay: 500 * time.Millisecond, Gap: DefaultGap})
-}
 
 // Verdict names.
 const (
@@ -84,7 +80,7 @@ const DurationTolerance = 40 * time.Millisecond
 // the digits that did arrive in order is cut_short: not checked
 // (media_unchecked), not a failure. The dialer's hold should cover
 // Needed; the checker warns at the start of a dial when it does not
-// (app.LoadAware), with the share of calls held less.
+// (appkit.LoadAware), with the share of calls held less.
 type DtmfChecker struct {
 	Digits   string        `param:"digits" help:"the sequence to send (0-9 * # A-D)"`
 	Duration time.Duration `param:"duration" help:"how long each digit is sent"`
@@ -111,10 +107,10 @@ func (d *DtmfChecker) Needed() time.Duration {
 	return d.Delay + time.Duration(len(d.Digits))*(dur+d.Gap) + Margin
 }
 
-// LoadChanged implements app.LoadAware: it warns, once per hold, when
+// LoadChanged implements appkit.LoadAware: it warns, once per hold, when
 // calls are held less than Needed, with the share that will be cut
 // short.
-func (d *DtmfChecker) LoadChanged(l app.Load) {
+func (d *DtmfChecker) LoadChanged(l appkit.Load) {
 	need := d.Needed()
 	share := l.ShareBelow(need)
 	d.mu.Lock()
@@ -134,7 +130,7 @@ func (d *DtmfChecker) LoadChanged(l app.Load) {
 	}
 }
 
-// Description implements app.Describer.
+// Description implements appkit.Describer.
 func (d *DtmfChecker) Description() string {
 	return "The calling leg sends a DTMF sequence, the called leg checks every digit arrived in order with its duration: " +
 		"dtmf_ok, dtmf_result (ok, mismatch, incomplete; cut_short when the call ended before its digits were due: not checked), dtmf_missing, dtmf_in_order."
@@ -186,8 +182,8 @@ func (d *DtmfChecker) Setup(ctx context.Context, r *cluster.Registrar) error {
 	p := r.Pool()
 	d.warns = p == nil || len(p.Clients()) == 0 || p.Clients()[0] == r.Client()
 	d.mu.Unlock()
-	r.On("CHANNEL_PARK", app.AnswerCalledLeg)
-	app.OnMediaReady(r, d.answered)
+	r.On("CHANNEL_PARK", appkit.AnswerCalledLeg)
+	appkit.OnMediaReady(r, d.answered)
 	r.On("DTMF", d.digit)
 	r.On("CHANNEL_HANGUP", d.hungUp)
 	return nil

@@ -5,12 +5,12 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/switchio/switchio/app"
+	"github.com/switchio/switchio/apps"
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/measure"
 )
 
-func newApp(spec string) (cluster.App, error) { return app.Default.New(spec) }
+func newApp(spec string) (cluster.App, error) { return apps.Builtin().New(spec) }
 
 func verdictText(v map[string]measure.Value) string {
 	var parts []string

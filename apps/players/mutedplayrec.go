@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/switchio/switchio/app"
+	"github.com/switchio/switchio/appkit"
 	"github.com/switchio/switchio/cluster"
 )
-
-func init() { app.MustRegister(&MutedPlayRec{Player: Player{RecPeriod: DefaultRecPeriod}}) }
 
 // MutedPlayRec plays the clip on both legs at once with the callee's
 // sending muted (uuid_audio ... write mute); each time the caller's play
@@ -22,7 +20,7 @@ type MutedPlayRec struct {
 	Player
 }
 
-// Description implements app.Describer.
+// Description implements appkit.Describer.
 func (m *MutedPlayRec) Description() string {
 	return "Plays the clip on both legs with one muted, swapping the mute at each play's end, then hangs up; " +
 		"one call every rec_period (default 5 s; rec_every=N: one in N) is recorded and what each leg hears checked (a muted far end gives silence: audio_ok false)."
@@ -34,8 +32,8 @@ func (m *MutedPlayRec) Setup(ctx context.Context, r *cluster.Registrar) error {
 	if err != nil {
 		return fmt.Errorf("MutedPlayRec: %w", err)
 	}
-	r.On("CHANNEL_PARK", app.AnswerCalledLeg)
-	app.OnMediaReady(r, m.answered)
+	r.On("CHANNEL_PARK", appkit.AnswerCalledLeg)
+	appkit.OnMediaReady(r, m.answered)
 	r.On("PLAYBACK_STOP", m.played)
 	return nil
 }

@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/switchio/switchio/app"
+	"github.com/switchio/switchio/appkit"
 	"github.com/switchio/switchio/apps/audiocheck"
 	"github.com/switchio/switchio/audio"
 	"github.com/switchio/switchio/cluster"
@@ -51,10 +51,10 @@ func (p *Player) Verdicts() []measure.VerdictSpec {
 	return audiocheck.Verdicts()
 }
 
-// LoadChanged implements app.LoadAware: the hold time sets the plays.
-func (p *Player) LoadChanged(l app.Load) { p.hold.Store(int64(l.Hold)) }
+// LoadChanged implements appkit.LoadAware: the hold time sets the plays.
+func (p *Player) LoadChanged(l appkit.Load) { p.hold.Store(int64(l.Hold)) }
 
-// MaxHold implements app.SelfEnding: the plays, one more, and 2 s.
+// MaxHold implements appkit.SelfEnding: the plays, one more, and 2 s.
 func (p *Player) MaxHold(hold time.Duration) time.Duration {
 	length := p.clipLen()
 	return time.Duration(iterations(p.Iterations, hold, length)+1)*length + 2*time.Second
@@ -119,7 +119,8 @@ type clip struct {
 // clipOf resolves a player's clip parameters.
 func clipOf(url string, length time.Duration) (clip, error) {
 	if url == "" {
-		return clip{url: audio.TestSignal.ToneStream(), length: audio.TestSignal.Duration(), signal: audio.TestSignal}, nil
+		sig := audio.TestSignal()
+		return clip{url: sig.ToneStream(), length: sig.Duration(), signal: sig}, nil
 	}
 	if length <= 0 {
 		return clip{}, errClipLen

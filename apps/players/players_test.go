@@ -22,7 +22,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // a clean server the test signal is heard in order on both legs; a far
 // end that sends nothing (Mute) fails the check.
 func TestPlayers(t *testing.T) {
-	clip := audio.TestSignal.Duration()
+	clip := audio.TestSignal().Duration()
 	for _, tc := range []struct {
 		name, spec string
 		imp        fsemu.Impairments
@@ -86,7 +86,7 @@ func TestPlayRecRecInfo(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if a := audio.Analyze(clip, audio.Expect{Signal: audio.TestSignal, MaxGap: 150 * time.Millisecond}); !a.SequenceOK {
+			if a := audio.Analyze(clip, audio.Expect{Signal: audio.TestSignal(), MaxGap: 150 * time.Millisecond}); !a.SequenceOK {
 				t.Errorf("%s: %+v", f, a)
 			}
 		}

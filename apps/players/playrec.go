@@ -7,15 +7,11 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/switchio/switchio/app"
+	"github.com/switchio/switchio/appkit"
 	"github.com/switchio/switchio/apps/audiocheck"
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/measure"
 )
-
-func init() {
-	app.MustRegister(&PlayRec{MaxGap: DefaultMaxGap, Player: Player{RecPeriod: DefaultRecPeriod}})
-}
 
 // DefaultMaxGap is the longest silence a player's check does not count
 // as a dropout, besides the designed ones: three lost 20 ms packets
@@ -52,7 +48,7 @@ type PlayRec struct {
 	OnRecInfo func(RecInfo) `param:"-"`
 }
 
-// Description implements app.Describer.
+// Description implements appkit.Describer.
 func (p *PlayRec) Description() string {
 	return "Plays a clip back and forth between the legs (default: a tone sequence switchio verifies), then hangs up; " +
 		"one call every rec_period (default 5 s; rec_every=N: one in N) is recorded on both legs and checked: each must hear the other's plays (audio_ok, sequence_ok, dropouts)."
@@ -71,8 +67,8 @@ func (p *PlayRec) Setup(ctx context.Context, r *cluster.Registrar) error {
 	if err != nil {
 		return fmt.Errorf("PlayRec: %w", err)
 	}
-	r.On("CHANNEL_PARK", app.AnswerCalledLeg)
-	app.OnMediaReady(r, p.answered)
+	r.On("CHANNEL_PARK", appkit.AnswerCalledLeg)
+	appkit.OnMediaReady(r, p.answered)
 	r.On("PLAYBACK_STOP", p.played)
 	return nil
 }
@@ -112,7 +108,7 @@ func (p *PlayRec) played(ctx context.Context, ev *cluster.Event) {
 // endCall ends a player's call as planned: the first leg (the caller)
 // is hung up, which ends the others.
 func endCall(call *cluster.Call) {
-	app.MarkCompleted(call)
+	appkit.MarkCompleted(call)
 	if first := call.First(); first != nil {
 		_ = first.Queue().Hangup("NORMAL_CLEARING")
 	}

@@ -11,14 +11,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/switchio/switchio/app"
+	"github.com/switchio/switchio/appkit"
 	"github.com/switchio/switchio/cluster"
 )
-
-func init() {
-	app.MustRegister(&Proxier{Profile: "external"})
-	app.MustRegister(&Bridger{Profile: "external", Route: []string{"1:proxy"}})
-}
 
 // Proxy is the bridge target that sends a call on to its own request URI.
 const Proxy = "proxy"
@@ -33,7 +28,7 @@ type Proxier struct {
 	Profile string `param:"profile" help:"sofia profile the onward call leaves by"`
 }
 
-// Description implements app.Describer.
+// Description implements appkit.Describer.
 func (p *Proxier) Description() string {
 	return "Bridges every inbound call on to its request URI: sofia/<profile>/${sip_req_uri}."
 }
@@ -45,7 +40,7 @@ func (p *Proxier) Setup(ctx context.Context, r *cluster.Registrar) error {
 	}
 	dial := proxyDial(p.Profile)
 	r.On("CHANNEL_PARK", func(ctx context.Context, ev *cluster.Event) {
-		if s := app.CalledLeg(ev); s != nil {
+		if s := appkit.CalledLeg(ev); s != nil {
 			_ = s.Queue().Bridge(dial)
 		}
 	})
@@ -74,7 +69,7 @@ type Bridger struct {
 	table map[int]string
 }
 
-// Description implements app.Describer.
+// Description implements appkit.Describer.
 func (b *Bridger) Description() string {
 	return "Bridges each inbound call by the number of legs it has (route=LEGS:DIAL|..., proxy: its request URI); no route: NO_ROUTE_DESTINATION."
 }
@@ -120,7 +115,7 @@ func parseRoutes(route []string, profile string) (map[int]string, error) {
 }
 
 func (b *Bridger) parked(ctx context.Context, ev *cluster.Event) {
-	s, call := app.CalledLeg(ev), ev.Call()
+	s, call := appkit.CalledLeg(ev), ev.Call()
 	if s == nil || call == nil {
 		return
 	}

@@ -9,7 +9,8 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/switchio/switchio/app"
+	"github.com/switchio/switchio/appkit"
+	"github.com/switchio/switchio/apps"
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/fsemu"
 	"github.com/switchio/switchio/originate"
@@ -47,14 +48,14 @@ func TestRoutersPassCallsOn(t *testing.T) {
 			if err := pool.Subscribe(ctx, "CHANNEL_EXECUTE"); err != nil {
 				t.Fatal(err)
 			}
-			a, err := app.Default.New(spec)
+			a, err := apps.Builtin().New(spec)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := app.NewManager(pool).Load(ctx, "route", app.Shared(a)); err != nil {
+			if err := appkit.NewManager(pool).Load(ctx, "route", appkit.Shared(a)); err != nil {
 				t.Fatal(err)
 			}
-			_, err = app.SyncCall(ctx, pool.Clients()[0],
+			_, err = appkit.SyncCall(ctx, pool.Clients()[0],
 				originate.Request{Dest: "1000@" + fs3.SIPAddr(), Proxy: fs2.SIPAddr()}, "route",
 				func(c *cluster.Call) bool { return c.First() != nil && c.First().Answered() })
 			if err != nil {
@@ -94,7 +95,7 @@ func TestBridgerRoutes(t *testing.T) {
 		{"Bridger/profile=a/b", "not a sofia profile"},
 		{"Proxier/profile=", "not a sofia profile"},
 	} {
-		a, err := app.Default.New(tc.spec)
+		a, err := apps.Builtin().New(tc.spec)
 		if err == nil {
 			err = a.Setup(t.Context(), nil)
 		}
@@ -110,11 +111,11 @@ func TestBridgerRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	a, _ := app.Default.New("Bridger/route=5:proxy")
-	if err := app.NewManager(pool).Load(ctx, "route", app.Shared(a)); err != nil {
+	a, _ := apps.Builtin().New("Bridger/route=5:proxy")
+	if err := appkit.NewManager(pool).Load(ctx, "route", appkit.Shared(a)); err != nil {
 		t.Fatal(err)
 	}
-	_, err = app.SyncCall(ctx, pool.Clients()[0], originate.Request{Dest: "1000@" + srv.SIPAddr()}, "route",
+	_, err = appkit.SyncCall(ctx, pool.Clients()[0], originate.Request{Dest: "1000@" + srv.SIPAddr()}, "route",
 		func(c *cluster.Call) bool { return c.Len() == 2 && c.First().Answered() })
 	if err == nil || !strings.Contains(err.Error(), "-ERR NO_ROUTE_DESTINATION") {
 		t.Errorf("unrouted call: %v, want the originate refused NO_ROUTE_DESTINATION", err)

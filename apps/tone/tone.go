@@ -10,14 +10,12 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/switchio/switchio/app"
+	"github.com/switchio/switchio/appkit"
 	"github.com/switchio/switchio/apps/audiocheck"
 	"github.com/switchio/switchio/audio"
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/measure"
 )
-
-func init() { app.MustRegister(&TonePlay{Freq: 1004, MaxGap: audio.DefaultMaxGap}) }
 
 // TonePlay answers a parked inbound leg and makes it echo; when the
 // outbound leg is answered it plays an endless tone of Freq Hz.
@@ -40,7 +38,7 @@ type TonePlay struct {
 	rec audiocheck.Recorder
 }
 
-// Description implements app.Describer.
+// Description implements appkit.Describer.
 func (t *TonePlay) Description() string {
 	return "Answers the called leg and echoes; the calling leg plays an endless tone (default 1004 Hz). " +
 		"record=N records one call in N on the called leg and checks the tone arrived: audio_ok, tone_hz, level_dbfs, dropouts."
@@ -73,8 +71,8 @@ func (t *TonePlay) Setup(ctx context.Context, r *cluster.Registrar) error {
 	if err := t.rec.Setup(ctx, r); err != nil {
 		return fmt.Errorf("tone: %w", err)
 	}
-	r.On("CHANNEL_PARK", app.AnswerCalledLeg)
-	app.OnMediaReady(r, func(ctx context.Context, ev *cluster.Event) {
+	r.On("CHANNEL_PARK", appkit.AnswerCalledLeg)
+	appkit.OnMediaReady(r, func(ctx context.Context, ev *cluster.Event) {
 		s := ev.Session
 		if s == nil {
 			return

@@ -9,7 +9,8 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/switchio/switchio/app"
+	"github.com/switchio/switchio/appkit"
+	"github.com/switchio/switchio/apps"
 	"github.com/switchio/switchio/apps/tone"
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/fsemu"
@@ -43,14 +44,14 @@ func TestTonePlay(t *testing.T) {
 	if err := pool.Subscribe(ctx, "CHANNEL_EXECUTE"); err != nil {
 		t.Fatal(err)
 	}
-	a, err := app.Default.New("TonePlay/freq=440")
+	a, err := apps.Builtin().New("TonePlay/freq=440")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := app.NewManager(pool).Load(ctx, "tone", app.Shared(a)); err != nil {
+	if err := appkit.NewManager(pool).Load(ctx, "tone", appkit.Shared(a)); err != nil {
 		t.Fatal(err)
 	}
-	call, err := app.SyncCall(ctx, pool.Clients()[0], originate.Request{Dest: "1000@" + s2.SIPAddr()}, "tone",
+	call, err := appkit.SyncCall(ctx, pool.Clients()[0], originate.Request{Dest: "1000@" + s2.SIPAddr()}, "tone",
 		func(c *cluster.Call) bool { return c.Len() == 2 && c.Last().Answered() })
 	if err != nil {
 		t.Fatal(err)

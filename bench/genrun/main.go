@@ -27,7 +27,8 @@ import (
 	"os"
 	"time"
 
-	"github.com/switchio/switchio/dialer"
+	"github.com/switchio/switchio/measure/summary"
+
 	"github.com/switchio/switchio/measure"
 	"github.com/switchio/switchio/measure/store"
 )
@@ -110,12 +111,12 @@ func (g gen) write(dir string) error {
 	}
 	agg.SetClockOffsets(co)
 	rnd := rand.New(rand.NewPCG(uint64(g.seed), 7))
-	sm := dialer.Summary{ID: "genrun", State: "stopped", TargetRate: g.rate, StartRate: g.rate,
+	sm := summary.Run{ID: "genrun", State: "stopped", TargetRate: g.rate, StartRate: g.rate,
 		Limit: int(g.rate * g.hold.Seconds() * 1.5), MaxOffered: uint64(g.calls), HoldS: g.hold.Seconds(),
 		CallsByApp: map[string]uint64{"TonePlay": uint64(g.calls)}, FailedByCause: map[string]uint64{}, DroppedByCause: map[string]uint64{}}
-	per := make([]dialer.ServerSummary, len(servers))
+	per := make([]summary.Server, len(servers))
 	for i, s := range servers {
-		per[i] = dialer.ServerSummary{Addr: s, Dest: "sip:talk30@" + servers[1-i], FailedByCause: map[string]uint64{}}
+		per[i] = summary.Server{Addr: s, Dest: "sip:talk30@" + servers[1-i], FailedByCause: map[string]uint64{}}
 	}
 	var failed, active int64
 	ends := newEndQueue()

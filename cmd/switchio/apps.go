@@ -5,18 +5,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/switchio/switchio/app"
-	// Built-in apps register themselves in app.Default.
-	_ "github.com/switchio/switchio/apps/bert"
-	_ "github.com/switchio/switchio/apps/blockers"
-	_ "github.com/switchio/switchio/apps/cdr"
-	_ "github.com/switchio/switchio/apps/dtmf"
-	_ "github.com/switchio/switchio/apps/players"
-	_ "github.com/switchio/switchio/apps/routers"
-	_ "github.com/switchio/switchio/apps/tone"
+	"github.com/switchio/switchio/apps"
 )
-
-func init() { subcommands = append(subcommands, newListAppsCmd) }
 
 func newListAppsCmd() *cobra.Command {
 	return &cobra.Command{
@@ -25,7 +15,7 @@ func newListAppsCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := cmd.OutOrStdout()
-			for _, g := range app.Default.ByPackage() {
+			for _, g := range apps.Builtin().ByPackage() {
 				fmt.Fprintf(w, "%s:\n", g.Package)
 				for _, i := range g.Apps {
 					fmt.Fprintf(w, "  %s\n", i.Name)

@@ -10,11 +10,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/switchio/switchio/appkit"
+	"github.com/switchio/switchio/apps"
 	"github.com/switchio/switchio/dialer"
 	"github.com/switchio/switchio/measure/threshold"
 )
-
-func init() { subcommands = append(subcommands, newDialCmd) }
 
 // Exit codes of dial besides 0 and 1 (could not start).
 const (
@@ -74,6 +74,9 @@ type dialOpts struct {
 	stages         []string
 	// changed tells whether a flag was given (nil: none was).
 	changed func(name string) bool
+	// registry is what --app names are looked up in (nil: the built-in
+	// apps).
+	reg *appkit.Registry
 }
 
 func newDialCmd() *cobra.Command {
@@ -268,4 +271,12 @@ CPU.`,
 	f.StringArrayVar(&o.stages, "stage", nil, "load profile stage DURATION:RATE: ramp linearly to RATE calls/s over DURATION (0: jump); repeatable, the run ends after the last; replaces --rate and --ramp")
 	o.changed = f.Changed
 	return cmd
+}
+
+// registry returns the registry --app names are looked up in.
+func (o dialOpts) registry() *appkit.Registry {
+	if o.reg != nil {
+		return o.reg
+	}
+	return apps.Builtin()
 }

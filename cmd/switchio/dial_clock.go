@@ -39,7 +39,7 @@ func printServerClocks(w io.Writer, m *measure.MetricsSummary) {
 		}
 		fmt.Fprintf(w, "server clocks: %s\n", strings.Join(parts, ", "))
 	}
-	for _, mt := range measure.Catalogue {
+	for _, mt := range measure.Catalogue() {
 		p, ok := m.Latencies[mt.Name]
 		if !mt.Latency || !mt.ServerClock() || mt.Unit != "ms" || !ok || p.Count == 0 {
 			continue

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/switchio/switchio/app"
+	"github.com/switchio/switchio/appkit"
 	"github.com/switchio/switchio/dialer"
 	"github.com/switchio/switchio/dialer/promexport"
 	"github.com/switchio/switchio/dialer/web"
@@ -26,7 +26,7 @@ type appArg struct {
 // ',') or the whole argument is a valid app spec; a weight that is not a
 // whole number from 0 to 2^31-1 is refused as such, not taken for part of
 // the app's name.
-func parseAppArg(s string) (appArg, error) {
+func parseAppArg(reg *appkit.Registry, s string) (appArg, error) {
 	a := appArg{spec: s, weight: 1}
 	if i := strings.LastIndexByte(s, ':'); i >= 0 {
 		ws := s[i+1:]
@@ -37,12 +37,12 @@ func parseAppArg(s string) (appArg, error) {
 		case err == nil:
 			a.spec, a.weight = s[:i], w
 		case !strings.ContainsAny(ws, "/=,"):
-			if _, err := app.Default.New(s); err != nil {
+			if _, err := reg.New(s); err != nil {
 				return a, fmt.Errorf("--app %s: weight %q: want a whole number from 0 to %d", s, ws, math.MaxInt32)
 			}
 		}
 	}
-	if _, err := app.Default.New(a.spec); err != nil {
+	if _, err := reg.New(a.spec); err != nil {
 		return a, fmt.Errorf("--app %s: %w", s, err)
 	}
 	return a, nil
@@ -119,7 +119,7 @@ func buildConfig(o dialOpts) (dialer.Config, []appArg, error) {
 	var apps []appArg
 	total := 0
 	for _, s := range specs {
-		a, err := parseAppArg(s)
+		a, err := parseAppArg(o.registry(), s)
 		if err != nil {
 			return cfg, nil, err
 		}

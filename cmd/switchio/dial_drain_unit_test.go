@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchio/switchio/measure/summary"
+
 	"github.com/switchio/switchio/dialer"
 )
 
@@ -45,12 +47,12 @@ func TestEndDrain(t *testing.T) {
 }
 
 func TestDrainNote(t *testing.T) {
-	sm := func(abandoned, drained uint64) dialer.Summary {
-		return dialer.Summary{Abandoned: abandoned, FailedByCause: map[string]uint64{dialer.CauseDrainTimeout: drained, "USER_BUSY": 4}}
+	sm := func(abandoned, drained uint64) summary.Run {
+		return summary.Run{Abandoned: abandoned, FailedByCause: map[string]uint64{dialer.CauseDrainTimeout: drained, "USER_BUSY": 4}}
 	}
 	for _, tc := range []struct {
 		name          string
-		before, after dialer.Summary
+		before, after summary.Run
 		want          string
 	}{
 		{"ringing", sm(0, 0), sm(0, 10), "hung up 0 answered calls (abandoned) and 10 calls still in set-up (failed)"},

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/switchio/switchio/apps"
 	"github.com/switchio/switchio/fsemu"
 )
 
@@ -125,7 +126,7 @@ func TestParseAppArg(t *testing.T) {
 		{"TonePlay/freq=abc", "", 0, "freq"},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
-			a, err := parseAppArg(tc.in)
+			a, err := parseAppArg(apps.Builtin(), tc.in)
 			switch {
 			case tc.err == "" && err != nil:
 				t.Fatal(err)

@@ -7,12 +7,12 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/switchio/switchio/dialer"
+	"github.com/switchio/switchio/measure/summary"
 )
 
 // printLimitsRaised tells, as set-up ends, which server limits --setup
 // raised for the run (the run puts them back at its end).
-func printLimitsRaised(w io.Writer, settings []dialer.ServerSetting) {
+func printLimitsRaised(w io.Writer, settings []summary.ServerSetting) {
 	for _, s := range settings {
 		if s.Changed() {
 			fmt.Fprintf(w, "switchio dial: server %s: %s for this run (put back at its end)\n", s.Addr, limitsText(s))
@@ -28,7 +28,7 @@ func printLimitsRaised(w io.Writer, settings []dialer.ServerSetting) {
 //
 // A server not restored gets the command that restores it. password tells
 // whether fs_cli needs a -p (its default password is FreeSWITCH's).
-func printServerLimits(w io.Writer, settings []dialer.ServerSetting, password string) {
+func printServerLimits(w io.Writer, settings []summary.ServerSetting, password string) {
 	for _, s := range settings {
 		if !s.Changed() {
 			fmt.Fprintf(w, "server limits %s: sps %d, max_sessions %d unchanged (the run needs %d and %d)\n",
@@ -45,7 +45,7 @@ func printServerLimits(w io.Writer, settings []dialer.ServerSetting, password st
 
 // printNotRestored warns on stderr of every server whose limits the run
 // changed and could not put back, with the command that does.
-func printNotRestored(w io.Writer, settings []dialer.ServerSetting, password string) {
+func printNotRestored(w io.Writer, settings []summary.ServerSetting, password string) {
 	for _, s := range settings {
 		if s.Changed() && !s.Restored {
 			fmt.Fprintf(w, "switchio dial: server %s: limits left changed (%s; %s); restore with: %s\n",
@@ -56,8 +56,8 @@ func printNotRestored(w io.Writer, settings []dialer.ServerSetting, password str
 
 // limitsText is "sps 1000 -> 1201, max_sessions 4000": each limit as
 // found, with the value the run set.
-func limitsText(s dialer.ServerSetting) string {
-	one := func(name string, v dialer.SettingValue) string {
+func limitsText(s summary.ServerSetting) string {
+	one := func(name string, v summary.SettingValue) string {
 		if v.Set == 0 {
 			return fmt.Sprintf("%s %d", name, v.Found)
 		}
@@ -68,7 +68,7 @@ func limitsText(s dialer.ServerSetting) string {
 
 // phantomText names the sessions-per-second peak a raise leaves in the
 // server's status.
-func phantomText(s dialer.ServerSetting) string {
+func phantomText(s summary.ServerSetting) string {
 	if s.PhantomSPSPeak <= 0 {
 		return ""
 	}
@@ -78,7 +78,7 @@ func phantomText(s dialer.ServerSetting) string {
 }
 
 // restoreCommand is the fs_cli command line that puts s's limits back.
-func restoreCommand(s dialer.ServerSetting, password string) string {
+func restoreCommand(s summary.ServerSetting, password string) string {
 	host, port, err := net.SplitHostPort(s.Addr)
 	if err != nil {
 		host, port = s.Addr, "8021"

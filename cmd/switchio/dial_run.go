@@ -11,14 +11,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/switchio/switchio/app"
+	"github.com/switchio/switchio/measure/summary"
+
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/dialer"
-	"github.com/switchio/switchio/dialer/measured"
 	"github.com/switchio/switchio/dialer/promexport"
 	"github.com/switchio/switchio/dialer/web"
 	"github.com/switchio/switchio/fsemu"
 	"github.com/switchio/switchio/internal/procs"
+	"github.com/switchio/switchio/loadtest"
 	"github.com/switchio/switchio/report"
 )
 
@@ -85,12 +86,12 @@ func runDial(ctx context.Context, o dialOpts, hosts []string, stdout, stderr io.
 	defer pool.Close()
 	var instances []cluster.App
 	for _, a := range apps {
-		inst, _ := app.Default.New(a.spec)
+		inst, _ := o.registry().New(a.spec)
 		instances = append(instances, inst)
 	}
 	sctx, cancel = setup.step()
-	m, err := measured.Start(sctx, pool, measured.Options{Dir: o.out, Overwrite: o.force, Logger: logger,
-		Verdicts: measured.VerdictsOf(instances...), Thresholds: o.thresholds})
+	m, err := loadtest.Start(sctx, pool, loadtest.Options{Dir: o.out, Overwrite: o.force, Logger: logger,
+		Verdicts: loadtest.VerdictsOf(instances...), Thresholds: o.thresholds})
 	cancel()
 	if err != nil {
 		return setup.failed(err, stderr) // a server's error, or "measured: " and --out's
@@ -166,7 +167,7 @@ func runDial(ctx context.Context, o dialOpts, hosts []string, stdout, stderr io.
 	}
 	for _, a := range apps {
 		sctx, cancel = setup.step()
-		_, err := d.LoadSpec(sctx, app.Default, a.spec, a.weight)
+		_, err := d.LoadSpec(sctx, o.registry(), a.spec, a.weight)
 		cancel()
 		if err != nil {
 			return failed(err)
@@ -310,7 +311,7 @@ loop:
 // interrupted run (its figures are partial), then a failed run (every
 // server lost, or calls offered and none answered), then a broken
 // threshold, then success (docs/outcomes.md has the table).
-func exitCodeOf(interrupt os.Signal, sm dialer.Summary) int {
+func exitCodeOf(interrupt os.Signal, sm summary.Run) int {
 	switch {
 	case interrupt != nil:
 		return signalExitCode(interrupt)
@@ -358,7 +359,7 @@ func (o dialOpts) endDrain(now time.Time, d drainer) time.Time {
 // drainNote says what the drain's end did, from the summaries before and
 // after it: answered calls hung up are abandoned, calls still in set-up
 // failed, both under SWITCHIO_DRAIN_TIMEOUT (docs/outcomes.md).
-func drainNote(before, after dialer.Summary) string {
+func drainNote(before, after summary.Run) string {
 	abandoned := after.Abandoned - before.Abandoned
 	failed := after.FailedByCause[dialer.CauseDrainTimeout] - before.FailedByCause[dialer.CauseDrainTimeout]
 	return fmt.Sprintf("drain time ran out: hung up %d answered %s (abandoned) and %d %s still in set-up (failed), under %s",

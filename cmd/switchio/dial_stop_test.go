@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchio/switchio/measure/summary"
+
 	"github.com/switchio/switchio/dialer"
 	"github.com/switchio/switchio/measure"
 	"github.com/switchio/switchio/measure/store"
@@ -22,13 +24,13 @@ import (
 // outcome table: answered + failed == offered, completed + dropped +
 // abandoned == answered, one record per offered call, the catalogue's
 // figures computed from the same records.
-func readRun(t *testing.T, dir string) (dialer.Summary, []measure.Record) {
+func readRun(t *testing.T, dir string) (summary.Run, []measure.Record) {
 	t.Helper()
 	run, err := store.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var sm dialer.Summary
+	var sm summary.Run
 	if err := run.Summary(&sm); err != nil {
 		t.Fatal(err)
 	}

@@ -7,11 +7,13 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/switchio/switchio/measure/summary"
+
 	"github.com/switchio/switchio/dialer"
 	"github.com/switchio/switchio/measure"
 )
 
-func printSummary(w io.Writer, sm dialer.Summary, out string) {
+func printSummary(w io.Writer, sm summary.Run, out string) {
 	fmt.Fprintf(w, "switchio dial: %d offered, %d answered, %d failed in %.2f s\n", sm.Offered, sm.Answered, sm.Failed, sm.DurationS)
 	fmt.Fprintf(w, "answered: %d completed, %d dropped, %d abandoned\n", sm.Completed, sm.Dropped, sm.Abandoned)
 	if h := sm.HoldErrorMs; h.Count > 0 {
@@ -25,17 +27,17 @@ func printSummary(w io.Writer, sm dialer.Summary, out string) {
 		fmt.Fprintf(w, "%s: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms (switchio's clock: originate written to answer seen)\n",
 			measure.MetricLocalSetupLatency, l.P50, l.P90, l.P99, l.Max)
 	}
-	for _, c := range dialer.SortedCauses(sm.FailedByCause) {
+	for _, c := range summary.SortedCauses(sm.FailedByCause) {
 		fmt.Fprintf(w, "failed: %s %d\n", c, sm.FailedByCause[c])
 	}
-	for _, c := range dialer.SortedCauses(sm.DroppedByCause) {
+	for _, c := range summary.SortedCauses(sm.DroppedByCause) {
 		fmt.Fprintf(w, "dropped: %s %d\n", c, sm.DroppedByCause[c])
 	}
 	for _, s := range sm.Servers {
 		fmt.Fprintf(w, "server %s -> %s: %d offered, %d answered, %d failed, peak active %d, peak backlog %d (%d queued on the server), local_setup_latency p50 %s p99 %s, originate to A leg p99 %s\n",
 			s.Addr, s.Dest, s.Offered, s.Answered, s.Failed, s.PeakActive, s.PeakBacklog, s.PeakQueued,
 			msOrNA(s.LocalSetupLatency, s.LocalSetupLatency.P50), msOrNA(s.LocalSetupLatency, s.LocalSetupLatency.P99), msOrNA(s.CreateMs, s.CreateMs.P99))
-		for _, c := range dialer.SortedCauses(s.FailedByCause) {
+		for _, c := range summary.SortedCauses(s.FailedByCause) {
 			fmt.Fprintf(w, "  failed: %s %d\n", c, s.FailedByCause[c])
 		}
 	}
@@ -60,7 +62,7 @@ func printSummary(w io.Writer, sm dialer.Summary, out string) {
 
 // msOrNA formats v, a percentile of l, in milliseconds, or "n/a" when l
 // measured nothing (no call answered): 0.0 ms would read as instant.
-func msOrNA(l dialer.Latency, v float64) string {
+func msOrNA(l summary.Latency, v float64) string {
 	if l.Count == 0 {
 		return "n/a"
 	}
@@ -71,7 +73,7 @@ func msOrNA(l dialer.Latency, v float64) string {
 // load profile its stages and peak ("stages 0s:10 30s:10 10s:0, peak
 // 10.00 cps"), with the target set by hand when one took the profile
 // over.
-func targetText(sm dialer.Summary) string {
+func targetText(sm summary.Run) string {
 	if len(sm.Stages) == 0 {
 		return fmt.Sprintf("target %.2f cps", sm.TargetRate)
 	}

@@ -17,7 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchio/switchio/dialer"
+	"github.com/switchio/switchio/measure/summary"
+
 	"github.com/switchio/switchio/esl"
 	"github.com/switchio/switchio/measure/store"
 )
@@ -130,7 +131,7 @@ func TestDialCLI(t *testing.T) {
 		if err := cmd.Run(); err != nil {
 			t.Fatalf("dial: %v\n%s", err, stderr.String())
 		}
-		var sm dialer.Summary
+		var sm summary.Run
 		if err := json.Unmarshal(stdout.Bytes(), &sm); err != nil {
 			t.Fatalf("summary JSON: %v\n%s", err, stdout.String())
 		}
@@ -251,7 +252,7 @@ func TestDialCLI(t *testing.T) {
 		if err := cmd.Run(); err != nil {
 			t.Fatalf("dial: %v\n%s", err, stderr.String())
 		}
-		var sm dialer.Summary
+		var sm summary.Run
 		if err := json.Unmarshal(stdout.Bytes(), &sm); err != nil {
 			t.Fatal(err)
 		}

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchio/switchio/measure/summary"
+
 	"github.com/switchio/switchio/dialer"
 	"github.com/switchio/switchio/fsemu"
 )
@@ -121,16 +123,16 @@ func TestDialBadTrafficFlags(t *testing.T) {
 // The summary's rate shows the target, or the stages of a load profile
 // and its peak, and the target set by hand that took one over.
 func TestTargetText(t *testing.T) {
-	abandoned := []dialer.Change{{AtS: 12.5, Setting: "stages", Value: "abandoned (by rate)"}}
+	abandoned := []summary.Change{{AtS: 12.5, Setting: "stages", Value: "abandoned (by rate)"}}
 	for _, tc := range []struct {
 		name string
-		sm   dialer.Summary
+		sm   summary.Run
 		want string
 	}{
-		{"rate", dialer.Summary{TargetRate: 50}, "target 50.00 cps"},
-		{"stages ending at 0", dialer.Summary{Stages: []string{"0s:10", "30s:10", "10s:0"}},
+		{"rate", summary.Run{TargetRate: 50}, "target 50.00 cps"},
+		{"stages ending at 0", summary.Run{Stages: []string{"0s:10", "30s:10", "10s:0"}},
 			"stages 0s:10 30s:10 10s:0, peak 10.00 cps"},
-		{"stages taken over", dialer.Summary{TargetRate: 7, Stages: []string{"1m0s:20"}, Changes: abandoned},
+		{"stages taken over", summary.Run{TargetRate: 7, Stages: []string{"1m0s:20"}, Changes: abandoned},
 			"stages 1m0s:20, peak 20.00 cps, then target 7.00 cps (profile abandoned (by rate) at 12.5 s)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

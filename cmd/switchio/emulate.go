@@ -14,8 +14,6 @@ import (
 	"github.com/switchio/switchio/internal/localhttp"
 )
 
-func init() { subcommands = append(subcommands, newEmulateCmd) }
-
 // emulateFlags are emulate's settings: where the servers listen, how
 // their far ends treat calls (fsemu.Inbound), their capacity model and
 // the media impairments (fsemu.Impairments).

@@ -16,10 +16,6 @@ import (
 	"github.com/switchio/switchio/internal/version"
 )
 
-// subcommands is filled by each command's file, keeping main.go free of
-// per-command wiring.
-var subcommands []func() *cobra.Command
-
 func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "switchio",
@@ -29,9 +25,7 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.SetVersionTemplate(versionLine)
-	for _, f := range subcommands {
-		root.AddCommand(f())
-	}
+	root.AddCommand(newDialCmd(), newServeCmd(), newEmulateCmd(), newReportCmd(), newListAppsCmd(), newVersionCmd())
 	return root
 }
 

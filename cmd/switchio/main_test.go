@@ -11,7 +11,8 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/switchio/switchio/app"
+	"github.com/switchio/switchio/appkit"
+	"github.com/switchio/switchio/apps"
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/fsemu"
 	"github.com/switchio/switchio/measure/store"
@@ -59,7 +60,7 @@ func TestListApps(t *testing.T) {
 			t.Errorf("list-apps printed:\n%s\nwant it to contain:\n%s", out, want)
 		}
 	}
-	for _, a := range app.Default.All() {
+	for _, a := range apps.Builtin().All() {
 		if a.Description == "" || !strings.Contains(out.String(), "  "+a.Name+"\n      "+a.Description+"\n") {
 			t.Errorf("%s: no description listed", a.Name)
 		}
@@ -156,7 +157,7 @@ func TestServeTonePlay(t *testing.T) {
 		t.Fatal(err)
 	}
 	// the call carries no app id: the served apps run under "default"
-	call, err := app.SyncCall(ctx, c, originate.Request{Dest: "1000@" + callee.SIPAddr()}, "", nil)
+	call, err := appkit.SyncCall(ctx, c, originate.Request{Dest: "1000@" + callee.SIPAddr()}, "", nil)
 	if err != nil {
 		t.Fatalf("inbound call not answered by TonePlay: %v\nserve logs:\n%s", err, logs)
 	}

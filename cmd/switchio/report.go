@@ -10,8 +10,6 @@ import (
 	"github.com/switchio/switchio/report"
 )
 
-func init() { subcommands = append(subcommands, newReportCmd) }
-
 func newReportCmd() *cobra.Command {
 	var (
 		noPNG     bool

@@ -8,7 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchio/switchio/dialer"
+	"github.com/switchio/switchio/measure/summary"
+
 	"github.com/switchio/switchio/measure"
 	"github.com/switchio/switchio/measure/store"
 )
@@ -41,7 +42,7 @@ func writeTinyRun(t *testing.T, dir string) {
 		ts.Add(r)
 	}
 	ts.Close()
-	if err := w.WriteSummary(dialer.Summary{ID: "tiny", Offered: 20, Answered: 15, Failed: 5, TargetRate: 10}); err != nil {
+	if err := w.WriteSummary(summary.Run{ID: "tiny", Offered: 20, Answered: 15, Failed: 5, TargetRate: 10}); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Close(); err != nil {

@@ -9,14 +9,13 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/switchio/switchio/app"
+	"github.com/switchio/switchio/appkit"
+	"github.com/switchio/switchio/apps"
 	"github.com/switchio/switchio/apps/cdr"
 	"github.com/switchio/switchio/cluster"
-	"github.com/switchio/switchio/dialer/measured"
 	"github.com/switchio/switchio/internal/procs"
+	"github.com/switchio/switchio/loadtest"
 )
-
-func init() { subcommands = append(subcommands, newServeCmd) }
 
 func newServeCmd() *cobra.Command {
 	var (
@@ -35,7 +34,7 @@ func newServeCmd() *cobra.Command {
 under one app id, and runs them until Ctrl-C or SIGTERM. --out DIR records every
 call seen on the servers, whatever app handles it (the CDR app), and writes
 cdr.parquet, calls.csv and summary.json there when stopped. Apps of your own: build
-your own binary that imports your app packages and calls app.Service (see the
+your own binary that imports your app packages and calls appkit.Service (see the
 examples in package app).
 
 A call reaches the apps when its X-switchio_app_id or X-switchio_app header names
@@ -61,38 +60,39 @@ under 0.7 of a core and on all of them above that, as dial does.`,
 			// One processor while lightly loaded, all of them when not,
 			// unless GOMAXPROCS is set (internal/procs), as dial.
 			defer procs.Govern(cmd.Context())()
-			var loads []app.Loadable
+			var loads []appkit.Loadable
 			var instances []cluster.App
+			reg := apps.Builtin()
 			if guard > 0 {
 				// First, so it sees every park before the apps do.
-				loads = append(loads, app.Shared(&app.ParkGuard{After: guard}))
+				loads = append(loads, appkit.Shared(&appkit.ParkGuard{After: guard}))
 			}
 			for _, spec := range specs {
-				a, err := app.Default.New(spec)
+				a, err := reg.New(spec)
 				if err != nil {
 					return err
 				}
 				instances = append(instances, a)
 				spec := spec
-				loads = append(loads, app.PerServer(func() cluster.App {
-					a, _ := app.Default.New(spec)
+				loads = append(loads, appkit.PerServer(func() cluster.App {
+					a, _ := reg.New(spec)
 					return a
 				}))
 			}
 			if out != "" {
 				// One recorder for every server, so a call with legs on
 				// two of them is one record.
-				loads = append(loads, app.Shared(&cdr.CDR{Dir: out, Force: force, Verdicts: measured.VerdictsOf(instances...)}))
+				loads = append(loads, appkit.Shared(&cdr.CDR{Dir: out, Force: force, Verdicts: loadtest.VerdictsOf(instances...)}))
 			}
 			level := slog.LevelInfo
 			if verbose {
 				level = slog.LevelDebug
 			}
 			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
-			svc := &app.Service{
+			svc := &appkit.Service{
 				Addrs:  normalizeHosts(hosts),
 				Config: cluster.Config{Password: password, Logger: logger},
-				Apps:   map[string][]app.Loadable{appID: loads},
+				Apps:   map[string][]appkit.Loadable{appID: loads},
 				Ready: func(p *cluster.Pool) {
 					// How a dialer reaches these apps: its own id is
 					// read first, so it names serve's in X-switchio_app.
@@ -109,7 +109,7 @@ under 0.7 of a core and on all of them above that, as dial does.`,
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "debug logging")
 	cmd.Flags().StringVar(&out, "out", "", "record every call seen (all app ids) to this directory: cdr.parquet, calls.csv, summary.json (the CDR app)")
 	cmd.Flags().BoolVar(&force, "force", false, "let --out overwrite an earlier run's files")
-	cmd.Flags().DurationVar(&guard, "park-guard", app.DefaultParkGuard, "the server hangs up calls parked for the apps this long after their park, even if switchio is gone (sched_hangup; whole seconds; 0: none)")
+	cmd.Flags().DurationVar(&guard, "park-guard", appkit.DefaultParkGuard, "the server hangs up calls parked for the apps this long after their park, even if switchio is gone (sched_hangup; whole seconds; 0: none)")
 	return cmd
 }
 

@@ -6,8 +6,6 @@ import (
 	"github.com/switchio/switchio/internal/version"
 )
 
-func init() { subcommands = append(subcommands, newVersionCmd) }
-
 // versionLine is what switchio version and switchio --version print (a
 // cobra template: the root command's Version is version.String()).
 const versionLine = "switchio {{.Version}}\n"

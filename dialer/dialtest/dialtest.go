@@ -20,12 +20,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchio/switchio/app"
-	_ "github.com/switchio/switchio/apps/tone" // Originator loads TonePlay
+	"github.com/switchio/switchio/measure/summary"
+
+	"github.com/switchio/switchio/appkit"
+	"github.com/switchio/switchio/apps"
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/dialer"
-	"github.com/switchio/switchio/dialer/measured"
 	"github.com/switchio/switchio/fsemu"
+	"github.com/switchio/switchio/loadtest"
 	"github.com/switchio/switchio/measure"
 	"github.com/switchio/switchio/measure/store"
 )
@@ -130,7 +132,7 @@ func (r *Real) SIPAddr(t testing.TB, i int, profile string) string {
 
 // Result is what a test dial left.
 type Result struct {
-	Summary dialer.Summary
+	Summary summary.Run
 	Records []measure.Record
 	// Server is the emulated server, for its state after the dial (nil
 	// with Options.Real).
@@ -140,94 +142,31 @@ type Result struct {
 // Run dials and returns the records, failing t on any error.
 func Run(t testing.TB, o Options) Result {
 	t.Helper()
-	if o.Calls == 0 {
-		o.Calls = 10
-	}
-	if o.Rate == 0 {
-		o.Rate = 50
-	}
-	if o.Limit == 0 {
-		o.Limit = 100
-	}
-	if o.Hold == 0 {
-		o.Hold = time.Second
-	}
-	if o.Timeout == 0 {
-		o.Timeout = 30 * time.Second
-	}
+	o.setDefaults()
 	ctx, cancel := context.WithTimeout(context.Background(), o.Timeout)
 	defer cancel()
-	var srv *fsemu.Server
-	var addrs []string
-	var dests map[string]string
-	var password string
-	if o.Real != nil {
-		addrs, dests, password = o.Real.Addrs, o.Real.Dests, o.Real.Password
-	} else {
-		srv = fsemu.RunT(t, o.Server)
-		addrs = []string{srv.Addr()}
-	}
-	if o.Real == nil && o.Cross {
-		cfg := o.Server
-		cfg.Network = srv.Network()
-		other := fsemu.RunT(t, cfg)
-		addrs = append(addrs, other.Addr())
-		dests = map[string]string{srv.Addr(): "1000@" + other.SIPAddr(), other.Addr(): "1000@" + srv.SIPAddr()}
-	}
+	srv, addrs, dests, password := o.servers(t)
 	pool, err := cluster.NewPool(ctx, addrs, cluster.Config{Password: password, Logger: o.Logger})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pool.Close()
 	if o.Real != nil && o.Real.Cross {
-		clients := pool.Clients()
-		dests = map[string]string{}
-		for i, c := range clients {
-			sip, err := clients[(i+1)%len(clients)].SIPAddr(ctx, "external")
-			if err != nil {
-				t.Fatal(err)
-			}
-			dests[c.Addr()] = "switchio@" + sip
-		}
+		dests = crossDests(t, ctx, pool)
 	}
 	inst := o.App
 	if inst == nil {
-		if inst, err = app.Default.New(o.Spec); err != nil {
+		if inst, err = apps.Builtin().New(o.Spec); err != nil {
 			t.Fatal(err)
 		}
 	}
 	dir := t.TempDir()
-	m, err := measured.Start(ctx, pool, measured.Options{Dir: dir, NoSysStats: true, Verdicts: measured.VerdictsOf(inst)})
+	m, err := loadtest.Start(ctx, pool, loadtest.Options{Dir: dir, NoSysStats: true, Verdicts: loadtest.VerdictsOf(inst)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := dialer.Config{Rate: o.Rate, Limit: o.Limit, MaxOffered: uint64(o.Calls),
-		Duration: o.Hold, HoldDist: o.HoldDist, OnCall: m.Call, Dests: dests}
-	if o.HoldDist.Kind != dialer.HoldFixed {
-		cfg.Duration = 0
-	}
-	cfg.Request.Dest = o.Dest
-	d, err := dialer.New(ctx, pool, cfg)
+	d, err := o.originator(ctx, pool, m, dests)
 	if err != nil {
-		m.Abort()
-		t.Fatal(err)
-	}
-	if o.Real != nil {
-		// A real server keeps FreeSWITCH's defaults (30 sessions/s)
-		// unless told otherwise, as dial does.
-		if err := d.Setup(ctx, dialer.Settings{}); err != nil {
-			d.Close()
-			m.Abort()
-			t.Fatal(err)
-		}
-	}
-	if o.App != nil {
-		_, err = d.LoadApp(ctx, cluster.AppName(o.App), 1, app.Shared(o.App))
-	} else {
-		_, err = d.LoadSpec(ctx, nil, o.Spec, 1)
-	}
-	if err != nil {
-		d.Close()
 		m.Abort()
 		t.Fatal(err)
 	}
@@ -246,18 +185,108 @@ func Run(t testing.TB, o Options) Result {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return Result{Summary: sm, Server: srv, Records: records(t, dir)}
+}
+
+// setDefaults fills the options left zero.
+func (o *Options) setDefaults() {
+	if o.Calls == 0 {
+		o.Calls = 10
+	}
+	if o.Rate == 0 {
+		o.Rate = 50
+	}
+	if o.Limit == 0 {
+		o.Limit = 100
+	}
+	if o.Hold == 0 {
+		o.Hold = time.Second
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 30 * time.Second
+	}
+}
+
+// servers returns the servers to dial (an emulated one, or two calling
+// each other with Cross, unless Real names real ones), their destinations
+// and password.
+func (o *Options) servers(t testing.TB) (srv *fsemu.Server, addrs []string, dests map[string]string, password string) {
+	if o.Real != nil {
+		return nil, o.Real.Addrs, o.Real.Dests, o.Real.Password
+	}
+	srv = fsemu.RunT(t, o.Server)
+	addrs = []string{srv.Addr()}
+	if o.Cross {
+		cfg := o.Server
+		cfg.Network = srv.Network()
+		other := fsemu.RunT(t, cfg)
+		addrs = append(addrs, other.Addr())
+		dests = map[string]string{srv.Addr(): "1000@" + other.SIPAddr(), other.Addr(): "1000@" + srv.SIPAddr()}
+	}
+	return srv, addrs, dests, ""
+}
+
+// crossDests makes each real server call the next one's external profile.
+func crossDests(t testing.TB, ctx context.Context, pool *cluster.Pool) map[string]string {
+	clients := pool.Clients()
+	dests := map[string]string{}
+	for i, c := range clients {
+		sip, err := clients[(i+1)%len(clients)].SIPAddr(ctx, "external")
+		if err != nil {
+			t.Fatal(err)
+		}
+		dests[c.Addr()] = "switchio@" + sip
+	}
+	return dests
+}
+
+// originator builds the dialer, measured by m, with the app loaded (and,
+// on real servers, the load-test settings applied).
+func (o *Options) originator(ctx context.Context, pool *cluster.Pool, m *loadtest.Run, dests map[string]string) (*dialer.Originator, error) {
+	cfg := dialer.Config{Rate: o.Rate, Limit: o.Limit, MaxOffered: uint64(o.Calls),
+		Duration: o.Hold, HoldDist: o.HoldDist, OnCall: m.Call, Dests: dests}
+	if o.HoldDist.Kind != dialer.HoldFixed {
+		cfg.Duration = 0
+	}
+	cfg.Request.Dest = o.Dest
+	d, err := dialer.New(ctx, pool, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if o.Real != nil {
+		// A real server keeps FreeSWITCH's defaults (30 sessions/s)
+		// unless told otherwise, as dial does.
+		if err := d.Setup(ctx, dialer.Settings{}); err != nil {
+			d.Close()
+			return nil, err
+		}
+	}
+	if o.App != nil {
+		_, err = d.LoadApp(ctx, cluster.AppName(o.App), 1, appkit.Shared(o.App))
+	} else {
+		_, err = d.LoadSpec(ctx, apps.Builtin(), o.Spec, 1)
+	}
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// records reads back the records a run stored in dir.
+func records(t testing.TB, dir string) []measure.Record {
 	run, err := store.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := Result{Summary: sm, Server: srv}
+	var out []measure.Record
 	for r, err := range run.Records() {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res.Records = append(res.Records, r)
+		out = append(out, r)
 	}
-	return res
+	return out
 }
 
 // Bool returns a record's bool verdict (false, false when null).
@@ -310,7 +339,7 @@ func Originator(t testing.TB, n int, cfg dialer.Config, emu fsemu.Config) (*dial
 	if err := o.Setup(ctx, dialer.Settings{}); err != nil {
 		t.Fatal(err)
 	}
-	id, err := o.LoadSpec(ctx, nil, "TonePlay", 1)
+	id, err := o.LoadSpec(ctx, apps.Builtin(), "TonePlay", 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ func ExampleExporter() {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var pool *cluster.Pool // the pool of the servers under test
-	var next func(dialer.CallRecord)
+	var next func(dialer.CallOutcome)
 
 	ex := promexport.New(promexport.Options{Runtime: true})
 	d, err := dialer.New(ctx, pool, dialer.Config{Rate: 50, Limit: 500, OnCall: ex.OnCall(next)})

@@ -10,7 +10,7 @@
 // allowed:
 //
 //	ex := promexport.New(promexport.Options{Runtime: true})
-//	cfg.OnCall = ex.OnCall(run.Call) // run is a *measured.Run, or nil
+//	cfg.OnCall = ex.OnCall(run.Call) // run is a *loadtest.Run, or nil
 //	d, err := dialer.New(ctx, pool, cfg)
 //	...
 //	ex.Attach(d)
@@ -25,6 +25,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/switchio/switchio/measure/summary"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -38,26 +40,28 @@ const Namespace = "switchio"
 // Label names.
 const (
 	// LabelServer is the event socket address of the server that placed
-	// the call (dialer.CallRecord.Server, dialer.ServerStats.Addr).
+	// the call (dialer.CallOutcome.Server, dialer.ServerStats.Addr).
 	LabelServer = "server"
 	// LabelCause is the hang-up cause, or the originate's -ERR cause, or
 	// one of switchio's own (dialer.CauseSendError ...).
 	LabelCause = "cause"
 )
 
-// SetupBuckets are the default upper bounds, in seconds, of the set-up
+// DefaultSetupBuckets returns the default upper bounds, in seconds, of the set-up
 // latency histogram: 1 ms to 60 s, about three per decade, which covers
 // a loopback emulator as well as a saturated server or a slow far end.
-var SetupBuckets = []float64{
-	0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-	1, 2.5, 5, 10, 30, 60,
+func DefaultSetupBuckets() []float64 {
+	return []float64{
+		0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+		1, 2.5, 5, 10, 30, 60,
+	}
 }
 
 // Source is what the exporter reads at scrape time; *dialer.Originator
 // is one.
 type Source interface {
 	Stats() dialer.Stats
-	Summary() dialer.Summary
+	Summary() summary.Run
 }
 
 // Options configure an Exporter.
@@ -65,7 +69,7 @@ type Options struct {
 	// Runtime adds the Go runtime and process collectors (go_*,
 	// process_*) to the exporter's registry.
 	Runtime bool
-	// SetupBuckets overrides SetupBuckets (seconds, increasing).
+	// SetupBuckets overrides DefaultSetupBuckets (seconds, increasing).
 	SetupBuckets []float64
 }
 
@@ -84,7 +88,7 @@ type Exporter struct {
 func New(opts Options) *Exporter {
 	buckets := opts.SetupBuckets
 	if len(buckets) == 0 {
-		buckets = SetupBuckets
+		buckets = DefaultSetupBuckets()
 	}
 	e := &Exporter{
 		reg: prometheus.NewRegistry(),
@@ -117,7 +121,7 @@ func (e *Exporter) Attach(src Source) {
 // Observe records the set-up latency (r.Setup) of an answered call; other
 // records are ignored. The dialer writes a record when the call ends, so
 // the histogram trails switchio_answered_calls_total by the hold time.
-func (e *Exporter) Observe(r dialer.CallRecord) {
+func (e *Exporter) Observe(r dialer.CallOutcome) {
 	if r.Answered.IsZero() {
 		return
 	}
@@ -125,9 +129,9 @@ func (e *Exporter) Observe(r dialer.CallRecord) {
 }
 
 // OnCall returns a dialer.Config.OnCall hook that observes each record
-// and hands it on to next (nil: to nothing), e.g. a measured.Run's Call.
-func (e *Exporter) OnCall(next func(dialer.CallRecord)) func(dialer.CallRecord) {
-	return func(r dialer.CallRecord) {
+// and hands it on to next (nil: to nothing), e.g. a loadtest.Run's Call.
+func (e *Exporter) OnCall(next func(dialer.CallOutcome)) func(dialer.CallOutcome) {
+	return func(r dialer.CallOutcome) {
 		e.Observe(r)
 		if next != nil {
 			next(r)

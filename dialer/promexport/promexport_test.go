@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchio/switchio/measure/summary"
+
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -24,8 +26,6 @@ import (
 	"github.com/switchio/switchio/dialer/dialtest"
 	"github.com/switchio/switchio/dialer/promexport"
 	"github.com/switchio/switchio/fsemu"
-
-	_ "github.com/switchio/switchio/apps/tone" // registers TonePlay
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -181,11 +181,11 @@ func checkFamilies(t *testing.T, fams map[string]*dto.MetricFamily, present ...s
 // fakeSource is a dialer in a chosen state.
 type fakeSource struct {
 	st dialer.Stats
-	sm dialer.Summary
+	sm summary.Run
 }
 
-func (f fakeSource) Stats() dialer.Stats     { return f.st }
-func (f fakeSource) Summary() dialer.Summary { return f.sm }
+func (f fakeSource) Stats() dialer.Stats  { return f.st }
+func (f fakeSource) Summary() summary.Run { return f.sm }
 
 func TestCollectorMapping(t *testing.T) {
 	const a, b = "10.0.0.1:8021", "10.0.0.2:8021"
@@ -194,10 +194,10 @@ func TestCollectorMapping(t *testing.T) {
 			{Addr: a, Active: 7, Backlog: 3, Saturated: true, SaturatedCPS: 41.5},
 			{Addr: b, Down: true, Lost: true},
 		}},
-		sm: dialer.Summary{Offered: 40, Answered: 30, Failed: 10, Completed: 20, Dropped: 4, Abandoned: 6,
+		sm: summary.Run{Offered: 40, Answered: 30, Failed: 10, Completed: 20, Dropped: 4, Abandoned: 6,
 			FailedByCause:  map[string]uint64{"USER_BUSY": 6, dialer.CauseServerLost: 4},
 			DroppedByCause: map[string]uint64{"NORMAL_CLEARING": 4},
-			Servers: []dialer.ServerSummary{
+			Servers: []summary.Server{
 				{Addr: a, Offered: 25, Answered: 19, Failed: 6, FailedByCause: map[string]uint64{"USER_BUSY": 6}},
 				{Addr: b, Offered: 15, Answered: 11, Failed: 4, FailedByCause: map[string]uint64{dialer.CauseServerLost: 4}},
 			}},
@@ -271,14 +271,14 @@ func TestCollectorMapping(t *testing.T) {
 func TestObserve(t *testing.T) {
 	const srv = "127.0.0.1:8021"
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	recs := []dialer.CallRecord{
+	recs := []dialer.CallOutcome{
 		{Server: srv, Outcome: dialer.Completed, Answered: at, Setup: 3 * time.Millisecond},
 		{Server: srv, Outcome: dialer.Dropped, Answered: at, Setup: 2 * time.Second},
 		{Server: srv, Outcome: dialer.Failed, Cause: "USER_BUSY"}, // not answered: not observed
 	}
 	ex := promexport.New(promexport.Options{})
 	var passed int
-	hook := ex.OnCall(func(dialer.CallRecord) { passed++ })
+	hook := ex.OnCall(func(dialer.CallOutcome) { passed++ })
 	for _, r := range recs {
 		hook(r)
 	}
@@ -301,7 +301,7 @@ func TestObserve(t *testing.T) {
 		bounds = append(bounds, bk.GetUpperBound())
 		cum[bk.GetUpperBound()] = bk.GetCumulativeCount()
 	}
-	if want := append(slices.Clone(promexport.SetupBuckets), math.Inf(1)); !slices.Equal(bounds, want) {
+	if want := append(promexport.DefaultSetupBuckets(), math.Inf(1)); !slices.Equal(bounds, want) {
 		t.Errorf("buckets %v, want %v", bounds, want)
 	}
 	if cum[0.0025] != 0 || cum[0.005] != 2 || cum[1] != 2 || cum[2.5] != 3 {
@@ -324,7 +324,7 @@ func TestDialScrape(t *testing.T) {
 	ex := promexport.New(promexport.Options{Runtime: true})
 	var records int
 	cfg := dialer.Config{Rate: 200, Limit: 50, MaxOffered: 60, Duration: 100 * time.Millisecond,
-		OnCall: ex.OnCall(func(dialer.CallRecord) { records++ })}
+		OnCall: ex.OnCall(func(dialer.CallOutcome) { records++ })}
 	emu := fsemu.Config{Inbound: fsemu.Inbound{Failures: []fsemu.Failure{{Cause: "USER_BUSY", Share: 0.25}}}}
 	o := newDialer(t, 2, cfg, emu)
 	ex.Attach(o)

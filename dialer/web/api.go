@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchio/switchio/measure/summary"
+
 	"github.com/switchio/switchio/dialer"
 )
 
@@ -46,24 +48,24 @@ type AppView struct {
 // hold time, apps and change log, and the chart points after the asked
 // sequence number.
 type Snapshot struct {
-	State          string          `json:"state"`
-	Offered        uint64          `json:"offered"`
-	Answered       uint64          `json:"answered"`
-	Failed         uint64          `json:"failed"`
-	Active         int             `json:"active"`
-	PeakActive     int             `json:"peak_active"`
-	Rate           float64         `json:"rate"`
-	OfferedCPS     float64         `json:"offered_cps"`
-	AnsweredCPS    float64         `json:"answered_cps"`
-	Limit          int             `json:"limit"`
-	MaxOffered     uint64          `json:"max_offered"`
-	HoldS          float64         `json:"hold_s"`
-	ElapsedS       float64         `json:"elapsed_s"`
-	ETAS           *float64        `json:"eta_s"` // null: no ETA
-	AllServersLost bool            `json:"all_servers_lost"`
-	Servers        []ServerView    `json:"servers"`
-	Apps           []AppView       `json:"apps"`
-	Changes        []dialer.Change `json:"changes"`
+	State          string           `json:"state"`
+	Offered        uint64           `json:"offered"`
+	Answered       uint64           `json:"answered"`
+	Failed         uint64           `json:"failed"`
+	Active         int              `json:"active"`
+	PeakActive     int              `json:"peak_active"`
+	Rate           float64          `json:"rate"`
+	OfferedCPS     float64          `json:"offered_cps"`
+	AnsweredCPS    float64          `json:"answered_cps"`
+	Limit          int              `json:"limit"`
+	MaxOffered     uint64           `json:"max_offered"`
+	HoldS          float64          `json:"hold_s"`
+	ElapsedS       float64          `json:"elapsed_s"`
+	ETAS           *float64         `json:"eta_s"` // null: no ETA
+	AllServersLost bool             `json:"all_servers_lost"`
+	Servers        []ServerView     `json:"servers"`
+	Apps           []AppView        `json:"apps"`
+	Changes        []summary.Change `json:"changes"`
 	// Seq is the sequence number of the last chart point; pass it back as
 	// ?since= to get only newer points.
 	Seq    uint64  `json:"seq"`
@@ -73,7 +75,7 @@ type Snapshot struct {
 func ms(d time.Duration) float64 { return math.Round(float64(d)/1e4) / 100 }
 
 // snapshot builds the JSON view of st.
-func snapshot(st dialer.Stats, sm dialer.Summary, hold time.Duration, apps []AppView) Snapshot {
+func snapshot(st dialer.Stats, sm summary.Run, hold time.Duration, apps []AppView) Snapshot {
 	v := Snapshot{
 		State: st.State.String(), Offered: st.Offered, Answered: st.Answered, Failed: st.Failed,
 		Active: st.Active, PeakActive: st.PeakActive, Rate: st.Rate, OfferedCPS: st.OfferedCPS,
@@ -82,7 +84,7 @@ func snapshot(st dialer.Stats, sm dialer.Summary, hold time.Duration, apps []App
 		Servers: []ServerView{}, Apps: apps, Changes: sm.Changes,
 	}
 	if v.Changes == nil {
-		v.Changes = []dialer.Change{}
+		v.Changes = []summary.Change{}
 	}
 	if st.ETA >= 0 {
 		eta := st.ETA.Seconds()
@@ -100,7 +102,7 @@ func snapshot(st dialer.Stats, sm dialer.Summary, hold time.Duration, apps []App
 
 // appViews lists the dialer's app ids with their calls and current
 // weight.
-func appViews(d *dialer.Originator, sm dialer.Summary) []AppView {
+func appViews(d *dialer.Originator, sm summary.Run) []AppView {
 	out := []AppView{}
 	for _, id := range d.AppIDs() {
 		label := d.AppLabel(id)

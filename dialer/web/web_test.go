@@ -12,7 +12,6 @@ import (
 
 	"go.uber.org/goleak"
 
-	_ "github.com/switchio/switchio/apps/tone"
 	"github.com/switchio/switchio/dialer"
 	"github.com/switchio/switchio/dialer/dialtest"
 	"github.com/switchio/switchio/dialer/web"

@@ -235,10 +235,7 @@ func resize[T any](s []T, n int) []T {
 func (c *Column) read(chunk parquet.ColumnChunk, kind parquet.Kind, maxDef int) error {
 	pages := chunk.Pages()
 	defer pages.Close()
-	row := 0
-	var dict parquet.Dictionary
-	var dictStrings []string
-	var present []int
+	cur := pageCursor{maxDef: maxDef}
 	for {
 		p, err := pages.ReadPage()
 		if errors.Is(err, io.EOF) {
@@ -247,94 +244,134 @@ func (c *Column) read(chunk parquet.ColumnChunk, kind parquet.Kind, maxDef int) 
 		if err != nil {
 			return err
 		}
-		n := int(p.NumRows())
-		if row+n > c.len() {
-			parquet.Release(p)
-			return fmt.Errorf("pages hold more than the row group's %d rows", c.len())
-		}
-		// present lists the rows of the page holding a value, in order.
-		present = present[:0]
-		if maxDef > 0 {
-			levels := p.DefinitionLevels()
-			for j, l := range levels {
-				if int(l) == maxDef {
-					present = append(present, row+j)
-					c.Null[row+j] = false
-				}
-			}
-		}
-		at := func(k int) int { // the row of the page's k-th value
-			if maxDef > 0 {
-				return present[k]
-			}
-			return row + k
-		}
-		data := p.Data()
-		if d := p.Dictionary(); d != nil {
-			if d != dict {
-				dict, dictStrings = d, nil
-			}
-			idx := data.Int32()
-			dv := d.Page().Data()
-			switch kind {
-			case parquet.Int64:
-				vals := dv.Int64()
-				for k, ix := range idx {
-					c.Int64[at(k)] = vals[ix]
-				}
-			case parquet.Double:
-				vals := dv.Double()
-				for k, ix := range idx {
-					c.Double[at(k)] = vals[ix]
-				}
-			case parquet.ByteArray:
-				if dictStrings == nil {
-					dictStrings = byteArrayStrings(dv)
-				}
-				for k, ix := range idx {
-					c.String[at(k)] = dictStrings[ix]
-				}
-			default:
-				parquet.Release(p)
-				return fmt.Errorf("dictionary of %s values not supported", kind)
-			}
-		} else {
-			switch kind {
-			case parquet.Int64:
-				vals := data.Int64()
-				if maxDef == 0 {
-					copy(c.Int64[row:], vals)
-				} else {
-					for k, v := range vals {
-						c.Int64[present[k]] = v
-					}
-				}
-			case parquet.Double:
-				vals := data.Double()
-				if maxDef == 0 {
-					copy(c.Double[row:], vals)
-				} else {
-					for k, v := range vals {
-						c.Double[present[k]] = v
-					}
-				}
-			case parquet.Boolean:
-				bits := data.Boolean()
-				nv := n
-				if maxDef > 0 {
-					nv = len(present)
-				}
-				for k := range nv {
-					c.Bool[at(k)] = bits[k/8]&(1<<(k%8)) != 0
-				}
-			case parquet.ByteArray:
-				for k, s := range byteArrayStrings(data) {
-					c.String[at(k)] = s
-				}
-			}
-		}
+		err = c.readPage(p, kind, &cur)
 		parquet.Release(p)
-		row += n
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// pageCursor is where read is in a column chunk: the row the next page
+// starts at, the rows of the current page holding a value, and the
+// dictionary last seen with its strings (decoded once, when needed).
+type pageCursor struct {
+	maxDef      int
+	row         int
+	present     []int
+	dict        parquet.Dictionary
+	dictStrings []string
+}
+
+// at is the row of the current page's k-th value.
+func (cur *pageCursor) at(k int) int {
+	if cur.maxDef > 0 {
+		return cur.present[k]
+	}
+	return cur.row + k
+}
+
+// readPage decodes one page into c at the cursor's row, and moves the
+// cursor past it; the caller releases p.
+func (c *Column) readPage(p parquet.Page, kind parquet.Kind, cur *pageCursor) error {
+	n := int(p.NumRows())
+	if cur.row+n > c.len() {
+		return fmt.Errorf("pages hold more than the row group's %d rows", c.len())
+	}
+	c.markPresent(p, cur)
+	data := p.Data()
+	if d := p.Dictionary(); d != nil {
+		if err := c.readDictPage(data, d, kind, cur); err != nil {
+			return err
+		}
+	} else {
+		c.readPlainPage(data, kind, n, cur)
+	}
+	cur.row += n
+	return nil
+}
+
+// markPresent lists in cur.present the rows of the page holding a value,
+// in order, and marks them not null (an optional column's only).
+func (c *Column) markPresent(p parquet.Page, cur *pageCursor) {
+	cur.present = cur.present[:0]
+	if cur.maxDef == 0 {
+		return
+	}
+	for j, l := range p.DefinitionLevels() {
+		if int(l) == cur.maxDef {
+			cur.present = append(cur.present, cur.row+j)
+			c.Null[cur.row+j] = false
+		}
+	}
+}
+
+// readDictPage decodes a dictionary-encoded page: data holds indexes
+// into d's values.
+func (c *Column) readDictPage(data encoding.Values, d parquet.Dictionary, kind parquet.Kind, cur *pageCursor) error {
+	if d != cur.dict {
+		cur.dict, cur.dictStrings = d, nil
+	}
+	idx := data.Int32()
+	dv := d.Page().Data()
+	switch kind {
+	case parquet.Int64:
+		vals := dv.Int64()
+		for k, ix := range idx {
+			c.Int64[cur.at(k)] = vals[ix]
+		}
+	case parquet.Double:
+		vals := dv.Double()
+		for k, ix := range idx {
+			c.Double[cur.at(k)] = vals[ix]
+		}
+	case parquet.ByteArray:
+		if cur.dictStrings == nil {
+			cur.dictStrings = byteArrayStrings(dv)
+		}
+		for k, ix := range idx {
+			c.String[cur.at(k)] = cur.dictStrings[ix]
+		}
+	default:
+		return fmt.Errorf("dictionary of %s values not supported", kind)
+	}
+	return nil
+}
+
+// readPlainPage decodes a plain-encoded page of n rows: a required
+// column's numbers are copied in bulk, an optional one's are spread over
+// the rows holding them.
+func (c *Column) readPlainPage(data encoding.Values, kind parquet.Kind, n int, cur *pageCursor) {
+	switch kind {
+	case parquet.Int64:
+		spread(c.Int64, data.Int64(), cur)
+	case parquet.Double:
+		spread(c.Double, data.Double(), cur)
+	case parquet.Boolean:
+		bits := data.Boolean()
+		nv := n
+		if cur.maxDef > 0 {
+			nv = len(cur.present)
+		}
+		for k := range nv {
+			c.Bool[cur.at(k)] = bits[k/8]&(1<<(k%8)) != 0
+		}
+	case parquet.ByteArray:
+		for k, s := range byteArrayStrings(data) {
+			c.String[cur.at(k)] = s
+		}
+	}
+}
+
+// spread puts a page's values into dst: copied from the cursor's row for
+// a required column, else each into its row of cur.present.
+func spread[T int64 | float64](dst, vals []T, cur *pageCursor) {
+	if cur.maxDef == 0 {
+		copy(dst[cur.row:], vals)
+		return
+	}
+	for k, v := range vals {
+		dst[cur.present[k]] = v
 	}
 }
 

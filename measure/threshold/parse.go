@@ -456,7 +456,7 @@ func nearNames(name string) []string {
 		d    int
 	}
 	var cs []cand
-	for _, m := range measure.Catalogue {
+	for _, m := range measure.Catalogue() {
 		d := editDistance(name, m.Name)
 		switch {
 		case d <= max(1, len(m.Name)/3):

@@ -170,7 +170,7 @@ func TestParseErrorNear(t *testing.T) {
 // or a time series: a new metric must be placed here (and in Evaluate).
 func TestCatalogueKinds(t *testing.T) {
 	series := map[string]bool{measure.MetricCallRate: true, measure.MetricActiveCalls: true, measure.MetricErlangs: true}
-	for _, m := range measure.Catalogue {
+	for _, m := range measure.Catalogue() {
 		k := kindOf(m)
 		if (k == kindSeries) != series[m.Name] {
 			t.Errorf("%s: kind %s, time series %v", m.Name, kindNoun(k), series[m.Name])

@@ -1,0 +1,19 @@
+package players
+
+import (
+	"github.com/switchio/switchio/appkit"
+	"github.com/switchio/switchio/cluster"
+)
+
+// Register adds this package's apps, with their default parameters, to r.
+func Register(r *appkit.Registry) error {
+	for _, proto := range []cluster.App{
+		&MutedPlayRec{Player: Player{RecPeriod: DefaultRecPeriod}},
+		&PlayRec{MaxGap: DefaultMaxGap, Player: Player{RecPeriod: DefaultRecPeriod}},
+	} {
+		if err := r.Register(proto); err != nil {
+			return err
+		}
+	}
+	return nil
+}
