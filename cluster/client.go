@@ -48,7 +48,7 @@ type Client struct {
 	appsView atomic.Pointer[map[string][]*loadedApp]
 
 	obsMu     sync.Mutex
-	observers atomic.Pointer[[]func(*Event)]
+	observers atomic.Pointer[[]*observer]
 
 	jobsMu  sync.Mutex
 	ownJobs map[string]struct{} // Job-UUIDs of this client's pending jobs
@@ -311,17 +311,38 @@ func (c *Client) jobsLost() {
 	c.counters.jobsFailed.Add(uint64(n))
 }
 
+// observer is one Observe registration (a pointer: its identity is what
+// stop removes).
+type observer struct{ f func(*Event) }
+
 // Observe registers f to see every event before apps do, on the loop. It
-// serves measurement and the dialer; f must not block.
-func (c *Client) Observe(f func(*Event)) {
+// serves measurement and the dialer; f must not block. The returned func
+// stops f seeing events (at once; it may be called more than once).
+func (c *Client) Observe(f func(*Event)) (stop func()) {
+	o := &observer{f}
 	c.obsMu.Lock()
 	defer c.obsMu.Unlock()
-	var next []func(*Event)
+	var next []*observer
 	if cur := c.observers.Load(); cur != nil {
 		next = append(next, *cur...)
 	}
-	next = append(next, f)
+	next = append(next, o)
 	c.observers.Store(&next)
+	return func() {
+		c.obsMu.Lock()
+		defer c.obsMu.Unlock()
+		cur := c.observers.Load()
+		if cur == nil {
+			return
+		}
+		var next []*observer
+		for _, x := range *cur {
+			if x != o {
+				next = append(next, x)
+			}
+		}
+		c.observers.Store(&next)
+	}
 }
 
 // Session returns the tracked session with this uuid, or nil.

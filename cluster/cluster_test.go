@@ -451,3 +451,31 @@ func TestReconnectResynchronises(t *testing.T) {
 type wireHeader = wire.Header
 
 var _ = sync.Mutex{}
+
+// Observe's stop func ends the observation: events that come after it
+// are not shown, while a second observer still sees them.
+func TestObserveStop(t *testing.T) {
+	_, s2, pool := twoServers(t)
+	ctx := testCtx(t)
+	c := pool.Clients()[0]
+	var mu sync.Mutex
+	seen := map[string]int{}
+	stop := c.Observe(func(ev *cluster.Event) { mu.Lock(); seen["stopped"]++; mu.Unlock() })
+	c.Observe(func(ev *cluster.Event) { mu.Lock(); seen["kept"]++; mu.Unlock() })
+	count := func(k string) int { mu.Lock(); defer mu.Unlock(); return seen[k] }
+	call(t, ctx, c, s2.SIPAddr(), "observe")
+	eventually(t, "events observed", func() bool { return count("stopped") > 0 })
+	stop()
+	stop() // idempotent
+	kept := count("kept")
+	call(t, ctx, c, s2.SIPAddr(), "observe")
+	// Events are shown one at a time: once the kept observer has seen one
+	// after stop, an event the stopped one was being shown has finished.
+	eventually(t, "the kept observer sees an event after stop", func() bool { return count("kept") > kept })
+	before, kept := count("stopped"), count("kept")
+	call(t, ctx, c, s2.SIPAddr(), "observe")
+	eventually(t, "the kept observer sees a third call", func() bool { return count("kept") > kept })
+	if n := count("stopped"); n != before {
+		t.Fatalf("stopped observer saw %d more events", n-before)
+	}
+}

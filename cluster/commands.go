@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/switchio/switchio/esl"
+	"github.com/switchio/switchio/internal/fsquote"
 )
 
 // ErrBadArgument is returned when a value would break the command it is
@@ -28,22 +29,9 @@ func checkArgs(args ...string) error {
 
 // QuoteArg quotes an api argument for FreeSWITCH's argument splitter: values
 // with spaces or quotes are wrapped in single quotes with inner quotes and
-// backslashes escaped.
-func QuoteArg(s string) string {
-	if s != "" && !strings.ContainsAny(s, " '\\\t") {
-		return s
-	}
-	var b strings.Builder
-	b.WriteByte('\'')
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\'' || s[i] == '\\' {
-			b.WriteByte('\\')
-		}
-		b.WriteByte(s[i])
-	}
-	b.WriteByte('\'')
-	return b.String()
-}
+// backslashes escaped (internal/fsquote states every context switchio
+// quotes values for).
+func QuoteArg(s string) string { return fsquote.Quote(fsquote.Arg, s) }
 
 // command is one Session command, built and checked once, then either
 // sent and waited for (the Session methods) or queued (Session.Queue). err

@@ -50,8 +50,8 @@ func (c *Client) handle(ctx context.Context, ev *esl.Event) {
 		}
 	}
 	if obs := c.observers.Load(); obs != nil {
-		for _, f := range *obs {
-			c.safe(e, "observer", func() { f(e) })
+		for _, o := range *obs {
+			c.safe(e, "observer", func() { o.f(e) })
 		}
 	}
 	c.dispatch(ctx, e)

@@ -211,8 +211,8 @@ func (c *Client) endSession(ctx context.Context, s *Session, cause string) {
 	// CHANNEL_DESTROY: a dialer or a CDR tracking the call must not wait
 	// for one that will never come.
 	if obs := c.observers.Load(); obs != nil {
-		for _, f := range *obs {
-			c.safe(e, "observer", func() { f(e) })
+		for _, o := range *obs {
+			c.safe(e, "observer", func() { o.f(e) })
 		}
 	}
 	c.dispatch(ctx, e)

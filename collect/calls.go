@@ -686,7 +686,11 @@ func (m *CallRecorder) ready(r *measure.Record, now time.Time, force bool) bool 
 	call := m.live[r.CallID]
 	legs := m.audioLegs[r.CallID]
 	m.mu.Unlock()
-	v, pending := measure.ReadVerdicts(call, m.cfg.Verdicts)
+	var v map[string]measure.Value
+	pending := false
+	if call != nil { // a nil *cluster.Call is not a nil measure.CallVars
+		v, pending = measure.ReadVerdicts(call, m.cfg.Verdicts)
+	}
 	r.Verdicts = v
 	measure.CheckRTP(r, legs)
 	if pending && !force {

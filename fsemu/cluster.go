@@ -62,6 +62,15 @@ func RunClusterT(t testing.TB, n int, cfg ...Config) *Cluster {
 // Server returns the i-th server.
 func (c *Cluster) Server(i int) *Server { return c.Servers[i] }
 
+// Addrs returns the servers' event socket addresses, in start order.
+func (c *Cluster) Addrs() []string {
+	out := make([]string, len(c.Servers))
+	for i, s := range c.Servers {
+		out[i] = s.Addr()
+	}
+	return out
+}
+
 // Close closes every server.
 func (c *Cluster) Close() {
 	for _, s := range c.Servers {

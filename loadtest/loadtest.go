@@ -114,7 +114,7 @@ func Start(ctx context.Context, pool *cluster.Pool, opts Options) (*Run, error) 
 	if opts.Dir != "" {
 		w, err := store.Create(opts.Dir, store.Options{Overwrite: opts.Overwrite, Verdicts: opts.Verdicts})
 		if err != nil {
-			return nil, fmt.Errorf("measured: %w", err)
+			return nil, fmt.Errorf("loadtest: %w", err)
 		}
 		m.w = w
 	}

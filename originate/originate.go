@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/switchio/switchio/internal/fsquote"
 )
 
 // Var is one channel variable set at originate time.
@@ -273,7 +275,7 @@ func VarBlock(vs []Var) (string, error) {
 		}
 		b.WriteString(v.Name)
 		b.WriteByte('=')
-		b.WriteString(quoteValue(v.Value))
+		b.WriteString(fsquote.Quote(fsquote.VarValue, v.Value))
 	}
 	b.WriteByte('}')
 	return b.String(), nil
@@ -293,20 +295,4 @@ func validName(s string) bool {
 		}
 	}
 	return true
-}
-
-func quoteValue(s string) string {
-	if !strings.ContainsAny(s, " \t'\"{}\\") {
-		return s
-	}
-	var b strings.Builder
-	b.WriteByte('\'')
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\'' || s[i] == '\\' {
-			b.WriteByte('\\')
-		}
-		b.WriteByte(s[i])
-	}
-	b.WriteByte('\'')
-	return b.String()
 }

@@ -148,20 +148,10 @@ func floorDiv(a, b int64) int64 {
 }
 
 // across is to - from for times on the caller's and the callee's
-// clocks, as measure's aggregator computes invite_latency and
-// answer_latency: directly when one server holds both legs, with the
-// measured clock offsets otherwise (false when they are unknown).
+// clocks (measure.AcrossServers: false when the offsets are unknown).
 func (c *collector) across(r *call, from, to int64) (time.Duration, bool) {
 	if from == noTime || to == noTime {
 		return 0, false
 	}
-	if r.calleeServer == "" || r.calleeServer == r.server {
-		return span(from, to), true
-	}
-	oc, ok1 := c.offsets[r.server]
-	oe, ok2 := c.offsets[r.calleeServer]
-	if !ok1 || !ok2 {
-		return 0, false
-	}
-	return span(from, to) + time.Duration((oe.OffsetMs-oc.OffsetMs)*float64(time.Millisecond)), true
+	return measure.AcrossServers(c.offsets, r.server, r.calleeServer, span(from, to))
 }

@@ -81,103 +81,15 @@ func readLines(path string) ([]string, error) {
 // buildConfig validates the flags into a dialer configuration.
 func buildConfig(o dialOpts) (dialer.Config, []appArg, error) {
 	var cfg dialer.Config
-	if !(o.rate > 0) || o.rate > dialer.MaxRate {
-		return cfg, nil, fmt.Errorf("--rate %v: want a number of calls per second above 0 and at most %g", o.rate, dialer.MaxRate)
+	if err := o.checkLimits(); err != nil {
+		return cfg, nil, err
 	}
-	if o.serverLimit < 0 {
-		return cfg, nil, fmt.Errorf("--server-limit %d: cannot be negative (0: no per-server cap)", o.serverLimit)
+	apps, err := o.appArgs()
+	if err != nil {
+		return cfg, nil, err
 	}
-	if o.timeout <= 0 {
-		return cfg, nil, fmt.Errorf("--originate-timeout must be positive")
-	}
-	if o.statusInterval <= 0 {
-		return cfg, nil, fmt.Errorf("--status-interval must be positive")
-	}
-	if o.serverTimeout <= 0 {
-		return cfg, nil, fmt.Errorf("--server-timeout must be positive")
-	}
-	if o.metricsAddr != "" {
-		if err := promexport.CheckAddr(o.metricsAddr, o.metricsRemote); err != nil {
-			return cfg, nil, fmt.Errorf("--metrics-addr: %w", err)
-		}
-	}
-	if o.webAddr != "" {
-		if err := web.CheckAddr(o.webAddr, o.webRemote); err != nil {
-			return cfg, nil, fmt.Errorf("--web: %w", err)
-		}
-	}
-	if o.limit <= 0 {
-		return cfg, nil, fmt.Errorf("--limit must be positive")
-	}
-	if o.duration < 0 || o.ramp < 0 {
-		return cfg, nil, fmt.Errorf("--duration and --ramp cannot be negative")
-	}
-	specs := o.apps
-	if len(specs) == 0 {
-		specs = []string{"TonePlay"}
-	}
-	var apps []appArg
-	total := 0
-	for _, s := range specs {
-		a, err := parseAppArg(o.registry(), s)
-		if err != nil {
-			return cfg, nil, err
-		}
-		total += a.weight
-		apps = append(apps, a)
-	}
-	if total == 0 {
-		return cfg, nil, fmt.Errorf("--app: every weight is 0")
-	}
-	req := originate.Request{Profile: o.profile, Gateway: o.gateway, Proxy: o.proxy,
-		CallerIDName: o.cidName, CallerIDNumber: o.cidNum, Codec: o.codec, Timeout: o.timeout}
-	// A bad --dest would fail every call at its originate: refuse it now
-	// (empty, the dialer's default user).
-	if o.dest != "" {
-		if _, err := (&originate.Request{Dest: o.dest}).Target(); err != nil {
-			return cfg, nil, fmt.Errorf("--dest: %w", err)
-		}
-	}
-	if strings.Contains(o.dest, "@") || o.gateway != "" {
-		req.Dest = o.dest
-	} else {
-		cfg.DestUser = o.dest
-	}
-	for _, h := range o.headers {
-		v, err := parseKV("header", h)
-		if err != nil {
-			return cfg, nil, err
-		}
-		req.Headers = append(req.Headers, v)
-	}
-	for _, s := range o.vars {
-		v, err := parseKV("var", s)
-		if err != nil {
-			return cfg, nil, err
-		}
-		req.Vars = append(req.Vars, v)
-	}
-	for _, p := range o.perCall {
-		name, path, ok := strings.Cut(p, "=")
-		if !ok {
-			return cfg, nil, fmt.Errorf("--per-call %q: want FIELD=FILE", p)
-		}
-		field, err := originate.ParseField(name)
-		if err != nil {
-			return cfg, nil, fmt.Errorf("--per-call: %w", err)
-		}
-		values, err := readLines(path)
-		if err != nil {
-			return cfg, nil, fmt.Errorf("--per-call: %w", err)
-		}
-		cfg.PerCall = append(cfg.PerCall, originate.Cycle(field, values...))
-	}
-	// Check the template renders before connecting anywhere.
-	probe := req.ForCall(0, cfg.PerCall...)
-	if probe.Dest == "" {
-		probe.Dest = "probe@127.0.0.1"
-	}
-	if _, err := probe.Command(); err != nil {
+	req, err := o.request(&cfg)
+	if err != nil {
 		return cfg, nil, err
 	}
 	cfg.Rate, cfg.Limit, cfg.ServerLimit = o.rate, o.limit, o.serverLimit
@@ -191,6 +103,129 @@ func buildConfig(o dialOpts) (dialer.Config, []appArg, error) {
 	cfg.ServerHangup = o.serverHangup
 	cfg.AppHeader = o.appHeader
 	return cfg, apps, nil
+}
+
+// checkLimits checks the flags of rates, limits, intervals and listening
+// addresses.
+func (o dialOpts) checkLimits() error {
+	switch {
+	case !(o.rate > 0) || o.rate > dialer.MaxRate:
+		return fmt.Errorf("--rate %v: want a number of calls per second above 0 and at most %g", o.rate, dialer.MaxRate)
+	case o.serverLimit < 0:
+		return fmt.Errorf("--server-limit %d: cannot be negative (0: no per-server cap)", o.serverLimit)
+	case o.timeout <= 0:
+		return fmt.Errorf("--originate-timeout must be positive")
+	case o.statusInterval <= 0:
+		return fmt.Errorf("--status-interval must be positive")
+	case o.serverTimeout <= 0:
+		return fmt.Errorf("--server-timeout must be positive")
+	}
+	if o.metricsAddr != "" {
+		if err := promexport.CheckAddr(o.metricsAddr, o.metricsRemote); err != nil {
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+	}
+	if o.webAddr != "" {
+		if err := web.CheckAddr(o.webAddr, o.webRemote); err != nil {
+			return fmt.Errorf("--web: %w", err)
+		}
+	}
+	if o.limit <= 0 {
+		return fmt.Errorf("--limit must be positive")
+	}
+	if o.duration < 0 || o.ramp < 0 {
+		return fmt.Errorf("--duration and --ramp cannot be negative")
+	}
+	return nil
+}
+
+// appArgs reads the --app flags (TonePlay when none is given).
+func (o dialOpts) appArgs() ([]appArg, error) {
+	specs := o.apps
+	if len(specs) == 0 {
+		specs = []string{"TonePlay"}
+	}
+	var apps []appArg
+	total := 0
+	for _, s := range specs {
+		a, err := parseAppArg(o.registry(), s)
+		if err != nil {
+			return nil, err
+		}
+		total += a.weight
+		apps = append(apps, a)
+	}
+	if total == 0 {
+		return nil, fmt.Errorf("--app: every weight is 0")
+	}
+	return apps, nil
+}
+
+// request builds the originate template from the flags, with the
+// per-call values (into cfg), and checks it renders before connecting
+// anywhere.
+func (o dialOpts) request(cfg *dialer.Config) (originate.Request, error) {
+	req := originate.Request{Profile: o.profile, Gateway: o.gateway, Proxy: o.proxy,
+		CallerIDName: o.cidName, CallerIDNumber: o.cidNum, Codec: o.codec, Timeout: o.timeout}
+	// A bad --dest would fail every call at its originate: refuse it now
+	// (empty, the dialer's default user).
+	if o.dest != "" {
+		if _, err := (&originate.Request{Dest: o.dest}).Target(); err != nil {
+			return req, fmt.Errorf("--dest: %w", err)
+		}
+	}
+	if strings.Contains(o.dest, "@") || o.gateway != "" {
+		req.Dest = o.dest
+	} else {
+		cfg.DestUser = o.dest
+	}
+	for _, kv := range []struct {
+		flag string
+		list []string
+		to   *[]originate.Var
+	}{{"header", o.headers, &req.Headers}, {"var", o.vars, &req.Vars}} {
+		for _, s := range kv.list {
+			v, err := parseKV(kv.flag, s)
+			if err != nil {
+				return req, err
+			}
+			*kv.to = append(*kv.to, v)
+		}
+	}
+	per, err := o.perCallValues()
+	if err != nil {
+		return req, err
+	}
+	cfg.PerCall = per
+	probe := req.ForCall(0, cfg.PerCall...)
+	if probe.Dest == "" {
+		probe.Dest = "probe@127.0.0.1"
+	}
+	if _, err := probe.Command(); err != nil {
+		return req, err
+	}
+	return req, nil
+}
+
+// perCallValues reads the --per-call FIELD=FILE flags.
+func (o dialOpts) perCallValues() ([]originate.PerCall, error) {
+	var out []originate.PerCall
+	for _, p := range o.perCall {
+		name, path, ok := strings.Cut(p, "=")
+		if !ok {
+			return nil, fmt.Errorf("--per-call %q: want FIELD=FILE", p)
+		}
+		field, err := originate.ParseField(name)
+		if err != nil {
+			return nil, fmt.Errorf("--per-call: %w", err)
+		}
+		values, err := readLines(path)
+		if err != nil {
+			return nil, fmt.Errorf("--per-call: %w", err)
+		}
+		out = append(out, originate.Cycle(field, values...))
+	}
+	return out, nil
 }
 
 // traffic validates the traffic model's flags into cfg: --arrivals,

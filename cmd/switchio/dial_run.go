@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -25,7 +26,10 @@ import (
 
 // runDial runs the dialer until it is done or interrupted and returns the
 // exit code; an error means the run could not start. sig is read from the
-// start: a signal during set-up stops the run with its exit code.
+// start: a signal during set-up stops the run with its exit code. The run
+// itself is the library's (loadtest.Prepare); dial adds the flags, the
+// embedded servers, the live view, Prometheus and the web view, and the
+// handling of signals.
 func runDial(ctx context.Context, o dialOpts, hosts []string, stdout, stderr io.Writer, sig <-chan os.Signal) (int, error) {
 	if o.setupTimeout <= 0 {
 		return 1, fmt.Errorf("--setup-timeout must be positive")
@@ -36,14 +40,7 @@ func runDial(ctx context.Context, o dialOpts, hosts []string, stdout, stderr io.
 	if err != nil {
 		return 1, err
 	}
-	if len(hosts) > 0 && o.serversSet {
-		return 1, fmt.Errorf("--servers sets the number of embedded emulated servers: it cannot be used with HOSTS")
-	}
-	hosts = normalizeHosts(hosts)
-	if err := checkDistinct(hosts); err != nil {
-		return 1, err
-	}
-	if err := checkOutDir(o.out, o.force); err != nil {
+	if hosts, err = o.checkHosts(hosts); err != nil {
 		return 1, err
 	}
 	if os.Getenv("GOGC") == "" {
@@ -56,247 +53,42 @@ func runDial(ctx context.Context, o dialOpts, hosts []string, stdout, stderr io.
 	// One processor while lightly loaded, all of them when not, unless
 	// GOMAXPROCS is set (internal/procs).
 	defer procs.Govern(ctx)()
-	level := slog.LevelWarn
-	if o.verbose {
-		level = slog.LevelInfo
-	}
-	view := newLiveView(stderr, o.statusInterval)
-	logger := slog.New(slog.NewTextHandler(view.Logs(), &slog.HandlerOptions{Level: level}))
+	r := &dialState{o: o, stdout: stdout, stderr: stderr, setup: setup, down: make(chan string, 16)}
+	r.view = newLiveView(stderr, o.statusInterval)
+	r.log = slog.New(slog.NewTextHandler(r.view.Logs(), &slog.HandlerOptions{Level: o.logLevel()}))
 	if len(hosts) == 0 {
-		if o.servers < 1 {
-			return 1, fmt.Errorf("--servers must be at least 1")
-		}
-		emu, err := fsemu.StartCluster(setup.ctx, o.servers, fsemu.Config{Password: o.password})
+		emu, err := r.startEmulator()
 		if err != nil {
-			return setup.failed(fmt.Errorf("start embedded servers: %w", err), stderr)
+			return setup.failed(err, stderr)
 		}
 		defer emu.Close()
-		for _, s := range emu.Servers {
-			hosts = append(hosts, s.Addr())
-		}
-		fmt.Fprintf(stderr, "switchio dial: no HOSTS given, dialing through %d embedded emulated servers (%s)\n",
-			len(hosts), strings.Join(hosts, ", "))
+		hosts = emu.Addrs()
 	}
 	sctx, cancel := setup.step()
-	pool, err := cluster.NewPool(sctx, hosts, cluster.Config{Password: o.password, Logger: logger})
+	pool, err := cluster.NewPool(sctx, hosts, cluster.Config{Password: o.password, Logger: r.log})
 	cancel()
 	if err != nil {
 		return setup.failed(err, stderr)
 	}
 	defer pool.Close()
-	var instances []cluster.App
-	for _, a := range apps {
-		inst, _ := o.registry().New(a.spec)
-		instances = append(instances, inst)
-	}
-	sctx, cancel = setup.step()
-	m, err := loadtest.Start(sctx, pool, loadtest.Options{Dir: o.out, Overwrite: o.force, Logger: logger,
-		Verdicts: loadtest.VerdictsOf(instances...), Thresholds: o.thresholds})
-	cancel()
-	if err != nil {
-		return setup.failed(err, stderr) // a server's error, or "measured: " and --out's
-	}
-	started := false
-	defer func() {
-		if !started {
-			m.Abort()
-		}
-	}()
-
-	var d *dialer.Originator
-	downCh := make(chan string, 16)
-	cfg.Logger = logger
-	var prom *promexport.Exporter
-	cfg.OnCall = m.Call
-	if o.metricsAddr != "" {
-		prom = promexport.New(promexport.Options{Runtime: true})
-		cfg.OnCall = prom.OnCall(m.Call)
-	}
-	cfg.OnServerDown = func(addr string) {
-		select {
-		case downCh <- addr:
-		default:
-		}
-	}
-	sctx, cancel = setup.step()
-	d, err = dialer.New(sctx, pool, cfg)
-	cancel()
-	if err != nil {
-		return setup.failed(err, stderr)
-	}
-	if prom != nil {
-		prom.Attach(d)
-		pctx, pcancel := context.WithCancel(ctx)
-		srv, err := promexport.Serve(pctx, o.metricsAddr, o.metricsRemote, prom.Handler())
-		if err != nil {
-			pcancel()
-			return setup.failed(fmt.Errorf("--metrics-addr: %w", err), stderr)
-		}
-		defer func() { pcancel(); _ = srv.Wait() }()
-		fmt.Fprintf(stderr, "switchio dial: Prometheus metrics at http://%s%s\n", srv.Addr(), promexport.Path)
-	}
-	closed := false
-	gaveUp := false // set-up given up: the servers may be stuck, ask nothing more
-	defer func() {
-		if !closed {
-			wait := 5 * time.Second
-			if gaveUp {
-				wait = 0
-			}
-			cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), wait)
-			_ = d.CloseContext(cctx) // puts the servers' limits back
-			ccancel()
-			printNotRestored(stderr, d.ServerSettings(), o.password)
-		}
-	}()
-	failed := func(err error) (int, error) {
-		gaveUp = setup.gaveUp(err)
-		return setup.failed(err, stderr)
-	}
-	if o.setup {
-		sctx, cancel = setup.step()
-		err := d.Setup(sctx, dialer.Settings{VerboseEvents: o.verboseEvents})
-		cancel()
-		if err != nil && !setup.gaveUp(err) {
-			err = fmt.Errorf("setup (use --setup=false to skip): %w", err)
-		}
-		if err != nil {
-			return failed(err)
-		}
-		printLimitsRaised(stderr, d.ServerSettings())
-	}
-	for _, a := range apps {
-		sctx, cancel = setup.step()
-		_, err := d.LoadSpec(sctx, o.registry(), a.spec, a.weight)
-		cancel()
-		if err != nil {
-			return failed(err)
-		}
-	}
-	for _, c := range pool.Clients() {
-		if cmd, err := d.OriginateCommand(c.Addr()); err == nil {
-			logger.Info("originate template", "server", c.Addr(), "cmd", cmd)
-		}
-	}
-	if o.webAddr != "" {
-		wctx, wcancel := context.WithCancel(ctx)
-		srv, err := web.Serve(wctx, o.webAddr, o.webRemote, d)
-		if err != nil {
-			wcancel()
-			return failed(fmt.Errorf("--web: %w", err))
-		}
-		defer func() { wcancel(); _ = srv.Wait() }()
-		fmt.Fprintf(stderr, "switchio dial: live view at %s\n", srv.URL())
+	code, err := r.launch(ctx, pool, cfg, apps)
+	defer r.stopServers()
+	if r.test == nil {
+		return code, err
 	}
 	if s := setup.end(); s != nil {
-		gaveUp = true
 		fmt.Fprintf(stderr, "switchio dial: %v during set-up: stopped\n", s)
+		r.test.Measure.Abort()
+		r.closeDialer(ctx, 0)
 		return signalExitCode(s), nil
 	}
-	if err := d.Start(); err != nil {
+	if err := r.test.Start(); err != nil {
+		r.test.Measure.Abort()
+		r.closeDialer(ctx, 5*time.Second)
 		return 1, err
 	}
-	started = true
-	m.SetWarmup(time.Now().Add(o.warmup))
-
-	var interrupt os.Signal // the first signal, for the exit code
-	var drainUntil time.Time
-	abandon := func(cause string, wait time.Duration) {
-		actx, acancel := context.WithTimeout(ctx, wait)
-		if err := d.Abandon(actx, cause); err != nil {
-			logger.Warn("hang-up", "err", err)
-		}
-		acancel()
-	}
-	t := time.NewTicker(view.period)
-	defer t.Stop()
-	closeWait := 5 * time.Second
-	restoreWait := closeWait // to put the servers' limits back
-loop:
-	for {
-		select {
-		case s := <-sig:
-			if interrupt != nil {
-				view.note(fmt.Sprintf("second %v: recording the calls still up and stopping now", s))
-				abandon(dialer.CauseInterrupted, 500*time.Millisecond)
-				closeWait, restoreWait = 0, time.Second
-				break loop
-			}
-			interrupt = s
-			view.note(fmt.Sprintf("%v: stopping, hanging up this dialer's calls (again to stop at once)", s))
-			hctx, hcancel := context.WithTimeout(ctx, 2*time.Second)
-			if err := d.HupallCause(hctx, dialer.CauseInterrupted); err != nil {
-				logger.Warn("hupall", "err", err)
-			}
-			hcancel()
-			_ = d.Flush(ctx)
-			_ = m.Flush(d.Summary())
-			drainUntil = time.Now().Add(o.interruptDrain())
-		case addr := <-downCh:
-			view.note("lost the connection to " + addr + " (reconnecting); measurements flushed")
-			_ = d.Flush(ctx)
-			_ = m.Flush(d.Summary())
-		case <-t.C:
-		}
-		m.Tick(d)
-		st := d.Stats()
-		view.draw(st)
-		if st.AllServersLost {
-			view.note("every server unreachable for --server-timeout: stopping")
-			abandon(dialer.CauseServerLost, 500*time.Millisecond)
-			closeWait, restoreWait = 0, 0
-			break loop
-		}
-		if st.State != dialer.Originating {
-			if st.Active == 0 {
-				break loop
-			}
-			until := drainUntil
-			if until.IsZero() {
-				// --drain is counted from when offering stopped; the
-				// default follows the calls still up (endDrain).
-				if until = o.endDrain(time.Now(), d); o.drain > 0 {
-					drainUntil = until
-				}
-			}
-			if time.Now().After(until) {
-				before := d.Summary()
-				abandon(dialer.CauseDrainTimeout, 2*time.Second)
-				view.note(drainNote(before, d.Summary()))
-				break loop
-			}
-		}
-	}
-	view.finish(d.Stats())
-	// The run is over: put back the servers' limits --setup raised, even
-	// after a second Ctrl-C (a reachable server answers at once), before
-	// the summary says whether they were.
-	rctx, rcancel := context.WithTimeout(ctx, restoreWait)
-	_ = d.RestoreSettings(rctx)
-	rcancel()
-	printNotRestored(stderr, d.ServerSettings(), o.password)
-	cctx, ccancel := context.WithTimeout(ctx, closeWait)
-	closed = true
-	if err := d.CloseContext(cctx); err != nil && closeWait > 0 {
-		logger.Warn("close", "err", err)
-	}
-	ccancel()
-	if closeWait == 0 {
-		m.CloseNow()
-	}
-	sm, err := m.Close(d)
-	if err != nil {
-		fmt.Fprintln(stderr, "switchio dial: writing measurements:", err)
-	}
-	if o.out != "" && closeWait > 0 {
-		// Not after a second interrupt: the user wants out now (switchio
-		// report DIR builds it later).
-		if path, err := report.Build(o.out, report.Options{}); err != nil {
-			fmt.Fprintln(stderr, "switchio dial: report:", err)
-		} else {
-			fmt.Fprintln(stderr, "switchio dial: report:", path)
-		}
-	}
+	r.loop(ctx, sig)
+	sm := r.finish(ctx)
 	if o.json {
 		b, _ := json.MarshalIndent(sm, "", "  ")
 		fmt.Fprintln(stdout, string(b))
@@ -304,7 +96,288 @@ loop:
 		printSummary(stdout, sm, o.out)
 		printServerLimits(stdout, sm.ServerSettings, o.password)
 	}
-	return exitCodeOf(interrupt, sm), nil
+	return exitCodeOf(r.interrupt, sm), nil
+}
+
+// dialState is the state of one switchio dial run, once its flags are read.
+type dialState struct {
+	o              dialOpts
+	stdout, stderr io.Writer
+	setup          *setupGuard
+	view           *liveView
+	log            *slog.Logger
+	down           chan string // servers whose connection was lost
+	test           *loadtest.Test
+	prom, web      func() // stop the Prometheus and web servers
+	interrupt      os.Signal
+	drainUntil     time.Time
+	// closeWait bounds the end of the calls, restoreWait putting the
+	// servers' limits back (0 after a second interrupt or every server
+	// lost: nothing more is waited for).
+	closeWait, restoreWait time.Duration
+}
+
+// logLevel is the level of dial's log lines.
+func (o dialOpts) logLevel() slog.Level {
+	if o.verbose {
+		return slog.LevelInfo
+	}
+	return slog.LevelWarn
+}
+
+// checkHosts checks HOSTS against --servers, normalises them and checks
+// they are distinct, and checks --out.
+func (o dialOpts) checkHosts(hosts []string) ([]string, error) {
+	if len(hosts) > 0 && o.serversSet {
+		return nil, fmt.Errorf("--servers sets the number of embedded emulated servers: it cannot be used with HOSTS")
+	}
+	hosts = normalizeHosts(hosts)
+	if err := checkDistinct(hosts); err != nil {
+		return nil, err
+	}
+	if err := checkOutDir(o.out, o.force); err != nil {
+		return nil, err
+	}
+	if len(hosts) == 0 && o.servers < 1 {
+		return nil, fmt.Errorf("--servers must be at least 1")
+	}
+	return hosts, nil
+}
+
+// startEmulator starts the embedded emulated servers dial runs against
+// when no HOSTS are given.
+func (r *dialState) startEmulator() (*fsemu.Cluster, error) {
+	emu, err := fsemu.StartCluster(r.setup.ctx, r.o.servers, fsemu.Config{Password: r.o.password})
+	if err != nil {
+		return nil, fmt.Errorf("start embedded servers: %w", err)
+	}
+	fmt.Fprintf(r.stderr, "switchio dial: no HOSTS given, dialing through %d embedded emulated servers (%s)\n",
+		len(emu.Servers), strings.Join(emu.Addrs(), ", "))
+	return emu, nil
+}
+
+// launch prepares the measured run (loadtest.Prepare) and starts the
+// Prometheus and web servers the flags ask for. Without r.test set, the
+// run could not be prepared: code and err are dial's result.
+func (r *dialState) launch(ctx context.Context, pool *cluster.Pool, cfg dialer.Config, apps []appArg) (int, error) {
+	o := r.o
+	cfg.Logger = r.log
+	cfg.OnServerDown = func(addr string) {
+		select {
+		case r.down <- addr:
+		default:
+		}
+	}
+	var prom *promexport.Exporter
+	if o.metricsAddr != "" {
+		prom = promexport.New(promexport.Options{Runtime: true})
+		cfg.OnCall = prom.OnCall(nil)
+	}
+	plan := loadtest.Plan{Pool: pool, Dialer: cfg, Registry: o.registry(), StepTimeout: o.setupTimeout, Warmup: o.warmup,
+		Measure: loadtest.Options{Dir: o.out, Overwrite: o.force, Logger: r.log, Thresholds: o.thresholds}}
+	for _, a := range apps {
+		plan.Apps = append(plan.Apps, loadtest.AppSpec{Spec: a.spec, Weight: a.weight})
+	}
+	if o.setup {
+		plan.Settings = &dialer.Settings{VerboseEvents: o.verboseEvents}
+	}
+	t, err := loadtest.Prepare(r.setup.ctx, plan)
+	if err != nil {
+		var le *loadtest.PrepareError
+		if errors.As(err, &le) {
+			printNotRestored(r.stderr, le.Settings, o.password)
+		}
+		if errors.Is(err, loadtest.ErrSettings) && !r.setup.gaveUp(err) {
+			err = fmt.Errorf("%w (use --setup=false to skip)", err)
+		}
+		return r.setup.failed(err, r.stderr)
+	}
+	r.test, r.closeWait, r.restoreWait = t, 5*time.Second, 5*time.Second
+	if o.setup {
+		printLimitsRaised(r.stderr, t.Dialer.ServerSettings())
+	}
+	if prom != nil {
+		if err := r.serveMetrics(ctx, prom); err != nil {
+			return r.abort(ctx, fmt.Errorf("--metrics-addr: %w", err))
+		}
+	}
+	if o.webAddr != "" {
+		if err := r.serveWeb(ctx); err != nil {
+			return r.abort(ctx, fmt.Errorf("--web: %w", err))
+		}
+	}
+	return 0, nil
+}
+
+// stopServers stops the Prometheus and web servers launch started.
+func (r *dialState) stopServers() {
+	if r.web != nil {
+		r.web()
+	}
+	if r.prom != nil {
+		r.prom()
+	}
+}
+
+// abort gives up a prepared run that cannot start.
+func (r *dialState) abort(ctx context.Context, err error) (int, error) {
+	r.test.Measure.Abort()
+	r.closeDialer(ctx, 5*time.Second)
+	r.test = nil
+	return r.setup.failed(err, r.stderr)
+}
+
+// closeDialer closes the dialer of a run that never started, within wait
+// (0: set-up was given up, the servers may be stuck), and says which
+// limits it could not put back.
+func (r *dialState) closeDialer(ctx context.Context, wait time.Duration) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), wait)
+	_ = r.test.Dialer.CloseContext(cctx) // puts the servers' limits back
+	cancel()
+	printNotRestored(r.stderr, r.test.Dialer.ServerSettings(), r.o.password)
+}
+
+// serveMetrics serves the Prometheus metrics (--metrics-addr).
+func (r *dialState) serveMetrics(ctx context.Context, prom *promexport.Exporter) error {
+	prom.Attach(r.test.Dialer)
+	pctx, pcancel := context.WithCancel(ctx)
+	srv, err := promexport.Serve(pctx, r.o.metricsAddr, r.o.metricsRemote, prom.Handler())
+	if err != nil {
+		pcancel()
+		return err
+	}
+	r.prom = func() { pcancel(); _ = srv.Wait() }
+	fmt.Fprintf(r.stderr, "switchio dial: Prometheus metrics at http://%s%s\n", srv.Addr(), promexport.Path)
+	return nil
+}
+
+// serveWeb serves the live web view (--web).
+func (r *dialState) serveWeb(ctx context.Context) error {
+	wctx, wcancel := context.WithCancel(ctx)
+	srv, err := web.Serve(wctx, r.o.webAddr, r.o.webRemote, r.test.Dialer)
+	if err != nil {
+		wcancel()
+		return err
+	}
+	r.web = func() { wcancel(); _ = srv.Wait() }
+	fmt.Fprintf(r.stderr, "switchio dial: live view at %s\n", srv.URL())
+	return nil
+}
+
+// loop draws the live view and follows the run until it is over: offering
+// done and the calls ended or drained, every server lost, or a second
+// interrupt.
+func (r *dialState) loop(ctx context.Context, sig <-chan os.Signal) {
+	d, m := r.test.Dialer, r.test.Measure
+	t := time.NewTicker(r.view.period)
+	defer t.Stop()
+	for {
+		select {
+		case s := <-sig:
+			if r.interrupted(ctx, s) {
+				return
+			}
+		case addr := <-r.down:
+			r.view.note("lost the connection to " + addr + " (reconnecting); measurements flushed")
+			_ = d.Flush(ctx)
+			_ = m.Flush(d.Summary())
+		case <-t.C:
+		}
+		m.Tick(d)
+		st := d.Stats()
+		r.view.draw(st)
+		if st.AllServersLost {
+			r.view.note("every server unreachable for --server-timeout: stopping")
+			r.abandon(ctx, dialer.CauseServerLost, 500*time.Millisecond)
+			r.closeWait, r.restoreWait = 0, 0
+			return
+		}
+		if st.State != dialer.Originating && r.drained(ctx, st) {
+			return
+		}
+	}
+}
+
+// interrupted handles a signal: the first hangs this dialer's calls up and
+// lets them end within the drain; the second records the calls still up
+// and ends the run at once (true).
+func (r *dialState) interrupted(ctx context.Context, s os.Signal) bool {
+	d := r.test.Dialer
+	if r.interrupt != nil {
+		r.view.note(fmt.Sprintf("second %v: recording the calls still up and stopping now", s))
+		r.abandon(ctx, dialer.CauseInterrupted, 500*time.Millisecond)
+		r.closeWait, r.restoreWait = 0, time.Second
+		return true
+	}
+	r.interrupt = s
+	r.view.note(fmt.Sprintf("%v: stopping, hanging up this dialer's calls (again to stop at once)", s))
+	hctx, hcancel := context.WithTimeout(ctx, 2*time.Second)
+	if err := d.HupallCause(hctx, dialer.CauseInterrupted); err != nil {
+		r.log.Warn("hupall", "err", err)
+	}
+	hcancel()
+	_ = d.Flush(ctx)
+	_ = r.test.Measure.Flush(d.Summary())
+	r.drainUntil = time.Now().Add(r.o.interruptDrain())
+	return false
+}
+
+// drained tells whether the run is over once offering has stopped: no
+// call is up, or the drain time ran out (the calls still up are then hung
+// up as abandoned).
+func (r *dialState) drained(ctx context.Context, st dialer.Stats) bool {
+	if st.Active == 0 {
+		return true
+	}
+	d := r.test.Dialer
+	until := r.drainUntil
+	if until.IsZero() {
+		// --drain is counted from when offering stopped; the
+		// default follows the calls still up (endDrain).
+		if until = r.o.endDrain(time.Now(), d); r.o.drain > 0 {
+			r.drainUntil = until
+		}
+	}
+	if !time.Now().After(until) {
+		return false
+	}
+	before := d.Summary()
+	r.abandon(ctx, dialer.CauseDrainTimeout, 2*time.Second)
+	r.view.note(drainNote(before, d.Summary()))
+	return true
+}
+
+// abandon hangs up the calls still up under cause, within wait.
+func (r *dialState) abandon(ctx context.Context, cause string, wait time.Duration) {
+	actx, acancel := context.WithTimeout(ctx, wait)
+	if err := r.test.Dialer.Abandon(actx, cause); err != nil {
+		r.log.Warn("hang-up", "err", err)
+	}
+	acancel()
+}
+
+// finish ends the run: the view's last lines, the servers' limits put
+// back (even after a second Ctrl-C: a reachable server answers at once)
+// before the summary says whether they were, the measurement closed and
+// the report built. It returns the run's summary.
+func (r *dialState) finish(ctx context.Context) summary.Run {
+	d := r.test.Dialer
+	r.view.finish(d.Stats())
+	sm, err := r.test.End(ctx, loadtest.Ending{Restore: r.restoreWait, Calls: r.closeWait})
+	printNotRestored(r.stderr, d.ServerSettings(), r.o.password)
+	if err != nil {
+		fmt.Fprintln(r.stderr, "switchio dial: writing measurements:", err)
+	}
+	if r.o.out != "" && r.closeWait > 0 {
+		// Not after a second interrupt: the user wants out now (switchio
+		// report DIR builds it later).
+		if path, err := report.Build(r.o.out, report.Options{}); err != nil {
+			fmt.Fprintln(r.stderr, "switchio dial: report:", err)
+		} else {
+			fmt.Fprintln(r.stderr, "switchio dial: report:", path)
+		}
+	}
+	return sm
 }
 
 // exitCodeOf is the exit code of a run that started, by precedence: an

@@ -189,23 +189,44 @@ func (o *emulateFlags) impairments() (fsemu.Impairments, error) {
 // far end's rules and the capacity model (nil when off). Errors are one
 // line naming the flag.
 func (o *emulateFlags) settings(cmd *cobra.Command) (host string, port int, in fsemu.Inbound, capacity *fsemu.Capacity, err error) {
+	if host, port, err = o.addresses(); err != nil {
+		return "", 0, in, nil, err
+	}
+	if in, err = o.inbound(cmd); err != nil {
+		return "", 0, in, nil, err
+	}
+	if capacity, err = o.capacity(cmd); err != nil {
+		return "", 0, in, nil, err
+	}
+	return host, port, in, capacity, nil
+}
+
+// addresses checks --servers, --sip-port, --listen and --password and
+// returns the ESL host and first port.
+func (o *emulateFlags) addresses() (host string, port int, err error) {
 	if o.servers < 1 {
-		return "", 0, in, nil, fmt.Errorf("--servers must be at least 1, not %d", o.servers)
+		return "", 0, fmt.Errorf("--servers must be at least 1, not %d", o.servers)
 	}
 	if last := o.sipBase + 2*(o.servers-1); o.sipBase < 1 || last > 65535 {
-		return "", 0, in, nil, fmt.Errorf("--sip-port %d: the servers' SIP ports (%d to %d) must be within 1-65535", o.sipBase, o.sipBase, last)
+		return "", 0, fmt.Errorf("--sip-port %d: the servers' SIP ports (%d to %d) must be within 1-65535", o.sipBase, o.sipBase, last)
 	}
 	host, portStr, err := net.SplitHostPort(o.listen)
 	if err != nil {
-		return "", 0, in, nil, fmt.Errorf("--listen: %w", err)
+		return "", 0, fmt.Errorf("--listen: %w", err)
 	}
 	port, err = strconv.Atoi(portStr)
 	if err != nil || port < 0 || port > 65535 || port > 0 && port+o.servers-1 > 65535 {
-		return "", 0, in, nil, fmt.Errorf("--listen: bad port %q", portStr)
+		return "", 0, fmt.Errorf("--listen: bad port %q", portStr)
 	}
 	if !localhttp.IsLoopback(host) && (o.password == "" || o.password == defaultPassword) {
-		return "", 0, in, nil, fmt.Errorf("--listen %s is not a loopback address: anyone who reaches it could log in with the well-known default password, so set --password to one of your own", o.listen)
+		return "", 0, fmt.Errorf("--listen %s is not a loopback address: anyone who reaches it could log in with the well-known default password, so set --password to one of your own", o.listen)
 	}
+	return host, port, nil
+}
+
+// inbound checks the far end's flags (--action and what depends on it)
+// into its rules.
+func (o *emulateFlags) inbound(cmd *cobra.Command) (fsemu.Inbound, error) {
 	action := o.action
 	if !cmd.Flags().Changed("action") && (o.answerDelay > 0 || o.hangupAfter > 0) {
 		action = "answer"
@@ -213,33 +234,35 @@ func (o *emulateFlags) settings(cmd *cobra.Command) (host string, port int, in f
 	switch action {
 	case "park", "answer", "echo", "noanswer":
 	default:
-		return "", 0, in, nil, fmt.Errorf("--action %q: want park, answer, echo or noanswer", o.action)
+		return fsemu.Inbound{}, fmt.Errorf("--action %q: want park, answer, echo or noanswer", o.action)
 	}
 	if o.hangupAfter > 0 && (action == "park" || action == "noanswer") {
-		return "", 0, in, nil, fmt.Errorf("--hangup-after needs a far end that answers (--action %s never does)", action)
+		return fsemu.Inbound{}, fmt.Errorf("--hangup-after needs a far end that answers (--action %s never does)", action)
 	}
 	cause := strings.ToUpper(o.noAnswerCause)
 	if !fsemu.IsCause(cause) {
-		return "", 0, in, nil, fmt.Errorf("--no-answer-cause: unknown cause %q", o.noAnswerCause)
+		return fsemu.Inbound{}, fmt.Errorf("--no-answer-cause: unknown cause %q", o.noAnswerCause)
 	}
-	in = fsemu.Inbound{Action: action, RingTime: o.ring, EarlyMedia: o.earlyMedia, AnswerDelay: o.answerDelay,
+	in := fsemu.Inbound{Action: action, RingTime: o.ring, EarlyMedia: o.earlyMedia, AnswerDelay: o.answerDelay,
 		Failures: o.fail, NoAnswerAfter: o.noAnswerAfter, NoAnswerCause: cause, TalkTime: o.hangupAfter}
-	if err := in.Validate(); err != nil {
-		return "", 0, in, nil, err
-	}
+	return in, in.Validate()
+}
+
+// capacity checks the capacity model's flags; nil when none is given.
+func (o *emulateFlags) capacity(cmd *cobra.Command) (*fsemu.Capacity, error) {
 	fl := cmd.Flags()
-	if fl.Changed("cores") || fl.Changed("setup-cost") || fl.Changed("hold-cost") || fl.Changed("rtp-ports") {
-		switch {
-		case fl.Changed("cores") && o.cores < 1:
-			return "", 0, in, nil, fmt.Errorf("--cores must be at least 1, not %d", o.cores)
-		case fl.Changed("rtp-ports") && o.rtpPorts < 1:
-			return "", 0, in, nil, fmt.Errorf("--rtp-ports must be at least 1, not %d", o.rtpPorts)
-		case fl.Changed("setup-cost") && o.setupCost == 0:
-			return "", 0, in, nil, errors.New("--setup-cost must be more than 0")
-		}
-		capacity = &fsemu.Capacity{Cores: o.cores, SetupCost: o.setupCost, HoldCostPerSecond: o.holdCost, RTPPorts: o.rtpPorts}
+	if !fl.Changed("cores") && !fl.Changed("setup-cost") && !fl.Changed("hold-cost") && !fl.Changed("rtp-ports") {
+		return nil, nil
 	}
-	return host, port, in, capacity, nil
+	switch {
+	case fl.Changed("cores") && o.cores < 1:
+		return nil, fmt.Errorf("--cores must be at least 1, not %d", o.cores)
+	case fl.Changed("rtp-ports") && o.rtpPorts < 1:
+		return nil, fmt.Errorf("--rtp-ports must be at least 1, not %d", o.rtpPorts)
+	case fl.Changed("setup-cost") && o.setupCost == 0:
+		return nil, errors.New("--setup-cost must be more than 0")
+	}
+	return &fsemu.Capacity{Cores: o.cores, SetupCost: o.setupCost, HoldCostPerSecond: o.holdCost, RTPPorts: o.rtpPorts}, nil
 }
 
 // defaultPassword is FreeSWITCH's well-known default ESL password.
