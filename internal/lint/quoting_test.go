@@ -12,7 +12,7 @@ const quotingPkg = "internal/fsquote"
 
 // TestQuotingInOnePlace keeps quoting for FreeSWITCH in internal/fsquote:
 // a non-test function elsewhere that escapes single quotes with a
-// backslash (a '\'' and a '\\' literal in one body, writing either) writes
+// backslash (a '\” and a '\\' literal in one body, writing either) writes
 // a quoting context that package's tests do not cover. Reading quoted
 // text (fsemu parses what clients send) writes no quote and is not caught.
 func TestQuotingInOnePlace(t *testing.T) {
@@ -43,7 +43,7 @@ func quotingFuncs(fset *token.FileSet, p *pkg) []violation {
 }
 
 // writesEscapedQuote tells whether body writes (as an argument of a call:
-// WriteByte, append ...) both a '\'' and a '\\' character literal.
+// WriteByte, append ...) both a '\” and a '\\' character literal.
 func writesEscapedQuote(body *ast.BlockStmt) bool {
 	var quote, backslash bool
 	ast.Inspect(body, func(n ast.Node) bool {
