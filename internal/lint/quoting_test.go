@@ -12,9 +12,10 @@ const quotingPkg = "internal/fsquote"
 
 // TestQuotingInOnePlace keeps quoting for FreeSWITCH in internal/fsquote:
 // a non-test function elsewhere that escapes single quotes with a
-// backslash (a '\” and a '\\' literal in one body, writing either) writes
-// a quoting context that package's tests do not cover. Reading quoted
-// text (fsemu parses what clients send) writes no quote and is not caught.
+// backslash (a single-quote and a backslash character literal passed to
+// calls in one body) writes a quoting context that package's tests do not
+// cover. Reading quoted text (fsemu parses what clients send) writes no
+// quote and is not caught.
 func TestQuotingInOnePlace(t *testing.T) {
 	fset, pkgs := loadModule(t)
 	var vs []violation
