@@ -414,23 +414,12 @@ func (vf *VerdictFigures) addNumber(x float64) {
 }
 
 // across returns to - from for times on the caller's and the callee's
-// clocks: directly when one server holds both legs, with the measured
-// offsets otherwise (false when they are unknown).
+// clocks (AcrossServers: false when the offsets are unknown).
 func (a *Aggregator) across(r *Record, from, to time.Time) (time.Duration, bool) {
 	if from.IsZero() || to.IsZero() {
 		return 0, false
 	}
-	if r.CalleeServer == "" || r.CalleeServer == r.Server {
-		return to.Sub(from), true
-	}
-	oc, ok1 := a.offsets[r.Server]
-	oe, ok2 := a.offsets[r.CalleeServer]
-	if !ok1 || !ok2 {
-		return 0, false
-	}
-	// local = server + offset
-	skew := time.Duration((oe.OffsetMs - oc.OffsetMs) * float64(time.Millisecond))
-	return to.Sub(from) + skew, true
+	return AcrossServers(a.offsets, r.Server, r.CalleeServer, to.Sub(from))
 }
 
 func firstTime(ts ...time.Time) time.Time {
