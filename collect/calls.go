@@ -338,10 +338,12 @@ func (m *CallRecorder) observe(c *cluster.Client, e *cluster.Event) {
 		m.mu.Unlock()
 		return
 	}
-	l := m.legOf(c, e, p, uuid)
+	l := p.legs.get(uuid)
 	if l == nil {
-		m.mu.Unlock()
-		return
+		if l = m.newLeg(c, e, p, uuid); l == nil {
+			m.mu.Unlock()
+			return
+		}
 	}
 	p = m.join(p, e)
 	ts := e.Timestamp()
@@ -373,18 +375,14 @@ func (m *CallRecorder) partialOf(e *cluster.Event, call *cluster.Call, key, uuid
 	return p
 }
 
-// legOf returns p's leg of uuid, adding it on CHANNEL_CREATE (indexed
-// and its app named, outside a load test); nil when the leg is not
+// newLeg adds p's leg of uuid on CHANNEL_CREATE (indexed and its app
+// named, outside a load test); nil for any other event of a leg not
 // tracked. m.mu held.
-func (m *CallRecorder) legOf(c *cluster.Client, e *cluster.Event, p *partial, uuid string) *leg {
-	l := p.legs.get(uuid)
-	if l != nil {
-		return l
-	}
+func (m *CallRecorder) newLeg(c *cluster.Client, e *cluster.Event, p *partial, uuid string) *leg {
 	if e.Key != "CHANNEL_CREATE" {
 		return nil
 	}
-	l = &leg{uuid: uuid, server: c.Addr()}
+	l := &leg{uuid: uuid, server: c.Addr()}
 	p.legs.put(l)
 	if !m.cfg.LoadTest {
 		m.legKey[uuid] = p.key

@@ -231,11 +231,14 @@ func resize[T any](s []T, n int) []T {
 	return s[:n]
 }
 
-// read decodes one column chunk into c, page by page.
+// read decodes one column chunk into c, page by page: it marks the rows
+// each page holds a value in, then decodes the values into them.
 func (c *Column) read(chunk parquet.ColumnChunk, kind parquet.Kind, maxDef int) error {
 	pages := chunk.Pages()
 	defer pages.Close()
-	cur := pageCursor{maxDef: maxDef}
+	row := 0
+	var dict pageDict
+	var present []int
 	for {
 		p, err := pages.ReadPage()
 		if errors.Is(err, io.EOF) {
@@ -244,73 +247,67 @@ func (c *Column) read(chunk parquet.ColumnChunk, kind parquet.Kind, maxDef int) 
 		if err != nil {
 			return err
 		}
-		err = c.readPage(p, kind, &cur)
+		n := int(p.NumRows())
+		if row+n > c.len() {
+			parquet.Release(p)
+			return fmt.Errorf("pages hold more than the row group's %d rows", c.len())
+		}
+		// present lists the rows of the page holding a value, in order.
+		present = present[:0]
+		if maxDef > 0 {
+			levels := p.DefinitionLevels()
+			for j, l := range levels {
+				if int(l) == maxDef {
+					present = append(present, row+j)
+					c.Null[row+j] = false
+				}
+			}
+		}
+		rows := pageRows{row: row, present: present, optional: maxDef > 0}
+		data := p.Data()
+		if d := p.Dictionary(); d != nil {
+			err = c.readDictPage(data, d, kind, rows, &dict)
+		} else {
+			c.readPlainPage(data, kind, n, rows)
+		}
 		parquet.Release(p)
 		if err != nil {
 			return err
 		}
+		row += n
 	}
 }
 
-// pageCursor is where read is in a column chunk: the row the next page
-// starts at, the rows of the current page holding a value, and the
-// dictionary last seen with its strings (decoded once, when needed).
-type pageCursor struct {
-	maxDef      int
-	row         int
-	present     []int
-	dict        parquet.Dictionary
-	dictStrings []string
+// pageRows are the rows a page's values go to: from row on, one per
+// value, in a required column; those listed in present in an optional
+// one (its nulls hold no value).
+type pageRows struct {
+	row      int
+	present  []int
+	optional bool
 }
 
-// at is the row of the current page's k-th value.
-func (cur *pageCursor) at(k int) int {
-	if cur.maxDef > 0 {
-		return cur.present[k]
+// at is the row of the page's k-th value.
+func (r pageRows) at(k int) int {
+	if r.optional {
+		return r.present[k]
 	}
-	return cur.row + k
+	return r.row + k
 }
 
-// readPage decodes one page into c at the cursor's row, and moves the
-// cursor past it; the caller releases p.
-func (c *Column) readPage(p parquet.Page, kind parquet.Kind, cur *pageCursor) error {
-	n := int(p.NumRows())
-	if cur.row+n > c.len() {
-		return fmt.Errorf("pages hold more than the row group's %d rows", c.len())
-	}
-	c.markPresent(p, cur)
-	data := p.Data()
-	if d := p.Dictionary(); d != nil {
-		if err := c.readDictPage(data, d, kind, cur); err != nil {
-			return err
-		}
-	} else {
-		c.readPlainPage(data, kind, n, cur)
-	}
-	cur.row += n
-	return nil
+// pageDict is the dictionary a column chunk's pages were last encoded
+// with, and its values as strings, decoded once (when needed) for all
+// the pages sharing it.
+type pageDict struct {
+	dict    parquet.Dictionary
+	strings []string
 }
 
-// markPresent lists in cur.present the rows of the page holding a value,
-// in order, and marks them not null (an optional column's only).
-func (c *Column) markPresent(p parquet.Page, cur *pageCursor) {
-	cur.present = cur.present[:0]
-	if cur.maxDef == 0 {
-		return
-	}
-	for j, l := range p.DefinitionLevels() {
-		if int(l) == cur.maxDef {
-			cur.present = append(cur.present, cur.row+j)
-			c.Null[cur.row+j] = false
-		}
-	}
-}
-
-// readDictPage decodes a dictionary-encoded page: data holds indexes
-// into d's values.
-func (c *Column) readDictPage(data encoding.Values, d parquet.Dictionary, kind parquet.Kind, cur *pageCursor) error {
-	if d != cur.dict {
-		cur.dict, cur.dictStrings = d, nil
+// readDictPage decodes a dictionary-encoded page into rows: data holds
+// indexes into d's values.
+func (c *Column) readDictPage(data encoding.Values, d parquet.Dictionary, kind parquet.Kind, rows pageRows, pd *pageDict) error {
+	if d != pd.dict {
+		pd.dict, pd.strings = d, nil
 	}
 	idx := data.Int32()
 	dv := d.Page().Data()
@@ -318,19 +315,19 @@ func (c *Column) readDictPage(data encoding.Values, d parquet.Dictionary, kind p
 	case parquet.Int64:
 		vals := dv.Int64()
 		for k, ix := range idx {
-			c.Int64[cur.at(k)] = vals[ix]
+			c.Int64[rows.at(k)] = vals[ix]
 		}
 	case parquet.Double:
 		vals := dv.Double()
 		for k, ix := range idx {
-			c.Double[cur.at(k)] = vals[ix]
+			c.Double[rows.at(k)] = vals[ix]
 		}
 	case parquet.ByteArray:
-		if cur.dictStrings == nil {
-			cur.dictStrings = byteArrayStrings(dv)
+		if pd.strings == nil {
+			pd.strings = byteArrayStrings(dv)
 		}
 		for k, ix := range idx {
-			c.String[cur.at(k)] = cur.dictStrings[ix]
+			c.String[rows.at(k)] = pd.strings[ix]
 		}
 	default:
 		return fmt.Errorf("dictionary of %s values not supported", kind)
@@ -338,40 +335,39 @@ func (c *Column) readDictPage(data encoding.Values, d parquet.Dictionary, kind p
 	return nil
 }
 
-// readPlainPage decodes a plain-encoded page of n rows: a required
-// column's numbers are copied in bulk, an optional one's are spread over
-// the rows holding them.
-func (c *Column) readPlainPage(data encoding.Values, kind parquet.Kind, n int, cur *pageCursor) {
+// readPlainPage decodes a plain-encoded page of n rows into rows: a
+// required column's numbers are copied in bulk.
+func (c *Column) readPlainPage(data encoding.Values, kind parquet.Kind, n int, rows pageRows) {
 	switch kind {
 	case parquet.Int64:
-		spread(c.Int64, data.Int64(), cur)
+		spread(c.Int64, data.Int64(), rows)
 	case parquet.Double:
-		spread(c.Double, data.Double(), cur)
+		spread(c.Double, data.Double(), rows)
 	case parquet.Boolean:
 		bits := data.Boolean()
 		nv := n
-		if cur.maxDef > 0 {
-			nv = len(cur.present)
+		if rows.optional {
+			nv = len(rows.present)
 		}
 		for k := range nv {
-			c.Bool[cur.at(k)] = bits[k/8]&(1<<(k%8)) != 0
+			c.Bool[rows.at(k)] = bits[k/8]&(1<<(k%8)) != 0
 		}
 	case parquet.ByteArray:
 		for k, s := range byteArrayStrings(data) {
-			c.String[cur.at(k)] = s
+			c.String[rows.at(k)] = s
 		}
 	}
 }
 
-// spread puts a page's values into dst: copied from the cursor's row for
-// a required column, else each into its row of cur.present.
-func spread[T int64 | float64](dst, vals []T, cur *pageCursor) {
-	if cur.maxDef == 0 {
-		copy(dst[cur.row:], vals)
+// spread puts a page's numbers into their rows of dst: in one copy for a
+// required column, one by one for an optional one.
+func spread[T int64 | float64](dst, vals []T, rows pageRows) {
+	if !rows.optional {
+		copy(dst[rows.row:], vals)
 		return
 	}
 	for k, v := range vals {
-		dst[cur.present[k]] = v
+		dst[rows.present[k]] = v
 	}
 }
 
