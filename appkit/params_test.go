@@ -75,7 +75,7 @@ func TestRegistry(t *testing.T) {
 		t.Fatal("non-pointer registration accepted")
 	}
 	info, ok := r.Get("paramApp")
-	if !ok || info.Description != "test app" || !strings.HasSuffix(info.Package, "/app") {
+	if !ok || info.Description != "test app" || !strings.HasSuffix(info.Package, "/appkit") {
 		t.Fatalf("info %+v", info)
 	}
 	a, err := r.New("paramApp/name=z")
