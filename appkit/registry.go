@@ -20,7 +20,9 @@ type Info struct {
 	// Name is the app's registered name (its type name unless it implements
 	// cluster.Namer).
 	Name string
-	// Package is the Go import path of the app's type.
+	// Package is the Go import path of the app's type (for an app
+	// registered with RegisterBuilder, where it was defined: a script's
+	// file).
 	Package string
 	// Description is the app's own description, if it has one.
 	Description string
@@ -28,10 +30,24 @@ type Info struct {
 	Params []Param
 
 	proto reflect.Value // pointer to the prototype holding default values
+	build Builder       // set instead of proto by RegisterBuilder
 }
 
-// New returns a fresh instance with the prototype's default field values.
+// Builder makes an app from the text of its parameters ("key=value,...",
+// "" for the defaults): how apps that are not Go structs (scripts) are
+// registered.
+type Builder func(params string) (cluster.App, error)
+
+// New returns a fresh instance with the default parameters (nil when a
+// Builder refuses them).
 func (i *Info) New() cluster.App {
+	if i.build != nil {
+		a, err := i.build("")
+		if err != nil {
+			return nil
+		}
+		return a
+	}
 	v := reflect.New(i.proto.Elem().Type())
 	v.Elem().Set(i.proto.Elem())
 	return v.Interface().(cluster.App)
@@ -70,6 +86,22 @@ func (r *Registry) Register(proto cluster.App) error {
 	if d, ok := proto.(Describer); ok {
 		info.Description = d.Description()
 	}
+	return r.add(info)
+}
+
+// RegisterBuilder adds an app that is built from its parameters' text by
+// build (a script app): info gives its name, origin, description and
+// parameters (with their defaults, for listings).
+func (r *Registry) RegisterBuilder(info Info, build Builder) error {
+	if info.Name == "" || build == nil {
+		return fmt.Errorf("appkit: register %q: need a name and a builder", info.Name)
+	}
+	info.proto, info.build = reflect.Value{}, build
+	return r.add(&info)
+}
+
+// add registers info under its name, once.
+func (r *Registry) add(info *Info) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if _, dup := r.apps[info.Name]; dup {
@@ -134,6 +166,13 @@ func (r *Registry) New(spec string) (cluster.App, error) {
 			names = append(names, i.Name)
 		}
 		return nil, fmt.Errorf("appkit: unknown app %q (registered: %s)", name, strings.Join(names, ", "))
+	}
+	if info.build != nil {
+		a, err := info.build(params)
+		if err != nil {
+			return nil, fmt.Errorf("app %s: %w", name, err)
+		}
+		return a, nil
 	}
 	a := info.New()
 	if err := SetParams(a, params); err != nil {

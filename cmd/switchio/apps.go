@@ -5,17 +5,26 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/switchio/switchio/appkit"
 	"github.com/switchio/switchio/apps"
+	"github.com/switchio/switchio/script"
 )
 
 func newListAppsCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "list-apps",
-		Short: "List the registered apps, grouped by package, with their parameters",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Use:   "list-apps [FILE.star]",
+		Short: "List the registered apps, grouped by package, with their parameters (or a script's apps)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
 			w := cmd.OutOrStdout()
-			for _, g := range apps.Builtin().ByPackage() {
+			reg := apps.Builtin()
+			if len(args) == 1 {
+				reg = appkit.NewRegistry()
+				if _, err := script.Register(reg, args[0]); err != nil {
+					return err
+				}
+			}
+			for _, g := range reg.ByPackage() {
 				fmt.Fprintf(w, "%s:\n", g.Package)
 				for _, i := range g.Apps {
 					fmt.Fprintf(w, "  %s\n", i.Name)

@@ -278,5 +278,8 @@ func (o dialOpts) registry() *appkit.Registry {
 	if o.reg != nil {
 		return o.reg
 	}
-	return apps.Builtin()
+	return builtinApps()
 }
+
+// builtinApps returns a new registry of the built-in apps.
+func builtinApps() *appkit.Registry { return apps.Builtin() }

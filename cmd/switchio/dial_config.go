@@ -14,6 +14,7 @@ import (
 	"github.com/switchio/switchio/dialer/promexport"
 	"github.com/switchio/switchio/dialer/web"
 	"github.com/switchio/switchio/originate"
+	"github.com/switchio/switchio/script"
 )
 
 type appArg struct {
@@ -28,6 +29,12 @@ type appArg struct {
 // the app's name.
 func parseAppArg(reg *appkit.Registry, s string) (appArg, error) {
 	a := appArg{spec: s, weight: 1}
+	if _, _, _, ok := script.SplitFile(s); ok {
+		return parseScriptArg(reg, s)
+	}
+	if err := script.NotAScript(s); err != nil {
+		return a, err
+	}
 	if i := strings.LastIndexByte(s, ':'); i >= 0 {
 		ws := s[i+1:]
 		w, err := strconv.Atoi(ws)
@@ -41,6 +48,27 @@ func parseAppArg(reg *appkit.Registry, s string) (appArg, error) {
 				return a, fmt.Errorf("--app %s: weight %q: want a whole number from 0 to %d", s, ws, math.MaxInt32)
 			}
 		}
+	}
+	if _, err := reg.New(a.spec); err != nil {
+		return a, fmt.Errorf("--app %s: %w", s, err)
+	}
+	return a, nil
+}
+
+// parseScriptArg reads PATH.star[#Name][/params][:WEIGHT]: the script's
+// apps are registered on reg and the spec names the chosen one.
+func parseScriptArg(reg *appkit.Registry, s string) (appArg, error) {
+	spec, ws, err := script.Resolve(reg, s)
+	if err != nil {
+		return appArg{}, fmt.Errorf("--app %s: %w", s, err)
+	}
+	a := appArg{spec: spec, weight: 1}
+	if ws != "" {
+		w, err := strconv.Atoi(ws)
+		if err != nil || w < 0 || w > math.MaxInt32 {
+			return a, fmt.Errorf("--app %s: weight %q: want a whole number from 0 to %d", s, ws, math.MaxInt32)
+		}
+		a.weight = w
 	}
 	if _, err := reg.New(a.spec); err != nil {
 		return a, fmt.Errorf("--app %s: %w", s, err)

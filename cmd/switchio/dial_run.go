@@ -36,6 +36,11 @@ func runDial(ctx context.Context, o dialOpts, hosts []string, stdout, stderr io.
 	}
 	setup := guardSetup(ctx, sig, o.setupTimeout)
 	defer setup.end()
+	if o.reg == nil {
+		// One registry for the run: --app scripts are registered on it
+		// while the flags are read, and loaded from it later.
+		o.reg = builtinApps()
+	}
 	cfg, apps, err := buildConfig(o)
 	if err != nil {
 		return 1, err

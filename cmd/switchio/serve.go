@@ -15,6 +15,7 @@ import (
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/internal/procs"
 	"github.com/switchio/switchio/loadtest"
+	"github.com/switchio/switchio/script"
 )
 
 func newServeCmd() *cobra.Command {
@@ -68,12 +69,15 @@ under 0.7 of a core and on all of them above that, as dial does.`,
 				loads = append(loads, appkit.Shared(&appkit.ParkGuard{After: guard}))
 			}
 			for _, spec := range specs {
+				spec, err := serveSpec(reg, spec)
+				if err != nil {
+					return err
+				}
 				a, err := reg.New(spec)
 				if err != nil {
 					return err
 				}
 				instances = append(instances, a)
-				spec := spec
 				loads = append(loads, appkit.PerServer(func() cluster.App {
 					a, _ := reg.New(spec)
 					return a
@@ -124,4 +128,20 @@ func normalizeHosts(hosts []string) []string {
 		out[i] = h
 	}
 	return out
+}
+
+// serveSpec reads an --app of serve: a built-in app's spec, or a script's
+// (PATH.star[#Name][/params]), registered on reg.
+func serveSpec(reg *appkit.Registry, spec string) (string, error) {
+	if _, _, _, ok := script.SplitFile(spec); ok {
+		s, weight, err := script.Resolve(reg, spec)
+		if err == nil && weight != "" {
+			err = fmt.Errorf("a weight (:%s) means nothing to serve", weight)
+		}
+		if err != nil {
+			return "", fmt.Errorf("--app %s: %w", spec, err)
+		}
+		return s, nil
+	}
+	return spec, script.NotAScript(spec)
 }

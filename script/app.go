@@ -1,0 +1,174 @@
+package script
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"go.starlark.net/starlark"
+	"go.starlark.net/starlarkstruct"
+
+	"github.com/switchio/switchio/appkit"
+	"github.com/switchio/switchio/cluster"
+	"github.com/switchio/switchio/measure"
+)
+
+// DefaultMaxSteps is the step limit of one handler call: far more than a
+// handler that queues a few commands needs, far less than a loop that
+// would hold the server's event loop.
+const DefaultMaxSteps = 100_000
+
+// App is a script app's instance: a template with its parameters set. It
+// implements cluster.App, cluster.Namer, appkit.Describer,
+// measure.Verdicter and measure.AudioReceiver.
+type App struct {
+	t      *Template
+	params *starlarkstruct.Struct // the handlers' app argument
+	// MaxSteps bounds each handler call (0: DefaultMaxSteps).
+	MaxSteps uint64
+
+	errors atomic.Uint64
+	logged sync.Map // places already logged: string -> struct{}
+}
+
+// New returns an instance of t with its parameters set from text
+// ("key=value,...", "" for the defaults).
+func (t *Template) New(params string) (*App, error) {
+	vals := starlark.StringDict{}
+	for _, p := range t.Params {
+		vals[p.Name] = p.Default
+	}
+	if strings.TrimSpace(params) != "" {
+		for _, kv := range strings.Split(params, ",") {
+			k, v, ok := strings.Cut(kv, "=")
+			k = strings.TrimSpace(k)
+			if !ok {
+				return nil, fmt.Errorf("%s: parameter %q: want key=value", t.Name, kv)
+			}
+			p, found := t.param(k)
+			if !found {
+				return nil, fmt.Errorf("%s: unknown parameter %q (%s)", t.Name, k, t.paramNames())
+			}
+			val, err := parseParam(p, strings.TrimSpace(v))
+			if err != nil {
+				return nil, fmt.Errorf("%s: parameter %s: %w", t.Name, k, err)
+			}
+			vals[k] = val
+		}
+	}
+	st := starlarkstruct.FromStringDict(starlarkstruct.Default, vals)
+	st.Freeze()
+	return &App{t: t, params: st}, nil
+}
+
+func (t *Template) param(name string) (Param, bool) {
+	for _, p := range t.Params {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Param{}, false
+}
+
+func (t *Template) paramNames() string {
+	if len(t.Params) == 0 {
+		return "it has none"
+	}
+	names := make([]string, len(t.Params))
+	for i, p := range t.Params {
+		names[i] = p.Name
+	}
+	return "its parameters: " + strings.Join(names, ", ")
+}
+
+// parseParam reads a parameter's text as the type of its default.
+func parseParam(p Param, s string) (starlark.Value, error) {
+	switch p.Default.(type) {
+	case starlark.Int:
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an int", s)
+		}
+		return starlark.MakeInt64(n), nil
+	case starlark.Float:
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a number", s)
+		}
+		return starlark.Float(f), nil
+	case starlark.Bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not true or false", s)
+		}
+		return starlark.Bool(b), nil
+	}
+	return starlark.String(s), nil
+}
+
+// AppName implements cluster.Namer.
+func (a *App) AppName() string { return a.t.Name }
+
+// Description implements appkit.Describer.
+func (a *App) Description() string { return a.t.Description }
+
+// Verdicts implements measure.Verdicter: the declared verdicts and
+// script_error.
+func (a *App) Verdicts() []measure.VerdictSpec { return a.t.Verdicts }
+
+// ReceivingLegs implements measure.AudioReceiver.
+func (a *App) ReceivingLegs() measure.Legs { return a.t.Legs }
+
+// Errors returns how many handler calls failed.
+func (a *App) Errors() uint64 { return a.errors.Load() }
+
+// Setup implements cluster.App: each handler on its event.
+func (a *App) Setup(_ context.Context, r *cluster.Registrar) error {
+	log := r.Client().Logger()
+	for key, fn := range a.t.handlers {
+		h := func(_ context.Context, ev *cluster.Event) { a.call(log, fn, ev) }
+		if key == mediaReady {
+			appkit.OnMediaReady(r, h)
+			continue
+		}
+		r.On(key, h)
+	}
+	return nil
+}
+
+// call runs one handler for ev under the step limit. A failure is
+// counted, logged once per place and left on the call (script_error).
+func (a *App) call(log *slog.Logger, fn *starlark.Function, ev *cluster.Event) {
+	if ev.Session == nil {
+		return
+	}
+	thread := &starlark.Thread{Name: a.t.Name, Print: func(_ *starlark.Thread, msg string) {
+		log.Info("script print", "app", a.t.Name, "msg", msg)
+	}}
+	steps := a.MaxSteps
+	if steps == 0 {
+		steps = DefaultMaxSteps
+	}
+	thread.SetMaxExecutionSteps(steps)
+	s := &sessionValue{s: ev.Session}
+	_, err := starlark.Call(thread, fn, starlark.Tuple{a.params, s, &eventValue{ev: ev}}, nil)
+	if err == nil {
+		return
+	}
+	a.errors.Add(1)
+	where := oneLine(err).Error()
+	place := where
+	if i := strings.Index(where, ": "); i > 0 {
+		place = where[:i]
+	}
+	if _, seen := a.logged.LoadOrStore(place, struct{}{}); !seen {
+		log.Warn("script handler failed", "app", a.t.Name, "event", ev.Key, "err", where)
+	}
+	if c := ev.Call(); c != nil {
+		_ = measure.SetVerdict(c, ScriptError, where)
+	}
+}

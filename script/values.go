@@ -1,0 +1,312 @@
+package script
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"go.starlark.net/starlark"
+
+	"github.com/switchio/switchio/cluster"
+	"github.com/switchio/switchio/measure"
+)
+
+// sessionValue is a leg as handlers see it: its state, and commands that
+// are queued (cluster.Queue), never waited for.
+type sessionValue struct{ s *cluster.Session }
+
+func (v *sessionValue) String() string        { return "session(" + v.s.UUID() + ")" }
+func (v *sessionValue) Type() string          { return "session" }
+func (v *sessionValue) Freeze()               {}
+func (v *sessionValue) Truth() starlark.Bool  { return true }
+func (v *sessionValue) Hash() (uint32, error) { return starlark.String(v.s.UUID()).Hash() }
+
+// sessionMethods are a session's commands: each queues one command.
+var sessionMethods = map[string]func(q cluster.Queue, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) error{
+	"answer": func(q cluster.Queue, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) error {
+		return noArgs(b, args, kwargs, q.Answer)
+	},
+	"park": func(q cluster.Queue, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) error {
+		return noArgs(b, args, kwargs, q.Park)
+	},
+	"echo": func(q cluster.Queue, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) error {
+		return noArgs(b, args, kwargs, q.Echo)
+	},
+	"hangup": func(q cluster.Queue, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) error {
+		cause := ""
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "cause?", &cause); err != nil {
+			return err
+		}
+		return q.Hangup(cause)
+	},
+	"playback": func(q cluster.Queue, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) error {
+		var url string
+		loops := 1
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "url", &url, "loops?", &loops); err != nil {
+			return err
+		}
+		opts := cluster.PlaybackOptions{}
+		if loops != 1 {
+			opts.Params = map[string]string{"loops": strconv.Itoa(loops)}
+		}
+		return q.Playback(opts, url)
+	},
+	"broadcast": func(q cluster.Queue, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) error {
+		var path string
+		leg := "aleg"
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "path", &path, "leg?", &leg); err != nil {
+			return err
+		}
+		return q.Broadcast(path, leg)
+	},
+	"send_dtmf": func(q cluster.Queue, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) error {
+		var digits string
+		ms := 0
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "digits", &digits, "duration_ms?", &ms); err != nil {
+			return err
+		}
+		return q.SendDTMF(digits, time.Duration(ms)*time.Millisecond)
+	},
+	"setvar": func(q cluster.Queue, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) error {
+		var name, value string
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name, "value", &value); err != nil {
+			return err
+		}
+		return q.SetVar(name, value)
+	},
+	"sched_hangup": func(q cluster.Queue, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) error {
+		var secs float64
+		cause := ""
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "seconds", &secs, "cause?", &cause); err != nil {
+			return err
+		}
+		return q.SchedHangup(time.Duration(secs*float64(time.Second)), cause)
+	},
+	"bridge": func(q cluster.Queue, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) error {
+		var dial string
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "dial_string", &dial); err != nil {
+			return err
+		}
+		return q.Bridge(dial)
+	},
+	"start_record": func(q cluster.Queue, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) error {
+		var path string
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "path", &path); err != nil {
+			return err
+		}
+		return q.StartRecord(path)
+	},
+	"stop_record": func(q cluster.Queue, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) error {
+		var path string
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "path", &path); err != nil {
+			return err
+		}
+		return q.StopRecord(path)
+	},
+	"execute": func(q cluster.Queue, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) error {
+		var app, arg string
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "app", &app, "arg?", &arg); err != nil {
+			return err
+		}
+		return q.Execute(app, arg)
+	},
+}
+
+func noArgs(b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple, f func() error) error {
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
+		return err
+	}
+	return f()
+}
+
+// Attr implements starlark.HasAttrs.
+func (v *sessionValue) Attr(name string) (starlark.Value, error) {
+	switch name {
+	case "uuid":
+		return starlark.String(v.s.UUID()), nil
+	case "inbound":
+		return starlark.Bool(v.s.IsInbound()), nil
+	case "answered":
+		return starlark.Bool(v.s.Answered()), nil
+	case "call":
+		if c := v.s.Call(); c != nil {
+			return &callValue{c: c}, nil
+		}
+		return starlark.None, nil
+	case "peer":
+		return v.peer(), nil
+	case "var":
+		return starlark.NewBuiltin("var", func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+			var n string
+			if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &n); err != nil {
+				return nil, err
+			}
+			return orNone(v.s.Var(n)), nil
+		}), nil
+	}
+	m, ok := sessionMethods[name]
+	if !ok {
+		return nil, nil
+	}
+	return starlark.NewBuiltin(name, func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		if err := m(v.s.Queue(), b, args, kwargs); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		return starlark.None, nil
+	}), nil
+}
+
+// peer returns the call's other leg, or None.
+func (v *sessionValue) peer() starlark.Value {
+	c := v.s.Call()
+	if c == nil {
+		return starlark.None
+	}
+	for _, o := range c.Sessions() {
+		if o != v.s {
+			return &sessionValue{s: o}
+		}
+	}
+	return starlark.None
+}
+
+// AttrNames implements starlark.HasAttrs.
+func (v *sessionValue) AttrNames() []string {
+	names := []string{"uuid", "inbound", "answered", "call", "peer", "var"}
+	for n := range sessionMethods {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// eventValue is an event as handlers see it.
+type eventValue struct{ ev *cluster.Event }
+
+func (v *eventValue) String() string        { return "event(" + v.ev.Key + ")" }
+func (v *eventValue) Type() string          { return "event" }
+func (v *eventValue) Freeze()               {}
+func (v *eventValue) Truth() starlark.Bool  { return true }
+func (v *eventValue) Hash() (uint32, error) { return 0, errors.New("unhashable: event") }
+
+// Attr implements starlark.HasAttrs: name, body, get(header) and
+// var(name) (a channel variable: get("variable_" + name)).
+func (v *eventValue) Attr(name string) (starlark.Value, error) {
+	switch name {
+	case "name":
+		return starlark.String(v.ev.Key), nil
+	case "body":
+		return starlark.String(v.ev.Body), nil
+	case "get", "var":
+		prefix := ""
+		if name == "var" {
+			prefix = "variable_"
+		}
+		return starlark.NewBuiltin(name, func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+			var h string
+			if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &h); err != nil {
+				return nil, err
+			}
+			return orNone(v.ev.Get(prefix + h)), nil
+		}), nil
+	}
+	return nil, nil
+}
+
+// AttrNames implements starlark.HasAttrs.
+func (v *eventValue) AttrNames() []string { return []string{"body", "get", "name", "var"} }
+
+func orNone(s string) starlark.Value {
+	if s == "" {
+		return starlark.None
+	}
+	return starlark.String(s)
+}
+
+// callValue is a call (both legs): its state lives here, across handlers.
+type callValue struct{ c *cluster.Call }
+
+func (v *callValue) String() string        { return "call(" + v.c.Key() + ")" }
+func (v *callValue) Type() string          { return "call" }
+func (v *callValue) Freeze()               {}
+func (v *callValue) Truth() starlark.Bool  { return true }
+func (v *callValue) Hash() (uint32, error) { return starlark.String(v.c.Key()).Hash() }
+
+// stateKey keys a script's values on a call (cluster.Call.SetValue).
+type stateKey struct{ name string }
+
+// Attr implements starlark.HasAttrs: key, get(name, default=None),
+// set(name, value) (the value is frozen: other handlers may read it at
+// once) and verdict(name, value).
+func (v *callValue) Attr(name string) (starlark.Value, error) {
+	switch name {
+	case "key":
+		return starlark.String(v.c.Key()), nil
+	case "get":
+		return starlark.NewBuiltin(name, v.get), nil
+	case "set":
+		return starlark.NewBuiltin(name, v.set), nil
+	case "verdict":
+		return starlark.NewBuiltin(name, v.verdict), nil
+	}
+	return nil, nil
+}
+
+// AttrNames implements starlark.HasAttrs.
+func (v *callValue) AttrNames() []string { return []string{"get", "key", "set", "verdict"} }
+
+func (v *callValue) get(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var n string
+	var def starlark.Value = starlark.None
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &n, "default?", &def); err != nil {
+		return nil, err
+	}
+	if x, ok := v.c.Value(stateKey{n}).(starlark.Value); ok {
+		return x, nil
+	}
+	return def, nil
+}
+
+func (v *callValue) set(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var n string
+	var x starlark.Value
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &n, "value", &x); err != nil {
+		return nil, err
+	}
+	x.Freeze()
+	v.c.SetValue(stateKey{n}, x)
+	return starlark.None, nil
+}
+
+// verdict sets a declared verdict of the call: a bool, int, float or
+// string as its verdict() declared.
+func (v *callValue) verdict(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var n string
+	var x starlark.Value
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &n, "value", &x); err != nil {
+		return nil, err
+	}
+	var g any
+	switch t := x.(type) {
+	case starlark.Bool:
+		g = bool(t)
+	case starlark.Int:
+		i, ok := t.Int64()
+		if !ok {
+			return nil, fmt.Errorf("verdict %s: %s out of range", n, t)
+		}
+		g = i
+	case starlark.Float:
+		g = float64(t)
+	case starlark.String:
+		g = string(t)
+	default:
+		return nil, fmt.Errorf("verdict %s: want a bool, int, float or string, got %s", n, x.Type())
+	}
+	if err := measure.SetVerdict(v.c, n, g); err != nil {
+		return nil, err
+	}
+	return starlark.None, nil
+}
