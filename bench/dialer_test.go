@@ -18,6 +18,8 @@ package bench
 //	SWITCHIO_BENCH_HEAPPROFILE  BenchmarkDialerHeld writes the heap profile
 //	                        with every call in flight to this path
 //	                        (.measure-false, .measure-true)
+//	SWITCHIO_BENCH_APP      the app to dial with (default TonePlay; a script:
+//	                        ../examples/apps/tone.star)
 //	SWITCHIO_BENCH_VERBOSE  "false" keeps FreeSWITCH's normal-size events
 //	                        (default: fsctl verbose_events true)
 //
@@ -40,11 +42,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchio/switchio/appkit"
 	"github.com/switchio/switchio/apps"
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/dialer"
 	"github.com/switchio/switchio/internal/procs"
 	"github.com/switchio/switchio/loadtest"
+	"github.com/switchio/switchio/script"
 )
 
 func envInt(name string, def int) int {
@@ -173,10 +177,29 @@ func benchMeasuredDialer(b *testing.B, e *emulator, cfg dialer.Config, verbose, 
 	if err := o.Setup(ctx, dialer.Settings{VerboseEvents: verbose}); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := o.LoadSpec(ctx, apps.Builtin(), "TonePlay", 1); err != nil {
+	reg, spec := benchApp(b)
+	if _, err := o.LoadSpec(ctx, reg, spec, 1); err != nil {
 		b.Fatal(err)
 	}
 	return o, pool, m
+}
+
+// benchApp returns the app the dial benchmarks load, SWITCHIO_BENCH_APP:
+// a built-in app's spec or a script's (../examples/apps/tone.star);
+// TonePlay by default.
+func benchApp(b *testing.B) (*appkit.Registry, string) {
+	reg, spec := apps.Builtin(), os.Getenv("SWITCHIO_BENCH_APP")
+	if spec == "" {
+		return reg, "TonePlay"
+	}
+	if _, _, _, ok := script.SplitFile(spec); ok {
+		s, _, err := script.Resolve(reg, spec)
+		if err != nil {
+			b.Fatal(err)
+		}
+		spec = s
+	}
+	return reg, spec
 }
 
 // BenchmarkDialerRate offers calls at each target rate for a fixed time

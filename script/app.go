@@ -8,11 +8,14 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
 
 	"github.com/switchio/switchio/appkit"
+	"github.com/switchio/switchio/apps/audiocheck"
+	"github.com/switchio/switchio/audio"
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/measure"
 )
@@ -33,6 +36,66 @@ type App struct {
 
 	errors atomic.Uint64
 	logged sync.Map // places already logged: string -> struct{}
+
+	mu     sync.Mutex
+	timers map[*time.Timer]struct{} // delayed sends not yet due
+	closed bool
+
+	// recs are the audio check's recorders, one per server (a shared
+	// instance is set up on each): a leg is recorded by its server's.
+	recs map[*cluster.Client]*audiocheck.Recorder
+}
+
+// recorder returns the audio check's recorder of c's server, or nil.
+func (a *App) recorder(c *cluster.Client) *audiocheck.Recorder {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.recs[c]
+}
+
+// after runs f after d unless the app is torn down first.
+func (a *App) after(d time.Duration, f func()) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return
+	}
+	if a.timers == nil {
+		a.timers = map[*time.Timer]struct{}{}
+	}
+	var t *time.Timer
+	t = time.AfterFunc(d, func() {
+		a.mu.Lock()
+		_, live := a.timers[t]
+		delete(a.timers, t)
+		a.mu.Unlock()
+		if live {
+			f()
+		}
+	})
+	a.timers[t] = struct{}{}
+}
+
+// Teardown implements cluster.Teardowner: sends not yet due are dropped,
+// checks of recordings in progress are waited for.
+func (a *App) Teardown(context.Context, *cluster.Client) error {
+	a.mu.Lock()
+	a.closed = true
+	for t := range a.timers {
+		t.Stop()
+	}
+	clear(a.timers)
+	recs := make([]*audiocheck.Recorder, 0, len(a.recs))
+	for _, rec := range a.recs {
+		recs = append(recs, rec)
+	}
+	a.mu.Unlock()
+	// Checks of recordings in progress finish (outside the lock: they
+	// set verdicts, not timers).
+	for _, rec := range recs {
+		rec.Wait()
+	}
+	return nil
 }
 
 // New returns an instance of t with its parameters set from text
@@ -127,8 +190,21 @@ func (a *App) ReceivingLegs() measure.Legs { return a.t.Legs }
 func (a *App) Errors() uint64 { return a.errors.Load() }
 
 // Setup implements cluster.App: each handler on its event.
-func (a *App) Setup(_ context.Context, r *cluster.Registrar) error {
+func (a *App) Setup(ctx context.Context, r *cluster.Registrar) error {
 	log := r.Client().Logger()
+	if c := a.t.Check; c != nil {
+		rec := &audiocheck.Recorder{Every: 1, Dir: c.Dir, ReadDir: c.ReadDir, Keep: c.Keep, ReadOnly: true,
+			Expect: audio.Expect{Freq: c.Freq, MaxGap: time.Duration(c.MaxGapMs) * time.Millisecond}}
+		if err := rec.Setup(ctx, r); err != nil {
+			return fmt.Errorf("%s: %w", a.t.Name, err)
+		}
+		a.mu.Lock()
+		if a.recs == nil {
+			a.recs = map[*cluster.Client]*audiocheck.Recorder{}
+		}
+		a.recs[r.Client()] = rec
+		a.mu.Unlock()
+	}
 	for key, fn := range a.t.handlers {
 		h := func(_ context.Context, ev *cluster.Event) { a.call(log, fn, ev) }
 		if key == mediaReady {
@@ -154,7 +230,7 @@ func (a *App) call(log *slog.Logger, fn *starlark.Function, ev *cluster.Event) {
 		steps = DefaultMaxSteps
 	}
 	thread.SetMaxExecutionSteps(steps)
-	s := &sessionValue{s: ev.Session}
+	s := &sessionValue{s: ev.Session, app: a}
 	_, err := starlark.Call(thread, fn, starlark.Tuple{a.params, s, &eventValue{ev: ev}}, nil)
 	if err == nil {
 		return

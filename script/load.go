@@ -7,10 +7,12 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
 
+	"github.com/switchio/switchio/apps/audiocheck"
 	"github.com/switchio/switchio/measure"
 )
 
@@ -26,7 +28,10 @@ type Template struct {
 	Params   []Param
 	Verdicts []measure.VerdictSpec
 	// Legs are the legs the app needs audio on (measure.AudioReceiver).
-	Legs     measure.Legs
+	Legs measure.Legs
+	// Check, when set, is how the legs the handlers name
+	// (s.check_audio) are recorded and checked (apps/audiocheck).
+	Check    *AudioCheck
 	handlers map[string]*starlark.Function // by event key
 	pos      syntax.Position               // where app() was called
 }
@@ -57,12 +62,7 @@ func LoadSource(path string, src []byte) ([]*Template, error) {
 	l := &loader{file: path}
 	thread := &starlark.Thread{Name: "load " + filepath.Base(path), Print: func(*starlark.Thread, string) {}}
 	thread.SetMaxExecutionSteps(maxLoadSteps)
-	predeclared := starlark.StringDict{
-		"app":     starlark.NewBuiltin("app", l.app),
-		"param":   starlark.NewBuiltin("param", builtinParam),
-		"verdict": starlark.NewBuiltin("verdict", builtinVerdict),
-	}
-	globals, err := starlark.ExecFileOptions(&syntax.FileOptions{}, thread, path, src, predeclared)
+	globals, err := starlark.ExecFileOptions(&syntax.FileOptions{}, thread, path, src, l.predeclared())
 	if err != nil {
 		return nil, oneLine(err)
 	}
@@ -99,15 +99,27 @@ type loader struct {
 	apps []*Template
 }
 
+// predeclared are the functions a script file is handed.
+func (l *loader) predeclared() starlark.StringDict {
+	return starlark.StringDict{
+		"app":         starlark.NewBuiltin("app", l.app),
+		"param":       starlark.NewBuiltin("param", builtinParam),
+		"verdict":     starlark.NewBuiltin("verdict", builtinVerdict),
+		"audio_check": starlark.NewBuiltin("audio_check", builtinAudioCheck),
+		"now_ms":      starlark.NewBuiltin("now_ms", builtinNowMs),
+	}
+}
+
 // app is the app(name, description, params, verdicts, on, audio) builtin.
 func (l *loader) app(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var (
 		name, desc, audio string
 		params, on        *starlark.Dict
 		verdicts          *starlark.List
+		check             *AudioCheck
 	)
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name, "on", &on,
-		"description?", &desc, "params?", &params, "verdicts?", &verdicts, "audio?", &audio); err != nil {
+		"description?", &desc, "params?", &params, "verdicts?", &verdicts, "audio?", &audio, "check?", &check); err != nil {
 		return nil, err
 	}
 	t := &Template{Name: name, Description: desc, File: l.file, handlers: map[string]*starlark.Function{},
@@ -129,6 +141,10 @@ func (l *loader) app(thread *starlark.Thread, b *starlark.Builtin, args starlark
 	}
 	if t.Verdicts, err = verdictsOf(verdicts); err != nil {
 		return nil, err
+	}
+	if check != nil {
+		t.Check = check
+		t.Verdicts = append(t.Verdicts, audiocheck.Verdicts()...)
 	}
 	if err := t.addHandlers(on); err != nil {
 		return nil, err
@@ -316,6 +332,16 @@ func builtinVerdict(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple
 	return &verdictValue{measure.VerdictSpec{Name: name, Kind: k, Doc: doc, Check: check}}, nil
 }
 
+// builtinNowMs is now_ms(): this host's clock, in milliseconds since the
+// Unix epoch, the one clock a script is handed (to tell, at a hang-up,
+// whether what it waited for was due).
+func builtinNowMs(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
+		return nil, err
+	}
+	return starlark.MakeInt64(time.Now().UnixMilli()), nil
+}
+
 // ScriptError is the verdict column that says where a script app's
 // handler failed on the call (file:line: error), null when none did.
 const ScriptError = "script_error"
@@ -323,4 +349,42 @@ const ScriptError = "script_error"
 func scriptErrorSpec() measure.VerdictSpec {
 	return measure.VerdictSpec{Name: ScriptError, Kind: measure.KindString,
 		Doc: "where a script handler failed on the call (file:line: error); null when none did"}
+}
+
+// AudioCheck is what audio_check() declares: the recorded legs must hear a
+// steady tone of Freq Hz (audio.Expect), with dropouts no longer than
+// MaxGapMs; the server writes the recordings in Dir, switchio reads them
+// in ReadDir (a shared mount; default Dir, default the temp dir).
+type AudioCheck struct {
+	Freq         float64
+	MaxGapMs     int
+	Dir, ReadDir string
+	Keep         bool
+}
+
+func (c *AudioCheck) String() string        { return fmt.Sprintf("audio_check(%g)", c.Freq) }
+func (c *AudioCheck) Type() string          { return "audio_check" }
+func (c *AudioCheck) Freeze()               {}
+func (c *AudioCheck) Truth() starlark.Bool  { return true }
+func (c *AudioCheck) Hash() (uint32, error) { return 0, errors.New("unhashable: audio_check") }
+
+// builtinAudioCheck is audio_check(freq, max_gap_ms = 0, dir = "",
+// readdir = "", keep = False): the audio check of apps/audiocheck, which a
+// handler starts on a leg with s.check_audio(name).
+func builtinAudioCheck(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	c := &AudioCheck{}
+	var freq starlark.Value
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "freq", &freq, "max_gap_ms?", &c.MaxGapMs,
+		"dir?", &c.Dir, "readdir?", &c.ReadDir, "keep?", &c.Keep); err != nil {
+		return nil, err
+	}
+	f, ok := starlark.AsFloat(freq)
+	if !ok {
+		return nil, fmt.Errorf("audio_check: freq %s: want a number", freq.Type())
+	}
+	c.Freq = f
+	if c.Freq <= 0 || c.Freq > 20000 || c.MaxGapMs < 0 {
+		return nil, fmt.Errorf("audio_check: freq %g Hz out of 1..20000 or negative max_gap_ms", c.Freq)
+	}
+	return c, nil
 }

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"go.starlark.net/starlark"
+
 	"github.com/switchio/switchio/appkit"
 	"github.com/switchio/switchio/cluster"
 )
@@ -86,7 +88,11 @@ func Register(reg *appkit.Registry, path string) ([]string, error) {
 		}
 		info := appkit.Info{Name: name, Package: path, Description: t.Description}
 		for _, p := range t.Params {
-			info.Params = append(info.Params, appkit.Param{Name: p.Name, Type: p.Type(), Default: p.Default.String(), Help: p.Help})
+			def := p.Default.String()
+			if str, ok := starlark.AsString(p.Default); ok {
+				def = str
+			}
+			info.Params = append(info.Params, appkit.Param{Name: p.Name, Type: p.Type(), Default: def, Help: p.Help})
 		}
 		t := t
 		if err := reg.RegisterBuilder(info, func(params string) (cluster.App, error) { return t.New(params) }); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.starlark.net/starlark"
@@ -15,7 +16,10 @@ import (
 
 // sessionValue is a leg as handlers see it: its state, and commands that
 // are queued (cluster.Queue), never waited for.
-type sessionValue struct{ s *cluster.Session }
+type sessionValue struct {
+	s   *cluster.Session
+	app *App // for delayed sends
+}
 
 func (v *sessionValue) String() string        { return "session(" + v.s.UUID() + ")" }
 func (v *sessionValue) Type() string          { return "session" }
@@ -60,14 +64,6 @@ var sessionMethods = map[string]func(q cluster.Queue, b *starlark.Builtin, args 
 			return err
 		}
 		return q.Broadcast(path, leg)
-	},
-	"send_dtmf": func(q cluster.Queue, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) error {
-		var digits string
-		ms := 0
-		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "digits", &digits, "duration_ms?", &ms); err != nil {
-			return err
-		}
-		return q.SendDTMF(digits, time.Duration(ms)*time.Millisecond)
 	},
 	"setvar": func(q cluster.Queue, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) error {
 		var name, value string
@@ -146,6 +142,12 @@ func (v *sessionValue) Attr(name string) (starlark.Value, error) {
 			return orNone(v.s.Var(n)), nil
 		}), nil
 	}
+	switch name {
+	case "send_dtmf":
+		return starlark.NewBuiltin(name, v.sendDTMF), nil
+	case "check_audio":
+		return starlark.NewBuiltin(name, v.checkAudio), nil
+	}
 	m, ok := sessionMethods[name]
 	if !ok {
 		return nil, nil
@@ -158,6 +160,72 @@ func (v *sessionValue) Attr(name string) (starlark.Value, error) {
 	}), nil
 }
 
+// sendDTMF is send_dtmf(digits, duration_ms = 0, delay_ms = 0): the
+// digits are queued at once, or after delay_ms (a timer of switchio's,
+// dropped when the app is torn down or the leg has hung up by then).
+func (v *sessionValue) sendDTMF(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var digits string
+	ms, delay := 0, 0
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "digits", &digits, "duration_ms?", &ms, "delay_ms?", &delay); err != nil {
+		return nil, err
+	}
+	if ms < 0 || delay < 0 {
+		return nil, fmt.Errorf("send_dtmf: negative duration_ms %d or delay_ms %d", ms, delay)
+	}
+	s, d := v.s, time.Duration(ms)*time.Millisecond
+	if delay == 0 {
+		if err := s.Queue().SendDTMF(digits, d); err != nil {
+			return nil, fmt.Errorf("send_dtmf: %w", err)
+		}
+		return starlark.None, nil
+	}
+	if err := checkDTMF(digits); err != nil {
+		return nil, fmt.Errorf("send_dtmf: %w", err)
+	}
+	v.app.after(time.Duration(delay)*time.Millisecond, func() {
+		if !s.HungUp() {
+			_ = s.Queue().SendDTMF(digits, d)
+		}
+	})
+	return starlark.None, nil
+}
+
+// checkAudio is check_audio(name): what the leg hears from now until it
+// hangs up is recorded and checked against the app's audio_check (the
+// audio_ok, tone_hz ... verdicts; name, e.g. "caller", labels the leg in
+// them).
+func (v *sessionValue) checkAudio(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var leg string
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &leg); err != nil {
+		return nil, err
+	}
+	if v.app.t.Check == nil {
+		return nil, errors.New("check_audio: the app declares no audio_check")
+	}
+	rec := v.app.recorder(v.s.Client())
+	if rec == nil {
+		return nil, errors.New("check_audio: no recorder for the leg's server")
+	}
+	if err := rec.Start(v.s, leg); err != nil {
+		return nil, fmt.Errorf("check_audio: %w", err)
+	}
+	return starlark.None, nil
+}
+
+// checkDTMF checks digits before a delayed send, so that the handler,
+// not the timer, gets the error.
+func checkDTMF(digits string) error {
+	if digits == "" {
+		return errors.New("no digits")
+	}
+	for _, c := range digits {
+		if !strings.ContainsRune("0123456789*#ABCDabcdwW", c) {
+			return fmt.Errorf("%q is not a DTMF digit", c)
+		}
+	}
+	return nil
+}
+
 // peer returns the call's other leg, or None.
 func (v *sessionValue) peer() starlark.Value {
 	c := v.s.Call()
@@ -166,7 +234,7 @@ func (v *sessionValue) peer() starlark.Value {
 	}
 	for _, o := range c.Sessions() {
 		if o != v.s {
-			return &sessionValue{s: o}
+			return &sessionValue{s: o, app: v.app}
 		}
 	}
 	return starlark.None
@@ -174,7 +242,7 @@ func (v *sessionValue) peer() starlark.Value {
 
 // AttrNames implements starlark.HasAttrs.
 func (v *sessionValue) AttrNames() []string {
-	names := []string{"uuid", "inbound", "answered", "call", "peer", "var"}
+	names := []string{"uuid", "inbound", "answered", "call", "peer", "var", "send_dtmf", "check_audio"}
 	for n := range sessionMethods {
 		names = append(names, n)
 	}
@@ -250,12 +318,51 @@ func (v *callValue) Attr(name string) (starlark.Value, error) {
 		return starlark.NewBuiltin(name, v.set), nil
 	case "verdict":
 		return starlark.NewBuiltin(name, v.verdict), nil
+	case "append", "once", "pend", "drop", "skip_check":
+		return starlark.NewBuiltin(name, v.textOp), nil
 	}
 	return nil, nil
 }
 
 // AttrNames implements starlark.HasAttrs.
-func (v *callValue) AttrNames() []string { return []string{"get", "key", "set", "verdict"} }
+func (v *callValue) AttrNames() []string {
+	return []string{"append", "drop", "get", "key", "once", "pend", "set", "skip_check", "verdict"}
+}
+
+// textVar is the call variable of a script's text state.
+func textVar(name string) string { return "script." + name }
+
+// textOp runs the call's atomic operations, safe across the legs'
+// handlers (which may run at once on two servers):
+//   - append(name, text): appends to the call's text name, returns it all;
+//   - once(name): True the first time only;
+//   - pend(verdict): the record waits for the verdict (measure.PendVerdict);
+//   - drop(verdict): the verdict is null (measure.DropVerdict);
+//   - skip_check(reason): the media check could not be made
+//     (media_unchecked, measure.SkipCheck).
+func (v *callValue) textOp(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	var n, text string
+	if b.Name() == "append" {
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &n, "text", &text); err != nil {
+			return nil, err
+		}
+		return starlark.String(v.c.UpdateVar(textVar(n), func(old string) string { return old + text })), nil
+	}
+	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &n); err != nil {
+		return nil, err
+	}
+	switch b.Name() {
+	case "once":
+		return starlark.Bool(v.c.UpdateVar(textVar(n)+".once", func(old string) string { return old + "1" }) == "1"), nil
+	case "pend":
+		measure.PendVerdict(v.c, n)
+	case "drop":
+		measure.DropVerdict(v.c, n)
+	case "skip_check":
+		measure.SkipCheck(v.c, n)
+	}
+	return starlark.None, nil
+}
 
 func (v *callValue) get(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var n string
