@@ -44,6 +44,12 @@ type App struct {
 	// recs are the audio check's recorders, one per server (a shared
 	// instance is set up on each): a leg is recorded by its server's.
 	recs map[*cluster.Client]*audiocheck.Recorder
+	// arg is the handlers' app argument once a load is known (params,
+	// load, state), state what on_load returned; log the first
+	// client's logger, for the hooks.
+	arg   *starlarkstruct.Struct
+	state starlark.Value
+	log   *slog.Logger
 }
 
 // recorder returns the audio check's recorder of c's server, or nil.
@@ -125,7 +131,10 @@ func (t *Template) New(params string) (*App, error) {
 	}
 	st := starlarkstruct.FromStringDict(starlarkstruct.Default, vals)
 	st.Freeze()
-	return &App{t: t, params: st}, nil
+	a := &App{t: t, params: st, state: starlark.None}
+	// No load known yet (serve, or before the dialer's first call).
+	a.arg = a.withLoad(starlark.None, starlark.None)
+	return a, nil
 }
 
 func (t *Template) param(name string) (Param, bool) {
@@ -186,12 +195,25 @@ func (a *App) Verdicts() []measure.VerdictSpec { return a.t.Verdicts }
 // ReceivingLegs implements measure.AudioReceiver.
 func (a *App) ReceivingLegs() measure.Legs { return a.t.Legs }
 
+// steps is the step limit of one call of a handler or hook.
+func (a *App) steps() uint64 {
+	if a.MaxSteps == 0 {
+		return DefaultMaxSteps
+	}
+	return a.MaxSteps
+}
+
 // Errors returns how many handler calls failed.
 func (a *App) Errors() uint64 { return a.errors.Load() }
 
 // Setup implements cluster.App: each handler on its event.
 func (a *App) Setup(ctx context.Context, r *cluster.Registrar) error {
 	log := r.Client().Logger()
+	a.mu.Lock()
+	if a.log == nil {
+		a.log = log
+	}
+	a.mu.Unlock()
 	if c := a.t.Check; c != nil {
 		rec := &audiocheck.Recorder{Every: 1, Dir: c.Dir, ReadDir: c.ReadDir, Keep: c.Keep, ReadOnly: true,
 			Expect: audio.Expect{Freq: c.Freq, MaxGap: time.Duration(c.MaxGapMs) * time.Millisecond}}
@@ -225,13 +247,9 @@ func (a *App) call(log *slog.Logger, fn *starlark.Function, ev *cluster.Event) {
 	thread := &starlark.Thread{Name: a.t.Name, Print: func(_ *starlark.Thread, msg string) {
 		log.Info("script print", "app", a.t.Name, "msg", msg)
 	}}
-	steps := a.MaxSteps
-	if steps == 0 {
-		steps = DefaultMaxSteps
-	}
-	thread.SetMaxExecutionSteps(steps)
+	thread.SetMaxExecutionSteps(a.steps())
 	s := &sessionValue{s: ev.Session, app: a}
-	_, err := starlark.Call(thread, fn, starlark.Tuple{a.params, s, &eventValue{ev: ev}}, nil)
+	_, err := starlark.Call(thread, fn, starlark.Tuple{a.appArg(), s, &eventValue{ev: ev}}, nil)
 	if err == nil {
 		return
 	}

@@ -31,9 +31,13 @@ type Template struct {
 	Legs measure.Legs
 	// Check, when set, is how the legs the handlers name
 	// (s.check_audio) are recorded and checked (apps/audiocheck).
-	Check    *AudioCheck
-	handlers map[string]*starlark.Function // by event key
-	pos      syntax.Position               // where app() was called
+	Check *AudioCheck
+	// onLoad, when set, sees each change of the offered load
+	// (appkit.LoadAware); maxHold makes the app self-ending
+	// (appkit.SelfEnding).
+	onLoad, maxHold *starlark.Function
+	handlers        map[string]*starlark.Function // by event key
+	pos             syntax.Position               // where app() was called
 }
 
 // Param is a declared parameter: its default gives its type (int, float,
@@ -117,13 +121,20 @@ func (l *loader) app(thread *starlark.Thread, b *starlark.Builtin, args starlark
 		params, on        *starlark.Dict
 		verdicts          *starlark.List
 		check             *AudioCheck
+		onLoad, maxHold   *starlark.Function
 	)
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name, "on", &on,
-		"description?", &desc, "params?", &params, "verdicts?", &verdicts, "audio?", &audio, "check?", &check); err != nil {
+		"description?", &desc, "params?", &params, "verdicts?", &verdicts, "audio?", &audio, "check?", &check,
+		"on_load?", &onLoad, "max_hold?", &maxHold); err != nil {
 		return nil, err
 	}
+	for what, fn := range map[string]*starlark.Function{"on_load": onLoad, "max_hold": maxHold} {
+		if fn != nil && fn.NumParams() != 2 {
+			return nil, fmt.Errorf("app: %s: %s takes %d parameters, want 2 (app, offered or hold_ms)", what, fn.Name(), fn.NumParams())
+		}
+	}
 	t := &Template{Name: name, Description: desc, File: l.file, handlers: map[string]*starlark.Function{},
-		pos: thread.CallFrame(1).Pos}
+		pos: thread.CallFrame(1).Pos, onLoad: onLoad, maxHold: maxHold}
 	if !validName(name) {
 		return nil, fmt.Errorf("app: name %q: want letters, digits and _", name)
 	}

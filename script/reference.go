@@ -19,7 +19,7 @@ type Entry struct {
 // scripts, and that docs/apps.md holds its Markdown.
 func Reference() []Entry {
 	return []Entry{
-		{"app(name, on, description = \"\", params = {}, verdicts = [], audio = \"\", check = None)", "declares an app: handlers by event name, parameters, verdicts, the legs that need audio (none, caller, callee, both) and an audio check"},
+		{"app(name, on, description = \"\", params = {}, verdicts = [], audio = \"\", check = None, on_load = None, max_hold = None)", "declares an app: handlers by event name, parameters, verdicts, the legs that need audio (none, caller, callee, both), an audio check, a hook on_load(app, offered) whose result handlers see as app.state, and max_hold(app, hold_ms) -> ms, which makes the app end its calls itself"},
 		{"param(default, help = \"\")", "a parameter; its default's type (int, float, bool, string) is its type"},
 		{"verdict(name, kind, doc = \"\", check = False)", "a verdict column: kind bool, int, float or string; a bool check counts in media_failed when false"},
 		{"audio_check(freq, max_gap_ms = 0, dir = \"\", readdir = \"\", keep = False)", "what s.check_audio records and checks: a steady tone of freq Hz (apps/audiocheck's verdicts)"},
@@ -48,6 +48,8 @@ func Reference() []Entry {
 		{"call.verdict(name, value)", "set a declared verdict"},
 		{"call.pend(name), call.drop(name)", "make the record wait for a verdict; set it null"},
 		{"call.skip_check(reason)", "the media check could not be made (media_unchecked)"},
+		{"call.completed()", "a self-ending app ends the call as planned: it counts as completed, not dropped"},
+		{"app.offered, app.state", "in handlers: the load the dialer offers (rate, limit, hold_ms, hold; None under serve) and what on_load returned for it"},
 	}
 }
 

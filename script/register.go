@@ -95,7 +95,14 @@ func Register(reg *appkit.Registry, path string) ([]string, error) {
 			info.Params = append(info.Params, appkit.Param{Name: p.Name, Type: p.Type(), Default: def, Help: p.Help})
 		}
 		t := t
-		if err := reg.RegisterBuilder(info, func(params string) (cluster.App, error) { return t.New(params) }); err != nil {
+		build := func(params string) (cluster.App, error) {
+			a, err := t.New(params)
+			if err != nil {
+				return nil, err
+			}
+			return a.instance(), nil
+		}
+		if err := reg.RegisterBuilder(info, build); err != nil {
 			return nil, err
 		}
 	}

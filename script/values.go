@@ -10,6 +10,7 @@ import (
 
 	"go.starlark.net/starlark"
 
+	"github.com/switchio/switchio/appkit"
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/measure"
 )
@@ -73,10 +74,14 @@ var sessionMethods = map[string]func(q cluster.Queue, b *starlark.Builtin, args 
 		return q.SetVar(name, value)
 	},
 	"sched_hangup": func(q cluster.Queue, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) error {
-		var secs float64
+		var n starlark.Value
 		cause := ""
-		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "seconds", &secs, "cause?", &cause); err != nil {
+		if err := starlark.UnpackArgs(b.Name(), args, kwargs, "seconds", &n, "cause?", &cause); err != nil {
 			return err
+		}
+		secs, ok := starlark.AsFloat(n)
+		if !ok || secs < 0 {
+			return fmt.Errorf("%s: seconds %s: want a number of seconds, 0 or more", b.Name(), n)
 		}
 		return q.SchedHangup(time.Duration(secs*float64(time.Second)), cause)
 	},
@@ -154,7 +159,7 @@ func (v *sessionValue) Attr(name string) (starlark.Value, error) {
 	}
 	return starlark.NewBuiltin(name, func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		if err := m(v.s.Queue(), b, args, kwargs); err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+			return nil, err // the argument errors name the method already
 		}
 		return starlark.None, nil
 	}), nil
@@ -320,13 +325,21 @@ func (v *callValue) Attr(name string) (starlark.Value, error) {
 		return starlark.NewBuiltin(name, v.verdict), nil
 	case "append", "once", "pend", "drop", "skip_check":
 		return starlark.NewBuiltin(name, v.textOp), nil
+	case "completed":
+		return starlark.NewBuiltin(name, func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+			if err := starlark.UnpackArgs(b.Name(), args, kwargs); err != nil {
+				return nil, err
+			}
+			appkit.MarkCompleted(v.c)
+			return starlark.None, nil
+		}), nil
 	}
 	return nil, nil
 }
 
 // AttrNames implements starlark.HasAttrs.
 func (v *callValue) AttrNames() []string {
-	return []string{"append", "drop", "get", "key", "once", "pend", "set", "skip_check", "verdict"}
+	return []string{"append", "completed", "drop", "get", "key", "once", "pend", "set", "skip_check", "verdict"}
 }
 
 // textVar is the call variable of a script's text state.
