@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -166,11 +167,18 @@ func (c *Client) Subscribe(ctx context.Context, events ...string) error {
 	var add []string
 	for _, e := range events {
 		e = normalizeKey(e)
-		if e == "" || c.subs[e] {
+		if e == "" || c.subs[e] || slices.Contains(add, e) {
 			continue
 		}
-		c.subs[e] = true
 		add = append(add, e)
+	}
+	if len(add) > 0 && c.inHandler() {
+		// The server's reply would have to be read by this goroutine.
+		c.subMu.Unlock()
+		return fmt.Errorf("subscribe %v from an event handler: %w", add, ErrWouldBlock)
+	}
+	for _, e := range add {
+		c.subs[e] = true
 	}
 	c.subMu.Unlock()
 	if len(add) == 0 {

@@ -42,7 +42,9 @@ func (c *Client) run(conn *esl.Conn) {
 		c.connMu.Unlock()
 		conn.Close()
 		if c.cfg.NoReconnect {
+			c.inbox.handler.Store(c.inbox.loopG)
 			c.dropAllSessions(loopCtx, "SERVER_DISCONNECTED")
+			c.inbox.handler.Store(0)
 			<-c.ctx.Done()
 			return
 		}
@@ -51,7 +53,11 @@ func (c *Client) run(conn *esl.Conn) {
 			return
 		}
 		conn = next
+		// Handlers run during the resync (its made-up hang-ups): the
+		// waiting calls are refused there as on the reader.
+		c.inbox.handler.Store(c.inbox.loopG)
 		c.resync(loopCtx, conn)
+		c.inbox.handler.Store(0)
 		c.connMu.Lock()
 		if c.ctx.Err() != nil { // closed while reconnecting
 			c.connMu.Unlock()

@@ -53,9 +53,7 @@ func (c *Client) resync(ctx context.Context, conn *esl.Conn) {
 // returns the uuids whose CHANNEL_DESTROY was among them.
 func (c *Client) drain(ctx context.Context, events []*esl.Event) map[string]bool {
 	destroyed := make(map[string]bool)
-	c.inbox.handler.Store(c.inbox.loopG)
-	defer c.inbox.handler.Store(0)
-	for _, ev := range events {
+	for _, ev := range events { // on the loop, marked as running handlers (run)
 		if ev.Name() == "CHANNEL_DESTROY" {
 			destroyed[ev.UniqueID()] = true
 		}

@@ -75,6 +75,9 @@ type CallRecorder struct {
 	// to join legs without a correlation header (cdr_join.go).
 	legKey map[string]string
 	bySIP  map[string]string
+	// unobserve stops the observers AttachClient started (Close): a pool
+	// outlives its recorders.
+	unobserve []func()
 }
 
 // CallRecorderStats counts what the CallRecorder did, for tests and diagnostics.
@@ -246,7 +249,10 @@ func (m *CallRecorder) AttachClient(ctx context.Context, c *cluster.Client) erro
 	if err := c.Subscribe(ctx, cdrEvents...); err != nil {
 		return fmt.Errorf("measure: %w", err) // it names the server and the events
 	}
-	c.Observe(func(e *cluster.Event) { m.observe(c, e) })
+	stop := c.Observe(func(e *cluster.Event) { m.observe(c, e) })
+	m.mu.Lock()
+	m.unobserve = append(m.unobserve, stop)
+	m.mu.Unlock()
 	return nil
 }
 
@@ -574,6 +580,9 @@ func (m *CallRecorder) Close() {
 		return
 	}
 	m.closed = true
+	for _, stop := range m.unobserve {
+		stop()
+	}
 	for k, w := range m.waiting {
 		r := &measure.Record{CallID: k}
 		if p := m.calls[k]; p != nil {

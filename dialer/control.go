@@ -196,6 +196,9 @@ func (o *Originator) CloseContext(ctx context.Context) error {
 		o.notify()
 		o.mu.Unlock()
 		o.cancel()
+		for _, stop := range o.unobserve {
+			stop()
+		}
 		o.wg.Wait()
 		<-o.recordsDone
 		var errs []error

@@ -96,7 +96,10 @@ type Originator struct {
 	holdErr                       *hdrhistogram.Histogram
 	heldShort, heldWithin         uint64
 	lostServers                   []summary.LostServer
-	changes                       []summary.Change
+	// unobserve stops the dialer's observers of its servers' events
+	// (Close): a pool outlives its dialers.
+	unobserve []func()
+	changes   []summary.Change
 	// changedAt is when each of changes took effect, from the epoch: At
 	// is computed from it once the first offer is known.
 	changedAt   []time.Duration
@@ -183,7 +186,7 @@ func New(ctx context.Context, pool *cluster.Pool, cfg Config) (*Originator, erro
 	o.ctx, o.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	for _, s := range o.servers {
 		s := s
-		s.c.Observe(func(e *cluster.Event) { o.observe(s, e) })
+		o.unobserve = append(o.unobserve, s.c.Observe(func(e *cluster.Event) { o.observe(s, e) }))
 		for i := 0; i < cfg.Senders; i++ {
 			o.wg.Add(1)
 			go o.sender(s)

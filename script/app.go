@@ -50,6 +50,11 @@ type App struct {
 	arg   *starlarkstruct.Struct
 	state starlark.Value
 	log   *slog.Logger
+	// loadMu serialises LoadChanged; maxHolds caches max_hold's answers
+	// by hold (a.mu).
+	loadMu     sync.Mutex
+	maxHolds   map[time.Duration]time.Duration
+	hookLogged atomic.Bool
 }
 
 // recorder returns the audio check's recorder of c's server, or nil.

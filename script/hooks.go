@@ -17,6 +17,8 @@ import (
 // that changed the load, under the step limit; its failure is logged and
 // leaves app.state as it was.
 func (a *App) LoadChanged(l appkit.Load) {
+	a.loadMu.Lock() // one change at a time: the last one's state wins
+	defer a.loadMu.Unlock()
 	load := starlarkstruct.FromStringDict(starlarkstruct.Default, starlark.StringDict{
 		"rate":    starlark.Float(l.Rate),
 		"limit":   starlark.MakeInt(l.Limit),
@@ -76,15 +78,55 @@ func (a *App) run(what string, fn *starlark.Function, args ...starlark.Value) (s
 	return v, nil
 }
 
+// logLoad counts a hook's failure and logs the first one.
 func (a *App) logLoad(err error) {
 	a.errors.Add(1)
 	a.mu.Lock()
 	log := a.log
 	a.mu.Unlock()
-	if log != nil {
+	if log != nil && a.hookLogged.CompareAndSwap(false, true) {
 		log.Warn("script on_load failed", "app", a.t.Name, "err", err.Error())
 	}
 }
+
+// maxHoldFor returns max_hold's answer for hold, computed once per hold
+// (the dialer asks for each call and each sweep); a failure, or a result
+// that is not a positive int, gives twice the hold and is logged once.
+func (a *App) maxHoldFor(hold time.Duration) time.Duration {
+	a.mu.Lock()
+	if d, ok := a.maxHolds[hold]; ok {
+		a.mu.Unlock()
+		return d
+	}
+	a.mu.Unlock()
+	d := 2 * hold
+	v, err := a.run("max_hold", a.t.maxHold, a.appArg(), starlark.MakeInt64(hold.Milliseconds()))
+	if err == nil {
+		if n, ok := v.(starlark.Int); ok {
+			if ms, ok := n.Int64(); ok && ms > 0 {
+				d = time.Duration(ms) * time.Millisecond
+			} else {
+				err = fmt.Errorf("max_hold returned %s, want a positive int (ms)", v)
+			}
+		} else {
+			err = fmt.Errorf("max_hold returned %s, want a positive int (ms)", v)
+		}
+	}
+	if err != nil {
+		a.logLoad(err)
+	}
+	a.mu.Lock()
+	if a.maxHolds == nil || len(a.maxHolds) >= maxHoldCache {
+		a.maxHolds = map[time.Duration]time.Duration{}
+	}
+	a.maxHolds[hold] = d
+	a.mu.Unlock()
+	return d
+}
+
+// maxHoldCache bounds the holds max_hold's answers are kept for (a hold
+// distribution gives each call its own).
+const maxHoldCache = 1024
 
 // SelfEndingApp is a script app that ends its calls itself (it declares
 // max_hold): appkit.SelfEnding. The dialer does not hang its calls up at
@@ -93,21 +135,8 @@ func (a *App) logLoad(err error) {
 type SelfEndingApp struct{ *App }
 
 // MaxHold implements appkit.SelfEnding with the app's max_hold(app,
-// hold_ms), in ms; a failure, or a result that is not a positive int,
-// gives twice the hold.
-func (a SelfEndingApp) MaxHold(hold time.Duration) time.Duration {
-	v, err := a.run("max_hold", a.t.maxHold, a.appArg(), starlark.MakeInt64(hold.Milliseconds()))
-	if err == nil {
-		if ms, ok := v.(starlark.Int); ok {
-			if n, ok := ms.Int64(); ok && n > 0 {
-				return time.Duration(n) * time.Millisecond
-			}
-		}
-		err = fmt.Errorf("max_hold returned %s, want a positive int (ms)", v)
-	}
-	a.logLoad(err)
-	return 2 * hold
-}
+// hold_ms), in ms (see maxHoldFor).
+func (a SelfEndingApp) MaxHold(hold time.Duration) time.Duration { return a.maxHoldFor(hold) }
 
 // instance returns the app as the registry hands it out: self-ending when
 // it declares max_hold.

@@ -67,6 +67,7 @@ func LoadSource(path string, src []byte) ([]*Template, error) {
 	thread := &starlark.Thread{Name: "load " + filepath.Base(path), Print: func(*starlark.Thread, string) {}}
 	thread.SetMaxExecutionSteps(maxLoadSteps)
 	globals, err := starlark.ExecFileOptions(&syntax.FileOptions{}, thread, path, src, l.predeclared())
+	l.done = true // declarations only while the file runs, not from handlers
 	if err != nil {
 		return nil, oneLine(err)
 	}
@@ -101,6 +102,7 @@ func oneLine(err error) error {
 type loader struct {
 	file string
 	apps []*Template
+	done bool // the file has run: app() is refused
 }
 
 // predeclared are the functions a script file is handed.
@@ -123,12 +125,20 @@ func (l *loader) app(thread *starlark.Thread, b *starlark.Builtin, args starlark
 		check             *AudioCheck
 		onLoad, maxHold   *starlark.Function
 	)
+	if l.done {
+		return nil, errors.New("app: apps are declared when the file loads, not from a handler")
+	}
 	if err := starlark.UnpackArgs(b.Name(), args, kwargs, "name", &name, "on", &on,
 		"description?", &desc, "params?", &params, "verdicts?", &verdicts, "audio?", &audio, "check?", &check,
 		"on_load?", &onLoad, "max_hold?", &maxHold); err != nil {
 		return nil, err
 	}
 	for what, fn := range map[string]*starlark.Function{"on_load": onLoad, "max_hold": maxHold} {
+		if fn != nil {
+			// Hooks and handlers run on many goroutines at once: what
+			// they close over must not change.
+			fn.Freeze()
+		}
 		if fn != nil && fn.NumParams() != 2 {
 			return nil, fmt.Errorf("app: %s: %s takes %d parameters, want 2 (app, offered or hold_ms)", what, fn.Name(), fn.NumParams())
 		}
@@ -244,6 +254,7 @@ func (t *Template) addHandlers(on *starlark.Dict) error {
 		if !ok {
 			return fmt.Errorf("app: on %s: want a function (app, s, ev), got %s", event, item[1].Type())
 		}
+		fn.Freeze() // run on many servers' loops at once
 		if fn.NumParams() != 3 {
 			return fmt.Errorf("app: on %s: %s takes %d parameters, want 3 (app, s, ev)", event, fn.Name(), fn.NumParams())
 		}

@@ -43,10 +43,20 @@ func SplitFile(spec string) (path, name, rest string, ok bool) {
 // isParams tells whether what follows a path's '/' is parameters
 // (key=value,...[:WEIGHT]) rather than more of the path.
 func isParams(s string) bool {
-	if i := strings.LastIndexByte(s, ':'); i >= 0 {
-		s = s[:i]
+	params, _ := splitWeight(s)
+	return strings.Contains(params, "=")
+}
+
+// splitWeight splits "params[:WEIGHT]" as the built-in apps' specs are
+// split (dial's parseAppArg): what follows the last ':' is the weight
+// unless it holds '/', '=' or ',' (a value such as a URL's), when it is
+// part of the parameters.
+func splitWeight(rest string) (params, weight string) {
+	i := strings.LastIndexByte(rest, ':')
+	if i < 0 || strings.ContainsAny(rest[i+1:], "/=,") {
+		return rest, ""
 	}
-	return strings.Contains(s, "=")
+	return rest[:i], rest[i+1:]
 }
 
 // NotAScript returns the one-line error for an --app spec that names a
@@ -112,7 +122,7 @@ func Register(reg *appkit.Registry, path string) ([]string, error) {
 // Resolve registers the script an --app spec names and returns the spec
 // for reg.New (its registered name and the parameters) and the weight's
 // text ("" when not given). spec must be one SplitFile accepts.
-func Resolve(reg *appkit.Registry, spec string) (regSpec, weight string, err error) {
+func Resolve(reg *appkit.Registry, spec string) (regSpec, weightText string, err error) {
 	path, name, rest, _ := SplitFile(spec)
 	names, err := Register(reg, path)
 	if err != nil {
@@ -134,10 +144,7 @@ func Resolve(reg *appkit.Registry, spec string) (regSpec, weight string, err err
 	default:
 		return "", "", fmt.Errorf("%s declares %s: name one, %s#Name", path, declared(names), path)
 	}
-	params := rest
-	if i := strings.LastIndexByte(rest, ':'); i >= 0 {
-		params, weight = rest[:i], rest[i+1:]
-	}
+	params, weight := splitWeight(rest)
 	return chosen + params, weight, nil
 }
 

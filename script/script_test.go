@@ -127,6 +127,18 @@ func TestResolve(t *testing.T) {
 	if _, err := reg.New(spec); err != nil {
 		t.Fatal(err)
 	}
+	// A value holding ':' (a URL) is a parameter's, not a weight; a
+	// number after the last ':' is the weight.
+	for in, want := range map[string][2]string{
+		path + "#B/k=http://h/x.wav":   {"two.star#B/k=http://h/x.wav", ""},
+		path + "#B/k=http://h/x.wav:7": {"two.star#B/k=http://h/x.wav", "7"},
+		path + "#A:3":                  {"two.star#A", "3"},
+	} {
+		spec, weight, err := script.Resolve(reg, in)
+		if err != nil || spec != want[0] || weight != want[1] {
+			t.Errorf("Resolve(%q) = %q %q %v, want %q %q", in, spec, weight, err, want[0], want[1])
+		}
+	}
 	if _, _, err := script.Resolve(reg, path); err == nil || !strings.Contains(err.Error(), "declares A, B: name one") {
 		t.Fatalf("a file of two apps without a name: %v", err)
 	}

@@ -28,6 +28,10 @@ func (v *sessionValue) Freeze()               {}
 func (v *sessionValue) Truth() starlark.Bool  { return true }
 func (v *sessionValue) Hash() (uint32, error) { return starlark.String(v.s.UUID()).Hash() }
 
+// maxSchedSeconds bounds sched_hangup: a day, far past any test call and
+// within time.Duration.
+const maxSchedSeconds = 86400
+
 // sessionMethods are a session's commands: each queues one command.
 var sessionMethods = map[string]func(q cluster.Queue, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) error{
 	"answer": func(q cluster.Queue, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) error {
@@ -80,8 +84,8 @@ var sessionMethods = map[string]func(q cluster.Queue, b *starlark.Builtin, args 
 			return err
 		}
 		secs, ok := starlark.AsFloat(n)
-		if !ok || secs < 0 {
-			return fmt.Errorf("%s: seconds %s: want a number of seconds, 0 or more", b.Name(), n)
+		if !ok || !(secs >= 0 && secs <= maxSchedSeconds) {
+			return fmt.Errorf("%s: seconds %s: want a number of seconds from 0 to 86400", b.Name(), n)
 		}
 		return q.SchedHangup(time.Duration(secs*float64(time.Second)), cause)
 	},
