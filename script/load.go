@@ -113,6 +113,11 @@ func (l *loader) predeclared() starlark.StringDict {
 		"verdict":     starlark.NewBuiltin("verdict", builtinVerdict),
 		"audio_check": starlark.NewBuiltin("audio_check", builtinAudioCheck),
 		"now_ms":      starlark.NewBuiltin("now_ms", builtinNowMs),
+		// A test file's options (LoadTest reads them); loading the
+		// file for its apps passes over them.
+		"options": starlark.NewBuiltin("options", func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
+			return starlark.None, nil
+		}),
 	}
 }
 

@@ -24,6 +24,7 @@ func Reference() []Entry {
 		{"verdict(name, kind, doc = \"\", check = False)", "a verdict column: kind bool, int, float or string; a bool check counts in media_failed when false"},
 		{"audio_check(freq, max_gap_ms = 0, dir = \"\", readdir = \"\", keep = False)", "what s.check_audio records and checks: a steady tone of freq Hz (apps/audiocheck's verdicts)"},
 		{"now_ms()", "this host's clock, ms since the Unix epoch"},
+		{"options(...)", "in a test file (switchio run): the run's options, each a dial flag; see docs/tests.md"},
 		{"s.uuid, s.inbound, s.answered", "the leg's uuid, direction and whether it was answered"},
 		{"s.var(name)", "a channel variable switchio has seen (None when unset)"},
 		{"s.call", "the call (both legs), or None"},

@@ -77,6 +77,8 @@ type dialOpts struct {
 	// registry is what --app names are looked up in (nil: the built-in
 	// apps).
 	reg *appkit.Registry
+	// interactive runs a Starlark prompt over the run (shell.go).
+	interactive bool
 }
 
 func newDialCmd() *cobra.Command {
@@ -268,6 +270,7 @@ CPU.`,
 	f.StringVar(&o.arrivals, "arrivals", "fixed", "how calls are spaced at the rate: fixed (evenly) or poisson (exponential gaps at the mean rate)")
 	f.StringVar(&o.durationDist, "duration-dist", "fixed", "hold-time distribution: fixed (--duration), exp:MEAN, uniform:MIN-MAX or lognormal:MEDIAN,SIGMA (e.g. exp:2m, uniform:30s-90s, lognormal:1m,0.5); clipped at 10x the mean")
 	f.Uint64Var(&o.seed, "seed", 0, "seed of the arrival gaps and holds, to repeat a run (0: random, printed in the summary)")
+	f.BoolVar(&o.interactive, "interactive", false, "a Starlark prompt with the running dial as o: o.rate = 80, o.stats(), o.stop(), help(); Ctrl-D stops the run (needs a terminal)")
 	f.StringArrayVar(&o.stages, "stage", nil, "load profile stage DURATION:RATE: ramp linearly to RATE calls/s over DURATION (0: jump); repeatable, the run ends after the last; replaces --rate and --ramp")
 	o.changed = f.Changed
 	return cmd

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/switchio/switchio/measure/summary"
+	"golang.org/x/term"
 
 	"github.com/switchio/switchio/cluster"
 	"github.com/switchio/switchio/dialer"
@@ -59,6 +60,19 @@ func runDial(ctx context.Context, o dialOpts, hosts []string, stdout, stderr io.
 	// GOMAXPROCS is set (internal/procs).
 	defer procs.Govern(ctx)()
 	r := &dialState{o: o, stdout: stdout, stderr: stderr, setup: setup, down: make(chan string, 16)}
+	if o.interactive {
+		if !term.IsTerminal(int(os.Stdin.Fd())) {
+			return 1, errNoTerminal
+		}
+		sh, err := newShell()
+		if err != nil {
+			return 1, err
+		}
+		defer sh.close()
+		r.shell, r.shellSig = sh, make(chan os.Signal, 1)
+		stderr = sh.logs() // above the prompt
+		r.stderr = stderr
+	}
 	r.view = newLiveView(stderr, o.statusInterval)
 	r.log = slog.New(slog.NewTextHandler(r.view.Logs(), &slog.HandlerOptions{Level: o.logLevel()}))
 	if len(hosts) == 0 {
@@ -92,7 +106,13 @@ func runDial(ctx context.Context, o dialOpts, hosts []string, stdout, stderr io.
 		r.closeDialer(ctx, 5*time.Second)
 		return 1, err
 	}
+	if r.shell != nil {
+		r.shell.start(r.test.Dialer, r.view.note, r.shellSig)
+	}
 	r.loop(ctx, sig)
+	if r.shell != nil {
+		r.shell.close() // the run is over: the prompt ends
+	}
 	sm := r.finish(ctx)
 	if o.json {
 		b, _ := json.MarshalIndent(sm, "", "  ")
@@ -114,8 +134,11 @@ type dialState struct {
 	down           chan string // servers whose connection was lost
 	test           *loadtest.Test
 	prom, web      func() // stop the Prometheus and web servers
-	interrupt      os.Signal
-	drainUntil     time.Time
+	// shell is --interactive's prompt; shellSig its Ctrl-D, an interrupt.
+	shell      *shell
+	shellSig   chan os.Signal
+	interrupt  os.Signal
+	drainUntil time.Time
 	// closeWait bounds the end of the calls, restoreWait putting the
 	// servers' limits back (0 after a second interrupt or every server
 	// lost: nothing more is waited for).
@@ -279,6 +302,10 @@ func (r *dialState) loop(ctx context.Context, sig <-chan os.Signal) {
 	for {
 		select {
 		case s := <-sig:
+			if r.interrupted(ctx, s) {
+				return
+			}
+		case s := <-r.shellSig: // nil without --interactive: never ready
 			if r.interrupted(ctx, s) {
 				return
 			}

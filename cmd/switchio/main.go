@@ -25,7 +25,7 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.SetVersionTemplate(versionLine)
-	root.AddCommand(newDialCmd(), newServeCmd(), newEmulateCmd(), newReportCmd(), newListAppsCmd(), newVersionCmd())
+	root.AddCommand(newDialCmd(), newRunCmd(), newServeCmd(), newEmulateCmd(), newReportCmd(), newListAppsCmd(), newVersionCmd())
 	return root
 }
 
