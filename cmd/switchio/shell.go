@@ -151,7 +151,12 @@ func (v *dialValue) Attr(name string) (starlark.Value, error) {
 	case "max_offered":
 		return starlark.MakeUint64(st.MaxOffered), nil
 	case "duration":
-		return starlark.String(d.Summary().HoldDist), nil
+		sm := d.Summary()
+		hold := time.Duration(sm.HoldS * float64(time.Second)).String()
+		if sm.HoldDist != "" && sm.HoldDist != "fixed" {
+			hold = sm.HoldDist + " (mean " + hold + ")"
+		}
+		return starlark.String(hold), nil
 	case "weights":
 		w := starlark.NewDict(4)
 		for _, id := range d.AppIDs() {

@@ -92,6 +92,8 @@ func TestInteractiveShell(t *testing.T) {
 	if got := float64(after-before) / elapsed; got < 12 {
 		t.Errorf("offered %d calls in %.1f s after o.rate = 20 (%.1f/s): the run did not follow", after-before, elapsed, got)
 	}
+	io.WriteString(tty, "o.duration\r")
+	_, at = out.waitFor(t, at, regexp.MustCompile(`"500ms"`))
 	io.WriteString(tty, "o.nope = 1\r")
 	out.waitFor(t, at, regexp.MustCompile(`error: .*o\.nope cannot be set`))
 	io.WriteString(tty, "o.stop()\r")
