@@ -99,20 +99,9 @@ func (a *App) maxHoldFor(hold time.Duration) time.Duration {
 		return d
 	}
 	a.mu.Unlock()
-	d := 2 * hold
-	v, err := a.run("max_hold", a.t.maxHold, a.appArg(), starlark.MakeInt64(hold.Milliseconds()))
-	if err == nil {
-		if n, ok := v.(starlark.Int); ok {
-			if ms, ok := n.Int64(); ok && ms > 0 {
-				d = time.Duration(ms) * time.Millisecond
-			} else {
-				err = fmt.Errorf("max_hold returned %s, want a positive int (ms)", v)
-			}
-		} else {
-			err = fmt.Errorf("max_hold returned %s, want a positive int (ms)", v)
-		}
-	}
+	d, err := a.callMaxHold(hold)
 	if err != nil {
+		d = 2 * hold
 		a.logLoad(err)
 	}
 	a.mu.Lock()
@@ -122,6 +111,20 @@ func (a *App) maxHoldFor(hold time.Duration) time.Duration {
 	a.maxHolds[hold] = d
 	a.mu.Unlock()
 	return d
+}
+
+// callMaxHold runs max_hold for hold: a positive int of ms, or an error.
+func (a *App) callMaxHold(hold time.Duration) (time.Duration, error) {
+	v, err := a.run("max_hold", a.t.maxHold, a.appArg(), starlark.MakeInt64(hold.Milliseconds()))
+	if err != nil {
+		return 0, err
+	}
+	if n, ok := v.(starlark.Int); ok {
+		if ms, ok := n.Int64(); ok && ms > 0 {
+			return time.Duration(ms) * time.Millisecond, nil
+		}
+	}
+	return 0, fmt.Errorf("max_hold returned %s, want a positive int (ms)", v)
 }
 
 // maxHoldCache bounds the holds max_hold's answers are kept for (a hold

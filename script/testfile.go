@@ -68,6 +68,10 @@ func OptionNames() []string {
 	return out
 }
 
+// OptionFlag returns the dial flag a test option sets ("" for servers,
+// which are HOSTS, and for a name that is no option).
+func OptionFlag(name string) string { return testOptions[name].flag }
+
 // LoadTest reads a test file: the options its options(...) call sets,
 // sorted by name. Apps the file declares with app() are named in apps by
 // their name alone and resolved to the file ("FILE.star#Name"); other

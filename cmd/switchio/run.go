@@ -78,7 +78,7 @@ func applyOptions(flags *pflag.FlagSet, opts []script.Option, hosts []string) ([
 		if from[name] != "" {
 			continue
 		}
-		if f := flags.Lookup(optionFlag(name)); f != nil && f.Changed {
+		if f := flags.Lookup(flagOf(name)); f != nil && f.Changed {
 			from[name] = "flag --" + f.Name
 		} else {
 			from[name] = "default"
@@ -90,13 +90,11 @@ func applyOptions(flags *pflag.FlagSet, opts []script.Option, hosts []string) ([
 	return hosts, from, nil
 }
 
-// optionFlag is the dial flag of a test option.
-func optionFlag(name string) string {
-	for _, o := range []struct{ opt, flag string }{{"password_env", "password"}, {"stages", "stage"}, {"apps", "app"},
-		{"thresholds", "threshold"}, {"duration_dist", "duration-dist"}, {"max_offered", "max-offered"}} {
-		if o.opt == name {
-			return o.flag
-		}
+// flagOf is the flag that says where an option came from: its dial flag,
+// or for servers (HOSTS) the --servers of the embedded emulator.
+func flagOf(name string) string {
+	if f := script.OptionFlag(name); f != "" {
+		return f
 	}
 	return name
 }
@@ -116,7 +114,7 @@ func printPlan(w io.Writer, file string, flags *pflag.FlagSet, hosts []string, f
 		case "password_env":
 			val = "(not shown)"
 		default:
-			f := flags.Lookup(optionFlag(name))
+			f := flags.Lookup(flagOf(name))
 			if f == nil {
 				continue
 			}
